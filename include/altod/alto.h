@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The ALTO protocol layer (RFC 7285): media types, errors, request parsing,
+ * the resource catalog and the services. Pure code over a struct topo: no
+ * HTTP library and no YAML in here.
+ */
+#ifndef ALTOD_ALTO_H
+#define ALTOD_ALTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "altod/buf.h"
+#include "altod/diag.h"
+#include "altod/topo.h"
+
+/* ---- media types (RFC 7285 §8.3, Table 2) ---- */
+#define MT_DIRECTORY       "application/alto-directory+json"
+#define MT_NETWORKMAP      "application/alto-networkmap+json"
+#define MT_NETWORKMAPFILTER "application/alto-networkmapfilter+json"
+#define MT_COSTMAP         "application/alto-costmap+json"
+#define MT_COSTMAPFILTER   "application/alto-costmapfilter+json"
+#define MT_ENDPOINTPROP    "application/alto-endpointprop+json"
+#define MT_ENDPOINTPROPPARAMS "application/alto-endpointpropparams+json"
+#define MT_ENDPOINTCOST    "application/alto-endpointcost+json"
+#define MT_ENDPOINTCOSTPARAMS "application/alto-endpointcostparams+json"
+#define MT_ERROR           "application/alto-error+json"
+
+/* Does an Accept header value admit this media type (RFC 7231 §5.3.2)?
+ * NULL (no Accept header) admits everything. */
+bool media_accepts(const char *accept, const char *type);
+/* Is a Content-Type header value this media type (parameters ignored,
+ * case-insensitive)? */
+bool media_is(const char *content_type, const char *type);
+
+/* ---- errors (RFC 7285 §8.5) ---- */
+#define E_SYNTAX              "E_SYNTAX"
+#define E_MISSING_FIELD       "E_MISSING_FIELD"
+#define E_INVALID_FIELD_TYPE  "E_INVALID_FIELD_TYPE"
+#define E_INVALID_FIELD_VALUE "E_INVALID_FIELD_VALUE"
+
+struct alto_error {
+	const char *code;  /* NULL: no error */
+	const char *field; /* static path like "cost-type/cost-mode", or NULL */
+	char *value;       /* what the client sent, as a string, or NULL */
+	char *syntax;      /* E_SYNTAX detail, or NULL */
+};
+
+void alto_error_set(struct alto_error *e, const char *code, const char *field, const char *value);
+void alto_error_clear(struct alto_error *e);
+/* The one renderer of application/alto-error+json bodies. */
+char *alto_error_render(const struct alto_error *e, size_t *len);
+
+/* ---- resources ---- */
+enum res_kind {
+	RES_DIRECTORY,
+	RES_NETWORKMAP,
+	RES_COSTMAP,
+	RES_FILTERED_NETWORKMAP,
+	RES_FILTERED_COSTMAP,
+	RES_ENDPOINTPROP,
+	RES_ENDPOINTCOST,
+};
+
+struct cost_type {
+	const struct topo_metric *metric;
+	enum cost_mode mode;
+};
+
+struct resource {
+	enum res_kind kind;
+	char *id;
+	char *uri;
+	const char *media_type;
+	const char *accepts;          /* NULL: GET; else the POST body's media type */
+	const struct topo_netmap *nm; /* the network map it is built on (not the IRD, not endpointprop) */
+	struct cost_type ct;          /* RES_COSTMAP */
+	char *body;                   /* GET resources: rendered once per snapshot */
+	size_t body_len;
+};
+
+struct catalog {
+	const struct topo *topo;
+	struct resource *res; /* sorted by uri */
+	size_t nres;
+};
+
+/* Builds every resource of the topology and renders the GET ones. */
+int catalog_build(const struct topo *t, struct catalog **out, struct diag *diag);
+void catalog_free(struct catalog *c);
+const struct resource *catalog_route(const struct catalog *c, const char *uri);
+/* The IRD's name for a cost type: "num-routingcost", "ord-hopcount". */
+void cost_type_name(const struct cost_type *ct, struct buf *b);
+
+/* ---- rendering of whole resources (load time) ---- */
+char *render_directory(const struct catalog *c, size_t *len);
+char *render_networkmap(const struct topo_netmap *nm, size_t *len);
+char *render_costmap(const struct topo_netmap *nm, const struct cost_type *ct, size_t *len);
+void render_vtag(struct buf *b, const struct topo_netmap *nm);
+void render_cost_type(struct buf *b, const struct cost_type *ct);
+
+/* ---- requests (RFC 7285 §11.3-§11.5 input parameters) ---- */
+enum cmp_op { OP_GT, OP_LT, OP_GE, OP_LE, OP_EQ };
+
+struct constraint {
+	enum cmp_op op;
+	double value;
+};
+
+/* "le 10", "gt 0.5": an operator, whitespace, a number (§11.3.2.3). */
+int constraint_parse(const char *s, struct constraint *out);
+bool constraints_hold(const struct constraint *c, size_t n, double v);
+
+struct endpoint {
+	const char *text; /* as the client wrote it (points into the request) */
+	enum ip_family family;
+	uint8_t addr[16];
+};
+
+#define REQ_ALL UINT32_MAX /* "every PID" */
+
+struct request {
+	void *json;              /* the parsed body (json_t *), owns the strings */
+	/* filtered network map / filtered cost map */
+	uint32_t *srcs, *dsts;   /* PID indices, deduplicated, sorted */
+	size_t nsrcs, ndsts;
+	bool all_srcs, all_dsts; /* empty list: every PID */
+	bool family[2];          /* address-types: [0] ipv4, [1] ipv6 */
+	/* cost */
+	struct cost_type ct;
+	struct constraint *cons;
+	size_t ncons;
+	/* endpoints */
+	struct endpoint *esrcs, *edsts;
+	size_t nesrcs, nedsts;
+	const struct topo_netmap **props; /* endpoint property: map per requested "<map>.pid" */
+	const char **prop_names;
+	size_t nprops;
+};
+
+struct request_limits {
+	size_t max_endpoints;      /* per request, all lists together */
+	size_t max_endpoint_pairs; /* srcs x dsts of an endpoint cost request */
+};
+
+/* Parses a request body for a POST resource. client is the requesting
+ * address, used where §11.5.1.3 says so. 0 or -1 with err set. */
+int request_parse(const struct resource *r, const struct topo *t, const char *body, size_t len,
+                  const struct endpoint *client, const struct request_limits *lim, struct request *req,
+                  struct alto_error *err);
+void request_free(struct request *req);
+
+/* ---- services: compute and render a POST response ---- */
+char *service_run(const struct resource *r, const struct topo *t, const struct request *req, size_t *len);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* RFC 7285 §10 basic types: names, cost modes, cost metrics. */
+#ifndef ALTOD_ALTO_TYPES_H
+#define ALTOD_ALTO_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* RFC 7285 §10.1 (PIDName) and §10.2 (ResourceID): 1..64 characters of
+ * [A-Za-z0-9-:@_]; '.' is reserved as the separator of resource-specific
+ * property names (§10.8.1), so it is refused here. */
+#define ALTO_NAME_MAX 64
+bool alto_name_valid(const char *s);
+
+enum cost_mode { COST_NUMERICAL = 0, COST_ORDINAL = 1, COST_MODES = 2 };
+const char *cost_mode_name(enum cost_mode m);
+int cost_mode_parse(const char *s); /* -1 if unknown */
+
+/* RFC 7285 §10.6: a cost metric is 1..32 characters of [A-Za-z0-9-:_];
+ * altod offers the registered metrics (routingcost, and RFC 9439's
+ * performance metrics) and private ones ("priv:..."). */
+#define ALTO_METRIC_MAX 32
+/* Returns true if the metric may be served; *higher_is_better says how
+ * ordinal ranks are derived (bandwidth: more is better). */
+bool alto_metric_valid(const char *name, bool *higher_is_better, const char **why);
+
+#endif

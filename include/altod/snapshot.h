@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A snapshot is everything a request reads: the topology and its catalog
+ * with the rendered bodies. It is immutable and reference counted; a
+ * request pins the snapshot it started on (snapshot_ref) and releases it
+ * when its response is done, so a reload can swap in a new one at any time
+ * and the old one is freed by whichever reader finishes last.
+ */
+#ifndef ALTOD_SNAPSHOT_H
+#define ALTOD_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "altod/alto.h"
+#include "altod/conf.h"
+#include "altod/topo.h"
+
+struct snapshot {
+	atomic_uint refs;
+	struct topo *topo;
+	struct catalog *cat;
+	double load_seconds;
+};
+
+/* Loads every maps file of the config and builds the catalog. */
+int snapshot_build(const struct conf *c, struct snapshot **out, struct diag *diag);
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+/* One line: maps, PIDs, prefixes, cost pairs, load time, vtags. */
+void snapshot_summary(const struct snapshot *s, char *out, size_t len);
+
+/* The live snapshot, swapped atomically by reload. */
+struct snapshot_slot {
+	pthread_mutex_t lock;
+	struct snapshot *cur;
+};
+
+void slot_init(struct snapshot_slot *slot, struct snapshot *first);
+/* A new reference to the live snapshot (never NULL once initialized). */
+struct snapshot *slot_acquire(struct snapshot_slot *slot);
+/* Installs next and releases the slot's reference to the previous one. */
+void slot_swap(struct snapshot_slot *slot, struct snapshot *next);
+void slot_destroy(struct snapshot_slot *slot);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The topology model: network maps (PIDs, prefixes, longest-prefix match)
+ * and their cost maps, loaded from the maps files. Immutable once built;
+ * the server wraps it in a reference-counted snapshot.
+ */
+#ifndef ALTOD_TOPO_H
+#define ALTOD_TOPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "altod/alto_types.h"
+#include "altod/diag.h"
+#include "altod/ip.h"
+#include "altod/lpm.h"
+
+#define TOPO_NONE UINT32_MAX
+#define VTAG_LEN 64 /* hex SHA-256; RFC 7285 §10.3 allows up to 64 */
+
+struct topo_pid {
+	char *name;
+	struct ip_prefix *prefixes; /* sorted: IPv4 first, then IPv6 */
+	uint32_t nprefixes;
+	uint32_t nv4;               /* the first nv4 prefixes are IPv4 */
+};
+
+/* One cost metric over a network map's PIDs, sparse (CSR): the costs from
+ * PID s are val[row[s] .. row[s+1]-1] towards col[...], sorted by col. */
+struct topo_metric {
+	char *name;
+	bool higher_is_better;
+	uint32_t *row; /* npids + 1 */
+	uint32_t *col;
+	double *val;
+	uint32_t *rank; /* ordinal cost per entry: 1 = best, equal costs share a rank */
+	size_t nentries;
+};
+
+struct topo_netmap {
+	char *id;
+	char *def_file;       /* where it is defined, for messages */
+	uint32_t def_line, def_col;
+	uint32_t order;       /* position of definition across all files */
+	bool is_default;
+	struct topo_pid *pids; /* sorted by name (strcmp) */
+	uint32_t npids;
+	size_t nprefixes;
+	struct lpm lpm[2];    /* [0] IPv4, [1] IPv6 -> PID index */
+	char vtag[VTAG_LEN + 1];
+	struct topo_metric *metrics; /* sorted by name */
+	uint32_t nmetrics;
+};
+
+struct topo {
+	struct topo_netmap *netmaps; /* sorted by id */
+	uint32_t nnetmaps;
+	uint32_t default_map; /* index of the default network map; TOPO_NONE if none */
+};
+
+/* Loads every maps file; on any error reports them all into diag and
+ * returns ALTOD_ECONFIG with *out NULL: nothing is ever half-loaded. */
+int topo_load(const char *const *paths, size_t npaths, struct topo **out, struct diag *diag);
+/* The same over in-memory documents (tests and fuzzing). */
+int topo_load_mem(const char *const *names, const char *const *texts, size_t n,
+                  struct topo **out, struct diag *diag);
+void topo_free(struct topo *t);
+
+const struct topo_netmap *topo_netmap_find(const struct topo *t, const char *id);
+uint32_t topo_pid_find(const struct topo_netmap *nm, const char *name);
+const struct topo_metric *topo_metric_find(const struct topo_netmap *nm, const char *name);
+/* PID index of an address, or TOPO_NONE. */
+uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const uint8_t addr[16]);
+/* The cost from src to dst: entry index into val/rank, or TOPO_NONE. */
+uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst);
+
+#endif

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The resource catalog: every information resource of a topology, with its
+ * resource id, URI, media types and (for GET resources) its body rendered
+ * once. Resource ids and URIs are derived from the network map ids:
+ *
+ *   <map>                          GET  /networkmap/<map>
+ *   <map>-filtered-networkmap      POST /networkmap/<map>/filtered
+ *   <map>-<num|ord>-<metric>       GET  /costmap/<map>/<metric>/<mode>
+ *   <map>-filtered-costmap         POST /costmap/<map>/filtered
+ *   <map>-endpoint-cost            POST /endpointcost/<map>
+ *   endpoint-property              POST /endpointprop
+ *   (the directory)                GET  /
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/alto.h"
+#include "altod/err.h"
+#include "altod/vec.h"
+
+struct builder {
+	struct catalog *c;
+	size_t cap;
+	struct diag *diag;
+	int rc;
+};
+
+static struct resource *add(struct builder *bd, enum res_kind kind, const struct topo_netmap *nm, char *id,
+                            char *uri, const char *media, const char *accepts)
+{
+	struct catalog *c = bd->c;
+
+	if (id == NULL || uri == NULL || !VEC_PUSH(c->res, c->nres, bd->cap)) {
+		free(id);
+		free(uri);
+		bd->rc = ALTOD_ENOMEM;
+		return NULL;
+	}
+	if (kind != RES_DIRECTORY && !alto_name_valid(id)) {
+		/* derived ids must still be valid ResourceIDs (RFC 7285 §10.2) */
+		if (nm)
+			diag_add(bd->diag, nm->def_file, nm->def_line, nm->def_col,
+			         "resource id '%s' derived from network map '%s' is longer than 64 characters: "
+			         "shorten the network map id",
+			         id, nm->id);
+		bd->rc = ALTOD_ECONFIG;
+	}
+	struct resource *r = &c->res[c->nres++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->nm = nm;
+	r->id = id;
+	r->uri = uri;
+	r->media_type = media;
+	r->accepts = accepts;
+	return r;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static int uri_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct resource *)a)->uri, ((const struct resource *)b)->uri);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct resource *const *)a)->id, (*(const struct resource *const *)b)->id);
+}
+
+static void check_unique_ids(struct builder *bd)
+{
+	struct catalog *c = bd->c;
+	const struct resource **by_id = malloc((c->nres ? c->nres : 1) * sizeof(*by_id));
+	if (by_id == NULL) {
+		bd->rc = ALTOD_ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < c->nres; i++)
+		by_id[i] = &c->res[i];
+	qsort(by_id, c->nres, sizeof(*by_id), id_cmp);
+	for (size_t i = 1; i < c->nres; i++) {
+		if (strcmp(by_id[i]->id, by_id[i - 1]->id) != 0)
+			continue;
+		const struct resource *r = by_id[i]->nm ? by_id[i] : by_id[i - 1];
+		const struct topo_netmap *nm = r->nm;
+		diag_add(bd->diag, nm ? nm->def_file : "maps", nm ? nm->def_line : 0, nm ? nm->def_col : 0,
+		         "resource id '%s' is used twice (a network map id collides with an id altod derives: "
+		         "rename the network map)",
+		         r->id);
+		bd->rc = ALTOD_ECONFIG;
+	}
+	free(by_id);
+}
+
+int catalog_build(const struct topo *t, struct catalog **out, struct diag *diag)
+{
+	struct builder bd = {.diag = diag};
+
+	*out = NULL;
+	bd.c = calloc(1, sizeof(*bd.c));
+	if (bd.c == NULL)
+		return ALTOD_ENOMEM;
+	bd.c->topo = t;
+	struct catalog *c = bd.c;
+
+	add(&bd, RES_DIRECTORY, NULL, strdup(""), strdup("/"), MT_DIRECTORY, NULL);
+	/* network maps in the order they were defined */
+	for (uint32_t o = 0; o < t->nnetmaps && bd.rc != ALTOD_ENOMEM; o++) {
+		const struct topo_netmap *nm = NULL;
+		for (uint32_t i = 0; i < t->nnetmaps; i++)
+			if (t->netmaps[i].order == o)
+				nm = &t->netmaps[i];
+		if (nm == NULL)
+			continue;
+		add(&bd, RES_NETWORKMAP, nm, strdup(nm->id), fmt("/networkmap/%s", nm->id), MT_NETWORKMAP, NULL);
+		add(&bd, RES_FILTERED_NETWORKMAP, nm, fmt("%s-filtered-networkmap", nm->id),
+		    fmt("/networkmap/%s/filtered", nm->id), MT_NETWORKMAP, MT_NETWORKMAPFILTER);
+		for (uint32_t k = 0; k < nm->nmetrics; k++) {
+			for (int mode = 0; mode < COST_MODES; mode++) {
+				struct resource *r =
+					add(&bd, RES_COSTMAP, nm,
+				            fmt("%s-%s-%s", nm->id, mode == COST_ORDINAL ? "ord" : "num", nm->metrics[k].name),
+				            fmt("/costmap/%s/%s/%s", nm->id, nm->metrics[k].name, cost_mode_name(mode)),
+				            MT_COSTMAP, NULL);
+				if (r)
+					r->ct = (struct cost_type){&nm->metrics[k], (enum cost_mode)mode};
+			}
+		}
+		if (nm->nmetrics > 0) {
+			add(&bd, RES_FILTERED_COSTMAP, nm, fmt("%s-filtered-costmap", nm->id),
+			    fmt("/costmap/%s/filtered", nm->id), MT_COSTMAP, MT_COSTMAPFILTER);
+			add(&bd, RES_ENDPOINTCOST, nm, fmt("%s-endpoint-cost", nm->id), fmt("/endpointcost/%s", nm->id),
+			    MT_ENDPOINTCOST, MT_ENDPOINTCOSTPARAMS);
+		}
+	}
+	if (t->nnetmaps > 0)
+		add(&bd, RES_ENDPOINTPROP, NULL, strdup("endpoint-property"), strdup("/endpointprop"), MT_ENDPOINTPROP,
+		    MT_ENDPOINTPROPPARAMS);
+	if (bd.rc == 0)
+		check_unique_ids(&bd);
+
+	/* render the GET resources once (the directory last: it lists all) */
+	for (size_t i = 0; i < c->nres && bd.rc == 0; i++) {
+		struct resource *r = &c->res[i];
+		if (r->kind == RES_NETWORKMAP)
+			r->body = render_networkmap(r->nm, &r->body_len);
+		else if (r->kind == RES_COSTMAP)
+			r->body = render_costmap(r->nm, &r->ct, &r->body_len);
+		else
+			continue;
+		if (r->body == NULL)
+			bd.rc = ALTOD_ENOMEM;
+	}
+	if (bd.rc == 0) {
+		c->res[0].body = render_directory(c, &c->res[0].body_len);
+		if (c->res[0].body == NULL)
+			bd.rc = ALTOD_ENOMEM;
+	}
+	if (bd.rc != 0) {
+		if (bd.rc == ALTOD_ENOMEM)
+			diag_add(diag, "maps", 0, 0, "out of memory while building the resources");
+		catalog_free(c);
+		return bd.rc;
+	}
+	/* the directory keeps the logical order; routing wants URI order */
+	qsort(c->res, c->nres, sizeof(*c->res), uri_cmp);
+	*out = c;
+	return 0;
+}
+
+void catalog_free(struct catalog *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nres; i++) {
+		free(c->res[i].id);
+		free(c->res[i].uri);
+		free(c->res[i].body);
+	}
+	free(c->res);
+	free(c);
+}
+
+const struct resource *catalog_route(const struct catalog *c, const char *uri)
+{
+	size_t lo = 0, hi = c->nres;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(uri, c->res[mid].uri);
+		if (cmp == 0)
+			return &c->res[mid];
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* ---- the Information Resource Directory (RFC 7285 §9) ---- */
+
+static void cost_type_names_of(struct buf *b, const struct topo_netmap *nm)
+{
+	buf_puts(b, "\"cost-type-names\":[");
+	for (uint32_t k = 0; k < nm->nmetrics; k++) {
+		for (int mode = 0; mode < COST_MODES; mode++) {
+			struct cost_type ct = {&nm->metrics[k], (enum cost_mode)mode};
+			if (k || mode)
+				buf_putc(b, ',');
+			buf_putc(b, '"');
+			cost_type_name(&ct, b);
+			buf_putc(b, '"');
+		}
+	}
+	buf_putc(b, ']');
+}
+
+static void render_entry(struct buf *b, const struct catalog *c, const struct resource *r)
+{
+	jw_str(b, r->id);
+	buf_puts(b, ":{\"uri\":");
+	jw_str(b, r->uri);
+	buf_puts(b, ",\"media-type\":");
+	jw_str(b, r->media_type);
+	if (r->accepts) {
+		buf_puts(b, ",\"accepts\":");
+		jw_str(b, r->accepts);
+	}
+	switch (r->kind) {
+	case RES_COSTMAP:
+		buf_puts(b, ",\"capabilities\":{\"cost-type-names\":[\"");
+		cost_type_name(&r->ct, b);
+		buf_puts(b, "\"]}");
+		break;
+	case RES_FILTERED_COSTMAP:
+	case RES_ENDPOINTCOST:
+		buf_puts(b, ",\"capabilities\":{\"cost-constraints\":true,");
+		cost_type_names_of(b, r->nm);
+		buf_putc(b, '}');
+		break;
+	case RES_ENDPOINTPROP:
+		buf_puts(b, ",\"capabilities\":{\"prop-types\":[");
+		for (uint32_t i = 0; i < c->topo->nnetmaps; i++) {
+			if (i)
+				buf_putc(b, ',');
+			buf_putc(b, '"');
+			buf_puts(b, c->topo->netmaps[i].id);
+			buf_puts(b, ".pid\"");
+		}
+		buf_puts(b, "]}");
+		break;
+	default: break;
+	}
+	/* §11.5.1.5: an endpoint cost resource MUST NOT have "uses";
+	 * §11.4.1.5: the endpoint property resource uses nothing */
+	if (r->kind == RES_COSTMAP || r->kind == RES_FILTERED_COSTMAP || r->kind == RES_FILTERED_NETWORKMAP) {
+		buf_puts(b, ",\"uses\":[");
+		jw_str(b, r->nm->id);
+		buf_putc(b, ']');
+	}
+	buf_putc(b, '}');
+}
+
+char *render_directory(const struct catalog *c, size_t *len)
+{
+	const struct topo *t = c->topo;
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "{\"meta\":{\"cost-types\":{");
+	/* every cost type offered by any map, once, in name order */
+	bool first = true;
+	const char *prev = NULL;
+	for (;;) {
+		const char *next = NULL;
+		for (uint32_t i = 0; i < t->nnetmaps; i++)
+			for (uint32_t k = 0; k < t->netmaps[i].nmetrics; k++) {
+				const char *n = t->netmaps[i].metrics[k].name;
+				if ((prev == NULL || strcmp(n, prev) > 0) && (next == NULL || strcmp(n, next) < 0))
+					next = n;
+			}
+		if (next == NULL)
+			break;
+		struct topo_metric m = {.name = (char *)next};
+		for (int mode = 0; mode < COST_MODES; mode++) {
+			struct cost_type ct = {&m, (enum cost_mode)mode};
+			if (!first)
+				buf_putc(&b, ',');
+			first = false;
+			buf_putc(&b, '"');
+			cost_type_name(&ct, &b);
+			buf_puts(&b, "\":");
+			render_cost_type(&b, &ct);
+		}
+		prev = next;
+	}
+	buf_putc(&b, '}');
+	if (t->default_map != TOPO_NONE) {
+		buf_puts(&b, ",\"default-alto-network-map\":");
+		jw_str(&b, t->netmaps[t->default_map].id);
+	}
+	buf_puts(&b, "},\"resources\":{");
+	first = true;
+	for (size_t i = 0; i < c->nres; i++) {
+		if (c->res[i].kind == RES_DIRECTORY)
+			continue;
+		if (!first)
+			buf_putc(&b, ',');
+		first = false;
+		render_entry(&b, c, &c->res[i]);
+	}
+	buf_puts(&b, "}}");
+	return buf_finish(&b, len);
+}

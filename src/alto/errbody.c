@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/alto.h"
+
+void alto_error_set(struct alto_error *e, const char *code, const char *field, const char *value)
+{
+	alto_error_clear(e);
+	e->code = code;
+	e->field = field;
+	e->value = value ? strdup(value) : NULL;
+}
+
+void alto_error_clear(struct alto_error *e)
+{
+	free(e->value);
+	free(e->syntax);
+	memset(e, 0, sizeof(*e));
+}
+
+/* RFC 7285 §8.5.2: meta.code always; "field" names the path of the field,
+ * "value" (only with "field") is the offending value as a string, and
+ * "syntax-error" says where parsing failed. */
+char *alto_error_render(const struct alto_error *e, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "{\"meta\":{\"code\":");
+	jw_str(&b, e->code ? e->code : E_SYNTAX);
+	if (e->field) {
+		buf_puts(&b, ",\"field\":");
+		jw_str(&b, e->field);
+		if (e->value) {
+			buf_puts(&b, ",\"value\":");
+			jw_str(&b, e->value);
+		}
+	}
+	if (e->syntax) {
+		buf_puts(&b, ",\"syntax-error\":");
+		jw_str(&b, e->syntax);
+	}
+	buf_puts(&b, "}}");
+	return buf_finish(&b, len);
+}

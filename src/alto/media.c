@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "altod/alto.h"
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* length of the token at p, stopping at ws, ';', ',' */
+static size_t token_len(const char *p)
+{
+	size_t n = 0;
+	while (p[n] && p[n] != ' ' && p[n] != '\t' && p[n] != ';' && p[n] != ',')
+		n++;
+	return n;
+}
+
+bool media_is(const char *content_type, const char *type)
+{
+	if (content_type == NULL)
+		return false;
+	const char *p = skip_ws(content_type);
+	size_t n = token_len(p);
+	if (n != strlen(type) || strncasecmp(p, type, n) != 0)
+		return false;
+	p = skip_ws(p + n);
+	return *p == '\0' || *p == ';';
+}
+
+/* q-value of the parameters starting at p (after the media range), up to
+ * the next ',' (RFC 7231 §5.3.1). 1000 = q=1. */
+static int parse_q(const char **pp)
+{
+	const char *p = *pp;
+	int q = 1000;
+
+	while (*p && *p != ',') {
+		if (*p == ';') {
+			p = skip_ws(p + 1);
+			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+				p += 2;
+				int v = 0, scale = 1000;
+				if (*p == '0' || *p == '1') {
+					v = (*p - '0') * 1000;
+					p++;
+					if (*p == '.') {
+						p++;
+						for (int i = 0; i < 3 && *p >= '0' && *p <= '9'; i++, p++) {
+							scale /= 10;
+							v += (*p - '0') * scale;
+						}
+					}
+				}
+				q = v > 1000 ? 1000 : v;
+				continue;
+			}
+			continue;
+		}
+		p++;
+	}
+	*pp = p;
+	return q;
+}
+
+bool media_accepts(const char *accept, const char *type)
+{
+	if (accept == NULL)
+		return true;
+	const char *slash = strchr(type, '/');
+	size_t main_len = (size_t)(slash - type);
+	const char *p = accept;
+	int best = -1;     /* q of the most specific match */
+	int specific = -1; /* 3 exact, 2 type/x, 1 any */
+	bool empty = true;
+
+	while (*p) {
+		p = skip_ws(p);
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p == '\0')
+			break;
+		empty = false;
+		const char *range = p;
+		size_t n = token_len(p);
+		p += n;
+		int q = parse_q(&p);
+		int spec = 0;
+		if (n == 3 && strncmp(range, "*/*", 3) == 0)
+			spec = 1;
+		else if (n == main_len + 2 && strncasecmp(range, type, main_len + 1) == 0 && range[n - 1] == '*')
+			spec = 2;
+		else if (n == strlen(type) && strncasecmp(range, type, n) == 0)
+			spec = 3;
+		if (spec > specific) {
+			specific = spec;
+			best = q;
+		}
+		if (*p == ',')
+			p++;
+	}
+	if (empty)
+		return true; /* "Accept:" with no value: treat as absent */
+	return specific > 0 && best > 0;
+}

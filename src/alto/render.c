@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Rendering of whole resources, done once per snapshot at load time. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/alto.h"
+#include "altod/render_internal.h"
+
+void render_vtag(struct buf *b, const struct topo_netmap *nm)
+{
+	buf_puts(b, "{\"resource-id\":");
+	jw_str(b, nm->id);
+	buf_puts(b, ",\"tag\":");
+	jw_str(b, nm->vtag);
+	buf_putc(b, '}');
+}
+
+void render_cost_type(struct buf *b, const struct cost_type *ct)
+{
+	buf_puts(b, "{\"cost-mode\":");
+	jw_str(b, cost_mode_name(ct->mode));
+	buf_puts(b, ",\"cost-metric\":");
+	jw_str(b, ct->metric->name);
+	buf_putc(b, '}');
+}
+
+void cost_type_name(const struct cost_type *ct, struct buf *b)
+{
+	buf_puts(b, ct->mode == COST_ORDINAL ? "ord-" : "num-");
+	buf_puts(b, ct->metric->name);
+}
+
+void render_pid_addrs(struct buf *b, const struct topo_pid *p, const bool family[2])
+{
+	buf_putc(b, '{');
+	bool first_fam = true;
+	for (int f = 0; f < 2; f++) {
+		uint32_t from = f == 0 ? 0 : p->nv4;
+		uint32_t to = f == 0 ? p->nv4 : p->nprefixes;
+		if (!family[f] || from == to)
+			continue;
+		if (!first_fam)
+			buf_putc(b, ',');
+		first_fam = false;
+		buf_puts(b, f == 0 ? "\"ipv4\":[" : "\"ipv6\":[");
+		for (uint32_t k = from; k < to; k++) {
+			char s[IP_PREFIX_STRLEN];
+			ip_prefix_format(&p->prefixes[k], s);
+			if (k > from)
+				buf_putc(b, ',');
+			jw_str(b, s);
+		}
+		buf_putc(b, ']');
+	}
+	buf_putc(b, '}');
+}
+
+void render_networkmap_into(struct buf *b, const struct topo_netmap *nm, const uint32_t *pids, size_t npids,
+                            const bool family[2])
+{
+	buf_puts(b, "{\"meta\":{\"vtag\":");
+	render_vtag(b, nm);
+	buf_puts(b, "},\"network-map\":{");
+	size_t n = pids ? npids : nm->npids;
+	for (size_t i = 0; i < n; i++) {
+		const struct topo_pid *p = &nm->pids[pids ? pids[i] : i];
+		if (i > 0)
+			buf_putc(b, ',');
+		jw_str(b, p->name);
+		buf_putc(b, ':');
+		render_pid_addrs(b, p, family);
+	}
+	buf_puts(b, "}}");
+}
+
+char *render_networkmap(const struct topo_netmap *nm, size_t *len)
+{
+	static const bool all[2] = {true, true};
+	struct buf b;
+
+	buf_init(&b);
+	buf_reserve(&b, nm->nprefixes * 24 + nm->npids * 32 + 256);
+	render_networkmap_into(&b, nm, NULL, 0, all);
+	return buf_finish(&b, len);
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Dense ranks (1 = best) of `n` costs (RFC 7285 §6.2: "relative to the m*n
+ * entries" of the response). */
+int rank_values(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks)
+{
+	double *d = malloc((n ? n : 1) * sizeof(double));
+	if (d == NULL)
+		return -1;
+	memcpy(d, vals, n * sizeof(double));
+	qsort(d, n, sizeof(double), dbl_cmp);
+	size_t nd = 0;
+	for (size_t i = 0; i < n; i++)
+		if (nd == 0 || d[nd - 1] != d[i])
+			d[nd++] = d[i];
+	for (size_t i = 0; i < n; i++) {
+		const double *hit = bsearch(&vals[i], d, nd, sizeof(double), dbl_cmp);
+		size_t pos = (size_t)(hit - d);
+		ranks[i] = (uint32_t)(higher_is_better ? nd - pos : pos + 1);
+	}
+	free(d);
+	return 0;
+}
+
+/* The cost-map member of a (full or filtered) cost map. NULL srcs/dsts
+ * mean every PID; both lists are sorted PID indices. */
+int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct,
+                        const uint32_t *srcs, size_t nsrcs, const uint32_t *dsts, size_t ndsts,
+                        const struct constraint *cons, size_t ncons)
+{
+	const struct topo_metric *m = ct->metric;
+	bool full = srcs == NULL && dsts == NULL;
+	size_t ns = srcs ? nsrcs : nm->npids;
+
+	/* select the entries: (src, entry index) in output order */
+	size_t cap = full ? m->nentries : 0, n = 0;
+	if (!full)
+		for (size_t i = 0; i < ns; i++) {
+			uint32_t s = srcs ? srcs[i] : (uint32_t)i;
+			size_t row = m->row[s + 1] - m->row[s];
+			cap += dsts ? (row < ndsts ? row : ndsts) : row;
+		}
+	uint32_t *sel = malloc((cap ? cap : 1) * sizeof(uint32_t));
+	uint32_t *sel_src = malloc((cap ? cap : 1) * sizeof(uint32_t));
+	if (!sel || !sel_src) {
+		free(sel);
+		free(sel_src);
+		return -1;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		uint32_t s = srcs ? srcs[i] : (uint32_t)i;
+		uint32_t e = m->row[s], end = m->row[s + 1];
+		if (dsts == NULL) {
+			for (; e < end; e++) {
+				sel[n] = e;
+				sel_src[n++] = s;
+			}
+			continue;
+		}
+		/* merge the sorted row with the sorted destinations */
+		size_t d = 0;
+		while (e < end && d < ndsts) {
+			if (m->col[e] < dsts[d])
+				e++;
+			else if (m->col[e] > dsts[d])
+				d++;
+			else {
+				sel[n] = e++;
+				sel_src[n++] = s;
+				d++;
+			}
+		}
+	}
+
+	uint32_t *rank = NULL;
+	if (ct->mode == COST_ORDINAL && !full) {
+		double *v = malloc((n ? n : 1) * sizeof(double));
+		rank = malloc((n ? n : 1) * sizeof(uint32_t));
+		if (v && rank)
+			for (size_t i = 0; i < n; i++)
+				v[i] = m->val[sel[i]];
+		if (!v || !rank || rank_values(v, n, m->higher_is_better, rank) != 0) {
+			free(v);
+			free(rank);
+			free(sel);
+			free(sel_src);
+			return -1;
+		}
+		free(v);
+	}
+
+	buf_puts(b, "\"cost-map\":{");
+	uint32_t cur = TOPO_NONE;
+	bool any_row = false;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t e = sel[i];
+		double shown = ct->mode == COST_ORDINAL ? (double)(rank ? rank[i] : m->rank[e]) : m->val[e];
+		/* constraints compare with the value in the requested mode */
+		if (ncons && !constraints_hold(cons, ncons, shown))
+			continue;
+		if (sel_src[i] != cur) {
+			if (cur != TOPO_NONE)
+				buf_putc(b, '}');
+			if (any_row)
+				buf_putc(b, ',');
+			any_row = true;
+			cur = sel_src[i];
+			jw_str(b, nm->pids[cur].name);
+			buf_puts(b, ":{");
+		} else {
+			buf_putc(b, ',');
+		}
+		jw_str(b, nm->pids[m->col[e]].name);
+		buf_putc(b, ':');
+		if (ct->mode == COST_ORDINAL)
+			jw_uint(b, (uint64_t)shown);
+		else
+			jw_num(b, shown);
+	}
+	if (cur != TOPO_NONE)
+		buf_putc(b, '}');
+	buf_putc(b, '}');
+	free(rank);
+	free(sel);
+	free(sel_src);
+	return 0;
+}
+
+void render_costmap_meta(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct)
+{
+	buf_puts(b, "{\"meta\":{\"dependent-vtags\":[");
+	render_vtag(b, nm);
+	buf_puts(b, "],\"cost-type\":");
+	render_cost_type(b, ct);
+	buf_puts(b, "},");
+}
+
+char *render_costmap(const struct topo_netmap *nm, const struct cost_type *ct, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_reserve(&b, ct->metric->nentries * 16 + 256);
+	render_costmap_meta(&b, nm, ct);
+	if (render_costmap_into(&b, nm, ct, NULL, 0, NULL, 0, NULL, 0) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_putc(&b, '}');
+	return buf_finish(&b, len);
+}

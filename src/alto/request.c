@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Input parameters of the POST services (RFC 7285 §11.3.1.3, §11.3.2.3,
+ * §11.4.1.3, §11.5.1.3), parsed with jansson and checked against the
+ * resource. Every failure yields exactly one error (§8.5.2) naming the
+ * field by its full path and echoing only what the client sent.
+ * Unknown fields are ignored (§8.3.7).
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/alto.h"
+
+/* §8.5.2: "value" is a string; a non-string value is converted to one. */
+static char *value_string(const json_t *v)
+{
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static int fail(struct alto_error *err, const char *code, const char *field, const json_t *value)
+{
+	alto_error_clear(err);
+	err->code = code;
+	err->field = field;
+	if (value)
+		err->value = value_string(value);
+	return -1;
+}
+
+int constraint_parse(const char *s, struct constraint *out)
+{
+	static const struct {
+		const char *name;
+		enum cmp_op op;
+	} ops[] = {{"gt", OP_GT}, {"lt", OP_LT}, {"ge", OP_GE}, {"le", OP_LE}, {"eq", OP_EQ}};
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strncmp(s, ops[i].name, 2) == 0)
+			break;
+	if (i == sizeof(ops) / sizeof(ops[0]))
+		return -1;
+	const char *p = s + 2;
+	/* "two entities separated by whitespace" */
+	if (*p != ' ' && *p != '\t')
+		return -1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	/* a JSON-style number, optionally negative */
+	const char *num = p;
+	if (*p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	const char *end = p;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '\0')
+		return -1;
+	char tmp[64];
+	size_t n = (size_t)(end - num);
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, num, n);
+	tmp[n] = '\0';
+	double v = strtod(tmp, NULL);
+	if (!isfinite(v))
+		return -1;
+	out->op = ops[i].op;
+	out->value = v;
+	return 0;
+}
+
+bool constraints_hold(const struct constraint *c, size_t n, double v)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool ok;
+		switch (c[i].op) {
+		case OP_GT: ok = v > c[i].value; break;
+		case OP_LT: ok = v < c[i].value; break;
+		case OP_GE: ok = v >= c[i].value; break;
+		case OP_LE: ok = v <= c[i].value; break;
+		default: ok = v == c[i].value; break;
+		}
+		if (!ok)
+			return false; /* several constraints are ANDed */
+	}
+	return true;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A list of PID names -> sorted, deduplicated indices. Undefined PIDs are
+ * ignored (§11.3.1.6, §11.3.2.6); an empty list means every PID. */
+static int parse_pid_list(const json_t *arr, const char *field, const struct topo_netmap *nm, uint32_t **out,
+                          size_t *n, bool *all, struct alto_error *err)
+{
+	if (!json_is_array(arr))
+		return fail(err, E_INVALID_FIELD_TYPE, field, NULL);
+	size_t len = json_array_size(arr);
+	*all = len == 0;
+	*out = malloc((len ? len : 1) * sizeof(uint32_t));
+	*n = 0;
+	if (*out == NULL)
+		return fail(err, E_SYNTAX, NULL, NULL);
+	for (size_t i = 0; i < len; i++) {
+		const json_t *v = json_array_get(arr, i);
+		/* §8.5.2: an array element of the wrong type is an invalid value */
+		if (!json_is_string(v))
+			return fail(err, E_INVALID_FIELD_VALUE, field, v);
+		uint32_t pid = topo_pid_find(nm, json_string_value(v));
+		if (pid != TOPO_NONE)
+			(*out)[(*n)++] = pid;
+	}
+	qsort(*out, *n, sizeof(uint32_t), u32_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (k == 0 || (*out)[k - 1] != (*out)[i])
+			(*out)[k++] = (*out)[i];
+	*n = k;
+	return 0;
+}
+
+static int parse_cost_type(const json_t *root, const struct topo_netmap *nm, struct cost_type *ct,
+                           struct alto_error *err)
+{
+	const json_t *o = json_object_get(root, "cost-type");
+	if (o == NULL)
+		return fail(err, E_MISSING_FIELD, "cost-type", NULL);
+	if (!json_is_object(o))
+		return fail(err, E_INVALID_FIELD_TYPE, "cost-type", NULL);
+	const json_t *metric = json_object_get(o, "cost-metric");
+	const json_t *mode = json_object_get(o, "cost-mode");
+	if (metric == NULL)
+		return fail(err, E_MISSING_FIELD, "cost-type/cost-metric", NULL);
+	if (mode == NULL)
+		return fail(err, E_MISSING_FIELD, "cost-type/cost-mode", NULL);
+	if (!json_is_string(metric))
+		return fail(err, E_INVALID_FIELD_TYPE, "cost-type/cost-metric", NULL);
+	if (!json_is_string(mode))
+		return fail(err, E_INVALID_FIELD_TYPE, "cost-type/cost-mode", NULL);
+	/* "description" is ignored (§11.3.2.3) */
+	ct->metric = topo_metric_find(nm, json_string_value(metric));
+	if (ct->metric == NULL)
+		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-metric", metric);
+	int m = cost_mode_parse(json_string_value(mode));
+	if (m < 0)
+		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-mode", mode);
+	ct->mode = (enum cost_mode)m;
+	return 0;
+}
+
+static int parse_constraints(const json_t *root, struct request *req, struct alto_error *err)
+{
+	const json_t *arr = json_object_get(root, "constraints");
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr))
+		return fail(err, E_INVALID_FIELD_TYPE, "constraints", NULL);
+	size_t n = json_array_size(arr);
+	req->cons = malloc((n ? n : 1) * sizeof(*req->cons));
+	if (req->cons == NULL)
+		return fail(err, E_SYNTAX, NULL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_array_get(arr, i);
+		if (!json_is_string(v) || constraint_parse(json_string_value(v), &req->cons[i]) != 0)
+			return fail(err, E_INVALID_FIELD_VALUE, "constraints", v);
+	}
+	req->ncons = n;
+	return 0;
+}
+
+static int endpoint_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct endpoint *)a)->text, ((const struct endpoint *)b)->text);
+}
+
+/* A list of TypedEndpointAddr (§10.4.1), deduplicated by text. */
+static int parse_endpoints(const json_t *arr, const char *field, struct endpoint **out, size_t *n,
+                           struct alto_error *err)
+{
+	if (!json_is_array(arr))
+		return fail(err, E_INVALID_FIELD_TYPE, field, NULL);
+	size_t len = json_array_size(arr);
+	*out = malloc((len ? len : 1) * sizeof(**out));
+	*n = 0;
+	if (*out == NULL)
+		return fail(err, E_SYNTAX, NULL, NULL);
+	for (size_t i = 0; i < len; i++) {
+		const json_t *v = json_array_get(arr, i);
+		struct endpoint e;
+		if (!json_is_string(v))
+			return fail(err, E_INVALID_FIELD_VALUE, field, v);
+		e.text = json_string_value(v);
+		if (ip_endpoint_parse(e.text, &e.family, e.addr) != 0)
+			return fail(err, E_INVALID_FIELD_VALUE, field, v);
+		(*out)[(*n)++] = e;
+	}
+	/* §11.4.1.3, §11.5.1.3: repeated entries count once */
+	qsort(*out, *n, sizeof(**out), endpoint_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (k == 0 || strcmp((*out)[k - 1].text, (*out)[i].text) != 0)
+			(*out)[k++] = (*out)[i];
+	*n = k;
+	return 0;
+}
+
+static int parse_fnetmap(const struct resource *r, const json_t *root, struct request *req,
+                         struct alto_error *err)
+{
+	const json_t *pids = json_object_get(root, "pids");
+	if (pids == NULL)
+		return fail(err, E_MISSING_FIELD, "pids", NULL);
+	if (parse_pid_list(pids, "pids", r->nm, &req->srcs, &req->nsrcs, &req->all_srcs, err) != 0)
+		return -1;
+	const json_t *types = json_object_get(root, "address-types");
+	req->family[0] = req->family[1] = true;
+	if (types == NULL)
+		return 0;
+	if (!json_is_array(types))
+		return fail(err, E_INVALID_FIELD_TYPE, "address-types", NULL);
+	if (json_array_size(types) == 0)
+		return 0; /* empty: every address type */
+	req->family[0] = req->family[1] = false;
+	size_t i;
+	const json_t *v;
+	json_array_foreach (types, i, v) {
+		if (!json_is_string(v))
+			return fail(err, E_INVALID_FIELD_VALUE, "address-types", v);
+		const char *s = json_string_value(v);
+		/* §10.4.2: an AddressType is alphanumeric */
+		bool syntax_ok = s[0] != '\0';
+		for (const char *c = s; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+				syntax_ok = false;
+		if (!syntax_ok)
+			return fail(err, E_INVALID_FIELD_VALUE, "address-types", v);
+		/* §11.3.1.6: an address type not known is ignored */
+		int f = ip_family_parse(s);
+		if (f)
+			req->family[f == IP_V4 ? 0 : 1] = true;
+	}
+	return 0;
+}
+
+static int parse_fcostmap(const struct resource *r, const json_t *root, struct request *req,
+                          struct alto_error *err)
+{
+	if (parse_cost_type(root, r->nm, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
+		return -1;
+	const json_t *pids = json_object_get(root, "pids");
+	req->all_srcs = req->all_dsts = true;
+	if (pids == NULL)
+		return 0;
+	if (!json_is_object(pids))
+		return fail(err, E_INVALID_FIELD_TYPE, "pids", NULL);
+	const json_t *srcs = json_object_get(pids, "srcs");
+	const json_t *dsts = json_object_get(pids, "dsts");
+	if (srcs == NULL)
+		return fail(err, E_MISSING_FIELD, "pids/srcs", NULL);
+	if (dsts == NULL)
+		return fail(err, E_MISSING_FIELD, "pids/dsts", NULL);
+	if (parse_pid_list(srcs, "pids/srcs", r->nm, &req->srcs, &req->nsrcs, &req->all_srcs, err) != 0 ||
+	    parse_pid_list(dsts, "pids/dsts", r->nm, &req->dsts, &req->ndsts, &req->all_dsts, err) != 0)
+		return -1;
+	return 0;
+}
+
+static int parse_eprop(const struct topo *t, const json_t *root, struct request *req, struct alto_error *err)
+{
+	const json_t *props = json_object_get(root, "properties");
+	const json_t *eps = json_object_get(root, "endpoints");
+	if (props == NULL)
+		return fail(err, E_MISSING_FIELD, "properties", NULL);
+	if (eps == NULL)
+		return fail(err, E_MISSING_FIELD, "endpoints", NULL);
+	if (!json_is_array(props))
+		return fail(err, E_INVALID_FIELD_TYPE, "properties", NULL);
+	size_t n = json_array_size(props);
+	/* properties<1..*> */
+	if (n == 0)
+		return fail(err, E_INVALID_FIELD_VALUE, "properties", NULL);
+	req->props = malloc(n * sizeof(*req->props));
+	req->prop_names = malloc(n * sizeof(*req->prop_names));
+	if (!req->props || !req->prop_names)
+		return fail(err, E_SYNTAX, NULL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_array_get(props, i);
+		if (!json_is_string(v))
+			return fail(err, E_INVALID_FIELD_VALUE, "properties", v);
+		const char *s = json_string_value(v);
+		/* "<resource-id>.pid" (§10.8.1): split at the last '.' */
+		const char *dot = strrchr(s, '.');
+		const struct topo_netmap *nm = NULL;
+		if (dot && strcmp(dot + 1, "pid") == 0 && (size_t)(dot - s) <= ALTO_NAME_MAX) {
+			char id[ALTO_NAME_MAX + 1];
+			memcpy(id, s, (size_t)(dot - s));
+			id[dot - s] = '\0';
+			nm = topo_netmap_find(t, id);
+		}
+		if (nm == NULL)
+			return fail(err, E_INVALID_FIELD_VALUE, "properties", v);
+		bool dup = false;
+		for (size_t k = 0; k < req->nprops && !dup; k++)
+			dup = strcmp(req->prop_names[k], s) == 0;
+		if (dup)
+			continue;
+		req->props[req->nprops] = nm;
+		req->prop_names[req->nprops++] = s;
+	}
+	if (parse_endpoints(eps, "endpoints", &req->esrcs, &req->nesrcs, err) != 0)
+		return -1;
+	/* endpoints<1..*> */
+	if (req->nesrcs == 0)
+		return fail(err, E_INVALID_FIELD_VALUE, "endpoints", NULL);
+	return 0;
+}
+
+static int parse_ecost(const struct resource *r, const json_t *root, const struct endpoint *client,
+                       struct request *req, struct alto_error *err)
+{
+	if (parse_cost_type(root, r->nm, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
+		return -1;
+	const json_t *eps = json_object_get(root, "endpoints");
+	if (eps == NULL)
+		return fail(err, E_MISSING_FIELD, "endpoints", NULL);
+	if (!json_is_object(eps))
+		return fail(err, E_INVALID_FIELD_TYPE, "endpoints", NULL);
+	const json_t *srcs = json_object_get(eps, "srcs");
+	const json_t *dsts = json_object_get(eps, "dsts");
+	if (srcs && parse_endpoints(srcs, "endpoints/srcs", &req->esrcs, &req->nesrcs, err) != 0)
+		return -1;
+	if (dsts && parse_endpoints(dsts, "endpoints/dsts", &req->edsts, &req->nedsts, err) != 0)
+		return -1;
+	/* §11.5.1.3: the lists MUST NOT both be empty; an empty (or absent) one
+	 * stands for the client's own address */
+	if (req->nesrcs == 0 && req->nedsts == 0)
+		return fail(err, E_INVALID_FIELD_VALUE, "endpoints", NULL);
+	struct endpoint **fill = req->nesrcs == 0 ? &req->esrcs : req->nedsts == 0 ? &req->edsts : NULL;
+	if (fill) {
+		if (client == NULL)
+			return fail(err, E_INVALID_FIELD_VALUE, "endpoints", NULL);
+		free(*fill);
+		*fill = malloc(sizeof(**fill));
+		if (*fill == NULL)
+			return fail(err, E_SYNTAX, NULL, NULL);
+		**fill = *client;
+		if (fill == &req->esrcs)
+			req->nesrcs = 1;
+		else
+			req->nedsts = 1;
+	}
+	return 0;
+}
+
+static int check_limits(const struct request *req, const struct request_limits *lim, struct alto_error *err)
+{
+	/* a cap on the work one request may ask for (RFC 7285 §15.5) */
+	if (lim == NULL)
+		return 0;
+	if (req->nesrcs + req->nedsts > lim->max_endpoints)
+		return fail(err, E_INVALID_FIELD_VALUE, "endpoints", NULL);
+	if (req->nedsts && req->nesrcs > lim->max_endpoint_pairs / req->nedsts)
+		return fail(err, E_INVALID_FIELD_VALUE, "endpoints", NULL);
+	return 0;
+}
+
+int request_parse(const struct resource *r, const struct topo *t, const char *body, size_t len,
+                  const struct endpoint *client, const struct request_limits *lim, struct request *req,
+                  struct alto_error *err)
+{
+	json_error_t jerr;
+
+	memset(req, 0, sizeof(*req));
+	/* duplicate member names make the meaning ambiguous: refuse them */
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		alto_error_clear(err);
+		err->code = E_SYNTAX;
+		if (asprintf(&err->syntax, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text) < 0)
+			err->syntax = NULL;
+		return -1;
+	}
+	req->json = root;
+	if (!json_is_object(root)) {
+		alto_error_clear(err);
+		err->code = E_SYNTAX;
+		err->syntax = strdup("the request body must be a JSON object");
+		return -1;
+	}
+	int rc;
+	switch (r->kind) {
+	case RES_FILTERED_NETWORKMAP: rc = parse_fnetmap(r, root, req, err); break;
+	case RES_FILTERED_COSTMAP: rc = parse_fcostmap(r, root, req, err); break;
+	case RES_ENDPOINTPROP: rc = parse_eprop(t, root, req, err); break;
+	case RES_ENDPOINTCOST: rc = parse_ecost(r, root, client, req, err); break;
+	default: return fail(err, E_SYNTAX, NULL, NULL);
+	}
+	return rc != 0 ? rc : check_limits(req, lim, err);
+}
+
+void request_free(struct request *req)
+{
+	json_decref((json_t *)req->json);
+	free(req->srcs);
+	free(req->dsts);
+	free(req->cons);
+	free(req->esrcs);
+	free(req->edsts);
+	free(req->props);
+	free(req->prop_names);
+	memset(req, 0, sizeof(*req));
+}

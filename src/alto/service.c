@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The POST services: compute and render a response from parsed input. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/alto.h"
+#include "altod/render_internal.h"
+
+static char *filtered_networkmap(const struct resource *r, const struct request *req, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b);
+	/* §11.3.1.6: the vtag is the full map's */
+	render_networkmap_into(&b, r->nm, req->all_srcs ? NULL : req->srcs, req->nsrcs, req->family);
+	return buf_finish(&b, len);
+}
+
+static char *filtered_costmap(const struct resource *r, const struct request *req, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b);
+	render_costmap_meta(&b, r->nm, &req->ct);
+	if (render_costmap_into(&b, r->nm, &req->ct, req->all_srcs ? NULL : req->srcs, req->nsrcs,
+	                        req->all_dsts ? NULL : req->dsts, req->ndsts, req->cons, req->ncons) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_putc(&b, '}');
+	return buf_finish(&b, len);
+}
+
+static char *endpoint_property(const struct topo *t, const struct request *req, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b);
+	/* §11.4.1.6: the vtags of every network map whose pid is queried */
+	buf_puts(&b, "{\"meta\":{\"dependent-vtags\":[");
+	for (size_t i = 0; i < req->nprops; i++) {
+		if (i)
+			buf_putc(&b, ',');
+		render_vtag(&b, req->props[i]);
+	}
+	buf_puts(&b, "]},\"endpoint-properties\":{");
+	for (size_t e = 0; e < req->nesrcs; e++) {
+		const struct endpoint *ep = &req->esrcs[e];
+		if (e)
+			buf_putc(&b, ',');
+		jw_str(&b, ep->text);
+		buf_puts(&b, ":{");
+		bool first = true;
+		for (size_t i = 0; i < req->nprops; i++) {
+			uint32_t pid = topo_lookup(req->props[i], ep->family, ep->addr);
+			if (pid == TOPO_NONE)
+				continue; /* no value: omitted for this endpoint only */
+			if (!first)
+				buf_putc(&b, ',');
+			first = false;
+			jw_str(&b, req->prop_names[i]);
+			buf_putc(&b, ':');
+			jw_str(&b, req->props[i]->pids[pid].name);
+		}
+		buf_putc(&b, '}');
+	}
+	buf_puts(&b, "}}");
+	(void)t;
+	return buf_finish(&b, len);
+}
+
+/* §11.5.1: costs between endpoints, from the costs between their PIDs. */
+static char *endpoint_cost(const struct resource *r, const struct request *req, size_t *len)
+{
+	const struct topo_netmap *nm = r->nm;
+	const struct topo_metric *m = req->ct.metric;
+	size_t ns = req->nesrcs, nd = req->nedsts;
+	size_t pairs = ns * nd > 0 ? ns * nd : 1; /* bounded by request_limits */
+	uint32_t *dpid = malloc((nd ? nd : 1) * sizeof(uint32_t));
+	uint32_t *entry = malloc(pairs * sizeof(uint32_t));
+	double *vals = malloc(pairs * sizeof(double));
+	uint32_t *rank = NULL;
+	char *out = NULL;
+	struct buf b;
+
+	buf_init(&b);
+	if (!dpid || !entry || !vals)
+		goto done;
+	for (size_t d = 0; d < nd; d++)
+		dpid[d] = topo_lookup(nm, req->edsts[d].family, req->edsts[d].addr);
+	size_t n = 0;
+	for (size_t s = 0; s < ns; s++) {
+		uint32_t sp = topo_lookup(nm, req->esrcs[s].family, req->esrcs[s].addr);
+		for (size_t d = 0; d < nd; d++) {
+			uint32_t e = sp == TOPO_NONE || dpid[d] == TOPO_NONE ? TOPO_NONE : topo_cost_find(m, sp, dpid[d]);
+			entry[s * nd + d] = e;
+			if (e != TOPO_NONE)
+				vals[n++] = m->val[e];
+		}
+	}
+	/* ordinal: ranks among the m*n costs of this response (§6.2) */
+	if (req->ct.mode == COST_ORDINAL) {
+		rank = malloc((n ? n : 1) * sizeof(uint32_t));
+		if (rank == NULL || rank_values(vals, n, m->higher_is_better, rank) != 0)
+			goto done;
+	}
+	buf_puts(&b, "{\"meta\":{\"cost-type\":");
+	render_cost_type(&b, &req->ct);
+	buf_puts(&b, "},\"endpoint-cost-map\":{");
+	size_t k = 0;
+	bool first_src = true;
+	for (size_t s = 0; s < ns; s++) {
+		bool opened = false;
+		for (size_t d = 0; d < nd; d++) {
+			uint32_t e = entry[s * nd + d];
+			if (e == TOPO_NONE)
+				continue;
+			double shown = rank ? (double)rank[k] : m->val[e];
+			k++;
+			if (req->ncons && !constraints_hold(req->cons, req->ncons, shown))
+				continue;
+			if (!opened) {
+				if (!first_src)
+					buf_putc(&b, ',');
+				first_src = false;
+				jw_str(&b, req->esrcs[s].text);
+				buf_puts(&b, ":{");
+				opened = true;
+			} else {
+				buf_putc(&b, ',');
+			}
+			jw_str(&b, req->edsts[d].text);
+			buf_putc(&b, ':');
+			if (rank)
+				jw_uint(&b, (uint64_t)shown);
+			else
+				jw_num(&b, shown);
+		}
+		if (opened)
+			buf_putc(&b, '}');
+	}
+	buf_puts(&b, "}}");
+	out = buf_finish(&b, len);
+done:
+	buf_free(&b);
+	free(dpid);
+	free(entry);
+	free(vals);
+	free(rank);
+	return out;
+}
+
+char *service_run(const struct resource *r, const struct topo *t, const struct request *req, size_t *len)
+{
+	switch (r->kind) {
+	case RES_FILTERED_NETWORKMAP: return filtered_networkmap(r, req, len);
+	case RES_FILTERED_COSTMAP: return filtered_costmap(r, req, len);
+	case RES_ENDPOINTPROP: return endpoint_property(t, req, len);
+	case RES_ENDPOINTCOST: return endpoint_cost(r, req, len);
+	default: return NULL;
+	}
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <arpa/inet.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/conf.h"
+#include "altod/err.h"
+#include "altod/vec.h"
+#include "altod/yp.h"
+
+static void conf_defaults(struct conf *c)
+{
+	c->limits.max_request_body = 1024 * 1024;
+	c->limits.connection_timeout = 30;
+	c->limits.max_connections = 10000;
+	c->limits.max_endpoints = 10000;
+	c->limits.max_endpoint_pairs = 1000000;
+	c->threads = 0;
+}
+
+void conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	for (size_t i = 0; i < c->nlisten; i++)
+		free(c->listen[i].address);
+	free(c->listen);
+	for (size_t i = 0; i < c->nmaps; i++)
+		free(c->maps[i]);
+	free(c->maps);
+	free(c);
+}
+
+static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
+{
+	char *key;
+	struct yp_mark m, start = yp_mark(y);
+	struct conf_listener l = {0};
+	bool have_port = false;
+
+	if (!yp_mapping_begin(y, "a listener (address, port)"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "address") == 0) {
+			char *a;
+			struct yp_mark am;
+			if (yp_scalar(y, "address", &a, &am)) {
+				unsigned char tmp[16];
+				if (inet_pton(AF_INET, a, tmp) != 1 && inet_pton(AF_INET6, a, tmp) != 1) {
+					yp_error(y, am, "address '%s' is not a numeric IPv4 or IPv6 address", a);
+					free(a);
+				} else {
+					free(l.address);
+					l.address = a;
+				}
+			}
+		} else if (strcmp(key, "port") == 0) {
+			unsigned long long p;
+			if (yp_scalar_uint(y, "port", 65535, &p)) {
+				l.port = (uint16_t)p;
+				have_port = true;
+			}
+		} else {
+			yp_error(y, m, "unknown key '%s' in a listener (address, port)", key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+	if (l.address == NULL || !have_port) {
+		yp_error(y, start, "a listener needs an address and a port");
+		free(l.address);
+		return;
+	}
+	if (!VEC_PUSH(c->listen, c->nlisten, *cap)) {
+		free(l.address);
+		yp_error(y, start, "out of memory");
+		return;
+	}
+	c->listen[c->nlisten++] = l;
+}
+
+static void parse_server(struct yp *y, struct conf *c)
+{
+	char *key;
+	struct yp_mark m;
+	size_t cap = 0;
+
+	if (!yp_mapping_begin(y, "server"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "listen") == 0) {
+			if (yp_sequence_begin(y, "listen"))
+				while (yp_sequence_more(y))
+					parse_listener(y, c, &cap);
+		} else if (strcmp(key, "threads") == 0) {
+			unsigned long long v;
+			if (yp_scalar_uint(y, "threads", 1024, &v))
+				c->threads = (unsigned)v;
+		} else {
+			yp_error(y, m, "unknown key '%s' in server (listen, threads)", key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+}
+
+static void parse_limits(struct yp *y, struct conf *c)
+{
+	char *key;
+	struct yp_mark m;
+	unsigned long long v;
+
+	if (!yp_mapping_begin(y, "limits"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "max-request-body") == 0) {
+			if (yp_scalar_uint(y, key, 1ull << 30, &v))
+				c->limits.max_request_body = (size_t)v;
+		} else if (strcmp(key, "connection-timeout") == 0) {
+			if (yp_scalar_uint(y, key, 86400, &v))
+				c->limits.connection_timeout = (unsigned)v;
+		} else if (strcmp(key, "max-connections") == 0) {
+			if (yp_scalar_uint(y, key, 1000000, &v))
+				c->limits.max_connections = (unsigned)v;
+		} else if (strcmp(key, "max-endpoints") == 0) {
+			if (yp_scalar_uint(y, key, 10000000, &v))
+				c->limits.max_endpoints = (size_t)v;
+		} else if (strcmp(key, "max-endpoint-pairs") == 0) {
+			if (yp_scalar_uint(y, key, 100000000, &v))
+				c->limits.max_endpoint_pairs = (size_t)v;
+		} else {
+			yp_error(y, m,
+			         "unknown key '%s' in limits (max-request-body, connection-timeout, max-connections, "
+			         "max-endpoints, max-endpoint-pairs)",
+			         key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+}
+
+static char *resolve(const char *conf_path, const char *p)
+{
+	if (p[0] == '/')
+		return strdup(p);
+	char *copy = strdup(conf_path);
+	if (copy == NULL)
+		return NULL;
+	char *dir = dirname(copy);
+	char *out = NULL;
+	if (asprintf(&out, "%s/%s", dir, p) < 0)
+		out = NULL;
+	free(copy);
+	return out;
+}
+
+static void parse_maps(struct yp *y, struct conf *c)
+{
+	size_t cap = 0;
+
+	if (!yp_sequence_begin(y, "maps (a list of maps files)"))
+		return;
+	while (yp_sequence_more(y)) {
+		char *p;
+		struct yp_mark m;
+		if (!yp_scalar(y, "a maps file path", &p, &m))
+			continue;
+		char *full = p[0] ? resolve(c->path, p) : NULL;
+		if (p[0] == '\0')
+			yp_error(y, m, "empty maps file path");
+		else if (full == NULL || !VEC_PUSH(c->maps, c->nmaps, cap)) {
+			yp_error(y, m, "out of memory");
+			free(full);
+		} else
+			c->maps[c->nmaps++] = full;
+		free(p);
+	}
+}
+
+static int conf_parse(struct yp *y, struct conf *c, struct diag *diag)
+{
+	char *key;
+	struct yp_mark m, top = yp_mark(y);
+	bool have_server = false, have_maps = false;
+
+	if (yp_mapping_begin(y, "the configuration (a mapping with server and maps)")) {
+		while (yp_mapping_key(y, &key, &m)) {
+			if (strcmp(key, "server") == 0) {
+				have_server = true;
+				parse_server(y, c);
+			} else if (strcmp(key, "maps") == 0) {
+				have_maps = true;
+				parse_maps(y, c);
+			} else if (strcmp(key, "limits") == 0) {
+				parse_limits(y, c);
+			} else {
+				yp_error(y, m, "unknown key '%s' (server, maps, limits)", key);
+				yp_skip(y);
+			}
+			free(key);
+		}
+	}
+	if (y->errors == 0 && !y->failed) {
+		if (!have_server || c->nlisten == 0)
+			yp_error(y, top, "no listener: server.listen needs at least one address and port");
+		if (!have_maps || c->nmaps == 0)
+			yp_error(y, top, "no maps files: maps needs at least one path");
+	}
+	return 0;
+}
+
+static int conf_finish(struct yp *y, int rc, struct conf *c, struct conf **out)
+{
+	if (rc == 0)
+		conf_parse(y, c, y->diag);
+	yp_close(y);
+	if (y->errors || rc != 0) {
+		conf_free(c);
+		return ALTOD_ECONFIG;
+	}
+	*out = c;
+	return 0;
+}
+
+int conf_load(const char *path, struct conf **out, struct diag *diag)
+{
+	struct yp y;
+	struct conf *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL || (c->path = strdup(path)) == NULL) {
+		free(c);
+		return ALTOD_ENOMEM;
+	}
+	conf_defaults(c);
+	int rc = yp_open(&y, path, diag);
+	return conf_finish(&y, rc, c, out);
+}
+
+int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag)
+{
+	struct yp y;
+	struct conf *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL || (c->path = strdup(name)) == NULL) {
+		free(c);
+		return ALTOD_ENOMEM;
+	}
+	conf_defaults(c);
+	int rc = yp_open_mem(&y, name, text, strlen(text), diag);
+	return conf_finish(&y, rc, c, out);
+}

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libmicrohttpd front end. On the first call of the access handler for a
+ * request (headers only) the request is routed and checked: unknown URI,
+ * wrong method, Content-Type, Accept and an oversized Content-Length are
+ * answered before a byte of the body is read. Per-request state lives in
+ * *con_cls and is freed by the completion callback. GET bodies are handed
+ * to libmicrohttpd without a copy; the snapshot they live in is pinned by
+ * the response and released in its free callback.
+ */
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "altod/err.h"
+#include "altod/log.h"
+#include "altod/server.h"
+
+struct listener {
+	int fd;
+	struct MHD_Daemon *mhd;
+	char name[64];
+};
+
+struct server {
+	atomic_uint inflight; /* requests between their first call and completion */
+	struct snapshot_slot *slot;
+	struct conf_limits limits;
+	struct listener *ls;
+	size_t nls;
+};
+
+struct req_ctx {
+	struct snapshot *snap;
+	const struct resource *res;
+	struct buf body;
+	bool too_large;
+};
+
+/* ---- responses ---- */
+
+static enum MHD_Result send_response(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
+                                     const char *content_type)
+{
+	if (r == NULL)
+		return MHD_NO;
+	if (content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static struct MHD_Response *owned_body(char *body, size_t len)
+{
+	if (body == NULL)
+		return NULL;
+	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	if (r == NULL)
+		free(body);
+	return r;
+}
+
+/* HTTP-level refusals (404, 405, 406, 413, 415, 501): RFC 7285 has no ALTO
+ * error code for them (§8.5.2 codes are about the request's JSON), so the
+ * body is a short plain-text reason. */
+static enum MHD_Result send_http_error(struct MHD_Connection *c, unsigned status, const char *text,
+                                       const char *allow)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	return send_response(c, status, r, "text/plain; charset=utf-8");
+}
+
+static enum MHD_Result send_alto_error(struct MHD_Connection *c, const struct alto_error *e)
+{
+	size_t len;
+	char *body = alto_error_render(e, &len);
+	/* the four RFC 7285 error codes all describe a bad request */
+	return send_response(c, MHD_HTTP_BAD_REQUEST, owned_body(body, len), MT_ERROR);
+}
+
+static void release_snapshot(void *cls)
+{
+	snapshot_unref(cls);
+}
+
+static enum MHD_Result send_rendered(struct MHD_Connection *c, struct req_ctx *ctx)
+{
+	const struct resource *res = ctx->res;
+	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+		res->body_len, res->body, release_snapshot, snapshot_ref(ctx->snap));
+	if (r == NULL) {
+		snapshot_unref(ctx->snap);
+		return MHD_NO;
+	}
+	return send_response(c, MHD_HTTP_OK, r, res->media_type);
+}
+
+/* ---- request handling ---- */
+
+static const char *allow_of(const struct resource *res)
+{
+	return res->accepts ? "POST, OPTIONS" : "GET, HEAD, OPTIONS";
+}
+
+static bool method_known(const char *m)
+{
+	static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE",
+	                                    "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(m, known[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool client_endpoint(struct MHD_Connection *c, struct endpoint *ep, char *text, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return false;
+	const struct sockaddr *sa = ci->client_addr;
+	char a[INET6_ADDRSTRLEN];
+	memset(ep->addr, 0, sizeof(ep->addr));
+	if (sa->sa_family == AF_INET) {
+		memcpy(ep->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		ep->family = IP_V4;
+	} else if (sa->sa_family == AF_INET6) {
+		const uint8_t *v6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		if (memcmp(v6, mapped, 12) == 0) { /* an IPv4 client on a dual-stack socket */
+			memcpy(ep->addr, v6 + 12, 4);
+			ep->family = IP_V4;
+		} else {
+			memcpy(ep->addr, v6, 16);
+			ep->family = IP_V6;
+		}
+	} else {
+		return false;
+	}
+	inet_ntop(ep->family == IP_V4 ? AF_INET : AF_INET6, ep->addr, a, sizeof(a));
+	snprintf(text, len, "%s:%s", ip_family_name(ep->family), a);
+	ep->text = text;
+	return true;
+}
+
+static enum MHD_Result run_post(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx)
+{
+	struct request req;
+	struct alto_error err = {0};
+	struct endpoint client;
+	char client_text[64];
+	struct request_limits lim = {srv->limits.max_endpoints, srv->limits.max_endpoint_pairs};
+	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
+
+	if (request_parse(ctx->res, ctx->snap->topo, ctx->body.data ? ctx->body.data : "", ctx->body.len,
+	                  have_client ? &client : NULL, &lim, &req, &err) != 0) {
+		request_free(&req);
+		enum MHD_Result ret = send_alto_error(c, &err);
+		alto_error_clear(&err);
+		return ret;
+	}
+	size_t len;
+	char *body = service_run(ctx->res, ctx->snap->topo, &req, &len);
+	request_free(&req);
+	if (body == NULL)
+		return send_http_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n", NULL);
+	return send_response(c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type);
+}
+
+/* First call: route and check everything the headers can tell. */
+static enum MHD_Result on_headers(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx,
+                                  const char *url, const char *method)
+{
+	ctx->res = catalog_route(ctx->snap->cat, url);
+	if (ctx->res == NULL)
+		return send_http_error(c, MHD_HTTP_NOT_FOUND, "Not Found\n", NULL);
+	const struct resource *res = ctx->res;
+	bool is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+
+	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow_of(res));
+		return send_response(c, MHD_HTTP_NO_CONTENT, r, NULL);
+	}
+	if (!method_known(method))
+		return send_http_error(c, MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented\n", NULL);
+	/* §8.3.2: GET and POST are not interchangeable */
+	if ((res->accepts && !is_post) || (!res->accepts && !is_get))
+		return send_http_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n", allow_of(res));
+
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	if (!media_accepts(accept, res->media_type))
+		return send_http_error(c, MHD_HTTP_NOT_ACCEPTABLE,
+		                       "Not Acceptable: this resource is only available as its ALTO media type\n",
+		                       NULL);
+	if (!is_post)
+		return send_rendered(c, ctx);
+
+	/* §8.3.2: the client MUST send the media type of its input */
+	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!media_is(ctype, res->accepts))
+		return send_http_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n",
+		                       NULL);
+	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (clen) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(clen, &end, 10);
+		if (errno == 0 && *end == '\0' && n > srv->limits.max_request_body)
+			return send_http_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL);
+	}
+	return MHD_YES; /* read the body */
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+	struct server *srv = cls;
+	struct req_ctx *ctx = *con_cls;
+
+	if (ctx == NULL) {
+		ctx = calloc(1, sizeof(*ctx));
+		if (ctx == NULL)
+			return MHD_NO;
+		buf_init(&ctx->body);
+		atomic_fetch_add(&srv->inflight, 1);
+		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
+		*con_cls = ctx;
+		return on_headers(srv, c, ctx, url, method);
+	}
+	if (*upload_data_size > 0) {
+		if (!ctx->too_large && ctx->body.len + *upload_data_size > srv->limits.max_request_body)
+			ctx->too_large = true;
+		if (ctx->too_large) {
+			/* a chunked body over the limit: drain a bounded amount so the
+			 * 413 can be read, then give up on the connection */
+			ctx->body.len += *upload_data_size;
+			if (ctx->body.len > 4 * srv->limits.max_request_body + 65536)
+				return MHD_NO;
+		} else {
+			buf_append(&ctx->body, upload_data, *upload_data_size);
+			if (ctx->body.oom)
+				return MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (ctx->too_large)
+		return send_http_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL);
+	return run_post(srv, c, ctx);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct server *srv = cls;
+	struct req_ctx *ctx = *con_cls;
+
+	if (ctx == NULL)
+		return;
+	atomic_fetch_sub(&srv->inflight, 1);
+	if (!ctx->too_large)
+		buf_free(&ctx->body);
+	else
+		free(ctx->body.data);
+	snapshot_unref(ctx->snap);
+	free(ctx);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	log_vmsg(LOG_LVL_WARNING, "http", fmt, ap);
+}
+
+/* ---- listeners ---- */
+
+static int open_listener(const struct conf_listener *l, struct listener *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	if (inet_pton(AF_INET, l->address, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(l->port);
+		sl = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, l->address, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(l->port);
+		sl = sizeof(*s6);
+	} else {
+		log_err("server", "listener %s: not a numeric address", l->address);
+		return ALTOD_ELISTEN;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		log_err("server", "cannot listen on %s port %u: %s", l->address, l->port, strerror(errno));
+		return ALTOD_ELISTEN;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6) /* "::" means IPv6 only: list 0.0.0.0 too for IPv4 */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 1024) != 0) {
+		log_err("server", "cannot listen on %s port %u: %s", l->address, l->port, strerror(errno));
+		close(fd);
+		return ALTOD_ELISTEN;
+	}
+	sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	unsigned port = ntohs(ss.ss_family == AF_INET ? s4->sin_port : s6->sin6_port);
+	snprintf(out->name, sizeof(out->name), ss.ss_family == AF_INET ? "%s:%u" : "[%s]:%u", l->address, port);
+	out->fd = fd;
+	return 0;
+}
+
+static unsigned ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int server_start(const struct conf *c, struct snapshot_slot *slot, struct server **out)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+
+	*out = NULL;
+	if (srv == NULL)
+		return ALTOD_ENOMEM;
+	srv->slot = slot;
+	srv->limits = c->limits;
+	srv->ls = calloc(c->nlisten, sizeof(*srv->ls));
+	if (srv->ls == NULL) {
+		free(srv);
+		return ALTOD_ENOMEM;
+	}
+	unsigned threads = c->threads ? c->threads : ncpus();
+	for (size_t i = 0; i < c->nlisten; i++) {
+		struct listener *l = &srv->ls[srv->nls];
+		if (open_listener(&c->listen[i], l) != 0) {
+			server_stop(srv, 0);
+			return ALTOD_ELISTEN;
+		}
+		srv->nls++;
+		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+		l->mhd = MHD_start_daemon(
+			flags, 0, NULL, NULL, on_request, srv,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first, to catch every message */
+			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
+			MHD_OPTION_THREAD_POOL_SIZE, threads,
+			MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
+			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+			/* RFC 7230 §5.4: a HTTP/1.1 request without Host gets 400 */
+			MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+			MHD_OPTION_END);
+		if (l->mhd == NULL) {
+			log_err("server", "cannot start the HTTP server on %s", l->name);
+			server_stop(srv, 0);
+			return ALTOD_ELISTEN;
+		}
+		log_info("server", "listening on http://%s/ (%u threads)", l->name, threads);
+	}
+	*out = srv;
+	return 0;
+}
+
+void server_stop(struct server *srv, unsigned grace_ms)
+{
+	if (srv == NULL)
+		return;
+	/* stop accepting everywhere first */
+	for (size_t i = 0; i < srv->nls; i++)
+		if (srv->ls[i].mhd)
+			MHD_quiesce_daemon(srv->ls[i].mhd);
+	struct timespec step = {0, 10 * 1000 * 1000};
+	/* idle keep-alive connections are not waited for: requests are */
+	for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0; waited += 10)
+		nanosleep(&step, NULL);
+	if (atomic_load(&srv->inflight) > 0)
+		log_warning("server", "stopping with %u requests still in flight", atomic_load(&srv->inflight));
+	for (size_t i = 0; i < srv->nls; i++) {
+		if (srv->ls[i].mhd)
+			MHD_stop_daemon(srv->ls[i].mhd);
+		close(srv->ls[i].fd);
+	}
+	free(srv->ls);
+	free(srv);
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "altod/err.h"
+#include "altod/snapshot.h"
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int snapshot_build(const struct conf *c, struct snapshot **out, struct diag *diag)
+{
+	double t0 = now_seconds();
+	struct snapshot *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL)
+		return ALTOD_ENOMEM;
+	int rc = topo_load((const char *const *)c->maps, c->nmaps, &s->topo, diag);
+	if (rc == 0)
+		rc = catalog_build(s->topo, &s->cat, diag);
+	if (rc != 0) {
+		topo_free(s->topo);
+		free(s);
+		return rc;
+	}
+	atomic_init(&s->refs, 1);
+	s->load_seconds = now_seconds() - t0;
+	*out = s;
+	return 0;
+}
+
+struct snapshot *snapshot_ref(struct snapshot *s)
+{
+	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	return s;
+}
+
+void snapshot_unref(struct snapshot *s)
+{
+	if (s == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	catalog_free(s->cat);
+	topo_free(s->topo);
+	free(s);
+}
+
+void snapshot_summary(const struct snapshot *s, char *out, size_t len)
+{
+	size_t pids = 0, prefixes = 0, pairs = 0;
+	const struct topo *t = s->topo;
+
+	for (uint32_t i = 0; i < t->nnetmaps; i++) {
+		pids += t->netmaps[i].npids;
+		prefixes += t->netmaps[i].nprefixes;
+		for (uint32_t k = 0; k < t->netmaps[i].nmetrics; k++)
+			pairs += t->netmaps[i].metrics[k].nentries;
+	}
+	int n = snprintf(out, len, "%u network maps, %zu PIDs, %zu prefixes, %zu cost pairs, %zu resources, "
+	                 "loaded in %.3f s; vtags:",
+	                 t->nnetmaps, pids, prefixes, pairs, s->cat->nres, s->load_seconds);
+	for (uint32_t i = 0; i < t->nnetmaps && n > 0 && (size_t)n < len; i++)
+		n += snprintf(out + n, len - (size_t)n, " %s=%.16s", t->netmaps[i].id, t->netmaps[i].vtag);
+}
+
+void slot_init(struct snapshot_slot *slot, struct snapshot *first)
+{
+	pthread_mutex_init(&slot->lock, NULL);
+	slot->cur = first;
+}
+
+struct snapshot *slot_acquire(struct snapshot_slot *slot)
+{
+	pthread_mutex_lock(&slot->lock);
+	struct snapshot *s = snapshot_ref(slot->cur);
+	pthread_mutex_unlock(&slot->lock);
+	return s;
+}
+
+void slot_swap(struct snapshot_slot *slot, struct snapshot *next)
+{
+	pthread_mutex_lock(&slot->lock);
+	struct snapshot *old = slot->cur;
+	slot->cur = next;
+	pthread_mutex_unlock(&slot->lock);
+	snapshot_unref(old);
+}
+
+void slot_destroy(struct snapshot_slot *slot)
+{
+	snapshot_unref(slot->cur);
+	slot->cur = NULL;
+	pthread_mutex_destroy(&slot->lock);
+}

@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Maps files -> struct topo. Two stages:
+ *  1. parse every file into a raw model that keeps each item's file:line:col
+ *     (cost rows name PIDs through a per-section string table, so a cost map
+ *     may come before or after its network map, even in another file);
+ *  2. resolve and validate the raw model as a whole, reporting every error,
+ *     and only if there is none build the immutable topology.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+
+#include "altod/err.h"
+#include "altod/strmap.h"
+#include "altod/topo.h"
+#include "altod/vec.h"
+#include "altod/yp.h"
+
+struct at {
+	const char *file;
+	uint32_t line, col;
+};
+
+struct raw_prefix {
+	struct ip_prefix p;
+	uint32_t pid; /* raw PID index */
+	struct at at;
+};
+
+struct raw_pid {
+	char *name;
+	struct at at;
+};
+
+struct raw_netmap {
+	char *id;
+	struct at at;
+	bool is_default;
+	struct raw_pid *pids;
+	size_t npids, cap_pids;
+	struct raw_prefix *prefixes;
+	size_t nprefixes, cap_prefixes;
+	uint32_t *pid_remap; /* raw PID index -> sorted index (stage 2) */
+	struct topo_metric *metrics; /* stage 2 */
+	size_t nmetrics, cap_metrics;
+	struct at *metric_at;
+};
+
+struct raw_entry {
+	uint32_t src, dst; /* section-local name ids */
+	double val;
+};
+
+struct raw_metric {
+	char *name;
+	bool higher_is_better;
+	struct at at;
+	struct raw_entry *e;
+	size_t n, cap;
+};
+
+struct raw_costsec {
+	char *netmap;
+	struct at at;
+	struct strmap names;  /* PID name -> local id */
+	struct at *name_at;   /* first place each local id was named */
+	char **name_of;       /* local id -> name */
+	size_t nnames, cap_names, cap_name_of;
+	struct raw_metric *metrics;
+	size_t nmetrics, cap_metrics;
+};
+
+struct loader {
+	struct diag *diag;
+	size_t errors;
+	struct raw_netmap *nms;
+	size_t nnms, cap_nms;
+	struct raw_costsec *cs;
+	size_t ncs, cap_cs;
+};
+
+static struct at at_of(struct yp *y, struct yp_mark m)
+{
+	return (struct at){y->file, (uint32_t)m.line, (uint32_t)m.col};
+}
+
+static void lerr(struct loader *ld, struct at at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void lerr(struct loader *ld, struct at at, const char *fmt, ...)
+{
+	char text[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	diag_add(ld->diag, at.file, at.line, at.col, "%s", text);
+	ld->errors++;
+}
+
+static void nomem(struct loader *ld, struct at at)
+{
+	lerr(ld, at, "out of memory");
+}
+
+/* ---- stage 1: parsing ---- */
+
+static void parse_pid(struct loader *ld, struct yp *y, struct raw_netmap *nm, uint32_t pid)
+{
+	char *fam;
+	struct yp_mark m;
+
+	if (!yp_mapping_begin(y, "a PID (a mapping of address types to prefix lists)"))
+		return;
+	while (yp_mapping_key(y, &fam, &m)) {
+		int f = ip_family_parse(fam);
+		if (f == 0) {
+			lerr(ld, at_of(y, m), "unknown address type '%s' (ipv4 or ipv6)", fam);
+			free(fam);
+			yp_skip(y);
+			continue;
+		}
+		free(fam);
+		if (!yp_sequence_begin(y, "a list of prefixes"))
+			continue;
+		while (yp_sequence_more(y)) {
+			char *s;
+			const char *why;
+			struct ip_prefix p;
+			if (!yp_scalar(y, "a prefix", &s, &m))
+				continue;
+			if (ip_prefix_parse(s, (enum ip_family)f, &p, &why) != 0) {
+				lerr(ld, at_of(y, m), "bad %s prefix '%s': %s", f == IP_V4 ? "IPv4" : "IPv6", s, why);
+			} else if (!VEC_PUSH(nm->prefixes, nm->nprefixes, nm->cap_prefixes)) {
+				nomem(ld, at_of(y, m));
+			} else {
+				nm->prefixes[nm->nprefixes++] = (struct raw_prefix){p, pid, at_of(y, m)};
+			}
+			free(s);
+		}
+	}
+}
+
+static void parse_pids(struct loader *ld, struct yp *y, struct raw_netmap *nm)
+{
+	char *name;
+	struct yp_mark m;
+
+	if (!yp_mapping_begin(y, "pids"))
+		return;
+	while (yp_mapping_key(y, &name, &m)) {
+		if (!alto_name_valid(name)) {
+			lerr(ld, at_of(y, m),
+			     "invalid PID name '%s': 1 to 64 letters, digits, '-', ':', '@' or '_' (RFC 7285 §10.1)",
+			     name);
+			free(name);
+			yp_skip(y);
+			continue;
+		}
+		if (!VEC_PUSH(nm->pids, nm->npids, nm->cap_pids)) {
+			nomem(ld, at_of(y, m));
+			free(name);
+			yp_skip(y);
+			continue;
+		}
+		nm->pids[nm->npids] = (struct raw_pid){name, at_of(y, m)};
+		parse_pid(ld, y, nm, (uint32_t)nm->npids);
+		nm->npids++;
+	}
+}
+
+static void parse_netmaps(struct loader *ld, struct yp *y)
+{
+	char *id, *key;
+	struct yp_mark m, km;
+
+	if (!yp_mapping_begin(y, "network-maps"))
+		return;
+	while (yp_mapping_key(y, &id, &m)) {
+		if (!alto_name_valid(id)) {
+			lerr(ld, at_of(y, m),
+			     "invalid resource id '%s': 1 to 64 letters, digits, '-', ':', '@' or '_' (RFC 7285 §10.2)",
+			     id);
+			free(id);
+			yp_skip(y);
+			continue;
+		}
+		if (!VEC_PUSH(ld->nms, ld->nnms, ld->cap_nms)) {
+			nomem(ld, at_of(y, m));
+			free(id);
+			yp_skip(y);
+			continue;
+		}
+		struct raw_netmap *nm = &ld->nms[ld->nnms++];
+		memset(nm, 0, sizeof(*nm));
+		nm->id = id;
+		nm->at = at_of(y, m);
+		bool have_pids = false;
+		if (!yp_mapping_begin(y, "a network map"))
+			continue;
+		while (yp_mapping_key(y, &key, &km)) {
+			if (strcmp(key, "default") == 0) {
+				yp_scalar_bool(y, "default", &nm->is_default);
+			} else if (strcmp(key, "pids") == 0) {
+				have_pids = true;
+				parse_pids(ld, y, nm);
+			} else {
+				lerr(ld, at_of(y, km), "unknown key '%s' in network map '%s' (default, pids)", key, id);
+				yp_skip(y);
+			}
+			free(key);
+		}
+		if (!have_pids)
+			lerr(ld, nm->at, "network map '%s' has no pids", id);
+	}
+}
+
+static uint32_t costsec_name(struct loader *ld, struct raw_costsec *cs, const char *name, struct at at)
+{
+	uint32_t id = strmap_intern(&cs->names, name, (uint32_t)cs->nnames);
+	if (id == UINT32_MAX) {
+		nomem(ld, at);
+		return UINT32_MAX;
+	}
+	if (id == cs->nnames) {
+		if (!vec_reserve((void **)&cs->name_at, &cs->cap_names, cs->nnames + 1, sizeof(*cs->name_at)) ||
+		    !vec_reserve((void **)&cs->name_of, &cs->cap_name_of, cs->nnames + 1, sizeof(*cs->name_of))) {
+			nomem(ld, at);
+			return UINT32_MAX;
+		}
+		cs->name_at[cs->nnames] = at;
+		cs->name_of[cs->nnames] = strdup(name);
+		cs->nnames++;
+	}
+	return id;
+}
+
+static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs, struct raw_metric *rm)
+{
+	char *src, *dst, *val;
+	struct yp_mark m, dm, vm;
+
+	if (!yp_mapping_begin(y, "a cost metric (a mapping of source PIDs)"))
+		return;
+	while (yp_mapping_key(y, &src, &m)) {
+		uint32_t s = costsec_name(ld, cs, src, at_of(y, m));
+		free(src);
+		if (!yp_mapping_begin(y, "a cost row (a mapping of destination PIDs to costs)"))
+			continue;
+		while (yp_mapping_key(y, &dst, &dm)) {
+			uint32_t d = costsec_name(ld, cs, dst, at_of(y, dm));
+			free(dst);
+			if (!yp_scalar(y, "a cost", &val, &vm))
+				continue;
+			double v;
+			if (!yp_parse_cost(val, &v)) {
+				lerr(ld, at_of(y, vm), "bad cost '%s': a cost is a number >= 0", val);
+			} else if (s != UINT32_MAX && d != UINT32_MAX) {
+				if (!VEC_PUSH(rm->e, rm->n, rm->cap))
+					nomem(ld, at_of(y, vm));
+				else
+					rm->e[rm->n++] = (struct raw_entry){s, d, v};
+			}
+			free(val);
+		}
+	}
+}
+
+static void parse_costmaps(struct loader *ld, struct yp *y)
+{
+	char *nmid, *metric;
+	struct yp_mark m, mm;
+
+	if (!yp_mapping_begin(y, "cost-maps"))
+		return;
+	while (yp_mapping_key(y, &nmid, &m)) {
+		if (!VEC_PUSH(ld->cs, ld->ncs, ld->cap_cs)) {
+			nomem(ld, at_of(y, m));
+			free(nmid);
+			yp_skip(y);
+			continue;
+		}
+		struct raw_costsec *cs = &ld->cs[ld->ncs++];
+		memset(cs, 0, sizeof(*cs));
+		strmap_init(&cs->names);
+		cs->netmap = nmid;
+		cs->at = at_of(y, m);
+		if (!yp_mapping_begin(y, "a cost map (a mapping of cost metrics)"))
+			continue;
+		while (yp_mapping_key(y, &metric, &mm)) {
+			const char *why;
+			bool hib;
+			if (!alto_metric_valid(metric, &hib, &why)) {
+				lerr(ld, at_of(y, mm), "cost metric '%s': %s", metric, why);
+				free(metric);
+				yp_skip(y);
+				continue;
+			}
+			if (!VEC_PUSH(cs->metrics, cs->nmetrics, cs->cap_metrics)) {
+				nomem(ld, at_of(y, mm));
+				free(metric);
+				yp_skip(y);
+				continue;
+			}
+			struct raw_metric *rm = &cs->metrics[cs->nmetrics++];
+			*rm = (struct raw_metric){.name = metric, .higher_is_better = hib, .at = at_of(y, mm)};
+			parse_metric(ld, y, cs, rm);
+		}
+	}
+}
+
+static void parse_doc(struct loader *ld, struct yp *y)
+{
+	char *key;
+	struct yp_mark m;
+
+	if (!yp_mapping_begin(y, "a maps file (a mapping with network-maps and cost-maps)"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "network-maps") == 0)
+			parse_netmaps(ld, y);
+		else if (strcmp(key, "cost-maps") == 0)
+			parse_costmaps(ld, y);
+		else {
+			lerr(ld, at_of(y, m), "unknown key '%s' (network-maps, cost-maps)", key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+}
+
+/* ---- stage 2: resolve, validate, build ---- */
+
+static int cmp_str(const char *a, const char *b)
+{
+	return strcmp(a, b);
+}
+
+static int raw_netmap_cmp(const void *a, const void *b)
+{
+	return cmp_str(((const struct raw_netmap *)a)->id, ((const struct raw_netmap *)b)->id);
+}
+
+static struct raw_netmap *raw_netmap_find(struct loader *ld, const char *id)
+{
+	struct raw_netmap key = {.id = (char *)id};
+	return bsearch(&key, ld->nms, ld->nnms, sizeof(*ld->nms), raw_netmap_cmp);
+}
+
+static const struct raw_pid *g_sort_pids; /* qsort has no context argument */
+
+static int pid_index_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(g_sort_pids[x].name, g_sort_pids[y].name);
+	return c ? c : (x > y) - (x < y);
+}
+
+static int raw_prefix_cmp(const void *a, const void *b)
+{
+	const struct raw_prefix *x = a, *y = b;
+	int c = ip_prefix_cmp(&x->p, &y->p);
+	if (c)
+		return c;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_netmap *nm)
+{
+	size_t np = rm->npids;
+	uint32_t *order = malloc((np ? np : 1) * sizeof(uint32_t));
+	rm->pid_remap = malloc((np ? np : 1) * sizeof(uint32_t));
+	if (!order || !rm->pid_remap) {
+		free(order);
+		nomem(ld, rm->at);
+		return ALTOD_ENOMEM;
+	}
+	for (size_t i = 0; i < np; i++)
+		order[i] = (uint32_t)i;
+	g_sort_pids = rm->pids;
+	qsort(order, np, sizeof(uint32_t), pid_index_cmp);
+	for (size_t i = 0; i < np; i++) {
+		rm->pid_remap[order[i]] = (uint32_t)i;
+		if (i > 0 && strcmp(rm->pids[order[i]].name, rm->pids[order[i - 1]].name) == 0) {
+			struct at first = rm->pids[order[i - 1]].at;
+			lerr(ld, rm->pids[order[i]].at, "PID '%s' defined twice in network map '%s' (first at %s:%u:%u)",
+			     rm->pids[order[i]].name, rm->id, first.file, first.line, first.col);
+		}
+	}
+
+	/* the same prefix may not appear twice: one address, one PID */
+	qsort(rm->prefixes, rm->nprefixes, sizeof(*rm->prefixes), raw_prefix_cmp);
+	for (size_t i = 1; i < rm->nprefixes; i++) {
+		struct raw_prefix *a = &rm->prefixes[i - 1], *b = &rm->prefixes[i];
+		if (ip_prefix_cmp(&a->p, &b->p) == 0) {
+			char s[IP_PREFIX_STRLEN];
+			ip_prefix_format(&b->p, s);
+			lerr(ld, b->at, "prefix %s of PID '%s' is already in PID '%s' (at %s:%u:%u)", s,
+			     rm->pids[b->pid].name, rm->pids[a->pid].name, a->at.file, a->at.line, a->at.col);
+		}
+	}
+	if (ld->errors) {
+		free(order);
+		return ALTOD_ECONFIG;
+	}
+
+	nm->id = strdup(rm->id);
+	nm->def_file = strdup(rm->at.file);
+	nm->def_line = rm->at.line;
+	nm->def_col = rm->at.col;
+	nm->is_default = rm->is_default;
+	nm->npids = (uint32_t)np;
+	nm->nprefixes = rm->nprefixes;
+	nm->pids = calloc(np ? np : 1, sizeof(*nm->pids));
+	struct lpm_entry *le = malloc((rm->nprefixes ? rm->nprefixes : 1) * sizeof(*le));
+	if (!nm->id || !nm->def_file || !nm->pids || !le)
+		goto oom;
+	for (size_t i = 0; i < np; i++) {
+		nm->pids[i].name = rm->pids[order[i]].name;
+		rm->pids[order[i]].name = NULL;
+	}
+	for (size_t i = 0; i < rm->nprefixes; i++)
+		nm->pids[rm->pid_remap[rm->prefixes[i].pid]].nprefixes++;
+	for (size_t i = 0; i < np; i++) {
+		nm->pids[i].prefixes = malloc((nm->pids[i].nprefixes ? nm->pids[i].nprefixes : 1) *
+		                              sizeof(struct ip_prefix));
+		if (!nm->pids[i].prefixes)
+			goto oom;
+		nm->pids[i].nprefixes = 0;
+	}
+	/* prefixes are sorted by family then address: per-PID order follows */
+	for (size_t i = 0; i < rm->nprefixes; i++) {
+		uint32_t pid = rm->pid_remap[rm->prefixes[i].pid];
+		struct topo_pid *p = &nm->pids[pid];
+		p->prefixes[p->nprefixes++] = rm->prefixes[i].p;
+		if (rm->prefixes[i].p.family == IP_V4)
+			p->nv4++;
+		le[i] = (struct lpm_entry){rm->prefixes[i].p, pid};
+	}
+	if (lpm_build(&nm->lpm[0], IP_V4, le, rm->nprefixes) != 0 ||
+	    lpm_build(&nm->lpm[1], IP_V6, le, rm->nprefixes) != 0)
+		goto oom;
+	free(le);
+	free(order);
+
+	/* vtag (RFC 7285 §10.3): a hash of the content alone, so the same maps
+	 * give the same tag on every restart and every replica */
+	gnutls_hash_hd_t h;
+	uint8_t digest[32];
+	static const char hex[] = "0123456789abcdef";
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		goto oom_nofree;
+	gnutls_hash(h, "altod-networkmap-v1", 20);
+	gnutls_hash(h, nm->id, strlen(nm->id) + 1);
+	for (uint32_t i = 0; i < nm->npids; i++) {
+		const struct topo_pid *p = &nm->pids[i];
+		gnutls_hash(h, p->name, strlen(p->name) + 1);
+		uint32_t cnt = p->nprefixes;
+		gnutls_hash(h, &cnt, sizeof(cnt));
+		for (uint32_t k = 0; k < p->nprefixes; k++)
+			gnutls_hash(h, &p->prefixes[k], sizeof(p->prefixes[k]));
+	}
+	gnutls_hash_deinit(h, digest);
+	for (size_t i = 0; i < 32; i++) {
+		nm->vtag[2 * i] = hex[digest[i] >> 4];
+		nm->vtag[2 * i + 1] = hex[digest[i] & 15];
+	}
+	nm->vtag[VTAG_LEN] = '\0';
+	return 0;
+
+oom:
+	free(le);
+	free(order);
+oom_nofree:
+	nomem(ld, rm->at);
+	return ALTOD_ENOMEM;
+}
+
+struct mapped_entry {
+	uint32_t src, dst;
+	double val;
+};
+
+static int mapped_cmp(const void *a, const void *b)
+{
+	const struct mapped_entry *x = a, *y = b;
+	if (x->src != y->src)
+		return x->src < y->src ? -1 : 1;
+	return (x->dst > y->dst) - (x->dst < y->dst);
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Ordinal mode (RFC 7285 §6.1.2): ranks over all the costs of the map,
+ * 1 = best; equal costs share a rank; ranks are dense (1, 2, 3, ...). */
+static int rank_metric(struct topo_metric *m)
+{
+	double *d = malloc((m->nentries ? m->nentries : 1) * sizeof(double));
+	if (d == NULL)
+		return ALTOD_ENOMEM;
+	memcpy(d, m->val, m->nentries * sizeof(double));
+	qsort(d, m->nentries, sizeof(double), dbl_cmp);
+	size_t nd = 0;
+	for (size_t i = 0; i < m->nentries; i++)
+		if (nd == 0 || d[nd - 1] != d[i])
+			d[nd++] = d[i];
+	for (size_t i = 0; i < m->nentries; i++) {
+		double *hit = bsearch(&m->val[i], d, nd, sizeof(double), dbl_cmp);
+		size_t pos = (size_t)(hit - d);
+		m->rank[i] = (uint32_t)(m->higher_is_better ? nd - pos : pos + 1);
+	}
+	free(d);
+	return 0;
+}
+
+static int metric_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct topo_metric *)a)->name, ((const struct topo_metric *)b)->name);
+}
+
+static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo *t)
+{
+	struct raw_netmap *rm = raw_netmap_find(ld, cs->netmap);
+	if (rm == NULL) {
+		lerr(ld, cs->at, "cost map for network map '%s', which is not defined", cs->netmap);
+		return;
+	}
+	struct topo_netmap *nm = &t->netmaps[rm - ld->nms];
+	uint32_t *pid_of = malloc((cs->nnames ? cs->nnames : 1) * sizeof(uint32_t));
+	if (pid_of == NULL) {
+		nomem(ld, cs->at);
+		return;
+	}
+	for (size_t i = 0; i < cs->nnames; i++) {
+		pid_of[i] = topo_pid_find(nm, cs->name_of[i]);
+		if (pid_of[i] == TOPO_NONE)
+			lerr(ld, cs->name_at[i], "PID '%s' is not defined in network map '%s'", cs->name_of[i],
+			     cs->netmap);
+	}
+	for (size_t k = 0; k < cs->nmetrics; k++) {
+		struct raw_metric *rmet = &cs->metrics[k];
+		for (size_t j = 0; j < rm->nmetrics; j++) {
+			if (strcmp(rm->metrics[j].name, rmet->name) == 0) {
+				struct at f = rm->metric_at[j];
+				lerr(ld, rmet->at, "cost metric '%s' of network map '%s' defined twice (first at %s:%u:%u)",
+				     rmet->name, cs->netmap, f.file, f.line, f.col);
+				goto next;
+			}
+		}
+		if (ld->errors)
+			goto next; /* keep validating, build nothing */
+		struct mapped_entry *me = malloc((rmet->n ? rmet->n : 1) * sizeof(*me));
+		if (me == NULL) {
+			nomem(ld, rmet->at);
+			goto next;
+		}
+		for (size_t i = 0; i < rmet->n; i++)
+			me[i] = (struct mapped_entry){pid_of[rmet->e[i].src], pid_of[rmet->e[i].dst], rmet->e[i].val};
+		qsort(me, rmet->n, sizeof(*me), mapped_cmp);
+		for (size_t i = 1; i < rmet->n; i++) {
+			if (me[i].src == me[i - 1].src && me[i].dst == me[i - 1].dst) {
+				lerr(ld, rmet->at, "cost metric '%s': the cost from '%s' to '%s' is given twice", rmet->name,
+				     nm->pids[me[i].src].name, nm->pids[me[i].dst].name);
+				break;
+			}
+		}
+		size_t cap_at = rm->cap_metrics;
+		if (!vec_reserve((void **)&rm->metric_at, &cap_at, rm->nmetrics + 1, sizeof(*rm->metric_at)) ||
+		    !vec_reserve((void **)&rm->metrics, &rm->cap_metrics, rm->nmetrics + 1, sizeof(*rm->metrics))) {
+			free(me);
+			nomem(ld, rmet->at);
+			goto next;
+		}
+		struct topo_metric *m = &rm->metrics[rm->nmetrics];
+		memset(m, 0, sizeof(*m));
+		rm->metric_at[rm->nmetrics] = rmet->at;
+		rm->nmetrics++;
+		m->name = rmet->name;
+		rmet->name = NULL;
+		m->higher_is_better = rmet->higher_is_better;
+		m->nentries = rmet->n;
+		m->row = calloc(nm->npids + 1, sizeof(uint32_t));
+		m->col = malloc((rmet->n ? rmet->n : 1) * sizeof(uint32_t));
+		m->val = malloc((rmet->n ? rmet->n : 1) * sizeof(double));
+		m->rank = malloc((rmet->n ? rmet->n : 1) * sizeof(uint32_t));
+		if (!m->row || !m->col || !m->val || !m->rank) {
+			free(me);
+			nomem(ld, rmet->at);
+			goto next;
+		}
+		for (size_t i = 0; i < rmet->n; i++) {
+			m->row[me[i].src + 1]++;
+			m->col[i] = me[i].dst;
+			m->val[i] = me[i].val;
+		}
+		for (uint32_t s = 0; s < nm->npids; s++)
+			m->row[s + 1] += m->row[s];
+		free(me);
+		free(rmet->e);
+		rmet->e = NULL;
+		if (rank_metric(m) != 0)
+			nomem(ld, rmet->at);
+	next:;
+	}
+	free(pid_of);
+}
+
+static void raw_free(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nnms; i++) {
+		struct raw_netmap *nm = &ld->nms[i];
+		free(nm->id);
+		for (size_t k = 0; k < nm->npids; k++)
+			free(nm->pids[k].name);
+		free(nm->pids);
+		free(nm->prefixes);
+		free(nm->pid_remap);
+		for (size_t k = 0; k < nm->nmetrics; k++) {
+			free(nm->metrics[k].name);
+			free(nm->metrics[k].row);
+			free(nm->metrics[k].col);
+			free(nm->metrics[k].val);
+			free(nm->metrics[k].rank);
+		}
+		free(nm->metrics);
+		free(nm->metric_at);
+	}
+	free(ld->nms);
+	for (size_t i = 0; i < ld->ncs; i++) {
+		struct raw_costsec *cs = &ld->cs[i];
+		free(cs->netmap);
+		strmap_free(&cs->names);
+		free(cs->name_at);
+		for (size_t k = 0; k < cs->nnames; k++)
+			free(cs->name_of[k]);
+		free(cs->name_of);
+		for (size_t k = 0; k < cs->nmetrics; k++) {
+			free(cs->metrics[k].name);
+			free(cs->metrics[k].e);
+		}
+		free(cs->metrics);
+	}
+	free(ld->cs);
+}
+
+static int finish(struct loader *ld, struct topo **out)
+{
+	struct topo *t = NULL;
+
+	*out = NULL;
+	/* sort network maps by id, remembering the order of definition: with
+	 * no `default: true`, the first one defined is the default */
+	uint32_t first_order = UINT32_MAX;
+	uint32_t *order_of = malloc((ld->nnms ? ld->nnms : 1) * sizeof(uint32_t));
+	struct tmp {
+		struct raw_netmap nm; /* first member: raw_netmap_cmp applies */
+		uint32_t order;
+	} *tmp = malloc((ld->nnms ? ld->nnms : 1) * sizeof(*tmp));
+	if (order_of == NULL || tmp == NULL) {
+		free(order_of);
+		free(tmp);
+		return ALTOD_ENOMEM;
+	}
+	for (size_t i = 0; i < ld->nnms; i++)
+		tmp[i] = (struct tmp){ld->nms[i], (uint32_t)i};
+	qsort(tmp, ld->nnms, sizeof(*tmp), raw_netmap_cmp);
+	for (size_t i = 0; i < ld->nnms; i++) {
+		ld->nms[i] = tmp[i].nm;
+		order_of[i] = tmp[i].order;
+	}
+	free(tmp);
+
+	size_t ndefault = 0;
+	for (size_t i = 0; i < ld->nnms; i++) {
+		if (i > 0 && strcmp(ld->nms[i].id, ld->nms[i - 1].id) == 0) {
+			struct at f = ld->nms[i - 1].at;
+			lerr(ld, ld->nms[i].at, "resource id '%s' defined twice (first at %s:%u:%u)", ld->nms[i].id,
+			     f.file, f.line, f.col);
+		}
+		if (ld->nms[i].is_default && ++ndefault > 1)
+			lerr(ld, ld->nms[i].at, "network map '%s' is the second one marked default: true",
+			     ld->nms[i].id);
+	}
+
+	t = calloc(1, sizeof(*t));
+	if (t == NULL || (ld->nnms && !(t->netmaps = calloc(ld->nnms, sizeof(*t->netmaps))))) {
+		free(t);
+		free(order_of);
+		return ALTOD_ENOMEM;
+	}
+	t->nnetmaps = (uint32_t)ld->nnms;
+	t->default_map = TOPO_NONE;
+	if (ld->errors == 0) {
+		for (size_t i = 0; i < ld->nnms; i++) {
+			t->netmaps[i].order = order_of[i];
+			build_netmap(ld, &ld->nms[i], &t->netmaps[i]);
+			if (ld->nms[i].is_default)
+				t->default_map = (uint32_t)i;
+			else if (ndefault == 0 && order_of[i] < first_order) {
+				first_order = order_of[i];
+				t->default_map = (uint32_t)i;
+			}
+		}
+	}
+	free(order_of);
+	if (ld->errors == 0)
+		for (size_t i = 0; i < ld->ncs; i++)
+			build_costsec(ld, &ld->cs[i], t);
+	if (ld->errors == 0) {
+		for (size_t i = 0; i < ld->nnms; i++) {
+			struct raw_netmap *rm = &ld->nms[i];
+			struct topo_netmap *nm = &t->netmaps[i];
+			qsort(rm->metrics, rm->nmetrics, sizeof(*rm->metrics), metric_cmp);
+			nm->metrics = rm->metrics;
+			nm->nmetrics = (uint32_t)rm->nmetrics;
+			rm->metrics = NULL;
+			rm->nmetrics = 0;
+		}
+	}
+	if (ld->errors) {
+		topo_free(t);
+		return ALTOD_ECONFIG;
+	}
+	if (t->default_map != TOPO_NONE)
+		t->netmaps[t->default_map].is_default = true;
+	*out = t;
+	return 0;
+}
+
+static int load(const char *const *names, const char *const *texts, size_t n, struct topo **out,
+                struct diag *diag)
+{
+	struct loader ld = {.diag = diag};
+	struct yp y;
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = texts ? yp_open_mem(&y, names[i], texts[i], strlen(texts[i]), diag)
+		               : yp_open(&y, names[i], diag);
+		if (rc == 0)
+			parse_doc(&ld, &y);
+		yp_close(&y);
+		ld.errors += y.errors;
+	}
+	int rc = ld.errors ? ALTOD_ECONFIG : finish(&ld, out);
+	if (rc == ALTOD_ENOMEM && ld.errors == 0)
+		diag_add(diag, n ? names[0] : "maps", 0, 0, "out of memory");
+	raw_free(&ld);
+	return rc;
+}
+
+int topo_load(const char *const *paths, size_t npaths, struct topo **out, struct diag *diag)
+{
+	*out = NULL;
+	return load(paths, NULL, npaths, out, diag);
+}
+
+int topo_load_mem(const char *const *names, const char *const *texts, size_t n, struct topo **out,
+                  struct diag *diag)
+{
+	*out = NULL;
+	return load(names, texts, n, out, diag);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/topo.h"
+
+void topo_free(struct topo *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t i = 0; i < t->nnetmaps; i++) {
+		struct topo_netmap *nm = &t->netmaps[i];
+		free(nm->id);
+		free(nm->def_file);
+		if (nm->pids) {
+			for (uint32_t k = 0; k < nm->npids; k++) {
+				free(nm->pids[k].name);
+				free(nm->pids[k].prefixes);
+			}
+		}
+		free(nm->pids);
+		lpm_free(&nm->lpm[0]);
+		lpm_free(&nm->lpm[1]);
+		for (uint32_t k = 0; k < nm->nmetrics; k++) {
+			free(nm->metrics[k].name);
+			free(nm->metrics[k].row);
+			free(nm->metrics[k].col);
+			free(nm->metrics[k].val);
+			free(nm->metrics[k].rank);
+		}
+		free(nm->metrics);
+	}
+	free(t->netmaps);
+	free(t);
+}
+
+const struct topo_netmap *topo_netmap_find(const struct topo *t, const char *id)
+{
+	uint32_t lo = 0, hi = t->nnetmaps;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(id, t->netmaps[mid].id);
+		if (c == 0)
+			return &t->netmaps[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+uint32_t topo_pid_find(const struct topo_netmap *nm, const char *name)
+{
+	uint32_t lo = 0, hi = nm->npids;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, nm->pids[mid].name);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return TOPO_NONE;
+}
+
+const struct topo_metric *topo_metric_find(const struct topo_netmap *nm, const char *name)
+{
+	for (uint32_t i = 0; i < nm->nmetrics; i++)
+		if (strcmp(nm->metrics[i].name, name) == 0)
+			return &nm->metrics[i];
+	return NULL;
+}
+
+uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const uint8_t addr[16])
+{
+	uint32_t v = lpm_lookup(&nm->lpm[family == IP_V4 ? 0 : 1], addr);
+	return v == LPM_NONE ? TOPO_NONE : v;
+}
+
+uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst)
+{
+	uint32_t lo = m->row[src], hi = m->row[src + 1];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (m->col[mid] == dst)
+			return mid;
+		if (m->col[mid] < dst)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return TOPO_NONE;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <string.h>
+
+#include "altod/err.h"
+
+const char *altod_strerror(int code)
+{
+	switch (code) {
+	case ALTOD_EOK: return "ok";
+	case ALTOD_ECONFIG: return "configuration has errors";
+	case ALTOD_ELISTEN: return "cannot listen";
+	case ALTOD_EEXIST: return "already defined";
+	default: break;
+	}
+	if (code < 0 && code > ALTOD_EBASE)
+		return strerror(-code);
+	return "unknown error";
+}

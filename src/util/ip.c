@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/err.h"
+#include "altod/ip.h"
+
+static size_t addr_bytes(enum ip_family f)
+{
+	return f == IP_V4 ? 4 : 16;
+}
+
+int ip_family_parse(const char *s)
+{
+	if (strcmp(s, "ipv4") == 0)
+		return IP_V4;
+	if (strcmp(s, "ipv6") == 0)
+		return IP_V6;
+	return 0;
+}
+
+const char *ip_family_name(enum ip_family f)
+{
+	return f == IP_V4 ? "ipv4" : "ipv6";
+}
+
+int ip_addr_parse(const char *s, enum ip_family family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	/* inet_pton(AF_INET) accepts only dotted quads (no octal, no short
+	 * forms), which is what RFC 7285 §10.4.3 asks for. */
+	if (inet_pton(family == IP_V4 ? AF_INET : AF_INET6, s, addr) != 1)
+		return ALTOD_EINVAL;
+	return 0;
+}
+
+int ip_prefix_parse(const char *s, enum ip_family family, struct ip_prefix *out, const char **why)
+{
+	char tmp[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	unsigned max = family == IP_V4 ? 32 : 128;
+
+	*why = NULL;
+	if (slash == NULL) {
+		*why = "prefix lacks a /length";
+		return ALTOD_EINVAL;
+	}
+	size_t alen = (size_t)(slash - s);
+	if (alen == 0 || alen >= sizeof(tmp)) {
+		*why = family == IP_V4 ? "not an IPv4 address" : "not an IPv6 address";
+		return ALTOD_EINVAL;
+	}
+	memcpy(tmp, s, alen);
+	tmp[alen] = '\0';
+	const char *l = slash + 1;
+	if (*l < '0' || *l > '9' || strlen(l) > 3 || (l[0] == '0' && l[1] != '\0')) {
+		*why = "bad prefix length";
+		return ALTOD_EINVAL;
+	}
+	for (const char *c = l; *c; c++) {
+		if (*c < '0' || *c > '9') {
+			*why = "bad prefix length";
+			return ALTOD_EINVAL;
+		}
+	}
+	unsigned len = (unsigned)strtoul(l, NULL, 10);
+	if (len > max) {
+		*why = "prefix length out of range";
+		return ALTOD_EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	if (ip_addr_parse(tmp, family, out->addr) != 0) {
+		*why = family == IP_V4 ? "not an IPv4 address" : "not an IPv6 address";
+		return ALTOD_EINVAL;
+	}
+	out->family = (uint8_t)family;
+	out->len = (uint8_t)len;
+	for (unsigned bit = len; bit < max; bit++) {
+		if (out->addr[bit / 8] & (0x80u >> (bit % 8))) {
+			*why = "host bits set after the prefix length";
+			return ALTOD_EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ip_endpoint_parse(const char *s, enum ip_family *family, uint8_t addr[16])
+{
+	if (strncmp(s, "ipv4:", 5) == 0)
+		*family = IP_V4;
+	else if (strncmp(s, "ipv6:", 5) == 0)
+		*family = IP_V6;
+	else
+		return ALTOD_EINVAL;
+	return ip_addr_parse(s + 5, *family, addr);
+}
+
+void ip_prefix_format(const struct ip_prefix *p, char *out)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->family == IP_V4 ? AF_INET : AF_INET6, p->addr, a, sizeof(a));
+	snprintf(out, IP_PREFIX_STRLEN, "%s/%u", a, (unsigned)p->len);
+}
+
+int ip_prefix_cmp(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	int c = memcmp(a->addr, b->addr, addr_bytes(a->family));
+	if (c != 0)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "altod/log.h"
+
+static enum log_level g_max_level = LOG_LVL_INFO;
+static int g_journal = -1;
+
+static const char *level_name(enum log_level level)
+{
+	switch (level) {
+	case LOG_LVL_ERR: return "error";
+	case LOG_LVL_WARNING: return "warning";
+	case LOG_LVL_NOTICE: return "notice";
+	case LOG_LVL_INFO: return "info";
+	default: return "debug";
+	}
+}
+
+void log_init(enum log_level max_level)
+{
+	g_max_level = max_level;
+	g_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void log_vmsg(enum log_level level, const char *subject, const char *fmt, va_list ap)
+{
+	char msg[2048];
+	char line[2304];
+
+	if (level > g_max_level)
+		return;
+	if (g_journal < 0)
+		g_journal = getenv("JOURNAL_STREAM") != NULL;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* one message, one line: a newline inside would forge a log entry */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	for (size_t n = strlen(msg); n > 0 && msg[n - 1] == ' '; n--)
+		msg[n - 1] = '\0';
+	if (g_journal) {
+		snprintf(line, sizeof(line), "<%d>%s: %s: %s\n", (int)level,
+		         level_name(level), subject, msg);
+	} else {
+		char ts[32];
+		struct timespec now;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		gmtime_r(&now.tv_sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(line, sizeof(line), "%s.%03ldZ %s: %s: %s\n", ts,
+		         now.tv_nsec / 1000000, level_name(level), subject, msg);
+	}
+	/* a single write keeps concurrent lines whole */
+	size_t len = strnlen(line, sizeof(line));
+	if (len > 0 && line[len - 1] != '\n')
+		line[len - 1] = '\n'; /* truncated: still one line */
+	ssize_t rc = write(STDERR_FILENO, line, len);
+	(void)rc;
+}
+
+void log_msg(enum log_level level, const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, subject, fmt, ap);
+	va_end(ap);
+}
