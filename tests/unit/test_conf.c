@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* altod.yaml: defaults, every key, and its errors. */
+#include <check.h>
+
+#include "altod/conf.h"
+#include "testutil.h"
+
+static char *conf_err(const char *yaml)
+{
+	struct diag d;
+	struct conf *c;
+	diag_init(&d);
+	ck_assert_int_ne(conf_load_mem("/etc/altod/altod.yaml", yaml, &c, &d), 0);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_gt(d.n, 0);
+	char *m = strdup(d.msgs[0]);
+	diag_free(&d);
+	return m;
+}
+
+START_TEST(full)
+{
+	struct diag d;
+	struct conf *c;
+	diag_init(&d);
+	ck_assert_int_eq(conf_load_mem("/etc/altod/altod.yaml",
+	                               "server:\n"
+	                               "  listen:\n"
+	                               "    - {address: 127.0.0.1, port: 8080}\n"
+	                               "    - {address: '::', port: 443}\n"
+	                               "  threads: 4\n"
+	                               "limits:\n"
+	                               "  max-request-body: 2048\n"
+	                               "  connection-timeout: 5\n"
+	                               "  max-connections: 7\n"
+	                               "  max-endpoints: 9\n"
+	                               "  max-endpoint-pairs: 81\n"
+	                               "maps: [maps/a.yaml, /var/lib/altod/b.yaml]\n",
+	                               &c, &d),
+	                 0);
+	ck_assert_uint_eq(c->nlisten, 2);
+	ck_assert_str_eq(c->listen[1].address, "::");
+	ck_assert_uint_eq(c->listen[1].port, 443);
+	ck_assert_uint_eq(c->threads, 4);
+	ck_assert_uint_eq(c->limits.max_request_body, 2048);
+	ck_assert_uint_eq(c->limits.connection_timeout, 5);
+	ck_assert_uint_eq(c->limits.max_connections, 7);
+	ck_assert_uint_eq(c->limits.max_endpoints, 9);
+	ck_assert_uint_eq(c->limits.max_endpoint_pairs, 81);
+	ck_assert_uint_eq(c->nmaps, 2);
+	ck_assert_str_eq(c->maps[0], "/etc/altod/maps/a.yaml");
+	ck_assert_str_eq(c->maps[1], "/var/lib/altod/b.yaml");
+	conf_free(c);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	struct diag d;
+	struct conf *c;
+	diag_init(&d);
+	ck_assert_int_eq(conf_load_mem("a.yaml", "server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m.yaml]\n",
+	                               &c, &d),
+	                 0);
+	ck_assert_uint_eq(c->limits.max_request_body, 1024 * 1024);
+	ck_assert_uint_eq(c->threads, 0);
+	ck_assert_str_eq(c->maps[0], "./m.yaml");
+	conf_free(c);
+	diag_free(&d);
+}
+END_TEST
+
+static const struct {
+	const char *yaml;
+	const char *expect;
+} bad[] = {
+	{"server: {listen: [{address: localhost, port: 1}]}\nmaps: [m]\n",
+	 "altod.yaml:1:29: address 'localhost' is not a numeric IPv4 or IPv6 address"},
+	{"server: {listen: [{address: 127.0.0.1, port: 65536}]}\nmaps: [m]\n",
+	 "altod.yaml:1:46: port must be a whole number from 0 to 65535, not '65536'"},
+	{"server: {listen: [{address: 127.0.0.1}]}\nmaps: [m]\n", "altod.yaml:1:19: a listener needs an address and a port"},
+	{"server: {listen: []}\nmaps: [m]\n", "no listener"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\n", "no maps files"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: []\n", "no maps files"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimit: {}\n",
+	 "altod.yaml:3:1: unknown key 'limit' (server, maps, limits)"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1}], thread: 2}\nmaps: [m]\n", "unknown key 'thread' in server"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits: {max-request-body: -1}\n",
+	 "max-request-body must be a whole number"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: m\n", "maps (a list of maps files) must be a sequence"},
+	{"server: {listen: [\n", "YAML syntax error"},
+};
+
+START_TEST(errors)
+{
+	char *m = conf_err(bad[_i].yaml);
+	ck_assert_contains(m, bad[_i].expect);
+	free(m);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, full);
+	tcase_add_test(tc, defaults);
+	tcase_add_loop_test(tc, errors, 0, sizeof(bad) / sizeof(bad[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RUN_SUITE(suite)

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The maps loader: the model it builds, and every error with its place. */
+#include <check.h>
+#include <stdio.h>
+
+#include "altod/topo.h"
+#include "testutil.h"
+
+static const char *EXAMPLE =
+	"network-maps:\n"
+	"  my-default-network-map:\n"
+	"    default: true\n"
+	"    pids:\n"
+	"      PID1:\n"
+	"        ipv4: [192.0.2.0/24, 198.51.100.0/25]\n"
+	"      PID2:\n"
+	"        ipv4: [198.51.100.128/25]\n"
+	"      PID3:\n"
+	"        ipv4: [0.0.0.0/0]\n"
+	"        ipv6: [\"::/0\"]\n"
+	"cost-maps:\n"
+	"  my-default-network-map:\n"
+	"    routingcost:\n"
+	"      PID1: {PID1: 1, PID2: 5, PID3: 10}\n"
+	"      PID2: {PID1: 5, PID2: 1, PID3: 15}\n"
+	"      PID3: {PID1: 20, PID2: 15}\n"
+	"    hopcount:\n"
+	"      PID1: {PID1: 0, PID2: 2, PID3: 3}\n";
+
+START_TEST(example_model)
+{
+	struct topo *t = load_ok(EXAMPLE);
+	ck_assert_uint_eq(t->nnetmaps, 1);
+	const struct topo_netmap *nm = topo_netmap_find(t, "my-default-network-map");
+	ck_assert_ptr_nonnull(nm);
+	ck_assert(nm->is_default);
+	ck_assert_uint_eq(t->default_map, 0);
+	ck_assert_uint_eq(nm->npids, 3);
+	ck_assert_str_eq(nm->pids[0].name, "PID1");
+	ck_assert_uint_eq(nm->pids[0].nprefixes, 2);
+	ck_assert_uint_eq(nm->pids[2].nprefixes, 2);
+	ck_assert_uint_eq(nm->pids[2].nv4, 1);
+	ck_assert_uint_eq(nm->nprefixes, 5);
+	ck_assert_uint_eq(strlen(nm->vtag), 64);
+
+	uint8_t a[16];
+	ip_addr_parse("198.51.100.200", IP_V4, a);
+	ck_assert_uint_eq(topo_lookup(nm, IP_V4, a), 1);
+	ip_addr_parse("203.0.113.1", IP_V4, a);
+	ck_assert_uint_eq(topo_lookup(nm, IP_V4, a), 2);
+	ip_addr_parse("2001:db8::1", IP_V6, a);
+	ck_assert_uint_eq(topo_lookup(nm, IP_V6, a), 2);
+
+	ck_assert_uint_eq(nm->nmetrics, 2);
+	ck_assert_str_eq(nm->metrics[0].name, "hopcount"); /* sorted */
+	const struct topo_metric *rc = topo_metric_find(nm, "routingcost");
+	ck_assert_ptr_nonnull(rc);
+	ck_assert_uint_eq(rc->nentries, 8);
+	ck_assert_uint_eq(topo_cost_find(rc, 2, 2), TOPO_NONE); /* PID3 -> PID3 absent */
+	uint32_t e = topo_cost_find(rc, 2, 0);
+	ck_assert_uint_ne(e, TOPO_NONE);
+	ck_assert(rc->val[e] == 20);
+	/* ordinal: distinct costs 1 5 10 15 20 -> ranks 1..5 */
+	ck_assert_uint_eq(rc->rank[e], 5);
+	ck_assert_uint_eq(rc->rank[topo_cost_find(rc, 0, 0)], 1);
+	ck_assert_uint_eq(rc->rank[topo_cost_find(rc, 1, 1)], 1);
+	ck_assert_uint_eq(rc->rank[topo_cost_find(rc, 0, 1)], 2);
+	ck_assert_uint_eq(rc->rank[topo_cost_find(rc, 1, 2)], 4);
+	topo_free(t);
+}
+END_TEST
+
+START_TEST(vtag_deterministic_and_content_bound)
+{
+	struct topo *a = load_ok(EXAMPLE);
+	struct topo *b = load_ok(EXAMPLE);
+	ck_assert_str_eq(a->netmaps[0].vtag, b->netmaps[0].vtag);
+	/* the same content written differently: same tag */
+	struct topo *c = load_ok("network-maps:\n"
+	                         "  my-default-network-map:\n"
+	                         "    pids:\n"
+	                         "      PID3: {ipv6: ['::/0'], ipv4: [0.0.0.0/0]}\n"
+	                         "      PID2: {ipv4: [198.51.100.128/25]}\n"
+	                         "      PID1: {ipv4: [198.51.100.0/25, 192.0.2.0/24]}\n");
+	ck_assert_str_eq(a->netmaps[0].vtag, c->netmaps[0].vtag);
+	/* a moved prefix: another tag */
+	struct topo *d = load_ok("network-maps:\n"
+	                         "  my-default-network-map:\n"
+	                         "    pids:\n"
+	                         "      PID3: {ipv6: ['::/0'], ipv4: [0.0.0.0/0]}\n"
+	                         "      PID2: {ipv4: [198.51.100.128/25, 198.51.100.0/25]}\n"
+	                         "      PID1: {ipv4: [192.0.2.0/24]}\n");
+	ck_assert_str_ne(a->netmaps[0].vtag, d->netmaps[0].vtag);
+	/* costs do not change the network map's tag */
+	struct topo *e = load_ok("network-maps:\n"
+	                         "  my-default-network-map:\n"
+	                         "    pids:\n"
+	                         "      PID3: {ipv6: ['::/0'], ipv4: [0.0.0.0/0]}\n"
+	                         "      PID2: {ipv4: [198.51.100.128/25]}\n"
+	                         "      PID1: {ipv4: [198.51.100.0/25, 192.0.2.0/24]}\n"
+	                         "cost-maps:\n"
+	                         "  my-default-network-map:\n"
+	                         "    routingcost: {PID1: {PID2: 7}}\n");
+	ck_assert_str_eq(a->netmaps[0].vtag, e->netmaps[0].vtag);
+	for (const char *p = a->netmaps[0].vtag; *p; p++)
+		ck_assert(*p >= 0x21 && *p <= 0x7e); /* RFC 7285 §10.3 */
+	topo_free(a);
+	topo_free(b);
+	topo_free(c);
+	topo_free(d);
+	topo_free(e);
+}
+END_TEST
+
+START_TEST(default_is_first_defined)
+{
+	struct topo *t = load_ok("network-maps:\n"
+	                         "  zzz: {pids: {A: {ipv4: [0.0.0.0/0]}}}\n"
+	                         "  aaa: {pids: {A: {ipv4: [0.0.0.0/0]}}}\n");
+	ck_assert_str_eq(t->netmaps[t->default_map].id, "zzz");
+	ck_assert(t->netmaps[t->default_map].is_default);
+	ck_assert(!t->netmaps[0].is_default); /* aaa sorts first */
+	topo_free(t);
+}
+END_TEST
+
+START_TEST(bandwidth_ranks_higher_first)
+{
+	struct topo *t = load_ok("network-maps:\n"
+	                         "  m: {pids: {A: {ipv4: [0.0.0.0/0]}, B: {}}}\n"
+	                         "cost-maps:\n"
+	                         "  m:\n"
+	                         "    bw-available: {A: {A: 100, B: 10}, B: {A: 10, B: 1000}}\n");
+	const struct topo_metric *m = &t->netmaps[0].metrics[0];
+	ck_assert_uint_eq(m->rank[topo_cost_find(m, 1, 1)], 1);
+	ck_assert_uint_eq(m->rank[topo_cost_find(m, 0, 0)], 2);
+	ck_assert_uint_eq(m->rank[topo_cost_find(m, 0, 1)], 3);
+	ck_assert_uint_eq(m->rank[topo_cost_find(m, 1, 0)], 3);
+	topo_free(t);
+}
+END_TEST
+
+START_TEST(cost_map_before_network_map_and_across_files)
+{
+	const char *names[] = {"costs.yaml", "nets.yaml"};
+	const char *texts[] = {"cost-maps:\n  m: {routingcost: {A: {B: 1.5}}}\n",
+	                       "network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8]}, B: {ipv4: [0.0.0.0/0]}}}\n"};
+	struct diag d;
+	struct topo *t;
+	diag_init(&d);
+	ck_assert_int_eq(topo_load_mem(names, texts, 2, &t, &d), 0);
+	ck_assert(t->netmaps[0].metrics[0].val[0] == 1.5);
+	topo_free(t);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(duplicate_id_across_files)
+{
+	const char *names[] = {"a.yaml", "b.yaml"};
+	const char *texts[] = {"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8]}}}\n",
+	                       "\nnetwork-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8]}}}\n"};
+	struct diag d;
+	struct topo *t;
+	diag_init(&d);
+	ck_assert_int_ne(topo_load_mem(names, texts, 2, &t, &d), 0);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_contains(d.msgs[0], "resource id 'm' defined twice (first at a.yaml:2:3)");
+	ck_assert(strncmp(d.msgs[0], "b.yaml:3:3: ", 12) == 0);
+	diag_free(&d);
+}
+END_TEST
+
+/* Each bad input: the expected "file:line:column: message" fragment. */
+static const struct {
+	const char *yaml;
+	const char *expect;
+} bad[] = {
+	{"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.1/8]}}}\n",
+	 "maps.yaml:2:25: bad IPv4 prefix '10.0.0.1/8': host bits set after the prefix length"},
+	{"network-maps:\n  m:\n    pids:\n      A: {ipv4: [10.0.0.0/8]}\n      B: {ipv4: [10.0.0.0/8]}\n",
+	 "maps.yaml:5:18: prefix 10.0.0.0/8 of PID 'B' is already in PID 'A' (at maps.yaml:4:18)"},
+	{"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8, 10.0.0.0/8]}}}\n", "is already in PID 'A'"},
+	{"network-maps:\n  m: {pids: {A: {ipv6: [10.0.0.0/8]}}}\n", "maps.yaml:2:25: bad IPv6 prefix '10.0.0.0/8'"},
+	{"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0]}}}\n", "prefix lacks a /length"},
+	{"network-maps:\n  m: {pids: {A: {ipx: [10.0.0.0/8]}}}\n",
+	 "maps.yaml:2:18: unknown address type 'ipx' (ipv4 or ipv6)"},
+	{"network-maps:\n  m: {pids: {PID.1: {ipv4: [10.0.0.0/8]}}}\n", "maps.yaml:2:14: invalid PID name 'PID.1'"},
+	{"network-maps:\n  m: {pids: {"
+	 "A23456789012345678901234567890123456789012345678901234567890123456: {}}}\n",
+	 "invalid PID name"},
+	{"network-maps:\n  m/x: {pids: {A: {}}}\n", "maps.yaml:2:3: invalid resource id 'm/x'"},
+	{"network-maps:\n  m: {pids: {A: {}, A: {}}}\n", "maps.yaml:2:21: PID 'A' defined twice in network map 'm'"},
+	{"network-maps:\n  m: {default: maybe, pids: {A: {}}}\n", "default must be true or false, not 'maybe'"},
+	{"network-maps:\n  m: {}\n", "maps.yaml:2:3: network map 'm' has no pids"},
+	{"network-maps:\n  m: {pids: {A: {}}, color: blue}\n",
+	 "maps.yaml:2:22: unknown key 'color' in network map 'm'"},
+	{"network-maps:\n  a: {default: true, pids: {A: {}}}\n  b: {default: true, pids: {A: {}}}\n",
+	 "maps.yaml:3:3: network map 'b' is the second one marked default: true"},
+	{"network-map:\n  m: {pids: {A: {}}}\n", "maps.yaml:1:1: unknown key 'network-map' (network-maps, cost-maps)"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: -1}}}\n",
+	 "maps.yaml:4:28: bad cost '-1': a cost is a number >= 0"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: fast}}}\n", "bad cost 'fast'"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: .nan}}}\n", "bad cost '.nan'"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1e999}}}\n", "bad cost '1e999'"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {B: 1}}}\n",
+	 "maps.yaml:4:25: PID 'B' is not defined in network map 'm'"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  n: {routingcost: {A: {A: 1}}}\n",
+	 "maps.yaml:4:3: cost map for network map 'n', which is not defined"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {speed: {A: {A: 1}}}\n",
+	 "maps.yaml:4:7: cost metric 'speed': unknown cost metric"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'priv:': {A: {A: 1}}}\n",
+	 "a private cost metric needs a name after 'priv:'"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1, A: 2}}}\n",
+	 "the cost from 'A' to 'A' is given twice"},
+	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1}}}\n"
+	 "  m: {routingcost: {A: {A: 1}}}\n",
+	 "maps.yaml:5:7: cost metric 'routingcost' of network map 'm' defined twice (first at maps.yaml:4:7)"},
+	{"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8}}}\n", "maps.yaml:2:35: YAML syntax error"},
+	{"network-maps: &x\n  m: {pids: {A: {}}}\ncost-maps: *x\n", "YAML aliases are not supported"},
+	{"", "no YAML document (is the file empty?)"},
+	{"- a\n- b\n", "must be a mapping, not a sequence"},
+	{"network-maps:\n  m: {pids: {A: {}}}\n---\nnetwork-maps: {}\n", "more than one YAML document"},
+	{"network-maps:\n  m: {pids: {A: {ipv4: 10.0.0.0/8}}}\n", "a list of prefixes must be a sequence, not a scalar"},
+};
+
+START_TEST(errors_name_file_line_column)
+{
+	char *all = load_err(bad[_i].yaml);
+	ck_assert_contains(all, bad[_i].expect);
+	free(all);
+}
+END_TEST
+
+START_TEST(every_error_is_reported)
+{
+	char *all = load_err("network-maps:\n"
+	                     "  m:\n"
+	                     "    pids:\n"
+	                     "      A: {ipv4: [10.0.0.1/8]}\n"
+	                     "      B: {ipv6: [zz::/8]}\n"
+	                     "      C.x: {}\n");
+	ck_assert_contains(all, "maps.yaml:4:");
+	ck_assert_contains(all, "maps.yaml:5:");
+	ck_assert_contains(all, "maps.yaml:6:");
+	free(all);
+}
+END_TEST
+
+START_TEST(missing_file)
+{
+	const char *paths[] = {"/nonexistent/altod/maps.yaml"};
+	struct diag d;
+	struct topo *t;
+	diag_init(&d);
+	ck_assert_int_ne(topo_load(paths, 1, &t, &d), 0);
+	ck_assert_ptr_null(t);
+	ck_assert_contains(d.msgs[0], "/nonexistent/altod/maps.yaml: cannot open: No such file or directory");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(all_metrics_accepted)
+{
+	static const char *metrics[] = {"routingcost", "hopcount", "delay-ow", "delay-rt", "delay-variation",
+	                                "lossrate", "tput", "bw-residual", "bw-available", "bw-maximum",
+	                                "bw-maximum-reservable", "priv:example-metric"};
+	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		char yaml[256];
+		snprintf(yaml, sizeof(yaml), "network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'%s': {A: {A: 0.25}}}\n",
+		         metrics[i]);
+		struct topo *t = load_ok(yaml);
+		ck_assert_str_eq(t->netmaps[0].metrics[0].name, metrics[i]);
+		topo_free(t);
+	}
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("loader");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, example_model);
+	tcase_add_test(tc, vtag_deterministic_and_content_bound);
+	tcase_add_test(tc, default_is_first_defined);
+	tcase_add_test(tc, bandwidth_ranks_higher_first);
+	tcase_add_test(tc, cost_map_before_network_map_and_across_files);
+	tcase_add_test(tc, duplicate_id_across_files);
+	tcase_add_loop_test(tc, errors_name_file_line_column, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, every_error_is_reported);
+	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, all_metrics_accepted);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RUN_SUITE(suite)

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Longest-prefix match: nesting, /0, host routes, boundaries, and a
+ * randomized comparison with a brute-force reference. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/ip.h"
+#include "altod/lpm.h"
+#include "testutil.h"
+
+static struct lpm_entry E(const char *s, enum ip_family f, uint32_t v)
+{
+	struct lpm_entry e;
+	const char *why;
+	ck_assert_int_eq(ip_prefix_parse(s, f, &e.prefix, &why), 0);
+	e.value = v;
+	return e;
+}
+
+static uint32_t L4(const struct lpm *l, const char *a)
+{
+	uint8_t addr[16];
+	ck_assert_int_eq(ip_addr_parse(a, IP_V4, addr), 0);
+	return lpm_lookup(l, addr);
+}
+
+static uint32_t L6(const struct lpm *l, const char *a)
+{
+	uint8_t addr[16];
+	ck_assert_int_eq(ip_addr_parse(a, IP_V6, addr), 0);
+	return lpm_lookup(l, addr);
+}
+
+START_TEST(empty)
+{
+	struct lpm l;
+	ck_assert_int_eq(lpm_build(&l, IP_V4, NULL, 0), 0);
+	ck_assert_uint_eq(L4(&l, "1.2.3.4"), LPM_NONE);
+	ck_assert_uint_eq(L4(&l, "0.0.0.0"), LPM_NONE);
+	ck_assert_uint_eq(L4(&l, "255.255.255.255"), LPM_NONE);
+	lpm_free(&l);
+}
+END_TEST
+
+START_TEST(nested_v4)
+{
+	struct lpm_entry e[] = {
+		E("0.0.0.0/0", IP_V4, 0),       E("10.0.0.0/8", IP_V4, 1),   E("10.1.0.0/16", IP_V4, 2),
+		E("10.1.2.0/24", IP_V4, 3),     E("10.1.2.3/32", IP_V4, 4),  E("192.0.2.0/24", IP_V4, 5),
+		E("255.255.255.255/32", IP_V4, 6), E("10.255.0.0/16", IP_V4, 7),
+	};
+	struct lpm l;
+	ck_assert_int_eq(lpm_build(&l, IP_V4, e, sizeof(e) / sizeof(e[0])), 0);
+	ck_assert_uint_eq(L4(&l, "0.0.0.0"), 0);
+	ck_assert_uint_eq(L4(&l, "9.255.255.255"), 0);
+	ck_assert_uint_eq(L4(&l, "10.0.0.0"), 1);
+	ck_assert_uint_eq(L4(&l, "10.0.255.255"), 1);
+	ck_assert_uint_eq(L4(&l, "10.1.0.0"), 2);
+	ck_assert_uint_eq(L4(&l, "10.1.2.2"), 3);
+	ck_assert_uint_eq(L4(&l, "10.1.2.3"), 4);
+	ck_assert_uint_eq(L4(&l, "10.1.2.4"), 3);
+	ck_assert_uint_eq(L4(&l, "10.1.2.255"), 3);
+	ck_assert_uint_eq(L4(&l, "10.1.3.0"), 2);
+	ck_assert_uint_eq(L4(&l, "10.2.0.0"), 1);
+	ck_assert_uint_eq(L4(&l, "10.254.255.255"), 1);
+	ck_assert_uint_eq(L4(&l, "10.255.0.1"), 7);
+	ck_assert_uint_eq(L4(&l, "10.255.255.255"), 7);
+	ck_assert_uint_eq(L4(&l, "11.0.0.0"), 0);
+	ck_assert_uint_eq(L4(&l, "192.0.1.255"), 0);
+	ck_assert_uint_eq(L4(&l, "192.0.2.0"), 5);
+	ck_assert_uint_eq(L4(&l, "192.0.2.255"), 5);
+	ck_assert_uint_eq(L4(&l, "192.0.3.0"), 0);
+	ck_assert_uint_eq(L4(&l, "255.255.255.254"), 0);
+	ck_assert_uint_eq(L4(&l, "255.255.255.255"), 6);
+	lpm_free(&l);
+}
+END_TEST
+
+START_TEST(gaps_without_default)
+{
+	struct lpm_entry e[] = {E("10.0.0.0/8", IP_V4, 1), E("10.0.0.0/9", IP_V4, 2), E("0.0.0.0/32", IP_V4, 3)};
+	struct lpm l;
+	ck_assert_int_eq(lpm_build(&l, IP_V4, e, 3), 0);
+	ck_assert_uint_eq(L4(&l, "0.0.0.0"), 3);
+	ck_assert_uint_eq(L4(&l, "0.0.0.1"), LPM_NONE);
+	ck_assert_uint_eq(L4(&l, "9.255.255.255"), LPM_NONE);
+	ck_assert_uint_eq(L4(&l, "10.0.0.0"), 2);
+	ck_assert_uint_eq(L4(&l, "10.127.255.255"), 2);
+	ck_assert_uint_eq(L4(&l, "10.128.0.0"), 1);
+	ck_assert_uint_eq(L4(&l, "11.0.0.0"), LPM_NONE);
+	lpm_free(&l);
+}
+END_TEST
+
+START_TEST(v6_and_families)
+{
+	struct lpm_entry e[] = {
+		E("::/0", IP_V6, 0), E("2001:db8::/32", IP_V6, 1), E("2001:db8:1::/48", IP_V6, 2),
+		E("2001:db8:1::1/128", IP_V6, 3), E("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", IP_V6, 4),
+		E("10.0.0.0/8", IP_V4, 9), /* other family: ignored */
+	};
+	struct lpm l;
+	ck_assert_int_eq(lpm_build(&l, IP_V6, e, sizeof(e) / sizeof(e[0])), 0);
+	ck_assert_uint_eq(L6(&l, "::"), 0);
+	ck_assert_uint_eq(L6(&l, "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff"), 0);
+	ck_assert_uint_eq(L6(&l, "2001:db8::"), 1);
+	ck_assert_uint_eq(L6(&l, "2001:db8:0:ffff::"), 1);
+	ck_assert_uint_eq(L6(&l, "2001:db8:1::"), 2);
+	ck_assert_uint_eq(L6(&l, "2001:db8:1::1"), 3);
+	ck_assert_uint_eq(L6(&l, "2001:db8:1::2"), 2);
+	ck_assert_uint_eq(L6(&l, "2001:db8:2::"), 1);
+	ck_assert_uint_eq(L6(&l, "2001:db9::"), 0);
+	ck_assert_uint_eq(L6(&l, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"), 0);
+	ck_assert_uint_eq(L6(&l, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 4);
+	ck_assert_uint_eq(L6(&l, "::ffff:10.0.0.1"), 0); /* IPv4-mapped is IPv6 here */
+	lpm_free(&l);
+}
+END_TEST
+
+/* xorshift: deterministic */
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint32_t brute4(const struct lpm_entry *e, size_t n, uint32_t a)
+{
+	int best = -1;
+	uint32_t v = LPM_NONE;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t p = (uint32_t)e[i].prefix.addr[0] << 24 | (uint32_t)e[i].prefix.addr[1] << 16 |
+		             (uint32_t)e[i].prefix.addr[2] << 8 | e[i].prefix.addr[3];
+		uint32_t mask = e[i].prefix.len == 0 ? 0 : ~0u << (32 - e[i].prefix.len);
+		if ((a & mask) == p && (int)e[i].prefix.len > best) {
+			best = e[i].prefix.len;
+			v = e[i].value;
+		}
+	}
+	return v;
+}
+
+START_TEST(random_v4_against_brute_force)
+{
+	enum { N = 3000, Q = 20000 };
+	struct lpm_entry *e = calloc(N, sizeof(*e));
+	size_t n = 0;
+	while (n < N) {
+		unsigned len = (unsigned)(next() % 33);
+		uint32_t a = (uint32_t)next() & (uint32_t)(len ? ~0u << (32 - len) : 0);
+		/* cluster prefixes to get nesting */
+		if (n > 0 && next() % 2) {
+			uint32_t base = (uint32_t)e[next() % n].prefix.addr[0] << 24;
+			a = (base | (a & 0x00ffffffu)) & (uint32_t)(len ? ~0u << (32 - len) : 0);
+		}
+		struct lpm_entry x = {.prefix = {.family = IP_V4, .len = (uint8_t)len}, .value = (uint32_t)n};
+		x.prefix.addr[0] = (uint8_t)(a >> 24);
+		x.prefix.addr[1] = (uint8_t)(a >> 16);
+		x.prefix.addr[2] = (uint8_t)(a >> 8);
+		x.prefix.addr[3] = (uint8_t)a;
+		bool dup = false;
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = ip_prefix_cmp(&e[i].prefix, &x.prefix) == 0;
+		if (!dup)
+			e[n++] = x;
+	}
+	struct lpm l;
+	ck_assert_int_eq(lpm_build(&l, IP_V4, e, n), 0);
+	for (int q = 0; q < Q; q++) {
+		uint32_t a;
+		if (q % 2) { /* near a prefix boundary */
+			const struct lpm_entry *p = &e[next() % n];
+			a = (uint32_t)p->prefix.addr[0] << 24 | (uint32_t)p->prefix.addr[1] << 16 |
+			    (uint32_t)p->prefix.addr[2] << 8 | p->prefix.addr[3];
+			a += (uint32_t)(next() % 3) - 1;
+		} else {
+			a = (uint32_t)next();
+		}
+		uint8_t addr[16] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
+		ck_assert_uint_eq(lpm_lookup(&l, addr), brute4(e, n, a));
+	}
+	lpm_free(&l);
+	free(e);
+}
+END_TEST
+
+START_TEST(prefix_parsing)
+{
+	struct ip_prefix p;
+	const char *why;
+	char s[IP_PREFIX_STRLEN];
+
+	ck_assert_int_eq(ip_prefix_parse("192.0.2.0/24", IP_V4, &p, &why), 0);
+	ip_prefix_format(&p, s);
+	ck_assert_str_eq(s, "192.0.2.0/24");
+	ck_assert_int_ne(ip_prefix_parse("192.0.2.1/24", IP_V4, &p, &why), 0);
+	ck_assert_str_eq(why, "host bits set after the prefix length");
+	ck_assert_int_ne(ip_prefix_parse("192.0.2.0", IP_V4, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("192.0.2.0/33", IP_V4, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("192.0.2.0/024", IP_V4, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("192.0.2.0/-1", IP_V4, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("192.0.2.0/", IP_V4, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("::/0", IP_V4, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("1.2.3.0/24", IP_V6, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("192.0.02.0/24", IP_V4, &p, &why), 0);
+	ck_assert_int_eq(ip_prefix_parse("2001:DB8:0::/48", IP_V6, &p, &why), 0);
+	ip_prefix_format(&p, s);
+	ck_assert_str_eq(s, "2001:db8::/48"); /* RFC 5952 canonical form */
+	ck_assert_int_eq(ip_prefix_parse("::/0", IP_V6, &p, &why), 0);
+	ck_assert_int_eq(ip_prefix_parse("::1/128", IP_V6, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("2001:db8::1/64", IP_V6, &p, &why), 0);
+	ck_assert_int_ne(ip_prefix_parse("2001:db8::/129", IP_V6, &p, &why), 0);
+
+	enum ip_family f;
+	uint8_t a[16];
+	ck_assert_int_eq(ip_endpoint_parse("ipv4:192.0.2.1", &f, a), 0);
+	ck_assert_int_eq(f, IP_V4);
+	ck_assert_int_eq(ip_endpoint_parse("ipv6:2001:db8::1", &f, a), 0);
+	ck_assert_int_eq(f, IP_V6);
+	ck_assert_int_ne(ip_endpoint_parse("ipv4:2001:db8::1", &f, a), 0);
+	ck_assert_int_ne(ip_endpoint_parse("ipv6:192.0.2.1", &f, a), 0);
+	ck_assert_int_ne(ip_endpoint_parse("192.0.2.1", &f, a), 0);
+	ck_assert_int_ne(ip_endpoint_parse("IPV4:192.0.2.1", &f, a), 0);
+	ck_assert_int_ne(ip_endpoint_parse("ipv4:192.0.2.1/32", &f, a), 0);
+	ck_assert_int_ne(ip_endpoint_parse("ipv4:", &f, a), 0);
+	ck_assert_int_ne(ip_endpoint_parse("ipv4:256.0.0.1", &f, a), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("lpm");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, empty);
+	tcase_add_test(tc, nested_v4);
+	tcase_add_test(tc, gaps_without_default);
+	tcase_add_test(tc, v6_and_families);
+	tcase_add_test(tc, random_v4_against_brute_force);
+	tcase_add_test(tc, prefix_parsing);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RUN_SUITE(suite)

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Rendering of whole resources and service responses, byte for byte. */
+#include <check.h>
+#include <stdio.h>
+
+#include "altod/alto.h"
+#include "fixtures.h"
+#include "testutil.h"
+
+static struct topo *T;
+static struct catalog *C;
+static char tag[80];
+
+static void setup(void)
+{
+	struct diag d;
+	T = load_ok(RFC_MAPS);
+	diag_init(&d);
+	ck_assert_int_eq(catalog_build(T, &C, &d), 0);
+	diag_free(&d);
+	snprintf(tag, sizeof(tag), "%s", T->netmaps[0].vtag);
+}
+
+static void teardown(void)
+{
+	catalog_free(C);
+	topo_free(T);
+}
+
+static char *expand(const char *fmt)
+{
+	/* replaces every %T with the map's vtag */
+	static char out[4096];
+	char *o = out;
+	for (const char *p = fmt; *p; p++) {
+		if (p[0] == '%' && p[1] == 'T') {
+			o += sprintf(o, "%s", tag);
+			p++;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static const char *body_of(const char *uri)
+{
+	const struct resource *r = catalog_route(C, uri);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(r->body);
+	ck_assert_uint_eq(strlen(r->body), r->body_len);
+	return r->body;
+}
+
+START_TEST(network_map)
+{
+	ck_assert_str_eq(body_of("/networkmap/my-default-network-map"),
+	                 expand("{\"meta\":{\"vtag\":{\"resource-id\":\"my-default-network-map\",\"tag\":\"%T\"}},"
+	                        "\"network-map\":{\"PID1\":{\"ipv4\":[\"192.0.2.0/24\",\"198.51.100.0/25\"]},"
+	                        "\"PID2\":{\"ipv4\":[\"198.51.100.128/25\"]},"
+	                        "\"PID3\":{\"ipv4\":[\"0.0.0.0/0\"],\"ipv6\":[\"::/0\"]}}}"));
+}
+END_TEST
+
+START_TEST(cost_maps)
+{
+	ck_assert_str_eq(body_of("/costmap/my-default-network-map/routingcost/numerical"),
+	                 expand("{\"meta\":{\"dependent-vtags\":[{\"resource-id\":\"my-default-network-map\",\"tag\":"
+	                        "\"%T\"}],\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"}},"
+	                        "\"cost-map\":{\"PID1\":{\"PID1\":1,\"PID2\":5,\"PID3\":10},"
+	                        "\"PID2\":{\"PID1\":5,\"PID2\":1,\"PID3\":15},\"PID3\":{\"PID1\":20,\"PID2\":15}}}"));
+	ck_assert_str_eq(body_of("/costmap/my-default-network-map/routingcost/ordinal"),
+	                 expand("{\"meta\":{\"dependent-vtags\":[{\"resource-id\":\"my-default-network-map\",\"tag\":"
+	                        "\"%T\"}],\"cost-type\":{\"cost-mode\":\"ordinal\",\"cost-metric\":\"routingcost\"}},"
+	                        "\"cost-map\":{\"PID1\":{\"PID1\":1,\"PID2\":2,\"PID3\":3},"
+	                        "\"PID2\":{\"PID1\":2,\"PID2\":1,\"PID3\":4},\"PID3\":{\"PID1\":5,\"PID2\":4}}}"));
+	/* a source with no cost at all is left out */
+	ck_assert_str_eq(body_of("/costmap/my-default-network-map/hopcount/ordinal"),
+	                 expand("{\"meta\":{\"dependent-vtags\":[{\"resource-id\":\"my-default-network-map\",\"tag\":"
+	                        "\"%T\"}],\"cost-type\":{\"cost-mode\":\"ordinal\",\"cost-metric\":\"hopcount\"}},"
+	                        "\"cost-map\":{\"PID1\":{\"PID1\":1,\"PID2\":2,\"PID3\":3}}}"));
+}
+END_TEST
+
+START_TEST(directory)
+{
+	const char *ird = body_of("/");
+	ck_assert_contains(ird, "\"default-alto-network-map\":\"my-default-network-map\"");
+	ck_assert_contains(ird, "\"num-routingcost\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"}");
+	ck_assert_contains(ird, "\"ord-hopcount\":{\"cost-mode\":\"ordinal\",\"cost-metric\":\"hopcount\"}");
+	ck_assert_contains(ird, "\"my-default-network-map\":{\"uri\":\"/networkmap/my-default-network-map\","
+	                        "\"media-type\":\"application/alto-networkmap+json\"}");
+	ck_assert_contains(ird, "\"my-default-network-map-ord-routingcost\":{\"uri\":\"/costmap/my-default-network-map/"
+	                        "routingcost/ordinal\",\"media-type\":\"application/alto-costmap+json\","
+	                        "\"capabilities\":{\"cost-type-names\":[\"ord-routingcost\"]},"
+	                        "\"uses\":[\"my-default-network-map\"]}");
+	ck_assert_contains(ird, "\"my-default-network-map-filtered-costmap\":{\"uri\":\"/costmap/my-default-network-map/"
+	                        "filtered\",\"media-type\":\"application/alto-costmap+json\",\"accepts\":"
+	                        "\"application/alto-costmapfilter+json\",\"capabilities\":{\"cost-constraints\":true,"
+	                        "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
+	                        "\"ord-routingcost\"]},\"uses\":[\"my-default-network-map\"]}");
+	/* §11.5.1.5: no "uses" on the endpoint cost service */
+	ck_assert_contains(ird, "\"my-default-network-map-endpoint-cost\":{\"uri\":\"/endpointcost/my-default-network-map\","
+	                        "\"media-type\":\"application/alto-endpointcost+json\",\"accepts\":"
+	                        "\"application/alto-endpointcostparams+json\",\"capabilities\":{\"cost-constraints\":true,"
+	                        "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
+	                        "\"ord-routingcost\"]}}");
+	ck_assert_contains(ird, "\"endpoint-property\":{\"uri\":\"/endpointprop\",\"media-type\":"
+	                        "\"application/alto-endpointprop+json\",\"accepts\":"
+	                        "\"application/alto-endpointpropparams+json\",\"capabilities\":{\"prop-types\":"
+	                        "[\"my-default-network-map.pid\"]}}");
+}
+END_TEST
+
+static char *run(const char *uri, const char *body)
+{
+	const struct resource *r = catalog_route(C, uri);
+	struct endpoint client = {.text = "ipv4:192.0.2.7", .family = IP_V4, .addr = {192, 0, 2, 7}};
+	struct request req;
+	struct alto_error err = {0};
+	size_t len;
+	ck_assert_ptr_nonnull(r);
+	int rc = request_parse(r, T, body, strlen(body), &client, NULL, &req, &err);
+	ck_assert_msg(rc == 0, "parse failed: %s %s", err.code, err.field ? err.field : "");
+	char *out = service_run(r, T, &req, &len);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(strlen(out), len);
+	request_free(&req);
+	return out;
+}
+
+#define FCM "/costmap/my-default-network-map/filtered"
+
+START_TEST(filtered_cost_map)
+{
+	char *out = run(FCM, "{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"},"
+	                     "\"pids\":{\"srcs\":[\"PID1\"],\"dsts\":[\"PID1\",\"PID2\",\"PID3\"]}}");
+	ck_assert_contains(out, "\"cost-map\":{\"PID1\":{\"PID1\":1,\"PID2\":5,\"PID3\":10}}}");
+	free(out);
+	/* constraints ANDed, in numerical mode */
+	out = run(FCM, "{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"},"
+	               "\"constraints\":[\"ge 5\",\"lt 20\"]}");
+	ck_assert_contains(out, "\"cost-map\":{\"PID1\":{\"PID2\":5,\"PID3\":10},\"PID2\":{\"PID1\":5,\"PID3\":15},"
+	                        "\"PID3\":{\"PID2\":15}}}");
+	free(out);
+	/* ordinal: ranked among the m*n selected pairs (§6.2) */
+	out = run(FCM, "{\"cost-type\":{\"cost-mode\":\"ordinal\",\"cost-metric\":\"routingcost\"},"
+	               "\"pids\":{\"srcs\":[\"PID2\",\"PID3\"],\"dsts\":[\"PID1\",\"PID9\"]}}");
+	ck_assert_contains(out, "\"cost-map\":{\"PID2\":{\"PID1\":1},\"PID3\":{\"PID1\":2}}}");
+	free(out);
+	/* ordinal constraints compare ranks */
+	out = run(FCM, "{\"cost-type\":{\"cost-mode\":\"ordinal\",\"cost-metric\":\"routingcost\"},"
+	               "\"constraints\":[\"le 2\"]}");
+	ck_assert_contains(out, "\"cost-map\":{\"PID1\":{\"PID1\":1,\"PID2\":2},\"PID2\":{\"PID1\":2,\"PID2\":1}}}");
+	free(out);
+	/* nothing meets the constraint: an empty cost map */
+	out = run(FCM, "{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"},"
+	               "\"constraints\":[\"gt 100\"]}");
+	ck_assert_contains(out, "\"cost-map\":{}}");
+	free(out);
+}
+END_TEST
+
+START_TEST(filtered_network_map)
+{
+	char *out = run("/networkmap/my-default-network-map/filtered",
+	                "{\"pids\":[\"PID3\",\"PID2\"],\"address-types\":[\"ipv6\"]}");
+	ck_assert_str_eq(out, expand("{\"meta\":{\"vtag\":{\"resource-id\":\"my-default-network-map\",\"tag\":\"%T\"}},"
+	                             "\"network-map\":{\"PID2\":{},\"PID3\":{\"ipv6\":[\"::/0\"]}}}"));
+	free(out);
+	out = run("/networkmap/my-default-network-map/filtered", "{\"pids\":[\"nope\"]}");
+	ck_assert_contains(out, "\"network-map\":{}}");
+	free(out);
+}
+END_TEST
+
+START_TEST(endpoint_property)
+{
+	char *out = run("/endpointprop", "{\"properties\":[\"my-default-network-map.pid\"],"
+	                                 "\"endpoints\":[\"ipv4:192.0.2.34\",\"ipv4:203.0.113.129\",\"ipv6:2001:db8::1\"]}");
+	ck_assert_str_eq(out, expand("{\"meta\":{\"dependent-vtags\":[{\"resource-id\":\"my-default-network-map\","
+	                             "\"tag\":\"%T\"}]},\"endpoint-properties\":{"
+	                             "\"ipv4:192.0.2.34\":{\"my-default-network-map.pid\":\"PID1\"},"
+	                             "\"ipv4:203.0.113.129\":{\"my-default-network-map.pid\":\"PID3\"},"
+	                             "\"ipv6:2001:db8::1\":{\"my-default-network-map.pid\":\"PID3\"}}}"));
+	free(out);
+}
+END_TEST
+
+START_TEST(endpoint_cost)
+{
+	/* RFC 7285 §11.5.1.7's request over the example maps */
+	char *out = run("/endpointcost/my-default-network-map",
+	                "{\"cost-type\":{\"cost-mode\":\"ordinal\",\"cost-metric\":\"routingcost\"},"
+	                "\"endpoints\":{\"srcs\":[\"ipv4:192.0.2.2\"],\"dsts\":[\"ipv4:192.0.2.89\","
+	                "\"ipv4:198.51.100.34\",\"ipv4:203.0.113.45\"]}}");
+	ck_assert_str_eq(out, "{\"meta\":{\"cost-type\":{\"cost-mode\":\"ordinal\",\"cost-metric\":\"routingcost\"}},"
+	                      "\"endpoint-cost-map\":{\"ipv4:192.0.2.2\":{\"ipv4:192.0.2.89\":1,"
+	                      "\"ipv4:198.51.100.34\":1,\"ipv4:203.0.113.45\":2}}}");
+	free(out);
+	out = run("/endpointcost/my-default-network-map",
+	          "{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"},"
+	          "\"constraints\":[\"gt 1\"],"
+	          "\"endpoints\":{\"srcs\":[\"ipv4:198.51.100.200\",\"ipv6:::1\"],\"dsts\":[\"ipv4:192.0.2.1\","
+	          "\"ipv6:2001:db8::\"]}}");
+	/* PID2->PID1 5, PID2->PID3 15, PID3->PID1 20, PID3->PID3 undefined */
+	ck_assert_str_eq(out, "{\"meta\":{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"}},"
+	                      "\"endpoint-cost-map\":{\"ipv4:198.51.100.200\":{\"ipv4:192.0.2.1\":5,\"ipv6:2001:db8::\":15},"
+	                      "\"ipv6:::1\":{\"ipv4:192.0.2.1\":20}}}");
+	free(out);
+}
+END_TEST
+
+START_TEST(numbers)
+{
+	struct buf b;
+	buf_init(&b);
+	jw_num(&b, 0);
+	buf_putc(&b, ' ');
+	jw_num(&b, 1.5);
+	buf_putc(&b, ' ');
+	jw_num(&b, 0.1);
+	buf_putc(&b, ' ');
+	jw_num(&b, 1e300);
+	buf_putc(&b, ' ');
+	jw_num(&b, 123456789012.0);
+	buf_putc(&b, ' ');
+	jw_str(&b, "a\"b\\c\n\x01");
+	ck_assert_str_eq(b.data, "0 1.5 0.1 1e+300 123456789012 \"a\\\"b\\\\c\\n\\u0001\"");
+	buf_free(&b);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("render");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, network_map);
+	tcase_add_test(tc, cost_maps);
+	tcase_add_test(tc, directory);
+	tcase_add_test(tc, filtered_cost_map);
+	tcase_add_test(tc, filtered_network_map);
+	tcase_add_test(tc, endpoint_property);
+	tcase_add_test(tc, endpoint_cost);
+	tcase_add_test(tc, numbers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RUN_SUITE(suite)

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Request parsing: constraints, each service's input, every error. */
+#include <check.h>
+#include <stdio.h>
+
+#include "altod/alto.h"
+#include "fixtures.h"
+#include "testutil.h"
+
+static struct topo *T;
+static struct catalog *C;
+
+static void setup(void)
+{
+	struct diag d;
+	T = load_ok(RFC_MAPS);
+	diag_init(&d);
+	ck_assert_int_eq(catalog_build(T, &C, &d), 0);
+	diag_free(&d);
+}
+
+static void teardown(void)
+{
+	catalog_free(C);
+	topo_free(T);
+}
+
+START_TEST(constraint_syntax)
+{
+	struct constraint c;
+	ck_assert_int_eq(constraint_parse("le 10", &c), 0);
+	ck_assert_int_eq(c.op, OP_LE);
+	ck_assert(c.value == 10);
+	ck_assert_int_eq(constraint_parse("gt 0.5", &c), 0);
+	ck_assert(c.value == 0.5);
+	ck_assert_int_eq(constraint_parse("eq  3e2", &c), 0);
+	ck_assert(c.value == 300);
+	ck_assert_int_eq(constraint_parse("ge -1", &c), 0);
+	ck_assert_int_eq(constraint_parse("lt\t7", &c), 0);
+	ck_assert_int_ne(constraint_parse("le10", &c), 0);
+	ck_assert_int_ne(constraint_parse("le", &c), 0);
+	ck_assert_int_ne(constraint_parse("le ", &c), 0);
+	ck_assert_int_ne(constraint_parse("ne 1", &c), 0);
+	ck_assert_int_ne(constraint_parse("LE 1", &c), 0);
+	ck_assert_int_ne(constraint_parse("le 1x", &c), 0);
+	ck_assert_int_ne(constraint_parse("le nan", &c), 0);
+	ck_assert_int_ne(constraint_parse("le inf", &c), 0);
+	ck_assert_int_ne(constraint_parse("le 0x10", &c), 0);
+	ck_assert_int_ne(constraint_parse("le 1 2", &c), 0);
+	ck_assert_int_ne(constraint_parse("", &c), 0);
+}
+END_TEST
+
+START_TEST(constraints_are_anded)
+{
+	struct constraint c[2];
+	constraint_parse("ge 5", &c[0]);
+	constraint_parse("lt 10", &c[1]);
+	ck_assert(!constraints_hold(c, 2, 4));
+	ck_assert(constraints_hold(c, 2, 5));
+	ck_assert(constraints_hold(c, 2, 9.99));
+	ck_assert(!constraints_hold(c, 2, 10));
+	ck_assert(constraints_hold(c, 0, 1e9));
+	constraint_parse("eq 1", &c[0]);
+	ck_assert(constraints_hold(c, 1, 1));
+	ck_assert(!constraints_hold(c, 1, 1.0000001));
+	constraint_parse("gt 1", &c[0]);
+	ck_assert(!constraints_hold(c, 1, 1));
+}
+END_TEST
+
+static const struct resource *R(const char *uri)
+{
+	const struct resource *r = catalog_route(C, uri);
+	ck_assert_msg(r != NULL, "no resource at %s", uri);
+	return r;
+}
+
+static int parse(const char *uri, const char *body, struct request *req, struct alto_error *err)
+{
+	struct endpoint client = {.text = "ipv4:192.0.2.7", .family = IP_V4, .addr = {192, 0, 2, 7}};
+	struct request_limits lim = {100, 1000};
+	memset(err, 0, sizeof(*err));
+	return request_parse(R(uri), T, body, strlen(body), &client, &lim, req, err);
+}
+
+#define FNM "/networkmap/my-default-network-map/filtered"
+#define FCM "/costmap/my-default-network-map/filtered"
+#define EP "/endpointprop"
+#define EC "/endpointcost/my-default-network-map"
+
+START_TEST(filtered_networkmap_input)
+{
+	struct request req;
+	struct alto_error err;
+	ck_assert_int_eq(parse(FNM, "{\"pids\":[\"PID3\",\"PID1\",\"nope\",\"PID1\"],\"x-unknown\":1}", &req, &err), 0);
+	ck_assert(!req.all_srcs);
+	ck_assert_uint_eq(req.nsrcs, 2);
+	ck_assert_uint_eq(req.srcs[0], 0);
+	ck_assert_uint_eq(req.srcs[1], 2);
+	ck_assert(req.family[0] && req.family[1]);
+	request_free(&req);
+
+	ck_assert_int_eq(parse(FNM, "{\"pids\":[],\"address-types\":[\"ipv6\",\"ipv9\"]}", &req, &err), 0);
+	ck_assert(req.all_srcs);
+	ck_assert(!req.family[0] && req.family[1]);
+	request_free(&req);
+}
+END_TEST
+
+START_TEST(cost_map_input)
+{
+	struct request req;
+	struct alto_error err;
+	ck_assert_int_eq(parse(FCM,
+	                       "{\"cost-type\":{\"cost-mode\":\"ordinal\",\"cost-metric\":\"hopcount\",\"description\":"
+	                       "\"x\"},\"constraints\":[\"le 3\",\"ge 1\"],\"pids\":{\"srcs\":[\"PID2\"],\"dsts\":[]}}",
+	                       &req, &err),
+	                 0);
+	ck_assert_str_eq(req.ct.metric->name, "hopcount");
+	ck_assert_int_eq(req.ct.mode, COST_ORDINAL);
+	ck_assert_uint_eq(req.ncons, 2);
+	ck_assert(!req.all_srcs && req.all_dsts);
+	ck_assert_uint_eq(req.nsrcs, 1);
+	request_free(&req);
+	ck_assert_int_eq(parse(FCM, "{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"}}",
+	                       &req, &err),
+	                 0);
+	ck_assert(req.all_srcs && req.all_dsts);
+	request_free(&req);
+}
+END_TEST
+
+START_TEST(endpoint_inputs)
+{
+	struct request req;
+	struct alto_error err;
+	ck_assert_int_eq(parse(EP,
+	                       "{\"properties\":[\"my-default-network-map.pid\",\"my-default-network-map.pid\"],"
+	                       "\"endpoints\":[\"ipv4:192.0.2.34\",\"ipv6:2001:db8::1\",\"ipv4:192.0.2.34\"]}",
+	                       &req, &err),
+	                 0);
+	ck_assert_uint_eq(req.nprops, 1);
+	ck_assert_uint_eq(req.nesrcs, 2);
+	request_free(&req);
+
+	/* an absent source list stands for the client (§11.5.1.3) */
+	ck_assert_int_eq(parse(EC,
+	                       "{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"},"
+	                       "\"endpoints\":{\"dsts\":[\"ipv4:198.51.100.1\"]}}",
+	                       &req, &err),
+	                 0);
+	ck_assert_uint_eq(req.nesrcs, 1);
+	ck_assert_str_eq(req.esrcs[0].text, "ipv4:192.0.2.7");
+	ck_assert_uint_eq(req.nedsts, 1);
+	request_free(&req);
+	ck_assert_int_eq(parse(EC,
+	                       "{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"},"
+	                       "\"endpoints\":{\"srcs\":[\"ipv4:198.51.100.1\"],\"dsts\":[]}}",
+	                       &req, &err),
+	                 0);
+	ck_assert_str_eq(req.edsts[0].text, "ipv4:192.0.2.7");
+	request_free(&req);
+}
+END_TEST
+
+static const struct {
+	const char *uri;
+	const char *body;
+	const char *code;
+	const char *field;
+	const char *value;
+} bad[] = {
+	{FNM, "{\"pids\":[", E_SYNTAX, NULL, NULL},
+	{FNM, "[1]", E_SYNTAX, NULL, NULL},
+	{FNM, "", E_SYNTAX, NULL, NULL},
+	{FNM, "{\"pids\":[],\"pids\":[]}", E_SYNTAX, NULL, NULL},
+	{FNM, "{}", E_MISSING_FIELD, "pids", NULL},
+	{FNM, "{\"pids\":\"PID1\"}", E_INVALID_FIELD_TYPE, "pids", NULL},
+	{FNM, "{\"pids\":[1]}", E_INVALID_FIELD_VALUE, "pids", "1"},
+	{FNM, "{\"pids\":[],\"address-types\":\"ipv4\"}", E_INVALID_FIELD_TYPE, "address-types", NULL},
+	{FNM, "{\"pids\":[],\"address-types\":[\"ip-v4\"]}", E_INVALID_FIELD_VALUE, "address-types", "ip-v4"},
+	{FNM, "{\"pids\":[],\"address-types\":[true]}", E_INVALID_FIELD_VALUE, "address-types", "true"},
+	{FCM, "{}", E_MISSING_FIELD, "cost-type", NULL},
+	{FCM, "{\"cost-type\":\"routingcost\"}", E_INVALID_FIELD_TYPE, "cost-type", NULL},
+	{FCM, "{\"cost-type\":{\"cost-mode\":\"numerical\"}}", E_MISSING_FIELD, "cost-type/cost-metric", NULL},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\"}}", E_MISSING_FIELD, "cost-type/cost-mode", NULL},
+	{FCM, "{\"cost-type\":{\"cost-metric\":5,\"cost-mode\":\"numerical\"}}", E_INVALID_FIELD_TYPE,
+	 "cost-type/cost-metric", NULL},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":[]}}", E_INVALID_FIELD_TYPE,
+	 "cost-type/cost-mode", NULL},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"delay-ow\",\"cost-mode\":\"numerical\"}}", E_INVALID_FIELD_VALUE,
+	 "cost-type/cost-metric", "delay-ow"},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"foo\"}}", E_INVALID_FIELD_VALUE,
+	 "cost-type/cost-mode", "foo"},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"constraints\":\"le 1\"}",
+	 E_INVALID_FIELD_TYPE, "constraints", NULL},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"constraints\":[\"xx 1\"]}",
+	 E_INVALID_FIELD_VALUE, "constraints", "xx 1"},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"constraints\":[7]}",
+	 E_INVALID_FIELD_VALUE, "constraints", "7"},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"pids\":[]}",
+	 E_INVALID_FIELD_TYPE, "pids", NULL},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"pids\":{\"dsts\":[]}}",
+	 E_MISSING_FIELD, "pids/srcs", NULL},
+	{FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"pids\":{\"srcs\":[]}}",
+	 E_MISSING_FIELD, "pids/dsts", NULL},
+	{FCM,
+	 "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"pids\":{\"srcs\":[],\"dsts\":"
+	 "[{}]}}",
+	 E_INVALID_FIELD_VALUE, "pids/dsts", "{}"},
+	{EP, "{\"endpoints\":[\"ipv4:1.2.3.4\"]}", E_MISSING_FIELD, "properties", NULL},
+	{EP, "{\"properties\":[\"my-default-network-map.pid\"]}", E_MISSING_FIELD, "endpoints", NULL},
+	{EP, "{\"properties\":[],\"endpoints\":[\"ipv4:1.2.3.4\"]}", E_INVALID_FIELD_VALUE, "properties", NULL},
+	{EP, "{\"properties\":[\"my-default-network-map.pid\"],\"endpoints\":[]}", E_INVALID_FIELD_VALUE,
+	 "endpoints", NULL},
+	{EP, "{\"properties\":[\"other-map.pid\"],\"endpoints\":[\"ipv4:1.2.3.4\"]}", E_INVALID_FIELD_VALUE,
+	 "properties", "other-map.pid"},
+	{EP, "{\"properties\":[\"my-default-network-map.asn\"],\"endpoints\":[\"ipv4:1.2.3.4\"]}",
+	 E_INVALID_FIELD_VALUE, "properties", "my-default-network-map.asn"},
+	{EP, "{\"properties\":[\"pid\"],\"endpoints\":[\"ipv4:1.2.3.4\"]}", E_INVALID_FIELD_VALUE, "properties", "pid"},
+	{EP, "{\"properties\":\"x\",\"endpoints\":[\"ipv4:1.2.3.4\"]}", E_INVALID_FIELD_TYPE, "properties", NULL},
+	{EP, "{\"properties\":[\"my-default-network-map.pid\"],\"endpoints\":[\"ipv4:1.2.3\"]}",
+	 E_INVALID_FIELD_VALUE, "endpoints", "ipv4:1.2.3"},
+	{EP, "{\"properties\":[\"my-default-network-map.pid\"],\"endpoints\":[\"ipv5:1.2.3.4\"]}",
+	 E_INVALID_FIELD_VALUE, "endpoints", "ipv5:1.2.3.4"},
+	{EP, "{\"properties\":[\"my-default-network-map.pid\"],\"endpoints\":\"ipv4:1.2.3.4\"}",
+	 E_INVALID_FIELD_TYPE, "endpoints", NULL},
+	{EC, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"}}", E_MISSING_FIELD,
+	 "endpoints", NULL},
+	{EC, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"endpoints\":[]}",
+	 E_INVALID_FIELD_TYPE, "endpoints", NULL},
+	{EC, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"endpoints\":{}}",
+	 E_INVALID_FIELD_VALUE, "endpoints", NULL},
+	{EC,
+	 "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"endpoints\":{\"srcs\":[],"
+	 "\"dsts\":[]}}",
+	 E_INVALID_FIELD_VALUE, "endpoints", NULL},
+	{EC,
+	 "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"endpoints\":{\"dsts\":[\"ipv6:"
+	 "1.2.3.4\"]}}",
+	 E_INVALID_FIELD_VALUE, "endpoints/dsts", "ipv6:1.2.3.4"},
+	{EC,
+	 "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},\"endpoints\":{\"srcs\":\"x\"}}",
+	 E_INVALID_FIELD_TYPE, "endpoints/srcs", NULL},
+};
+
+START_TEST(errors)
+{
+	struct request req;
+	struct alto_error err;
+	ck_assert_int_ne(parse(bad[_i].uri, bad[_i].body, &req, &err), 0);
+	ck_assert_str_eq(err.code, bad[_i].code);
+	if (bad[_i].field)
+		ck_assert_str_eq(err.field, bad[_i].field);
+	else
+		ck_assert_ptr_null(err.field);
+	if (bad[_i].value)
+		ck_assert_str_eq(err.value, bad[_i].value);
+	else
+		ck_assert_ptr_null(err.value);
+	if (strcmp(bad[_i].code, E_SYNTAX) == 0)
+		ck_assert_ptr_nonnull(err.syntax);
+	size_t len;
+	char *body = alto_error_render(&err, &len);
+	ck_assert_contains(body, bad[_i].code);
+	free(body);
+	alto_error_clear(&err);
+	request_free(&req);
+}
+END_TEST
+
+START_TEST(limits)
+{
+	struct request req;
+	struct alto_error err;
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},"
+	             "\"endpoints\":{\"srcs\":[\"ipv4:10.0.0.1\"],\"dsts\":[");
+	for (int i = 0; i < 100; i++)
+		buf_printf(&b, "%s\"ipv4:10.0.1.%d\"", i ? "," : "", i);
+	buf_puts(&b, "]}}");
+	/* 101 endpoints > 100 */
+	ck_assert_int_ne(parse(EC, b.data, &req, &err), 0);
+	ck_assert_str_eq(err.code, E_INVALID_FIELD_VALUE);
+	ck_assert_str_eq(err.field, "endpoints");
+	alto_error_clear(&err);
+	request_free(&req);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(error_body_format)
+{
+	struct alto_error e = {0};
+	size_t len;
+	alto_error_set(&e, E_INVALID_FIELD_VALUE, "cost-type/cost-mode", "f\"oo");
+	char *body = alto_error_render(&e, &len);
+	ck_assert_str_eq(body, "{\"meta\":{\"code\":\"E_INVALID_FIELD_VALUE\",\"field\":\"cost-type/cost-mode\","
+	                       "\"value\":\"f\\\"oo\"}}");
+	ck_assert_uint_eq(len, strlen(body));
+	free(body);
+	alto_error_set(&e, E_MISSING_FIELD, "pids", NULL);
+	body = alto_error_render(&e, &len);
+	ck_assert_str_eq(body, "{\"meta\":{\"code\":\"E_MISSING_FIELD\",\"field\":\"pids\"}}");
+	free(body);
+	alto_error_clear(&e);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("request");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, constraint_syntax);
+	tcase_add_test(tc, constraints_are_anded);
+	tcase_add_test(tc, filtered_networkmap_input);
+	tcase_add_test(tc, cost_map_input);
+	tcase_add_test(tc, endpoint_inputs);
+	tcase_add_loop_test(tc, errors, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, limits);
+	tcase_add_test(tc, error_body_format);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RUN_SUITE(suite)
