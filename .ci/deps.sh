@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs what altod needs to build and test, from Debian's packages.
+# Runs apt-get only when something is missing (as root, or through sudo).
+set -eu
+pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev check python3"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+else
+	sudo apt-get update -qq
+	sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
