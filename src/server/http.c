@@ -40,11 +40,22 @@ struct server {
 	size_t nls;
 };
 
+struct refusal {
+	unsigned status;
+	const char *text;
+	const char *allow;
+};
+
 struct req_ctx {
 	struct snapshot *snap;
 	const struct resource *res;
 	struct buf body;
+	size_t dropped;        /* body bytes read and discarded */
+	bool post;             /* a POST to a POST resource: the body is its input */
+	bool options;
+	bool refused;
 	bool too_large;
+	struct refusal refusal;
 };
 
 /* ---- responses ---- */
@@ -182,53 +193,60 @@ static enum MHD_Result run_post(struct server *srv, struct MHD_Connection *c, st
 	return send_response(c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type);
 }
 
-/* First call: route and check everything the headers can tell. */
-static enum MHD_Result on_headers(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx,
-                                  const char *url, const char *method)
+/* First call: route and check everything the headers can tell. Returns
+ * false with *no set when the request must be refused. */
+static bool check_headers(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, const char *url,
+                          const char *method, struct refusal *no)
 {
 	ctx->res = catalog_route(ctx->snap->cat, url);
-	if (ctx->res == NULL)
-		return send_http_error(c, MHD_HTTP_NOT_FOUND, "Not Found\n", NULL);
+	if (ctx->res == NULL) {
+		*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL};
+		return false;
+	}
 	const struct resource *res = ctx->res;
 	bool is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 
 	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
-		struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		if (r == NULL)
-			return MHD_NO;
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow_of(res));
-		return send_response(c, MHD_HTTP_NO_CONTENT, r, NULL);
+		ctx->options = true;
+		return true;
 	}
-	if (!method_known(method))
-		return send_http_error(c, MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented\n", NULL);
+	if (!method_known(method)) {
+		*no = (struct refusal){MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented\n", NULL};
+		return false;
+	}
 	/* §8.3.2: GET and POST are not interchangeable */
-	if ((res->accepts && !is_post) || (!res->accepts && !is_get))
-		return send_http_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n", allow_of(res));
-
+	if ((res->accepts && !is_post) || (!res->accepts && !is_get)) {
+		*no = (struct refusal){MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n", allow_of(res)};
+		return false;
+	}
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	if (!media_accepts(accept, res->media_type))
-		return send_http_error(c, MHD_HTTP_NOT_ACCEPTABLE,
-		                       "Not Acceptable: this resource is only available as its ALTO media type\n",
-		                       NULL);
+	if (!media_accepts(accept, res->media_type)) {
+		*no = (struct refusal){MHD_HTTP_NOT_ACCEPTABLE,
+		                       "Not Acceptable: this resource is only available as its ALTO media type\n", NULL};
+		return false;
+	}
 	if (!is_post)
-		return send_rendered(c, ctx);
-
+		return true;
 	/* §8.3.2: the client MUST send the media type of its input */
 	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!media_is(ctype, res->accepts))
-		return send_http_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n",
-		                       NULL);
+	if (!media_is(ctype, res->accepts)) {
+		*no = (struct refusal){MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n", NULL};
+		return false;
+	}
 	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (clen) {
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(clen, &end, 10);
-		if (errno == 0 && *end == '\0' && n > srv->limits.max_request_body)
-			return send_http_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL);
+		if (errno == 0 && *end == '\0' && n > srv->limits.max_request_body) {
+			*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL};
+			return false;
+		}
 	}
-	return MHD_YES; /* read the body */
+	ctx->post = true;
+	return true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -246,16 +264,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		atomic_fetch_add(&srv->inflight, 1);
 		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
 		*con_cls = ctx;
-		return on_headers(srv, c, ctx, url, method);
+		if (!check_headers(srv, c, ctx, url, method, &ctx->refusal)) {
+			/* A POST body is not read for nothing: refuse it now (and
+			 * libmicrohttpd closes the connection). Anything else is
+			 * answered after the request is complete, which keeps the
+			 * connection alive. */
+			if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 || strcmp(method, MHD_HTTP_METHOD_PUT) == 0 ||
+			    strcmp(method, "PATCH") == 0)
+				return send_http_error(c, ctx->refusal.status, ctx->refusal.text, ctx->refusal.allow);
+			ctx->refused = true;
+		}
+		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
+		if (!ctx->post) {
+			/* a body where none is expected: read and dropped, bounded */
+			ctx->dropped += *upload_data_size;
+			*upload_data_size = 0;
+			return ctx->dropped > srv->limits.max_request_body ? MHD_NO : MHD_YES;
+		}
 		if (!ctx->too_large && ctx->body.len + *upload_data_size > srv->limits.max_request_body)
 			ctx->too_large = true;
 		if (ctx->too_large) {
 			/* a chunked body over the limit: drain a bounded amount so the
 			 * 413 can be read, then give up on the connection */
-			ctx->body.len += *upload_data_size;
-			if (ctx->body.len > 4 * srv->limits.max_request_body + 65536)
+			ctx->dropped += *upload_data_size;
+			if (ctx->dropped > 4 * srv->limits.max_request_body + 65536)
 				return MHD_NO;
 		} else {
 			buf_append(&ctx->body, upload_data, *upload_data_size);
@@ -265,8 +299,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (ctx->refused)
+		return send_http_error(c, ctx->refusal.status, ctx->refusal.text, ctx->refusal.allow);
+	if (ctx->options) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow_of(ctx->res));
+		return send_response(c, MHD_HTTP_NO_CONTENT, r, NULL);
+	}
 	if (ctx->too_large)
 		return send_http_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL);
+	if (!ctx->post)
+		return send_rendered(c, ctx);
 	return run_post(srv, c, ctx);
 }
 
@@ -278,10 +323,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	if (ctx == NULL)
 		return;
 	atomic_fetch_sub(&srv->inflight, 1);
-	if (!ctx->too_large)
-		buf_free(&ctx->body);
-	else
-		free(ctx->body.data);
+	buf_free(&ctx->body);
 	snapshot_unref(ctx->snap);
 	free(ctx);
 	*con_cls = NULL;
