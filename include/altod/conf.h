@@ -29,6 +29,9 @@ struct conf {
 	size_t nlisten;
 	char **maps; /* resolved against the config file's folder */
 	size_t nmaps;
+	struct conf_mark {
+		size_t line, col;
+	} *maps_at; /* where altod.yaml names each maps file */
 	unsigned threads; /* 0: one per CPU */
 	struct conf_limits limits;
 };

@@ -14,12 +14,27 @@
 
 #include "altod/alto.h"
 
+/* The text of a JSON string. "\u0000" is valid JSON (RFC 8259 §7) but
+ * no valid name, address or number holds a NUL: such a string reads as a
+ * sentinel that matches nothing and fails every syntax check. */
+static const char *jval(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	return strlen(s) == json_string_length(v) ? s : "\x01";
+}
+
 /* §8.5.2: "value" is a string; a non-string value is converted to one. */
 static char *value_string(const json_t *v)
 {
-	if (json_is_string(v))
+	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
 		return strdup(json_string_value(v));
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (s && json_is_string(v)) { /* with a NUL: its escaped text, unquoted */
+		size_t n = strlen(s);
+		memmove(s, s + 1, n - 2);
+		s[n - 2] = '\0';
+	}
+	return s;
 }
 
 static int fail(struct alto_error *err, const char *code, const char *field, const json_t *value)
@@ -135,7 +150,7 @@ static int parse_pid_list(const json_t *arr, const char *field, const struct top
 		/* §8.5.2: an array element of the wrong type is an invalid value */
 		if (!json_is_string(v))
 			return fail(err, E_INVALID_FIELD_VALUE, field, v);
-		uint32_t pid = topo_pid_find(nm, json_string_value(v));
+		uint32_t pid = topo_pid_find(nm, jval(v));
 		if (pid != TOPO_NONE)
 			(*out)[(*n)++] = pid;
 	}
@@ -167,10 +182,10 @@ static int parse_cost_type(const json_t *root, const struct topo_netmap *nm, str
 	if (!json_is_string(mode))
 		return fail(err, E_INVALID_FIELD_TYPE, "cost-type/cost-mode", NULL);
 	/* "description" is ignored (§11.3.2.3) */
-	ct->metric = topo_metric_find(nm, json_string_value(metric));
+	ct->metric = topo_metric_find(nm, jval(metric));
 	if (ct->metric == NULL)
 		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-metric", metric);
-	int m = cost_mode_parse(json_string_value(mode));
+	int m = cost_mode_parse(jval(mode));
 	if (m < 0)
 		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-mode", mode);
 	ct->mode = (enum cost_mode)m;
@@ -190,7 +205,7 @@ static int parse_constraints(const json_t *root, struct request *req, struct alt
 		return fail(err, E_SYNTAX, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *v = json_array_get(arr, i);
-		if (!json_is_string(v) || constraint_parse(json_string_value(v), &req->cons[i]) != 0)
+		if (!json_is_string(v) || constraint_parse(jval(v), &req->cons[i]) != 0)
 			return fail(err, E_INVALID_FIELD_VALUE, "constraints", v);
 	}
 	req->ncons = n;
@@ -218,7 +233,7 @@ static int parse_endpoints(const json_t *arr, const char *field, struct endpoint
 		struct endpoint e;
 		if (!json_is_string(v))
 			return fail(err, E_INVALID_FIELD_VALUE, field, v);
-		e.text = json_string_value(v);
+		e.text = jval(v);
 		if (ip_endpoint_parse(e.text, &e.family, e.addr) != 0)
 			return fail(err, E_INVALID_FIELD_VALUE, field, v);
 		(*out)[(*n)++] = e;
@@ -255,7 +270,7 @@ static int parse_fnetmap(const struct resource *r, const json_t *root, struct re
 	json_array_foreach (types, i, v) {
 		if (!json_is_string(v))
 			return fail(err, E_INVALID_FIELD_VALUE, "address-types", v);
-		const char *s = json_string_value(v);
+		const char *s = jval(v);
 		/* §10.4.2: an AddressType is alphanumeric */
 		bool syntax_ok = s[0] != '\0';
 		for (const char *c = s; *c; c++)
@@ -316,7 +331,7 @@ static int parse_eprop(const struct topo *t, const json_t *root, struct request 
 		const json_t *v = json_array_get(props, i);
 		if (!json_is_string(v))
 			return fail(err, E_INVALID_FIELD_VALUE, "properties", v);
-		const char *s = json_string_value(v);
+		const char *s = jval(v);
 		/* "<resource-id>.pid" (§10.8.1): split at the last '.' */
 		const char *dot = strrchr(s, '.');
 		const struct topo_netmap *nm = NULL;
@@ -401,7 +416,7 @@ int request_parse(const struct resource *r, const struct topo *t, const char *bo
 
 	memset(req, 0, sizeof(*req));
 	/* duplicate member names make the meaning ambiguous: refuse them */
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
 		alto_error_clear(err);
 		err->code = E_SYNTAX;

@@ -30,6 +30,7 @@ void conf_free(struct conf *c)
 	for (size_t i = 0; i < c->nmaps; i++)
 		free(c->maps[i]);
 	free(c->maps);
+	free(c->maps_at);
 	free(c);
 }
 
@@ -158,7 +159,7 @@ static char *resolve(const char *conf_path, const char *p)
 
 static void parse_maps(struct yp *y, struct conf *c)
 {
-	size_t cap = 0;
+	size_t cap = 0, cap_at = 0;
 
 	if (!yp_sequence_begin(y, "maps (a list of maps files)"))
 		return;
@@ -170,11 +171,13 @@ static void parse_maps(struct yp *y, struct conf *c)
 		char *full = p[0] ? resolve(c->path, p) : NULL;
 		if (p[0] == '\0')
 			yp_error(y, m, "empty maps file path");
-		else if (full == NULL || !VEC_PUSH(c->maps, c->nmaps, cap)) {
+		else if (full == NULL || !VEC_PUSH(c->maps, c->nmaps, cap) || !VEC_PUSH(c->maps_at, c->nmaps, cap_at)) {
 			yp_error(y, m, "out of memory");
 			free(full);
-		} else
+		} else {
+			c->maps_at[c->nmaps] = (struct conf_mark){m.line, m.col};
 			c->maps[c->nmaps++] = full;
+		}
 		free(p);
 	}
 }

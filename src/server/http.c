@@ -193,11 +193,35 @@ static enum MHD_Result run_post(struct server *srv, struct MHD_Connection *c, st
 	return send_response(c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type);
 }
 
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		(*(unsigned *)cls)++;
+	return MHD_YES;
+}
+
+/* RFC 7230 §5.4: "A server MUST respond with a 400 (Bad Request) status code
+ * to any HTTP/1.1 request message that lacks a Host header field and to any
+ * request message that contains more than one Host header field". */
+static bool host_ok(struct MHD_Connection *c, const char *version)
+{
+	unsigned hosts = 0;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_host, &hosts);
+	if (hosts > 1)
+		return false;
+	return hosts == 1 || strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
+}
+
 /* First call: route and check everything the headers can tell. Returns
  * false with *no set when the request must be refused. */
 static bool check_headers(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, const char *url,
-                          const char *method, struct refusal *no)
+                          const char *method, const char *version, struct refusal *no)
 {
+	if (!host_ok(c, version)) {
+		*no = (struct refusal){MHD_HTTP_BAD_REQUEST, "Bad Request: an HTTP/1.1 request needs one Host header\n",
+		                       NULL};
+		return false;
+	}
 	ctx->res = catalog_route(ctx->snap->cat, url);
 	if (ctx->res == NULL) {
 		*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL};
@@ -249,6 +273,12 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 	return true;
 }
 
+static size_t drain_bound(const struct conf_limits *l)
+{
+	size_t bound = 16u << 20;
+	return l->max_request_body > bound / 4 ? 4 * l->max_request_body : bound;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -264,7 +294,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		atomic_fetch_add(&srv->inflight, 1);
 		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
 		*con_cls = ctx;
-		if (!check_headers(srv, c, ctx, url, method, &ctx->refusal)) {
+		if (!check_headers(srv, c, ctx, url, method, version, &ctx->refusal)) {
 			/* A POST body is not read for nothing: refuse it now (and
 			 * libmicrohttpd closes the connection). Anything else is
 			 * answered after the request is complete, which keeps the
@@ -286,10 +316,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!ctx->too_large && ctx->body.len + *upload_data_size > srv->limits.max_request_body)
 			ctx->too_large = true;
 		if (ctx->too_large) {
-			/* a chunked body over the limit: drain a bounded amount so the
-			 * 413 can be read, then give up on the connection */
+			/* A chunked body over the limit: libmicrohttpd cannot answer
+			 * before the body is read, so read and drop it up to a bound
+			 * (the client then gets its 413); past the bound, close. */
 			ctx->dropped += *upload_data_size;
-			if (ctx->dropped > 4 * srv->limits.max_request_body + 65536)
+			if (ctx->dropped > drain_bound(&srv->limits))
 				return MHD_NO;
 		} else {
 			buf_append(&ctx->body, upload_data, *upload_data_size);
@@ -415,8 +446,9 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct server
 			MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
 			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-			/* RFC 7230 §5.4: a HTTP/1.1 request without Host gets 400 */
-			MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+			/* Host is checked by altod itself (host_ok): libmicrohttpd
+			 * 0.9.75's own 400 for it sends its headers twice */
+			MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
 			MHD_OPTION_END);
 		if (l->mhd == NULL) {
 			log_err("server", "cannot start the HTTP server on %s", l->name);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,7 +26,39 @@ int snapshot_build(const struct conf *c, struct snapshot **out, struct diag *dia
 	*out = NULL;
 	if (s == NULL)
 		return ALTOD_ENOMEM;
-	int rc = topo_load((const char *const *)c->maps, c->nmaps, &s->topo, diag);
+	/* a maps file that cannot be read is reported where altod.yaml names it */
+	const char **readable = calloc(c->nmaps ? c->nmaps : 1, sizeof(char *));
+	size_t nreadable = 0;
+	bool missing = false;
+	if (readable == NULL) {
+		free(s);
+		return ALTOD_ENOMEM;
+	}
+	for (size_t i = 0; i < c->nmaps; i++) {
+		struct stat st;
+		int fd = open(c->maps[i], O_RDONLY | O_CLOEXEC);
+		const char *why = fd < 0 ? strerror(errno)
+		                  : fstat(fd, &st) != 0 ? strerror(errno)
+		                  : !S_ISREG(st.st_mode) ? "not a regular file"
+		                                         : NULL;
+		if (fd >= 0)
+			close(fd);
+		if (why) {
+			diag_add(diag, c->path, c->maps_at ? c->maps_at[i].line : 0, c->maps_at ? c->maps_at[i].col : 0,
+			         "maps file %s: cannot read: %s", c->maps[i], why);
+			missing = true;
+		} else {
+			readable[nreadable++] = c->maps[i];
+		}
+	}
+	/* the readable ones are still checked, so every error is reported */
+	int rc = topo_load(readable, nreadable, &s->topo, diag);
+	free(readable);
+	if (rc == 0 && missing) {
+		topo_free(s->topo);
+		s->topo = NULL;
+		rc = ALTOD_ECONFIG;
+	}
 	if (rc == 0)
 		rc = catalog_build(s->topo, &s->cat, diag);
 	if (rc != 0) {

@@ -72,11 +72,17 @@ struct raw_costsec {
 	size_t nnames, cap_names, cap_name_of;
 	struct raw_metric *metrics;
 	size_t nmetrics, cap_metrics;
+	/* duplicate detection while parsing: a row's source and an entry's
+	 * destination carry the serial of the metric / row that last named them */
+	uint32_t *src_stamp, *dst_stamp;
+	struct at *row_at;
+	size_t cap_stamps;
 };
 
 struct loader {
 	struct diag *diag;
 	size_t errors;
+	uint32_t serial;
 	struct raw_netmap *nms;
 	size_t nnms, cap_nms;
 	struct raw_costsec *cs;
@@ -233,6 +239,15 @@ static uint32_t costsec_name(struct loader *ld, struct raw_costsec *cs, const ch
 			nomem(ld, at);
 			return UINT32_MAX;
 		}
+		/* three arrays of one capacity: each grows from the same old value */
+		size_t cap1 = cs->cap_stamps, cap2 = cs->cap_stamps;
+		if (!vec_reserve((void **)&cs->src_stamp, &cap1, cs->nnames + 1, sizeof(uint32_t)) ||
+		    !vec_reserve((void **)&cs->dst_stamp, &cap2, cs->nnames + 1, sizeof(uint32_t)) ||
+		    !vec_reserve((void **)&cs->row_at, &cs->cap_stamps, cs->nnames + 1, sizeof(struct at))) {
+			nomem(ld, at);
+			return UINT32_MAX;
+		}
+		cs->src_stamp[cs->nnames] = cs->dst_stamp[cs->nnames] = 0;
 		cs->name_at[cs->nnames] = at;
 		cs->name_of[cs->nnames] = strdup(name);
 		cs->nnames++;
@@ -247,13 +262,37 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 
 	if (!yp_mapping_begin(y, "a cost metric (a mapping of source PIDs)"))
 		return;
+	uint32_t metric_serial = ++ld->serial;
 	while (yp_mapping_key(y, &src, &m)) {
 		uint32_t s = costsec_name(ld, cs, src, at_of(y, m));
-		free(src);
-		if (!yp_mapping_begin(y, "a cost row (a mapping of destination PIDs to costs)"))
+		if (s != UINT32_MAX && cs->src_stamp[s] == metric_serial) {
+			struct at f = cs->row_at[s];
+			lerr(ld, at_of(y, m), "cost metric '%s': the costs from '%s' are given twice (first at %s:%u:%u)",
+			     rm->name, src, f.file, f.line, f.col);
+			free(src);
+			yp_skip(y);
 			continue;
+		}
+		if (s != UINT32_MAX) {
+			cs->src_stamp[s] = metric_serial;
+			cs->row_at[s] = at_of(y, m);
+		}
+		uint32_t row_serial = ++ld->serial;
+		if (!yp_mapping_begin(y, "a cost row (a mapping of destination PIDs to costs)")) {
+			free(src);
+			continue;
+		}
 		while (yp_mapping_key(y, &dst, &dm)) {
 			uint32_t d = costsec_name(ld, cs, dst, at_of(y, dm));
+			if (d != UINT32_MAX && cs->dst_stamp[d] == row_serial) {
+				lerr(ld, at_of(y, dm), "cost metric '%s': the cost from '%s' to '%s' is given twice", rm->name,
+				     src, dst);
+				free(dst);
+				yp_skip(y);
+				continue;
+			}
+			if (d != UINT32_MAX)
+				cs->dst_stamp[d] = row_serial;
 			free(dst);
 			if (!yp_scalar(y, "a cost", &val, &vm))
 				continue;
@@ -268,6 +307,7 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 			}
 			free(val);
 		}
+		free(src);
 	}
 }
 
@@ -404,11 +444,7 @@ static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_ne
 			     rm->pids[b->pid].name, rm->pids[a->pid].name, a->at.file, a->at.line, a->at.col);
 		}
 	}
-	if (ld->errors) {
-		free(order);
-		return ALTOD_ECONFIG;
-	}
-
+	/* keep building even after errors: the cost maps are checked against it */
 	nm->id = strdup(rm->id);
 	nm->def_file = strdup(rm->at.file);
 	nm->def_line = rm->at.line;
@@ -540,11 +576,14 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		nomem(ld, cs->at);
 		return;
 	}
+	bool undefined = false;
 	for (size_t i = 0; i < cs->nnames; i++) {
 		pid_of[i] = topo_pid_find(nm, cs->name_of[i]);
-		if (pid_of[i] == TOPO_NONE)
+		if (pid_of[i] == TOPO_NONE) {
+			undefined = true;
 			lerr(ld, cs->name_at[i], "PID '%s' is not defined in network map '%s'", cs->name_of[i],
 			     cs->netmap);
+		}
 	}
 	for (size_t k = 0; k < cs->nmetrics; k++) {
 		struct raw_metric *rmet = &cs->metrics[k];
@@ -556,8 +595,8 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 				goto next;
 			}
 		}
-		if (ld->errors)
-			goto next; /* keep validating, build nothing */
+		if (undefined || nm->pids == NULL)
+			goto next; /* nothing to build from; every error is reported already */
 		struct mapped_entry *me = malloc((rmet->n ? rmet->n : 1) * sizeof(*me));
 		if (me == NULL) {
 			nomem(ld, rmet->at);
@@ -565,14 +604,8 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		}
 		for (size_t i = 0; i < rmet->n; i++)
 			me[i] = (struct mapped_entry){pid_of[rmet->e[i].src], pid_of[rmet->e[i].dst], rmet->e[i].val};
+		/* pairs are unique: duplicates were refused while parsing */
 		qsort(me, rmet->n, sizeof(*me), mapped_cmp);
-		for (size_t i = 1; i < rmet->n; i++) {
-			if (me[i].src == me[i - 1].src && me[i].dst == me[i - 1].dst) {
-				lerr(ld, rmet->at, "cost metric '%s': the cost from '%s' to '%s' is given twice", rmet->name,
-				     nm->pids[me[i].src].name, nm->pids[me[i].dst].name);
-				break;
-			}
-		}
 		size_t cap_at = rm->cap_metrics;
 		if (!vec_reserve((void **)&rm->metric_at, &cap_at, rm->nmetrics + 1, sizeof(*rm->metric_at)) ||
 		    !vec_reserve((void **)&rm->metrics, &rm->cap_metrics, rm->nmetrics + 1, sizeof(*rm->metrics))) {
@@ -648,6 +681,9 @@ static void raw_free(struct loader *ld)
 			free(cs->metrics[k].e);
 		}
 		free(cs->metrics);
+		free(cs->src_stamp);
+		free(cs->dst_stamp);
+		free(cs->row_at);
 	}
 	free(ld->cs);
 }
@@ -699,7 +735,7 @@ static int finish(struct loader *ld, struct topo **out)
 	}
 	t->nnetmaps = (uint32_t)ld->nnms;
 	t->default_map = TOPO_NONE;
-	if (ld->errors == 0) {
+	{
 		for (size_t i = 0; i < ld->nnms; i++) {
 			t->netmaps[i].order = order_of[i];
 			build_netmap(ld, &ld->nms[i], &t->netmaps[i]);
@@ -712,9 +748,8 @@ static int finish(struct loader *ld, struct topo **out)
 		}
 	}
 	free(order_of);
-	if (ld->errors == 0)
-		for (size_t i = 0; i < ld->ncs; i++)
-			build_costsec(ld, &ld->cs[i], t);
+	for (size_t i = 0; i < ld->ncs; i++)
+		build_costsec(ld, &ld->cs[i], t);
 	if (ld->errors == 0) {
 		for (size_t i = 0; i < ld->nnms; i++) {
 			struct raw_netmap *rm = &ld->nms[i];
@@ -741,16 +776,23 @@ static int load(const char *const *names, const char *const *texts, size_t n, st
 {
 	struct loader ld = {.diag = diag};
 	struct yp y;
+	bool unreadable = false;
 
 	for (size_t i = 0; i < n; i++) {
 		int rc = texts ? yp_open_mem(&y, names[i], texts[i], strlen(texts[i]), diag)
 		               : yp_open(&y, names[i], diag);
 		if (rc == 0)
 			parse_doc(&ld, &y);
+		unreadable |= y.failed;
 		yp_close(&y);
 		ld.errors += y.errors;
 	}
-	int rc = ld.errors ? ALTOD_ECONFIG : finish(&ld, out);
+	/* Check the whole set even after errors, so that one run reports them
+	 * all; but not after a file could not be read to its end, where every
+	 * reference into its missing part would be a false error. */
+	int rc = unreadable ? ALTOD_ECONFIG : finish(&ld, out);
+	if (rc == 0 && ld.errors)
+		rc = ALTOD_ECONFIG;
 	if (rc == ALTOD_ENOMEM && ld.errors == 0)
 		diag_add(diag, n ? names[0] : "maps", 0, 0, "out of memory");
 	raw_free(&ld);
