@@ -9,8 +9,10 @@
 #include "altod/conf.h"
 #include "altod/err.h"
 #include "altod/log.h"
+#include "altod/notify.h"
 #include "altod/server.h"
 #include "altod/snapshot.h"
+#include "altod/tls.h"
 
 static volatile sig_atomic_t g_stop, g_reload;
 
@@ -38,18 +40,46 @@ static void usage(FILE *out)
 	        "and the maps; SIGTERM or SIGINT stops.\n");
 }
 
-/* Loads config and maps; reports every error through `report`. */
-static int load_all(const char *path, struct conf **conf, struct snapshot **snap, struct diag *d)
+/* Everything a start or a reload loads: the config, the maps, the TLS
+ * material of each listener. All of it is checked before any is used. */
+struct loaded {
+	struct conf *conf;
+	struct snapshot *snap;
+	struct tls_state **tls; /* per listener; NULL entries for plain HTTP */
+};
+
+static void loaded_free(struct loaded *l)
 {
-	*snap = NULL;
-	int rc = conf_load(path, conf, d);
+	if (l->tls && l->conf)
+		for (size_t i = 0; i < l->conf->nlisten; i++)
+			tls_state_free(l->tls[i]);
+	free(l->tls);
+	snapshot_unref(l->snap);
+	conf_free(l->conf);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Loads config, maps and certificates; every error goes to d. */
+static int load_all(const char *path, struct loaded *out, struct diag *d)
+{
+	memset(out, 0, sizeof(*out));
+	int rc = conf_load(path, &out->conf, d);
 	if (rc != 0)
 		return rc;
-	rc = snapshot_build(*conf, snap, d);
-	if (rc != 0) {
-		conf_free(*conf);
-		*conf = NULL;
+	out->tls = calloc(out->conf->nlisten ? out->conf->nlisten : 1, sizeof(*out->tls));
+	if (out->tls == NULL) {
+		loaded_free(out);
+		return ALTOD_ENOMEM;
 	}
+	for (size_t i = 0; i < out->conf->nlisten; i++)
+		if (out->conf->listen[i].tls && tls_state_load(out->conf, &out->conf->listen[i], &out->tls[i], d) != 0)
+			rc = ALTOD_ECONFIG;
+	/* the maps are checked even when a certificate is bad: all errors at once */
+	int mrc = snapshot_build(out->conf, &out->snap, d);
+	if (rc == 0)
+		rc = mrc;
+	if (rc != 0)
+		loaded_free(out);
 	return rc;
 }
 
@@ -59,39 +89,59 @@ static void log_diag(const struct diag *d)
 		log_err("config", "%s", d->msgs[i]);
 }
 
-static bool listeners_equal(const struct conf *a, const struct conf *b)
-{
-	if (a->nlisten != b->nlisten)
-		return false;
-	for (size_t i = 0; i < a->nlisten; i++)
-		if (strcmp(a->listen[i].address, b->listen[i].address) != 0 || a->listen[i].port != b->listen[i].port)
-			return false;
-	return true;
-}
-
-static void reload(const char *path, struct conf **conf, struct snapshot_slot *slot)
+static void reload(const char *path, struct conf **conf, struct snapshot_slot *slot, struct server *srv)
 {
 	struct diag d;
-	struct conf *nc;
-	struct snapshot *ns;
+	struct loaded nl;
 
 	diag_init(&d);
+	notify_reloading();
 	log_info("reload", "reloading %s", path);
-	if (load_all(path, &nc, &ns, &d) != 0) {
+	if (load_all(path, &nl, &d) != 0) {
 		log_diag(&d);
-		log_err("reload", "reload failed with %zu error(s); still serving the previous maps", d.n);
+		log_err("reload", "reload failed with %zu error(s); still serving the previous maps and certificates",
+		        d.n);
+		char status[160];
+		snprintf(status, sizeof(status), "reload failed with %zu error(s) (see the log); serving the previous maps",
+		         d.n);
+		notify_ready(status); /* READY=1 ends RELOADING=1, failed or not */
 		diag_free(&d);
 		return;
 	}
 	diag_free(&d);
-	if (!listeners_equal(*conf, nc))
-		log_warning("reload", "listener changes take effect only after a restart");
+	if (conf_listeners_equal(*conf, nl.conf)) {
+		server_set_tls(srv, nl.tls); /* takes the states over */
+		memset(nl.tls, 0, nl.conf->nlisten * sizeof(*nl.tls));
+	} else {
+		log_warning("reload", "listener changes (address, port, tls on/off, priorities) need a restart: "
+		                      "still listening as before; maps and certificates reloaded where they match");
+		/* certificates are still rotated on listeners that stay the same */
+		struct tls_state **keep = calloc((*conf)->nlisten ? (*conf)->nlisten : 1, sizeof(*keep));
+		for (size_t i = 0; keep && i < (*conf)->nlisten && i < nl.conf->nlisten; i++) {
+			const struct conf_listener *a = &(*conf)->listen[i], *b = &nl.conf->listen[i];
+			if (strcmp(a->address, b->address) == 0 && a->port == b->port && a->tls && b->tls &&
+			    strcmp(a->tls->priorities, b->tls->priorities) == 0) {
+				keep[i] = nl.tls[i];
+				nl.tls[i] = NULL;
+			}
+		}
+		if (keep)
+			server_set_tls(srv, keep);
+		free(keep);
+	}
 	char summary[1024];
-	snapshot_summary(ns, summary, sizeof(summary));
-	slot_swap(slot, ns);
-	conf_free(*conf);
-	*conf = nc;
+	snapshot_summary(nl.snap, summary, sizeof(summary));
+	slot_swap(slot, nl.snap);
+	nl.snap = NULL;
+	/* the running listeners keep the config they were started with */
+	struct conf *started = *conf;
+	if (conf_listeners_equal(started, nl.conf)) {
+		*conf = nl.conf;
+		nl.conf = started;
+	}
+	loaded_free(&nl);
 	log_info("reload", "ok: %s", summary);
+	notify_ready(summary);
 }
 
 int main(int argc, char **argv)
@@ -123,10 +173,12 @@ int main(int argc, char **argv)
 	log_init(verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 
 	struct diag d;
-	struct conf *conf;
-	struct snapshot *snap;
+	struct loaded ld;
 	diag_init(&d);
-	int rc = load_all(path, &conf, &snap, &d);
+	tls_log_init(verbose);
+	int rc = load_all(path, &ld, &d);
+	struct conf *conf = ld.conf;
+	struct snapshot *snap = ld.snap;
 	if (test) {
 		if (rc == 0) {
 			printf("ok\n");
@@ -137,8 +189,7 @@ int main(int argc, char **argv)
 				printf("%s: %s\n", path, altod_strerror(rc));
 		}
 		diag_free(&d);
-		snapshot_unref(snap);
-		conf_free(conf);
+		loaded_free(&ld);
 		return rc == 0 ? 0 : 1;
 	}
 	if (rc != 0) {
@@ -170,13 +221,18 @@ int main(int argc, char **argv)
 	snapshot_summary(snap, summary, sizeof(summary));
 	struct snapshot_slot slot;
 	slot_init(&slot, snap);
+	ld.snap = NULL; /* the slot owns it */
 	struct server *srv;
-	if (server_start(conf, &slot, &srv) != 0) {
+	if (server_start(conf, &slot, ld.tls, &srv) != 0) {
 		slot_destroy(&slot);
-		conf_free(conf);
+		loaded_free(&ld);
 		return 1;
 	}
+	free(ld.tls); /* the states are the server's now */
+	ld.tls = NULL;
+	ld.conf = NULL; /* `conf` from here on; reload replaces it */
 	log_info("main", "altod %s ready: %s", ALTOD_VERSION, summary);
+	notify_ready(summary);
 
 	sigset_t wait_set = old;
 	sigdelset(&wait_set, SIGHUP);
@@ -185,12 +241,13 @@ int main(int argc, char **argv)
 	while (!g_stop) {
 		if (g_reload) {
 			g_reload = 0;
-			reload(path, &conf, &slot);
+			reload(path, &conf, &slot, srv);
 			continue;
 		}
 		sigsuspend(&wait_set);
 	}
 	log_info("main", "stopping");
+	notify_stopping();
 	server_stop(srv, 5000);
 	slot_destroy(&slot);
 	conf_free(conf);

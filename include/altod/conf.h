@@ -3,6 +3,7 @@
 #ifndef ALTOD_CONF_H
 #define ALTOD_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,9 +11,31 @@
 
 #define CONF_DEFAULT_PATH "/etc/altod/altod.yaml"
 
+enum tls_client_auth {
+	TLS_CLIENT_NONE,     /* no client certificate asked for */
+	TLS_CLIENT_OPTIONAL, /* asked for; if sent, it must verify */
+	TLS_CLIENT_REQUIRE,  /* a verified client certificate is required */
+};
+
+/* HTTPS on a listener; file paths are resolved against the config's folder */
+struct conf_tls {
+	char *certificate;  /* PEM: the server certificate, then its chain */
+	char *key;          /* PEM: its private key */
+	char *client_ca;    /* PEM: CAs that sign client certificates, or NULL */
+	enum tls_client_auth client_auth;
+	char *priorities;   /* GnuTLS priority string */
+};
+
+#define TLS_DEFAULT_PRIORITIES                                                                  \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:" \
+	"+AES-128-GCM:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+
 struct conf_listener {
 	char *address; /* numeric IPv4 or IPv6 address */
 	uint16_t port;
+	bool plain_http;       /* plain HTTP asked for explicitly */
+	struct conf_tls *tls;  /* NULL: plain HTTP */
+	size_t line, col;      /* where it is defined */
 };
 
 struct conf_limits {
@@ -39,5 +62,8 @@ struct conf {
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);
 void conf_free(struct conf *c);
+/* Do two configs listen on the same addresses with the same TLS settings
+ * that only a restart can change (address, port, priorities)? */
+bool conf_listeners_equal(const struct conf *a, const struct conf *b);
 
 #endif

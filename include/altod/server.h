@@ -5,12 +5,16 @@
 
 #include "altod/conf.h"
 #include "altod/snapshot.h"
+#include "altod/tls.h"
 
 struct server;
 
-/* Binds every listener and starts serving from the slot. Returns 0, or
- * ALTOD_ELISTEN with the reason logged. */
-int server_start(const struct conf *c, struct snapshot_slot *slot, struct server **out);
+/* Binds every listener and starts serving from the slot. tls[i] is the TLS
+ * state of listener i (NULL: plain HTTP); the server takes them over.
+ * Returns 0, or ALTOD_ELISTEN with the reason logged. */
+int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_state **tls, struct server **out);
+/* Installs reloaded TLS states (taken over; listener order as at start). */
+void server_set_tls(struct server *s, struct tls_state **tls);
 /* Stops accepting, lets in-flight requests finish for up to grace_ms, stops. */
 void server_stop(struct server *s, unsigned grace_ms);
 

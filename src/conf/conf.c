@@ -9,6 +9,8 @@
 #include "altod/vec.h"
 #include "altod/yp.h"
 
+static void tls_free(struct conf_tls *t);
+
 static void conf_defaults(struct conf *c)
 {
 	c->limits.max_request_body = 1024 * 1024;
@@ -24,8 +26,10 @@ void conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	free(c->path);
-	for (size_t i = 0; i < c->nlisten; i++)
+	for (size_t i = 0; i < c->nlisten; i++) {
 		free(c->listen[i].address);
+		tls_free(c->listen[i].tls);
+	}
 	free(c->listen);
 	for (size_t i = 0; i < c->nmaps; i++)
 		free(c->maps[i]);
@@ -34,14 +38,110 @@ void conf_free(struct conf *c)
 	free(c);
 }
 
+static void tls_free(struct conf_tls *t)
+{
+	if (t == NULL)
+		return;
+	free(t->certificate);
+	free(t->key);
+	free(t->client_ca);
+	free(t->priorities);
+	free(t);
+}
+
+static char *resolve(const char *conf_path, const char *p);
+
+static void parse_path(struct yp *y, const struct conf *c, const char *what, char **out)
+{
+	char *v;
+	struct yp_mark m;
+
+	if (!yp_scalar(y, what, &v, &m))
+		return;
+	if (v[0] == '\0')
+		yp_error(y, m, "%s: empty path", what);
+	else {
+		free(*out);
+		*out = resolve(c->path, v);
+	}
+	free(v);
+}
+
+static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
+{
+	char *key;
+	struct yp_mark m, start = yp_mark(y);
+	struct conf_tls *t = calloc(1, sizeof(*t));
+	bool have_auth = false;
+
+	if (t == NULL || !yp_mapping_begin(y, "tls (certificate, key, client-ca, client-auth, priorities)")) {
+		free(t);
+		return NULL;
+	}
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "certificate") == 0) {
+			parse_path(y, c, "certificate", &t->certificate);
+		} else if (strcmp(key, "key") == 0) {
+			parse_path(y, c, "key", &t->key);
+		} else if (strcmp(key, "client-ca") == 0) {
+			parse_path(y, c, "client-ca", &t->client_ca);
+		} else if (strcmp(key, "client-auth") == 0) {
+			char *v;
+			struct yp_mark vm;
+			if (yp_scalar(y, "client-auth", &v, &vm)) {
+				have_auth = true;
+				if (strcmp(v, "none") == 0)
+					t->client_auth = TLS_CLIENT_NONE;
+				else if (strcmp(v, "optional") == 0)
+					t->client_auth = TLS_CLIENT_OPTIONAL;
+				else if (strcmp(v, "require") == 0)
+					t->client_auth = TLS_CLIENT_REQUIRE;
+				else
+					yp_error(y, vm, "client-auth must be none, optional or require, not '%s'", v);
+				free(v);
+			}
+		} else if (strcmp(key, "priorities") == 0) {
+			char *v;
+			struct yp_mark vm;
+			if (yp_scalar(y, "priorities", &v, &vm)) {
+				free(t->priorities);
+				t->priorities = v;
+			}
+		} else {
+			yp_error(y, m, "unknown key '%s' in tls (certificate, key, client-ca, client-auth, priorities)", key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+	if (t->certificate == NULL || t->key == NULL)
+		yp_error(y, start, "tls needs a certificate and a key");
+	if (!have_auth && t->client_ca)
+		t->client_auth = TLS_CLIENT_REQUIRE; /* a CA given: clients must show a certificate it signed */
+	if (t->client_auth != TLS_CLIENT_NONE && t->client_ca == NULL)
+		yp_error(y, start, "client-auth: %s needs client-ca, the CA that signs client certificates",
+		         t->client_auth == TLS_CLIENT_REQUIRE ? "require" : "optional");
+	if (t->priorities == NULL)
+		t->priorities = strdup(TLS_DEFAULT_PRIORITIES);
+	return t;
+}
+
+static bool is_loopback(const char *a)
+{
+	unsigned char b[16];
+	static const unsigned char v6lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	if (inet_pton(AF_INET, a, b) == 1)
+		return b[0] == 127;
+	return inet_pton(AF_INET6, a, b) == 1 && memcmp(b, v6lo, 16) == 0;
+}
+
 static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 {
 	char *key;
 	struct yp_mark m, start = yp_mark(y);
-	struct conf_listener l = {0};
+	struct conf_listener l = {.line = start.line, .col = start.col};
 	bool have_port = false;
 
-	if (!yp_mapping_begin(y, "a listener (address, port)"))
+	if (!yp_mapping_begin(y, "a listener (address, port, tls, plain-http)"))
 		return;
 	while (yp_mapping_key(y, &key, &m)) {
 		if (strcmp(key, "address") == 0) {
@@ -63,8 +163,13 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 				l.port = (uint16_t)p;
 				have_port = true;
 			}
+		} else if (strcmp(key, "tls") == 0) {
+			tls_free(l.tls);
+			l.tls = parse_tls(y, c);
+		} else if (strcmp(key, "plain-http") == 0) {
+			yp_scalar_bool(y, "plain-http", &l.plain_http);
 		} else {
-			yp_error(y, m, "unknown key '%s' in a listener (address, port)", key);
+			yp_error(y, m, "unknown key '%s' in a listener (address, port, tls, plain-http)", key);
 			yp_skip(y);
 		}
 		free(key);
@@ -72,9 +177,20 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	if (l.address == NULL || !have_port) {
 		yp_error(y, start, "a listener needs an address and a port");
 		free(l.address);
+		tls_free(l.tls);
 		return;
 	}
+	/* RFC 7285 §8.3.5 wants HTTPS: plain HTTP off the loopback only when
+	 * the operator says so */
+	if (l.tls && l.plain_http)
+		yp_error(y, start, "a listener has either tls or plain-http: true, not both");
+	else if (!l.tls && !l.plain_http && !is_loopback(l.address))
+		yp_error(y, start,
+		         "listener %s serves plain HTTP off the loopback: add a tls section, or plain-http: true "
+		         "to ask for plain HTTP explicitly",
+		         l.address);
 	if (!VEC_PUSH(c->listen, c->nlisten, *cap)) {
+		tls_free(l.tls);
 		free(l.address);
 		yp_error(y, start, "out of memory");
 		return;
@@ -140,6 +256,20 @@ static void parse_limits(struct yp *y, struct conf *c)
 		}
 		free(key);
 	}
+}
+
+bool conf_listeners_equal(const struct conf *a, const struct conf *b)
+{
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (size_t i = 0; i < a->nlisten; i++) {
+		const struct conf_listener *x = &a->listen[i], *y = &b->listen[i];
+		if (strcmp(x->address, y->address) != 0 || x->port != y->port || !x->tls != !y->tls)
+			return false;
+		if (x->tls && strcmp(x->tls->priorities, y->tls->priorities) != 0)
+			return false;
+	}
+	return true;
 }
 
 static char *resolve(const char *conf_path, const char *p)

@@ -25,11 +25,15 @@
 #include "altod/err.h"
 #include "altod/log.h"
 #include "altod/server.h"
+#include "altod/tls.h"
 
 struct listener {
 	int fd;
 	struct MHD_Daemon *mhd;
 	char name[64];
+	struct sockaddr_storage bound;
+	_Atomic(struct tls_state *) tls; /* NULL: plain HTTP */
+	struct tls_state *retired;       /* replaced states, freed at stop */
 };
 
 struct server {
@@ -365,6 +369,125 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_vmsg(LOG_LVL_WARNING, "http", fmt, ap);
 }
 
+/* ---- TLS ---- */
+
+/* GnuTLS callbacks carry no closure: the one server of the process. */
+static struct server *g_server;
+
+/* The listener a TLS session came in on, by the connection's local address. */
+static struct listener *listener_of(gnutls_session_t session)
+{
+	struct MHD_Connection *c = gnutls_session_get_ptr(session);
+	struct server *srv = g_server;
+	if (c == NULL || srv == NULL)
+		return NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	if (ci == NULL || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) != 0)
+		return NULL;
+	for (size_t i = 0; i < srv->nls; i++) {
+		struct listener *l = &srv->ls[i];
+		if (atomic_load(&l->tls) == NULL || l->bound.ss_family != local.ss_family)
+			continue;
+		if (local.ss_family == AF_INET) {
+			const struct sockaddr_in *a = (const void *)&l->bound, *b = (const void *)&local;
+			if (a->sin_port == b->sin_port &&
+			    (a->sin_addr.s_addr == htonl(INADDR_ANY) || a->sin_addr.s_addr == b->sin_addr.s_addr))
+				return l;
+		} else {
+			const struct sockaddr_in6 *a = (const void *)&l->bound, *b = (const void *)&local;
+			if (a->sin6_port == b->sin6_port &&
+			    (IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) ||
+			     memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) == 0))
+				return l;
+		}
+	}
+	return NULL;
+}
+
+/* Checks the client's certificate chain against the listener's client CAs
+ * during the handshake: a certificate they did not sign ends it. */
+static int verify_client(gnutls_session_t session)
+{
+	struct listener *l = listener_of(session);
+	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
+	if (st == NULL)
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	if (st->trust == NULL)
+		return 0;
+	unsigned n = 0;
+	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
+	if (peers == NULL || n == 0)
+		return st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_E_CERTIFICATE_REQUIRED : 0;
+	gnutls_x509_crt_t chain[TLS_MAX_CHAIN];
+	unsigned k = 0, status = 0;
+	int rc = 0;
+	for (; k < n && k < TLS_MAX_CHAIN; k++) {
+		if (gnutls_x509_crt_init(&chain[k]) < 0)
+			break;
+		if (gnutls_x509_crt_import(chain[k], &peers[k], GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(chain[k]);
+			break;
+		}
+	}
+	if (k < n && k < TLS_MAX_CHAIN)
+		rc = GNUTLS_E_CERTIFICATE_ERROR;
+	else {
+		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+		if (gnutls_x509_trust_list_verify_crt2(st->trust, chain, k, &purpose, 1, 0, &status, NULL) < 0 || status)
+			rc = GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	}
+	for (unsigned i = 0; i < k; i++)
+		gnutls_x509_crt_deinit(chain[i]);
+	if (rc != 0) {
+		gnutls_datum_t why = {NULL, 0};
+		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
+		log_info("tls", "%s: client certificate refused: %s", l->name, why.data ? (char *)why.data : "unreadable");
+		gnutls_free(why.data);
+	}
+	return rc;
+}
+
+/* Called while the ClientHello is processed: hands over the listener's
+ * current certificate (so a reload rotates it) and asks for a client
+ * certificate where the listener wants one. */
+static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+                         const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length, gnutls_pcert_st **pcert,
+                         unsigned int *pcert_length, gnutls_privkey_t *pkey)
+{
+	struct listener *l = listener_of(session);
+	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
+	if (st == NULL)
+		return -1;
+	if (st->trust) {
+		gnutls_certificate_credentials_t cred = NULL;
+		gnutls_certificate_server_set_request(
+			session, st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
+		if (gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE, (void **)&cred) == 0 && cred)
+			gnutls_certificate_set_verify_function(cred, verify_client);
+	}
+	*pcert = st->pcert;
+	*pcert_length = st->npcert;
+	*pkey = st->key;
+	return 0;
+}
+
+void server_set_tls(struct server *srv, struct tls_state **states)
+{
+	for (size_t i = 0; i < srv->nls; i++) {
+		struct listener *l = &srv->ls[i];
+		if (states[i] == NULL || atomic_load(&l->tls) == NULL) {
+			tls_state_free(states[i]);
+			continue;
+		}
+		/* a handshake may still use the old state: keep it until stop */
+		struct tls_state *old = atomic_exchange(&l->tls, states[i]);
+		old->retired_next = l->retired;
+		l->retired = old;
+	}
+}
+
 /* ---- listeners ---- */
 
 static int open_listener(const struct conf_listener *l, struct listener *out)
@@ -403,6 +526,7 @@ static int open_listener(const struct conf_listener *l, struct listener *out)
 	}
 	sl = sizeof(ss);
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	out->bound = ss;
 	unsigned port = ntohs(ss.ss_family == AF_INET ? s4->sin_port : s6->sin6_port);
 	snprintf(out->name, sizeof(out->name), ss.ss_family == AF_INET ? "%s:%u" : "[%s]:%u", l->address, port);
 	out->fd = fd;
@@ -415,7 +539,7 @@ static unsigned ncpus(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-int server_start(const struct conf *c, struct snapshot_slot *slot, struct server **out)
+int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_state **tls, struct server **out)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 
@@ -438,9 +562,23 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct server
 		}
 		srv->nls++;
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+		struct MHD_OptionItem tls_opts[] = {
+			{MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)retrieve_cert},
+			{MHD_OPTION_HTTPS_PRIORITIES, 0, c->listen[i].tls ? c->listen[i].tls->priorities : NULL},
+			{MHD_OPTION_END, 0, NULL},
+		};
+		if (tls && tls[i]) {
+			flags |= MHD_USE_TLS;
+			atomic_store(&l->tls, tls[i]);
+			tls[i] = NULL; /* the listener owns it now */
+		} else {
+			tls_opts[0].option = MHD_OPTION_END;
+		}
+		g_server = srv;
 		l->mhd = MHD_start_daemon(
 			flags, 0, NULL, NULL, on_request, srv,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first, to catch every message */
+			MHD_OPTION_ARRAY, tls_opts,
 			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
 			MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
@@ -455,7 +593,8 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct server
 			server_stop(srv, 0);
 			return ALTOD_ELISTEN;
 		}
-		log_info("server", "listening on http://%s/ (%u threads)", l->name, threads);
+		log_info("server", "listening on %s://%s/ (%u threads)", atomic_load(&l->tls) ? "https" : "http", l->name,
+		         threads);
 	}
 	*out = srv;
 	return 0;
@@ -476,10 +615,19 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	if (atomic_load(&srv->inflight) > 0)
 		log_warning("server", "stopping with %u requests still in flight", atomic_load(&srv->inflight));
 	for (size_t i = 0; i < srv->nls; i++) {
-		if (srv->ls[i].mhd)
-			MHD_stop_daemon(srv->ls[i].mhd);
-		close(srv->ls[i].fd);
+		struct listener *l = &srv->ls[i];
+		if (l->mhd)
+			MHD_stop_daemon(l->mhd);
+		close(l->fd);
+		tls_state_free(atomic_load(&l->tls));
+		while (l->retired) {
+			struct tls_state *next = l->retired->retired_next;
+			tls_state_free(l->retired);
+			l->retired = next;
+		}
 	}
+	if (g_server == srv)
+		g_server = NULL;
 	free(srv->ls);
 	free(srv);
 }

@@ -27,7 +27,10 @@ START_TEST(full)
 	                               "server:\n"
 	                               "  listen:\n"
 	                               "    - {address: 127.0.0.1, port: 8080}\n"
-	                               "    - {address: '::', port: 443}\n"
+	                               "    - address: '::'\n"
+	                               "      port: 443\n"
+	                               "      tls: {certificate: tls/cert.pem, key: /k.pem, client-ca: ca.pem}\n"
+	                               "    - {address: 0.0.0.0, port: 80, plain-http: true}\n"
 	                               "  threads: 4\n"
 	                               "limits:\n"
 	                               "  max-request-body: 2048\n"
@@ -38,9 +41,17 @@ START_TEST(full)
 	                               "maps: [maps/a.yaml, /var/lib/altod/b.yaml]\n",
 	                               &c, &d),
 	                 0);
-	ck_assert_uint_eq(c->nlisten, 2);
+	ck_assert_uint_eq(c->nlisten, 3);
+	ck_assert_ptr_null(c->listen[0].tls);
 	ck_assert_str_eq(c->listen[1].address, "::");
 	ck_assert_uint_eq(c->listen[1].port, 443);
+	ck_assert_str_eq(c->listen[1].tls->certificate, "/etc/altod/tls/cert.pem");
+	ck_assert_str_eq(c->listen[1].tls->key, "/k.pem");
+	ck_assert_str_eq(c->listen[1].tls->client_ca, "/etc/altod/ca.pem");
+	ck_assert_int_eq(c->listen[1].tls->client_auth, TLS_CLIENT_REQUIRE); /* a CA given: required */
+	ck_assert_str_eq(c->listen[1].tls->priorities, TLS_DEFAULT_PRIORITIES);
+	ck_assert_uint_eq(c->listen[1].line, 4);
+	ck_assert(c->listen[2].plain_http);
 	ck_assert_uint_eq(c->threads, 4);
 	ck_assert_uint_eq(c->limits.max_request_body, 2048);
 	ck_assert_uint_eq(c->limits.connection_timeout, 5);
@@ -89,6 +100,22 @@ static const struct {
 	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits: {max-request-body: -1}\n",
 	 "max-request-body must be a whole number"},
 	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: m\n", "maps (a list of maps files) must be a sequence"},
+	{"server: {listen: [{address: 0.0.0.0, port: 1}]}\nmaps: [m]\n",
+	 "altod.yaml:1:19: listener 0.0.0.0 serves plain HTTP off the loopback: add a tls section, or plain-http: true"},
+	{"server: {listen: [{address: '::', port: 1}]}\nmaps: [m]\n", "serves plain HTTP off the loopback"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c}}]}\nmaps: [m]\n",
+	 "tls needs a certificate and a key"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, client-auth: require}}]}\n"
+	 "maps: [m]\n",
+	 "client-auth: require needs client-ca"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, client-auth: maybe}}]}\n"
+	 "maps: [m]\n",
+	 "client-auth must be none, optional or require, not 'maybe'"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1, plain-http: true, tls: {certificate: c, key: k}}]}\n"
+	 "maps: [m]\n",
+	 "either tls or plain-http: true, not both"},
+	{"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, ciphers: x}}]}\nmaps: [m]\n",
+	 "unknown key 'ciphers' in tls"},
 	{"server: {listen: [\n", "YAML syntax error"},
 };
 

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TLS material of one HTTPS listener: its certificate chain and key, and
+ * the CAs its clients' certificates must chain to. Loaded (and checked) at
+ * start and on every reload; the listener serves whichever state is current,
+ * so certificates rotate without a restart.
+ */
+#ifndef ALTOD_TLS_H
+#define ALTOD_TLS_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <gnutls/abstract.h>
+
+#include "altod/conf.h"
+#include "altod/diag.h"
+
+#define TLS_MAX_CHAIN 16
+
+struct tls_state {
+	gnutls_pcert_st pcert[TLS_MAX_CHAIN];
+	unsigned npcert;
+	gnutls_privkey_t key;
+	gnutls_x509_trust_list_t trust; /* NULL: client certificates are not asked for */
+	enum tls_client_auth client_auth;
+	struct tls_state *retired_next;  /* kept until the server stops */
+};
+
+/* Loads and checks the files named by a listener's tls section; errors go
+ * to diag at the listener's place in the config. */
+int tls_state_load(const struct conf *c, const struct conf_listener *l, struct tls_state **out, struct diag *d);
+void tls_state_free(struct tls_state *st);
+/* Routes GnuTLS's own log messages through altod's logger. */
+void tls_log_init(int verbose);
+
+#endif
