@@ -9,7 +9,10 @@
 
 #include "altod/diag.h"
 
-#define CONF_DEFAULT_PATH "/etc/altod/altod.yaml"
+#ifndef ALTOD_CONFDIR
+#define ALTOD_CONFDIR "/etc/altod"
+#endif
+#define CONF_DEFAULT_PATH ALTOD_CONFDIR "/altod.yaml"
 
 enum tls_client_auth {
 	TLS_CLIENT_NONE,     /* no client certificate asked for */
