@@ -65,8 +65,9 @@ struct conf {
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);
 void conf_free(struct conf *c);
-/* Do two configs listen on the same addresses with the same TLS settings
- * that only a restart can change (address, port, priorities)? */
+/* Are two configs the same in what only a restart can change: listeners
+ * (address, port, TLS on/off, priorities), threads, connection timeout and
+ * connection limit? */
 bool conf_listeners_equal(const struct conf *a, const struct conf *b);
 
 #endif

@@ -20,6 +20,7 @@ struct snapshot {
 	atomic_uint refs;
 	struct topo *topo;
 	struct catalog *cat;
+	struct conf_limits limits; /* the per-request limits of the config it came with */
 	double load_seconds;
 };
 

@@ -260,7 +260,9 @@ static void parse_limits(struct yp *y, struct conf *c)
 
 bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 {
-	if (a->nlisten != b->nlisten)
+	if (a->nlisten != b->nlisten || a->threads != b->threads ||
+	    a->limits.connection_timeout != b->limits.connection_timeout ||
+	    a->limits.max_connections != b->limits.max_connections)
 		return false;
 	for (size_t i = 0; i < a->nlisten; i++) {
 		const struct conf_listener *x = &a->listen[i], *y = &b->listen[i];

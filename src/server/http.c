@@ -39,7 +39,6 @@ struct listener {
 struct server {
 	atomic_uint inflight; /* requests between their first call and completion */
 	struct snapshot_slot *slot;
-	struct conf_limits limits;
 	struct listener *ls;
 	size_t nls;
 };
@@ -179,7 +178,7 @@ static enum MHD_Result run_post(struct server *srv, struct MHD_Connection *c, st
 	struct alto_error err = {0};
 	struct endpoint client;
 	char client_text[64];
-	struct request_limits lim = {srv->limits.max_endpoints, srv->limits.max_endpoint_pairs};
+	struct request_limits lim = {ctx->snap->limits.max_endpoints, ctx->snap->limits.max_endpoint_pairs};
 	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
 
 	if (request_parse(ctx->res, ctx->snap->topo, ctx->body.data ? ctx->body.data : "", ctx->body.len,
@@ -268,7 +267,7 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(clen, &end, 10);
-		if (errno == 0 && *end == '\0' && n > srv->limits.max_request_body) {
+		if (errno == 0 && *end == '\0' && n > ctx->snap->limits.max_request_body) {
 			*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL};
 			return false;
 		}
@@ -315,16 +314,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			/* a body where none is expected: read and dropped, bounded */
 			ctx->dropped += *upload_data_size;
 			*upload_data_size = 0;
-			return ctx->dropped > srv->limits.max_request_body ? MHD_NO : MHD_YES;
+			return ctx->dropped > ctx->snap->limits.max_request_body ? MHD_NO : MHD_YES;
 		}
-		if (!ctx->too_large && ctx->body.len + *upload_data_size > srv->limits.max_request_body)
+		if (!ctx->too_large && ctx->body.len + *upload_data_size > ctx->snap->limits.max_request_body)
 			ctx->too_large = true;
 		if (ctx->too_large) {
 			/* A chunked body over the limit: libmicrohttpd cannot answer
 			 * before the body is read, so read and drop it up to a bound
 			 * (the client then gets its 413); past the bound, close. */
 			ctx->dropped += *upload_data_size;
-			if (ctx->dropped > drain_bound(&srv->limits))
+			if (ctx->dropped > drain_bound(&ctx->snap->limits))
 				return MHD_NO;
 		} else {
 			buf_append(&ctx->body, upload_data, *upload_data_size);
@@ -547,7 +546,6 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	if (srv == NULL)
 		return ALTOD_ENOMEM;
 	srv->slot = slot;
-	srv->limits = c->limits;
 	srv->ls = calloc(c->nlisten, sizeof(*srv->ls));
 	if (srv->ls == NULL) {
 		free(srv);

@@ -67,6 +67,7 @@ int snapshot_build(const struct conf *c, struct snapshot **out, struct diag *dia
 		return rc;
 	}
 	atomic_init(&s->refs, 1);
+	s->limits = c->limits;
 	s->load_seconds = now_seconds() - t0;
 	*out = s;
 	return 0;
