@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "altod/auth.h"
 #include "altod/conf.h"
 #include "altod/err.h"
 #include "altod/log.h"
@@ -14,13 +15,15 @@
 #include "altod/snapshot.h"
 #include "altod/tls.h"
 
-static volatile sig_atomic_t g_stop, g_reload;
+static volatile sig_atomic_t g_stop, g_reload, g_stats;
 
 /* Signal handlers only set flags; the main loop does the work. */
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		g_reload = 1;
+	else if (sig == SIGUSR1)
+		g_stats = 1;
 	else
 		g_stop = 1;
 }
@@ -34,10 +37,13 @@ static void usage(FILE *out)
 	        "  -t, --test         check the configuration and every maps file, print ok or\n"
 	        "                     every error as file:line:column: message, and exit\n"
 	        "  -v, --verbose      log debug messages\n"
+	        "  --hash-password USER [REALM]\n"
+	        "                     read a password on stdin and print the access.clients\n"
+	        "                     password entry (HA1 hashes; realm default: altod)\n"
 	        "  -h, --help         show this help\n"
 	        "  -V, --version      show the version\n\n"
 	        "Runs in the foreground and logs to stderr. SIGHUP reloads the configuration\n"
-	        "and the maps; SIGTERM or SIGINT stops.\n");
+	        "and the maps; SIGUSR1 logs per-client counters; SIGTERM or SIGINT stops.\n");
 }
 
 /* Everything a start or a reload loads: the config, the maps, the TLS
@@ -145,12 +151,28 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 	notify_ready(summary);
 }
 
+static int hash_password(const char *user, const char *realm)
+{
+	char line[1024], sha[65], md5[33];
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		fprintf(stderr, "altod: no password on standard input\n");
+		return 1;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	if (auth_hash_password(user, realm, line, sha, md5) != 0)
+		return 1;
+	memset(line, 0, sizeof(line));
+	printf("password: {user: \"%s\", sha256: \"%s\", md5: \"%s\"}   # realm \"%s\"\n", user, sha, md5, realm);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
 		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},      {"hash-password", required_argument, NULL, 'H'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *path = CONF_DEFAULT_PATH;
 	bool test = false, verbose = false;
@@ -163,6 +185,7 @@ int main(int argc, char **argv)
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("altod %s\n", ALTOD_VERSION); return 0;
+		case 'H': return hash_password(optarg, optind < argc ? argv[optind] : "altod");
 		default: usage(stderr); return 2;
 		}
 	}
@@ -208,6 +231,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* block the signals except while waiting, so none is missed */
@@ -216,6 +240,7 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 
 	char summary[1024];
@@ -239,10 +264,16 @@ int main(int argc, char **argv)
 	sigdelset(&wait_set, SIGHUP);
 	sigdelset(&wait_set, SIGTERM);
 	sigdelset(&wait_set, SIGINT);
+	sigdelset(&wait_set, SIGUSR1);
 	while (!g_stop) {
 		if (g_reload) {
 			g_reload = 0;
 			reload(path, &conf, &slot, srv);
+			continue;
+		}
+		if (g_stats) {
+			g_stats = 0;
+			server_log_stats(srv);
 			continue;
 		}
 		sigsuspend(&wait_set);

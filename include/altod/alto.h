@@ -78,16 +78,33 @@ struct resource {
 	struct cost_type ct;          /* RES_COSTMAP */
 	char *body;                   /* GET resources: rendered once per snapshot */
 	size_t body_len;
+	bool borrowed;                /* body belongs to another catalog of the snapshot */
 };
 
+/* What one client may see: its resources, and the network maps they show. */
 struct catalog {
-	const struct topo *topo;
 	struct resource *res; /* sorted by uri */
 	size_t nres;
+	const struct topo_netmap **maps; /* maps whose network map resource is offered */
+	size_t nmaps;
+	const struct topo_netmap *default_map;
+	bool private_; /* answers depend on the client: Cache-Control private */
 };
 
-/* Builds every resource of the topology and renders the GET ones. */
-int catalog_build(const struct topo *t, struct catalog **out, struct diag *diag);
+struct catalog_spec {
+	const struct topo_netmap *const *maps; /* in directory order */
+	size_t nmaps;
+	const struct topo_netmap *default_map; /* if offered; else the first map offered */
+	/* which resource ids are offered; NULL: every one */
+	bool (*granted)(void *ctx, const char *id);
+	void *ctx;
+	const struct catalog *universe; /* bodies already rendered, to share */
+	bool private_;
+};
+
+int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct diag *diag);
+/* Every resource of a topology (no access control). */
+int catalog_build_topo(const struct topo *t, struct catalog **out, struct diag *diag);
 void catalog_free(struct catalog *c);
 const struct resource *catalog_route(const struct catalog *c, const char *uri);
 /* The IRD's name for a cost type: "num-routingcost", "ord-hopcount". */
@@ -142,16 +159,17 @@ struct request {
 struct request_limits {
 	size_t max_endpoints;      /* per request, all lists together */
 	size_t max_endpoint_pairs; /* srcs x dsts of an endpoint cost request */
+	size_t max_pids;           /* PIDs named in one filter */
 };
 
 /* Parses a request body for a POST resource. client is the requesting
  * address, used where §11.5.1.3 says so. 0 or -1 with err set. */
-int request_parse(const struct resource *r, const struct topo *t, const char *body, size_t len,
+int request_parse(const struct resource *r, const struct catalog *cat, const char *body, size_t len,
                   const struct endpoint *client, const struct request_limits *lim, struct request *req,
                   struct alto_error *err);
 void request_free(struct request *req);
 
 /* ---- services: compute and render a POST response ---- */
-char *service_run(const struct resource *r, const struct topo *t, const struct request *req, size_t *len);
+char *service_run(const struct resource *r, const struct request *req, size_t *len);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "altod/diag.h"
+#include "altod/policy.h"
 
 #ifndef ALTOD_CONFDIR
 #define ALTOD_CONFDIR "/etc/altod"
@@ -47,6 +48,7 @@ struct conf_limits {
 	unsigned max_connections;    /* per listener */
 	size_t max_endpoints;        /* endpoints in one request */
 	size_t max_endpoint_pairs;   /* sources x destinations in one endpoint cost request */
+	size_t max_pids;             /* PIDs named in one list of a filter request */
 };
 
 struct conf {
@@ -60,6 +62,7 @@ struct conf {
 	} *maps_at; /* where altod.yaml names each maps file */
 	unsigned threads; /* 0: one per CPU */
 	struct conf_limits limits;
+	struct policy *access; /* NULL: no access control (everything public) */
 };
 
 int conf_load(const char *path, struct conf **out, struct diag *diag);

@@ -12,6 +12,5 @@ void render_costmap_meta(struct buf *b, const struct topo_netmap *nm, const stru
 int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct,
                         const uint32_t *srcs, size_t nsrcs, const uint32_t *dsts, size_t ndsts,
                         const struct constraint *cons, size_t ncons);
-int rank_values(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks);
 
 #endif

@@ -13,6 +13,8 @@ struct server;
  * state of listener i (NULL: plain HTTP); the server takes them over.
  * Returns 0, or ALTOD_ELISTEN with the reason logged. */
 int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_state **tls, struct server **out);
+/* Logs the per-client counters (SIGUSR1). */
+void server_log_stats(struct server *s);
 /* Installs reloaded TLS states (taken over; listener order as at start). */
 void server_set_tls(struct server *s, struct tls_state **tls);
 /* Stops accepting, lets in-flight requests finish for up to grace_ms, stops. */

@@ -16,16 +16,20 @@
 #include "altod/conf.h"
 #include "altod/topo.h"
 
+struct snapshot_access;
+
 struct snapshot {
 	atomic_uint refs;
 	struct topo *topo;
-	struct catalog *cat;
+	struct catalog *cat;            /* everything, for everyone: no access section */
+	struct snapshot_access *access; /* with an access section (cat is then NULL) */
 	struct conf_limits limits; /* the per-request limits of the config it came with */
 	double load_seconds;
 };
 
-/* Loads every maps file of the config and builds the catalog. */
-int snapshot_build(const struct conf *c, struct snapshot **out, struct diag *diag);
+/* Loads every maps file of the config and builds the catalog(s). Takes the
+ * config's access policy over (c->access is NULL afterwards). */
+int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag);
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);
 /* One line: maps, PIDs, prefixes, cost pairs, load time, vtags. */

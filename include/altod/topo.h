@@ -36,7 +36,10 @@ struct topo_metric {
 	double *val;
 	uint32_t *rank; /* ordinal cost per entry: 1 = best, equal costs share a rank */
 	size_t nentries;
+	uint8_t modes;  /* bit (1 << cost_mode) set for each mode offered */
 };
+
+#define COST_MODES_ALL ((uint8_t)((1u << COST_NUMERICAL) | (1u << COST_ORDINAL)))
 
 struct topo_netmap {
 	char *id;
@@ -74,5 +77,28 @@ const struct topo_metric *topo_metric_find(const struct topo_netmap *nm, const c
 uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const uint8_t addr[16]);
 /* The cost from src to dst: entry index into val/rank, or TOPO_NONE. */
 uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst);
+/* Dense ordinal ranks of n costs (1 = best). 0, or -1 out of memory. */
+int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks);
+/* What a view keeps of its network map (see view.c). */
+struct topo_view_spec {
+	const char *id;
+	const char *file; /* where it is defined, for messages */
+	uint32_t line, col;
+	const char *const *pids;
+	const uint32_t *pid_lines, *pid_cols;
+	size_t npids;
+	const char *catch_all;
+	bool opaque;
+	const uint8_t *secret; /* 32 bytes */
+	/* the modes a metric is offered in (bits of 1 << cost_mode), 0: hidden */
+	uint8_t (*modes_of)(void *ctx, const char *metric);
+	void *ctx;
+};
+
+int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec *spec, struct topo_netmap *out,
+                    struct diag *d);
+
+/* Frees what one network map holds (not the struct itself). */
+void topo_netmap_clear(struct topo_netmap *nm);
 
 #endif

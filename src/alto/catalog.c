@@ -106,7 +106,33 @@ static void check_unique_ids(struct builder *bd)
 	free(by_id);
 }
 
-int catalog_build(const struct topo *t, struct catalog **out, struct diag *diag)
+static const struct resource *find_id(const struct catalog *c, const char *id)
+{
+	for (size_t i = 0; c && i < c->nres; i++)
+		if (strcmp(c->res[i].id, id) == 0)
+			return &c->res[i];
+	return NULL;
+}
+
+static bool is_granted(const struct catalog_spec *spec, const char *id)
+{
+	return spec->granted == NULL || spec->granted(spec->ctx, id);
+}
+
+/* Adds the resource unless the spec withholds it. */
+static struct resource *offer(struct builder *bd, const struct catalog_spec *spec, enum res_kind kind,
+                              const struct topo_netmap *nm, char *id, char *uri, const char *media,
+                              const char *accepts)
+{
+	if (id && !is_granted(spec, id)) {
+		free(id);
+		free(uri);
+		return NULL;
+	}
+	return add(bd, kind, nm, id, uri, media, accepts);
+}
+
+int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct diag *diag)
 {
 	struct builder bd = {.diag = diag};
 
@@ -114,54 +140,70 @@ int catalog_build(const struct topo *t, struct catalog **out, struct diag *diag)
 	bd.c = calloc(1, sizeof(*bd.c));
 	if (bd.c == NULL)
 		return ALTOD_ENOMEM;
-	bd.c->topo = t;
 	struct catalog *c = bd.c;
+	c->private_ = spec->private_;
+	c->maps = calloc(spec->nmaps ? spec->nmaps : 1, sizeof(*c->maps));
+	if (c->maps == NULL) {
+		free(c);
+		return ALTOD_ENOMEM;
+	}
 
 	add(&bd, RES_DIRECTORY, NULL, strdup(""), strdup("/"), MT_DIRECTORY, NULL);
-	/* network maps in the order they were defined */
-	for (uint32_t o = 0; o < t->nnetmaps && bd.rc != ALTOD_ENOMEM; o++) {
-		const struct topo_netmap *nm = NULL;
-		for (uint32_t i = 0; i < t->nnetmaps; i++)
-			if (t->netmaps[i].order == o)
-				nm = &t->netmaps[i];
-		if (nm == NULL)
-			continue;
-		add(&bd, RES_NETWORKMAP, nm, strdup(nm->id), fmt("/networkmap/%s", nm->id), MT_NETWORKMAP, NULL);
-		add(&bd, RES_FILTERED_NETWORKMAP, nm, fmt("%s-filtered-networkmap", nm->id),
-		    fmt("/networkmap/%s/filtered", nm->id), MT_NETWORKMAP, MT_NETWORKMAPFILTER);
+	for (size_t i = 0; i < spec->nmaps && bd.rc != ALTOD_ENOMEM; i++) {
+		const struct topo_netmap *nm = spec->maps[i];
+		if (offer(&bd, spec, RES_NETWORKMAP, nm, strdup(nm->id), fmt("/networkmap/%s", nm->id), MT_NETWORKMAP,
+		          NULL) == NULL)
+			continue; /* a map not shown: none of its resources either */
+		c->maps[c->nmaps++] = nm;
+		if (spec->default_map == nm)
+			c->default_map = nm;
+		offer(&bd, spec, RES_FILTERED_NETWORKMAP, nm, fmt("%s-filtered-networkmap", nm->id),
+		      fmt("/networkmap/%s/filtered", nm->id), MT_NETWORKMAP, MT_NETWORKMAPFILTER);
 		for (uint32_t k = 0; k < nm->nmetrics; k++) {
 			for (int mode = 0; mode < COST_MODES; mode++) {
+				if (!(nm->metrics[k].modes & (1u << mode)))
+					continue;
 				struct resource *r =
-					add(&bd, RES_COSTMAP, nm,
-				            fmt("%s-%s-%s", nm->id, mode == COST_ORDINAL ? "ord" : "num", nm->metrics[k].name),
-				            fmt("/costmap/%s/%s/%s", nm->id, nm->metrics[k].name, cost_mode_name(mode)),
-				            MT_COSTMAP, NULL);
+					offer(&bd, spec, RES_COSTMAP, nm,
+				              fmt("%s-%s-%s", nm->id, mode == COST_ORDINAL ? "ord" : "num", nm->metrics[k].name),
+				              fmt("/costmap/%s/%s/%s", nm->id, nm->metrics[k].name, cost_mode_name(mode)),
+				              MT_COSTMAP, NULL);
 				if (r)
 					r->ct = (struct cost_type){&nm->metrics[k], (enum cost_mode)mode};
 			}
 		}
 		if (nm->nmetrics > 0) {
-			add(&bd, RES_FILTERED_COSTMAP, nm, fmt("%s-filtered-costmap", nm->id),
-			    fmt("/costmap/%s/filtered", nm->id), MT_COSTMAP, MT_COSTMAPFILTER);
-			add(&bd, RES_ENDPOINTCOST, nm, fmt("%s-endpoint-cost", nm->id), fmt("/endpointcost/%s", nm->id),
-			    MT_ENDPOINTCOST, MT_ENDPOINTCOSTPARAMS);
+			offer(&bd, spec, RES_FILTERED_COSTMAP, nm, fmt("%s-filtered-costmap", nm->id),
+			      fmt("/costmap/%s/filtered", nm->id), MT_COSTMAP, MT_COSTMAPFILTER);
+			offer(&bd, spec, RES_ENDPOINTCOST, nm, fmt("%s-endpoint-cost", nm->id), fmt("/endpointcost/%s", nm->id),
+			      MT_ENDPOINTCOST, MT_ENDPOINTCOSTPARAMS);
 		}
 	}
-	if (t->nnetmaps > 0)
-		add(&bd, RES_ENDPOINTPROP, NULL, strdup("endpoint-property"), strdup("/endpointprop"), MT_ENDPOINTPROP,
-		    MT_ENDPOINTPROPPARAMS);
+	if (c->default_map == NULL && c->nmaps > 0)
+		c->default_map = c->maps[0];
+	if (c->nmaps > 0)
+		offer(&bd, spec, RES_ENDPOINTPROP, NULL, strdup("endpoint-property"), strdup("/endpointprop"),
+		      MT_ENDPOINTPROP, MT_ENDPOINTPROPPARAMS);
 	if (bd.rc == 0)
 		check_unique_ids(&bd);
 
-	/* render the GET resources once (the directory last: it lists all) */
+	/* render the GET resources once per snapshot: a catalog built over a
+	 * universe borrows the universe's bodies */
 	for (size_t i = 0; i < c->nres && bd.rc == 0; i++) {
 		struct resource *r = &c->res[i];
+		if (r->kind != RES_NETWORKMAP && r->kind != RES_COSTMAP)
+			continue;
+		const struct resource *u = find_id(spec->universe, r->id);
+		if (u && u->body) {
+			r->body = u->body;
+			r->body_len = u->body_len;
+			r->borrowed = true;
+			continue;
+		}
 		if (r->kind == RES_NETWORKMAP)
 			r->body = render_networkmap(r->nm, &r->body_len);
-		else if (r->kind == RES_COSTMAP)
-			r->body = render_costmap(r->nm, &r->ct, &r->body_len);
 		else
-			continue;
+			r->body = render_costmap(r->nm, &r->ct, &r->body_len);
 		if (r->body == NULL)
 			bd.rc = ALTOD_ENOMEM;
 	}
@@ -182,6 +224,24 @@ int catalog_build(const struct topo *t, struct catalog **out, struct diag *diag)
 	return 0;
 }
 
+int catalog_build_topo(const struct topo *t, struct catalog **out, struct diag *diag)
+{
+	const struct topo_netmap **maps = calloc(t->nnetmaps ? t->nnetmaps : 1, sizeof(*maps));
+	if (maps == NULL)
+		return ALTOD_ENOMEM;
+	/* network maps in the order they were defined */
+	for (uint32_t i = 0; i < t->nnetmaps; i++)
+		maps[t->netmaps[i].order] = &t->netmaps[i];
+	struct catalog_spec spec = {
+		.maps = maps,
+		.nmaps = t->nnetmaps,
+		.default_map = t->default_map == TOPO_NONE ? NULL : &t->netmaps[t->default_map],
+	};
+	int rc = catalog_build(&spec, out, diag);
+	free(maps);
+	return rc;
+}
+
 void catalog_free(struct catalog *c)
 {
 	if (c == NULL)
@@ -189,9 +249,11 @@ void catalog_free(struct catalog *c)
 	for (size_t i = 0; i < c->nres; i++) {
 		free(c->res[i].id);
 		free(c->res[i].uri);
-		free(c->res[i].body);
+		if (!c->res[i].borrowed)
+			free(c->res[i].body);
 	}
 	free(c->res);
+	free(c->maps);
 	free(c);
 }
 
@@ -216,11 +278,15 @@ const struct resource *catalog_route(const struct catalog *c, const char *uri)
 static void cost_type_names_of(struct buf *b, const struct topo_netmap *nm)
 {
 	buf_puts(b, "\"cost-type-names\":[");
+	bool first = true;
 	for (uint32_t k = 0; k < nm->nmetrics; k++) {
 		for (int mode = 0; mode < COST_MODES; mode++) {
 			struct cost_type ct = {&nm->metrics[k], (enum cost_mode)mode};
-			if (k || mode)
+			if (!(nm->metrics[k].modes & (1u << mode)))
+				continue;
+			if (!first)
 				buf_putc(b, ',');
+			first = false;
 			buf_putc(b, '"');
 			cost_type_name(&ct, b);
 			buf_putc(b, '"');
@@ -254,11 +320,11 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 		break;
 	case RES_ENDPOINTPROP:
 		buf_puts(b, ",\"capabilities\":{\"prop-types\":[");
-		for (uint32_t i = 0; i < c->topo->nnetmaps; i++) {
+		for (size_t i = 0; i < c->nmaps; i++) {
 			if (i)
 				buf_putc(b, ',');
 			buf_putc(b, '"');
-			buf_puts(b, c->topo->netmaps[i].id);
+			buf_puts(b, c->maps[i]->id);
 			buf_puts(b, ".pid\"");
 		}
 		buf_puts(b, "]}");
@@ -275,21 +341,35 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 	buf_putc(b, '}');
 }
 
+static bool offers(const struct catalog *c, const char *metric, enum cost_mode mode)
+{
+	for (size_t i = 0; i < c->nres; i++) {
+		const struct resource *r = &c->res[i];
+		if (r->kind == RES_COSTMAP && r->ct.mode == mode && strcmp(r->ct.metric->name, metric) == 0)
+			return true;
+		if ((r->kind == RES_FILTERED_COSTMAP || r->kind == RES_ENDPOINTCOST) && r->nm) {
+			const struct topo_metric *m = topo_metric_find(r->nm, metric);
+			if (m && (m->modes & (1u << mode)))
+				return true;
+		}
+	}
+	return false;
+}
+
 char *render_directory(const struct catalog *c, size_t *len)
 {
-	const struct topo *t = c->topo;
 	struct buf b;
 
 	buf_init(&b);
 	buf_puts(&b, "{\"meta\":{\"cost-types\":{");
-	/* every cost type offered by any map, once, in name order */
+	/* every cost type some resource of this catalog offers, once, by name */
 	bool first = true;
 	const char *prev = NULL;
 	for (;;) {
 		const char *next = NULL;
-		for (uint32_t i = 0; i < t->nnetmaps; i++)
-			for (uint32_t k = 0; k < t->netmaps[i].nmetrics; k++) {
-				const char *n = t->netmaps[i].metrics[k].name;
+		for (size_t i = 0; i < c->nmaps; i++)
+			for (uint32_t k = 0; k < c->maps[i]->nmetrics; k++) {
+				const char *n = c->maps[i]->metrics[k].name;
 				if ((prev == NULL || strcmp(n, prev) > 0) && (next == NULL || strcmp(n, next) < 0))
 					next = n;
 			}
@@ -297,6 +377,8 @@ char *render_directory(const struct catalog *c, size_t *len)
 			break;
 		struct topo_metric m = {.name = (char *)next};
 		for (int mode = 0; mode < COST_MODES; mode++) {
+			if (!offers(c, next, (enum cost_mode)mode))
+				continue;
 			struct cost_type ct = {&m, (enum cost_mode)mode};
 			if (!first)
 				buf_putc(&b, ',');
@@ -309,9 +391,9 @@ char *render_directory(const struct catalog *c, size_t *len)
 		prev = next;
 	}
 	buf_putc(&b, '}');
-	if (t->default_map != TOPO_NONE) {
+	if (c->default_map) {
 		buf_puts(&b, ",\"default-alto-network-map\":");
-		jw_str(&b, t->netmaps[t->default_map].id);
+		jw_str(&b, c->default_map->id);
 	}
 	buf_puts(&b, "},\"resources\":{");
 	first = true;

@@ -84,34 +84,6 @@ char *render_networkmap(const struct topo_netmap *nm, size_t *len)
 	return buf_finish(&b, len);
 }
 
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Dense ranks (1 = best) of `n` costs (RFC 7285 §6.2: "relative to the m*n
- * entries" of the response). */
-int rank_values(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks)
-{
-	double *d = malloc((n ? n : 1) * sizeof(double));
-	if (d == NULL)
-		return -1;
-	memcpy(d, vals, n * sizeof(double));
-	qsort(d, n, sizeof(double), dbl_cmp);
-	size_t nd = 0;
-	for (size_t i = 0; i < n; i++)
-		if (nd == 0 || d[nd - 1] != d[i])
-			d[nd++] = d[i];
-	for (size_t i = 0; i < n; i++) {
-		const double *hit = bsearch(&vals[i], d, nd, sizeof(double), dbl_cmp);
-		size_t pos = (size_t)(hit - d);
-		ranks[i] = (uint32_t)(higher_is_better ? nd - pos : pos + 1);
-	}
-	free(d);
-	return 0;
-}
-
 /* The cost-map member of a (full or filtered) cost map. NULL srcs/dsts
  * mean every PID; both lists are sorted PID indices. */
 int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct,
@@ -169,7 +141,7 @@ int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struc
 		if (v && rank)
 			for (size_t i = 0; i < n; i++)
 				v[i] = m->val[sel[i]];
-		if (!v || !rank || rank_values(v, n, m->higher_is_better, rank) != 0) {
+		if (!v || !rank || topo_rank(v, n, m->higher_is_better, rank) != 0) {
 			free(v);
 			free(rank);
 			free(sel);

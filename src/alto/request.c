@@ -8,6 +8,7 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,11 +136,13 @@ static int u32_cmp(const void *a, const void *b)
 /* A list of PID names -> sorted, deduplicated indices. Undefined PIDs are
  * ignored (§11.3.1.6, §11.3.2.6); an empty list means every PID. */
 static int parse_pid_list(const json_t *arr, const char *field, const struct topo_netmap *nm, uint32_t **out,
-                          size_t *n, bool *all, struct alto_error *err)
+                          size_t *n, bool *all, size_t max, struct alto_error *err)
 {
 	if (!json_is_array(arr))
 		return fail(err, E_INVALID_FIELD_TYPE, field, NULL);
 	size_t len = json_array_size(arr);
+	if (len > max) /* a cap on the work one request may ask for (§15.5) */
+		return fail(err, E_INVALID_FIELD_VALUE, field, NULL);
 	*all = len == 0;
 	*out = malloc((len ? len : 1) * sizeof(uint32_t));
 	*n = 0;
@@ -186,7 +189,7 @@ static int parse_cost_type(const json_t *root, const struct topo_netmap *nm, str
 	if (ct->metric == NULL)
 		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-metric", metric);
 	int m = cost_mode_parse(jval(mode));
-	if (m < 0)
+	if (m < 0 || !(ct->metric->modes & (1u << m))) /* unknown, or not offered here */
 		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-mode", mode);
 	ct->mode = (enum cost_mode)m;
 	return 0;
@@ -248,13 +251,13 @@ static int parse_endpoints(const json_t *arr, const char *field, struct endpoint
 	return 0;
 }
 
-static int parse_fnetmap(const struct resource *r, const json_t *root, struct request *req,
+static int parse_fnetmap(const struct resource *r, const json_t *root, size_t max_pids, struct request *req,
                          struct alto_error *err)
 {
 	const json_t *pids = json_object_get(root, "pids");
 	if (pids == NULL)
 		return fail(err, E_MISSING_FIELD, "pids", NULL);
-	if (parse_pid_list(pids, "pids", r->nm, &req->srcs, &req->nsrcs, &req->all_srcs, err) != 0)
+	if (parse_pid_list(pids, "pids", r->nm, &req->srcs, &req->nsrcs, &req->all_srcs, max_pids, err) != 0)
 		return -1;
 	const json_t *types = json_object_get(root, "address-types");
 	req->family[0] = req->family[1] = true;
@@ -286,7 +289,7 @@ static int parse_fnetmap(const struct resource *r, const json_t *root, struct re
 	return 0;
 }
 
-static int parse_fcostmap(const struct resource *r, const json_t *root, struct request *req,
+static int parse_fcostmap(const struct resource *r, const json_t *root, size_t max_pids, struct request *req,
                           struct alto_error *err)
 {
 	if (parse_cost_type(root, r->nm, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
@@ -303,13 +306,13 @@ static int parse_fcostmap(const struct resource *r, const json_t *root, struct r
 		return fail(err, E_MISSING_FIELD, "pids/srcs", NULL);
 	if (dsts == NULL)
 		return fail(err, E_MISSING_FIELD, "pids/dsts", NULL);
-	if (parse_pid_list(srcs, "pids/srcs", r->nm, &req->srcs, &req->nsrcs, &req->all_srcs, err) != 0 ||
-	    parse_pid_list(dsts, "pids/dsts", r->nm, &req->dsts, &req->ndsts, &req->all_dsts, err) != 0)
+	if (parse_pid_list(srcs, "pids/srcs", r->nm, &req->srcs, &req->nsrcs, &req->all_srcs, max_pids, err) != 0 ||
+	    parse_pid_list(dsts, "pids/dsts", r->nm, &req->dsts, &req->ndsts, &req->all_dsts, max_pids, err) != 0)
 		return -1;
 	return 0;
 }
 
-static int parse_eprop(const struct topo *t, const json_t *root, struct request *req, struct alto_error *err)
+static int parse_eprop(const struct catalog *cat, const json_t *root, struct request *req, struct alto_error *err)
 {
 	const json_t *props = json_object_get(root, "properties");
 	const json_t *eps = json_object_get(root, "endpoints");
@@ -339,7 +342,10 @@ static int parse_eprop(const struct topo *t, const json_t *root, struct request 
 			char id[ALTO_NAME_MAX + 1];
 			memcpy(id, s, (size_t)(dot - s));
 			id[dot - s] = '\0';
-			nm = topo_netmap_find(t, id);
+			/* only the maps this client may see: any other is unknown */
+			for (size_t k = 0; k < cat->nmaps && nm == NULL; k++)
+				if (strcmp(cat->maps[k]->id, id) == 0)
+					nm = cat->maps[k];
 		}
 		if (nm == NULL)
 			return fail(err, E_INVALID_FIELD_VALUE, "properties", v);
@@ -408,11 +414,12 @@ static int check_limits(const struct request *req, const struct request_limits *
 	return 0;
 }
 
-int request_parse(const struct resource *r, const struct topo *t, const char *body, size_t len,
+int request_parse(const struct resource *r, const struct catalog *cat, const char *body, size_t len,
                   const struct endpoint *client, const struct request_limits *lim, struct request *req,
                   struct alto_error *err)
 {
 	json_error_t jerr;
+	size_t max_pids = lim && lim->max_pids ? lim->max_pids : SIZE_MAX;
 
 	memset(req, 0, sizeof(*req));
 	/* duplicate member names make the meaning ambiguous: refuse them */
@@ -433,9 +440,9 @@ int request_parse(const struct resource *r, const struct topo *t, const char *bo
 	}
 	int rc;
 	switch (r->kind) {
-	case RES_FILTERED_NETWORKMAP: rc = parse_fnetmap(r, root, req, err); break;
-	case RES_FILTERED_COSTMAP: rc = parse_fcostmap(r, root, req, err); break;
-	case RES_ENDPOINTPROP: rc = parse_eprop(t, root, req, err); break;
+	case RES_FILTERED_NETWORKMAP: rc = parse_fnetmap(r, root, max_pids, req, err); break;
+	case RES_FILTERED_COSTMAP: rc = parse_fcostmap(r, root, max_pids, req, err); break;
+	case RES_ENDPOINTPROP: rc = parse_eprop(cat, root, req, err); break;
 	case RES_ENDPOINTCOST: rc = parse_ecost(r, root, client, req, err); break;
 	default: return fail(err, E_SYNTAX, NULL, NULL);
 	}

@@ -31,7 +31,7 @@ static char *filtered_costmap(const struct resource *r, const struct request *re
 	return buf_finish(&b, len);
 }
 
-static char *endpoint_property(const struct topo *t, const struct request *req, size_t *len)
+static char *endpoint_property(const struct request *req, size_t *len)
 {
 	struct buf b;
 
@@ -65,7 +65,6 @@ static char *endpoint_property(const struct topo *t, const struct request *req, 
 		buf_putc(&b, '}');
 	}
 	buf_puts(&b, "}}");
-	(void)t;
 	return buf_finish(&b, len);
 }
 
@@ -101,7 +100,7 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	/* ordinal: ranks among the m*n costs of this response (§6.2) */
 	if (req->ct.mode == COST_ORDINAL) {
 		rank = malloc((n ? n : 1) * sizeof(uint32_t));
-		if (rank == NULL || rank_values(vals, n, m->higher_is_better, rank) != 0)
+		if (rank == NULL || topo_rank(vals, n, m->higher_is_better, rank) != 0)
 			goto done;
 	}
 	buf_puts(&b, "{\"meta\":{\"cost-type\":");
@@ -150,12 +149,12 @@ done:
 	return out;
 }
 
-char *service_run(const struct resource *r, const struct topo *t, const struct request *req, size_t *len)
+char *service_run(const struct resource *r, const struct request *req, size_t *len)
 {
 	switch (r->kind) {
 	case RES_FILTERED_NETWORKMAP: return filtered_networkmap(r, req, len);
 	case RES_FILTERED_COSTMAP: return filtered_costmap(r, req, len);
-	case RES_ENDPOINTPROP: return endpoint_property(t, req, len);
+	case RES_ENDPOINTPROP: return endpoint_property(req, len);
 	case RES_ENDPOINTCOST: return endpoint_cost(r, req, len);
 	default: return NULL;
 	}

@@ -18,6 +18,7 @@ static void conf_defaults(struct conf *c)
 	c->limits.max_connections = 10000;
 	c->limits.max_endpoints = 10000;
 	c->limits.max_endpoint_pairs = 1000000;
+	c->limits.max_pids = 100000;
 	c->threads = 0;
 }
 
@@ -35,6 +36,7 @@ void conf_free(struct conf *c)
 		free(c->maps[i]);
 	free(c->maps);
 	free(c->maps_at);
+	policy_free(c->access);
 	free(c);
 }
 
@@ -244,13 +246,16 @@ static void parse_limits(struct yp *y, struct conf *c)
 		} else if (strcmp(key, "max-endpoints") == 0) {
 			if (yp_scalar_uint(y, key, 10000000, &v))
 				c->limits.max_endpoints = (size_t)v;
+		} else if (strcmp(key, "max-pids") == 0) {
+			if (yp_scalar_uint(y, key, 100000000, &v))
+				c->limits.max_pids = (size_t)v;
 		} else if (strcmp(key, "max-endpoint-pairs") == 0) {
 			if (yp_scalar_uint(y, key, 100000000, &v))
 				c->limits.max_endpoint_pairs = (size_t)v;
 		} else {
 			yp_error(y, m,
 			         "unknown key '%s' in limits (max-request-body, connection-timeout, max-connections, "
-			         "max-endpoints, max-endpoint-pairs)",
+			         "max-endpoints, max-endpoint-pairs, max-pids)",
 			         key);
 			yp_skip(y);
 		}
@@ -330,8 +335,11 @@ static int conf_parse(struct yp *y, struct conf *c, struct diag *diag)
 				parse_maps(y, c);
 			} else if (strcmp(key, "limits") == 0) {
 				parse_limits(y, c);
+			} else if (strcmp(key, "access") == 0) {
+				policy_free(c->access);
+				c->access = policy_parse(y, c->path);
 			} else {
-				yp_error(y, m, "unknown key '%s' (server, maps, limits)", key);
+				yp_error(y, m, "unknown key '%s' (server, maps, limits, access)", key);
 				yp_skip(y);
 			}
 			free(key);

@@ -20,10 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
 #include <microhttpd.h>
 
 #include "altod/err.h"
 #include "altod/log.h"
+#include "altod/auth.h"
+#include "altod/access.h"
+#include "altod/clients.h"
 #include "altod/server.h"
 #include "altod/tls.h"
 
@@ -41,17 +45,32 @@ struct server {
 	struct snapshot_slot *slot;
 	struct listener *ls;
 	size_t nls;
+	struct client_registry clients;
+	uint8_t digest_random[32]; /* libmicrohttpd's Digest nonces; lives as long as the daemons */
+};
+
+/* Per connection (libmicrohttpd's socket context): the client its requests
+ * were identified as, counted against that client's connection limit. */
+struct conn_ctx {
+	struct client_state *cs;
 };
 
 struct refusal {
 	unsigned status;
 	const char *text;
 	const char *allow;
+	double retry_after; /* 429 */
+	bool stale;         /* 401 */
 };
 
 struct req_ctx {
 	struct snapshot *snap;
+	const struct catalog *cat;    /* what this client may see */
 	const struct resource *res;
+	const char *client;           /* client name for the audit log ("-": none) */
+	struct client_state *cs;
+	bool basic_ok;                /* Basic may be offered (TLS) */
+	bool anonymous_by_default;    /* no credentials; served the anonymous role */
 	struct buf body;
 	size_t dropped;        /* body bytes read and discarded */
 	bool post;             /* a POST to a POST resource: the body is its input */
@@ -59,17 +78,29 @@ struct req_ctx {
 	bool refused;
 	bool too_large;
 	struct refusal refusal;
+	unsigned status;       /* for the audit log */
+	size_t bytes;
+	struct timespec start;
 };
+
+static struct listener *listener_of(gnutls_session_t session);
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_response(struct MHD_Connection *c, unsigned status, struct MHD_Response *r,
-                                     const char *content_type)
+static enum MHD_Result send_response(struct req_ctx *ctx, struct MHD_Connection *c, unsigned status,
+                                     struct MHD_Response *r, const char *content_type, size_t len)
 {
 	if (r == NULL)
 		return MHD_NO;
 	if (content_type)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (ctx->snap->access) {
+		/* answers depend on who asks: no shared cache may mix tenants */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Authorization");
+	}
+	ctx->status = status;
+	ctx->bytes = len;
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -85,27 +116,39 @@ static struct MHD_Response *owned_body(char *body, size_t len)
 	return r;
 }
 
-/* HTTP-level refusals (404, 405, 406, 413, 415, 501): RFC 7285 has no ALTO
- * error code for them (§8.5.2 codes are about the request's JSON), so the
- * body is a short plain-text reason. */
-static enum MHD_Result send_http_error(struct MHD_Connection *c, unsigned status, const char *text,
-                                       const char *allow)
+/* HTTP-level refusals (400, 401, 404, 405, 406, 413, 415, 429, 501): RFC
+ * 7285 has no ALTO error code for them (§8.5.2 codes are about the
+ * request's JSON), so the body is a short plain-text reason. */
+static enum MHD_Result send_refusal(struct req_ctx *ctx, struct MHD_Connection *c, const struct refusal *no)
 {
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+	const char *text = no->text;
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
 		return MHD_NO;
-	if (allow)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	return send_response(c, status, r, "text/plain; charset=utf-8");
+	if (no->allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, no->allow);
+	if (no->status == MHD_HTTP_TOO_MANY_REQUESTS) {
+		char ra[32];
+		snprintf(ra, sizeof(ra), "%u", (unsigned)(no->retry_after + 0.999) ? (unsigned)(no->retry_after + 0.999) : 1);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	if (no->status == MHD_HTTP_UNAUTHORIZED) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Authorization");
+		ctx->status = no->status;
+		ctx->bytes = strlen(text);
+		return auth_challenge(c, ctx->snap->access->policy, no->stale, ctx->basic_ok, r);
+	}
+	return send_response(ctx, c, no->status, r, "text/plain; charset=utf-8", strlen(text));
 }
 
-static enum MHD_Result send_alto_error(struct MHD_Connection *c, const struct alto_error *e)
+static enum MHD_Result send_alto_error(struct req_ctx *ctx, struct MHD_Connection *c, const struct alto_error *e)
 {
-	size_t len;
+	size_t len = 0;
 	char *body = alto_error_render(e, &len);
 	/* the four RFC 7285 error codes all describe a bad request */
-	return send_response(c, MHD_HTTP_BAD_REQUEST, owned_body(body, len), MT_ERROR);
+	return send_response(ctx, c, MHD_HTTP_BAD_REQUEST, owned_body(body, len), MT_ERROR, len);
 }
 
 static void release_snapshot(void *cls)
@@ -113,7 +156,7 @@ static void release_snapshot(void *cls)
 	snapshot_unref(cls);
 }
 
-static enum MHD_Result send_rendered(struct MHD_Connection *c, struct req_ctx *ctx)
+static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection *c)
 {
 	const struct resource *res = ctx->res;
 	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
@@ -122,7 +165,7 @@ static enum MHD_Result send_rendered(struct MHD_Connection *c, struct req_ctx *c
 		snapshot_unref(ctx->snap);
 		return MHD_NO;
 	}
-	return send_response(c, MHD_HTTP_OK, r, res->media_type);
+	return send_response(ctx, c, MHD_HTTP_OK, r, res->media_type, res->body_len);
 }
 
 /* ---- request handling ---- */
@@ -172,28 +215,32 @@ static bool client_endpoint(struct MHD_Connection *c, struct endpoint *ep, char 
 	return true;
 }
 
-static enum MHD_Result run_post(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx)
+static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 {
 	struct request req;
 	struct alto_error err = {0};
 	struct endpoint client;
 	char client_text[64];
-	struct request_limits lim = {ctx->snap->limits.max_endpoints, ctx->snap->limits.max_endpoint_pairs};
+	const struct conf_limits *l = &ctx->snap->limits;
+	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids};
 	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
 
-	if (request_parse(ctx->res, ctx->snap->topo, ctx->body.data ? ctx->body.data : "", ctx->body.len,
+	if (request_parse(ctx->res, ctx->cat, ctx->body.data ? ctx->body.data : "", ctx->body.len,
 	                  have_client ? &client : NULL, &lim, &req, &err) != 0) {
 		request_free(&req);
-		enum MHD_Result ret = send_alto_error(c, &err);
+		enum MHD_Result ret = send_alto_error(ctx, c, &err);
 		alto_error_clear(&err);
 		return ret;
 	}
-	size_t len;
-	char *body = service_run(ctx->res, ctx->snap->topo, &req, &len);
+	size_t len = 0;
+	char *body = service_run(ctx->res, &req, &len);
 	request_free(&req);
-	if (body == NULL)
-		return send_http_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n", NULL);
-	return send_response(c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type);
+	if (body == NULL) {
+		static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n",
+		                                   NULL, 1, false};
+		return send_refusal(ctx, c, &oom);
+	}
+	return send_response(ctx, c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type, len);
 }
 
 static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -215,6 +262,89 @@ static bool host_ok(struct MHD_Connection *c, const char *version)
 	return hosts == 1 || strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 }
 
+/* Counts this connection against the client (once), and checks its limit. */
+static bool connection_ok(struct MHD_Connection *c, struct client_state *cs, unsigned max)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_ctx *cc = ci ? ci->socket_context : NULL;
+	if (cc == NULL)
+		return true;
+	if (cc->cs != cs) {
+		if (cc->cs) {
+			pthread_mutex_lock(&cc->cs->lock);
+			cc->cs->conns--;
+			pthread_mutex_unlock(&cc->cs->lock);
+		}
+		cc->cs = cs;
+		pthread_mutex_lock(&cs->lock);
+		cs->conns++;
+		pthread_mutex_unlock(&cs->lock);
+	}
+	pthread_mutex_lock(&cs->lock);
+	bool ok = max == 0 || cs->conns <= max;
+	pthread_mutex_unlock(&cs->lock);
+	return ok;
+}
+
+/* Picks the catalog of the client asking. false with *no set: refused. */
+static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, struct refusal *no)
+{
+	const struct snapshot_access *a = ctx->snap->access;
+	if (a == NULL) {
+		ctx->cat = ctx->snap->cat;
+		return true;
+	}
+	const struct policy *p = a->policy;
+	gnutls_session_t verified = NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci && ci->tls_session) {
+		ctx->basic_ok = true;
+		struct listener *l = listener_of(ci->tls_session);
+		struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
+		if (st && st->trust) /* peer certificates here were verified in the handshake */
+			verified = ci->tls_session;
+	}
+	ssize_t idx = -1;
+	enum auth_result ar = auth_identify(c, p, verified, ctx->basic_ok, &idx);
+	double rate = p->rate, burst = p->burst;
+	unsigned max_conns = p->max_connections;
+	if (ar == AUTH_OK) {
+		const struct policy_client *pc = &p->clients[idx];
+		ctx->client = pc->name;
+		ctx->cat = a->client_cat[idx];
+		if (pc->rate > 0)
+			rate = pc->rate;
+		if (pc->burst > 0)
+			burst = pc->burst;
+		if (pc->max_connections > 0)
+			max_conns = pc->max_connections;
+	} else if (ar == AUTH_NONE && a->anonymous) {
+		ctx->client = "anonymous";
+		ctx->cat = a->anonymous;
+		ctx->anonymous_by_default = true;
+	} else {
+		*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, ar == AUTH_STALE};
+		ctx->client = ar == AUTH_NONE ? "-" : "?";
+		return false;
+	}
+	ctx->cs = clients_get(&srv->clients, ctx->client);
+	if (ctx->cs == NULL) {
+		*no = (struct refusal){MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable\n", NULL, 1, false};
+		return false;
+	}
+	double retry = 1;
+	if (!connection_ok(c, ctx->cs, max_conns)) {
+		*no = (struct refusal){MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests: too many connections\n", NULL, 1,
+		                       false};
+		return false;
+	}
+	if (!client_take(ctx->cs, rate, burst, &retry)) {
+		*no = (struct refusal){MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests\n", NULL, retry, false};
+		return false;
+	}
+	return true;
+}
+
 /* First call: route and check everything the headers can tell. Returns
  * false with *no set when the request must be refused. */
 static bool check_headers(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, const char *url,
@@ -222,12 +352,21 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 {
 	if (!host_ok(c, version)) {
 		*no = (struct refusal){MHD_HTTP_BAD_REQUEST, "Bad Request: an HTTP/1.1 request needs one Host header\n",
-		                       NULL};
+		                       NULL, 0, false};
 		return false;
 	}
-	ctx->res = catalog_route(ctx->snap->cat, url);
+	if (!authorize(srv, c, ctx, no))
+		return false;
+	/* a resource this client may not see is exactly one that does not exist */
+	ctx->res = catalog_route(ctx->cat, url);
 	if (ctx->res == NULL) {
-		*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL};
+		/* An anonymous client is challenged instead: Digest clients send
+		 * credentials only after a 401. Every URI outside the anonymous
+		 * catalog answers so, whether it exists for others or not. */
+		if (ctx->snap->access && ctx->cat == ctx->snap->access->anonymous && ctx->anonymous_by_default)
+			*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, false};
+		else
+			*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL, 0, false};
 		return false;
 	}
 	const struct resource *res = ctx->res;
@@ -239,18 +378,19 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 		return true;
 	}
 	if (!method_known(method)) {
-		*no = (struct refusal){MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented\n", NULL};
+		*no = (struct refusal){MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented\n", NULL, 0, false};
 		return false;
 	}
 	/* §8.3.2: GET and POST are not interchangeable */
 	if ((res->accepts && !is_post) || (!res->accepts && !is_get)) {
-		*no = (struct refusal){MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n", allow_of(res)};
+		*no = (struct refusal){MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n", allow_of(res), 0, false};
 		return false;
 	}
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	if (!media_accepts(accept, res->media_type)) {
 		*no = (struct refusal){MHD_HTTP_NOT_ACCEPTABLE,
-		                       "Not Acceptable: this resource is only available as its ALTO media type\n", NULL};
+		                       "Not Acceptable: this resource is only available as its ALTO media type\n", NULL, 0,
+		                       false};
 		return false;
 	}
 	if (!is_post)
@@ -259,7 +399,8 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (!media_is(ctype, res->accepts)) {
 		*no = (struct refusal){MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n", NULL};
+		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n", NULL, 0,
+		                       false};
 		return false;
 	}
 	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -268,7 +409,7 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 		errno = 0;
 		unsigned long long n = strtoull(clen, &end, 10);
 		if (errno == 0 && *end == '\0' && n > ctx->snap->limits.max_request_body) {
-			*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL};
+			*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
 			return false;
 		}
 	}
@@ -293,6 +434,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		ctx = calloc(1, sizeof(*ctx));
 		if (ctx == NULL)
 			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+		ctx->client = "-";
 		buf_init(&ctx->body);
 		atomic_fetch_add(&srv->inflight, 1);
 		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
@@ -304,26 +447,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			 * connection alive. */
 			if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 || strcmp(method, MHD_HTTP_METHOD_PUT) == 0 ||
 			    strcmp(method, "PATCH") == 0)
-				return send_http_error(c, ctx->refusal.status, ctx->refusal.text, ctx->refusal.allow);
+				return send_refusal(ctx, c, &ctx->refusal);
 			ctx->refused = true;
 		}
 		return MHD_YES;
 	}
+	const struct conf_limits *lim = &ctx->snap->limits;
 	if (*upload_data_size > 0) {
 		if (!ctx->post) {
 			/* a body where none is expected: read and dropped, bounded */
 			ctx->dropped += *upload_data_size;
 			*upload_data_size = 0;
-			return ctx->dropped > ctx->snap->limits.max_request_body ? MHD_NO : MHD_YES;
+			return ctx->dropped > lim->max_request_body ? MHD_NO : MHD_YES;
 		}
-		if (!ctx->too_large && ctx->body.len + *upload_data_size > ctx->snap->limits.max_request_body)
+		if (!ctx->too_large && ctx->body.len + *upload_data_size > lim->max_request_body)
 			ctx->too_large = true;
 		if (ctx->too_large) {
 			/* A chunked body over the limit: libmicrohttpd cannot answer
 			 * before the body is read, so read and drop it up to a bound
 			 * (the client then gets its 413); past the bound, close. */
 			ctx->dropped += *upload_data_size;
-			if (ctx->dropped > drain_bound(&ctx->snap->limits))
+			if (ctx->dropped > drain_bound(lim))
 				return MHD_NO;
 		} else {
 			buf_append(&ctx->body, upload_data, *upload_data_size);
@@ -334,19 +478,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (ctx->refused)
-		return send_http_error(c, ctx->refusal.status, ctx->refusal.text, ctx->refusal.allow);
+		return send_refusal(ctx, c, &ctx->refusal);
 	if (ctx->options) {
 		struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		if (r == NULL)
 			return MHD_NO;
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow_of(ctx->res));
-		return send_response(c, MHD_HTTP_NO_CONTENT, r, NULL);
+		return send_response(ctx, c, MHD_HTTP_NO_CONTENT, r, NULL, 0);
 	}
-	if (ctx->too_large)
-		return send_http_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL);
+	if (ctx->too_large) {
+		static const struct refusal big = {MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
+		return send_refusal(ctx, c, &big);
+	}
 	if (!ctx->post)
-		return send_rendered(c, ctx);
-	return run_post(srv, c, ctx);
+		return send_rendered(ctx, c);
+	return run_post(ctx, c);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -357,10 +503,43 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	if (ctx == NULL)
 		return;
 	atomic_fetch_sub(&srv->inflight, 1);
+	if (ctx->cs)
+		client_count(ctx->cs, ctx->status, ctx->bytes);
+	/* the audit line (RFC 7285 §15.4: never addresses or request bodies) */
+	if (ctx->snap->access && ctx->snap->access->policy->audit) {
+		struct timespec end;
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 + (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
+		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s", ctx->client,
+		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory") : "-", ctx->status, ctx->bytes, ms,
+		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+	}
 	buf_free(&ctx->body);
 	snapshot_unref(ctx->snap);
 	free(ctx);
 	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct conn_ctx));
+		return;
+	}
+	struct conn_ctx *cc = *socket_context;
+	if (cc && cc->cs) {
+		pthread_mutex_lock(&cc->cs->lock);
+		cc->cs->conns--;
+		pthread_mutex_unlock(&cc->cs->lock);
+	}
+	free(cc);
+	*socket_context = NULL;
+}
+
+void server_log_stats(struct server *srv)
+{
+	clients_log(&srv->clients);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -546,12 +725,21 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	if (srv == NULL)
 		return ALTOD_ENOMEM;
 	srv->slot = slot;
+	clients_init(&srv->clients);
 	srv->ls = calloc(c->nlisten, sizeof(*srv->ls));
 	if (srv->ls == NULL) {
 		free(srv);
 		return ALTOD_ENOMEM;
 	}
 	unsigned threads = c->threads ? c->threads : ncpus();
+	/* Digest nonces: derived from the access secret, so that every replica
+	 * accepts the nonces of the others; random where there is none */
+	struct snapshot *first = slot_acquire(slot);
+	if (first->access && first->access->policy->secret)
+		memcpy(srv->digest_random, first->access->digest_random, sizeof(srv->digest_random));
+	else
+		gnutls_rnd(GNUTLS_RND_NONCE, srv->digest_random, sizeof(srv->digest_random));
+	snapshot_unref(first);
 	for (size_t i = 0; i < c->nlisten; i++) {
 		struct listener *l = &srv->ls[srv->nls];
 		if (open_listener(&c->listen[i], l) != 0) {
@@ -582,6 +770,9 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
 			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+			MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(srv->digest_random), (const char *)srv->digest_random,
+			MHD_OPTION_NONCE_NC_SIZE, (unsigned)4096,
 			/* Host is checked by altod itself (host_ok): libmicrohttpd
 			 * 0.9.75's own 400 for it sends its headers twice */
 			MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
@@ -626,6 +817,7 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	}
 	if (g_server == srv)
 		g_server = NULL;
+	clients_destroy(&srv->clients);
 	free(srv->ls);
 	free(srv);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "altod/access.h"
 #include "altod/err.h"
 #include "altod/snapshot.h"
 
@@ -18,7 +19,7 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int snapshot_build(const struct conf *c, struct snapshot **out, struct diag *diag)
+int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag)
 {
 	double t0 = now_seconds();
 	struct snapshot *s = calloc(1, sizeof(*s));
@@ -59,8 +60,14 @@ int snapshot_build(const struct conf *c, struct snapshot **out, struct diag *dia
 		s->topo = NULL;
 		rc = ALTOD_ECONFIG;
 	}
-	if (rc == 0)
-		rc = catalog_build(s->topo, &s->cat, diag);
+	struct policy *policy = c->access;
+	c->access = NULL;
+	if (rc == 0 && policy)
+		rc = access_build(policy, s->topo, &s->access, diag);
+	else if (rc == 0)
+		rc = catalog_build_topo(s->topo, &s->cat, diag);
+	else
+		policy_free(policy);
 	if (rc != 0) {
 		topo_free(s->topo);
 		free(s);
@@ -86,6 +93,7 @@ void snapshot_unref(struct snapshot *s)
 	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	catalog_free(s->cat);
+	access_free(s->access);
 	topo_free(s->topo);
 	free(s);
 }
@@ -103,7 +111,8 @@ void snapshot_summary(const struct snapshot *s, char *out, size_t len)
 	}
 	int n = snprintf(out, len, "%u network maps, %zu PIDs, %zu prefixes, %zu cost pairs, %zu resources, "
 	                 "loaded in %.3f s; vtags:",
-	                 t->nnetmaps, pids, prefixes, pairs, s->cat->nres, s->load_seconds);
+	                 t->nnetmaps, pids, prefixes, pairs, s->cat ? s->cat->nres : s->access->universe->nres,
+	                 s->load_seconds);
 	for (uint32_t i = 0; i < t->nnetmaps && n > 0 && (size_t)n < len; i++)
 		n += snprintf(out + n, len - (size_t)n, " %s=%.16s", t->netmaps[i].id, t->netmaps[i].vtag);
 }

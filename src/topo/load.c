@@ -530,34 +530,6 @@ static int mapped_cmp(const void *a, const void *b)
 	return (x->dst > y->dst) - (x->dst < y->dst);
 }
 
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Ordinal mode (RFC 7285 §6.1.2): ranks over all the costs of the map,
- * 1 = best; equal costs share a rank; ranks are dense (1, 2, 3, ...). */
-static int rank_metric(struct topo_metric *m)
-{
-	double *d = malloc((m->nentries ? m->nentries : 1) * sizeof(double));
-	if (d == NULL)
-		return ALTOD_ENOMEM;
-	memcpy(d, m->val, m->nentries * sizeof(double));
-	qsort(d, m->nentries, sizeof(double), dbl_cmp);
-	size_t nd = 0;
-	for (size_t i = 0; i < m->nentries; i++)
-		if (nd == 0 || d[nd - 1] != d[i])
-			d[nd++] = d[i];
-	for (size_t i = 0; i < m->nentries; i++) {
-		double *hit = bsearch(&m->val[i], d, nd, sizeof(double), dbl_cmp);
-		size_t pos = (size_t)(hit - d);
-		m->rank[i] = (uint32_t)(m->higher_is_better ? nd - pos : pos + 1);
-	}
-	free(d);
-	return 0;
-}
-
 static int metric_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct topo_metric *)a)->name, ((const struct topo_metric *)b)->name);
@@ -620,6 +592,7 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		m->name = rmet->name;
 		rmet->name = NULL;
 		m->higher_is_better = rmet->higher_is_better;
+		m->modes = COST_MODES_ALL;
 		m->nentries = rmet->n;
 		m->row = calloc(nm->npids + 1, sizeof(uint32_t));
 		m->col = malloc((rmet->n ? rmet->n : 1) * sizeof(uint32_t));
@@ -640,7 +613,7 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		free(me);
 		free(rmet->e);
 		rmet->e = NULL;
-		if (rank_metric(m) != 0)
+		if (topo_rank(m->val, m->nentries, m->higher_is_better, m->rank) != 0)
 			nomem(ld, rmet->at);
 	next:;
 	}

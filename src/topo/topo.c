@@ -8,30 +8,34 @@ void topo_free(struct topo *t)
 {
 	if (t == NULL)
 		return;
-	for (uint32_t i = 0; i < t->nnetmaps; i++) {
-		struct topo_netmap *nm = &t->netmaps[i];
-		free(nm->id);
-		free(nm->def_file);
-		if (nm->pids) {
-			for (uint32_t k = 0; k < nm->npids; k++) {
-				free(nm->pids[k].name);
-				free(nm->pids[k].prefixes);
-			}
-		}
-		free(nm->pids);
-		lpm_free(&nm->lpm[0]);
-		lpm_free(&nm->lpm[1]);
-		for (uint32_t k = 0; k < nm->nmetrics; k++) {
-			free(nm->metrics[k].name);
-			free(nm->metrics[k].row);
-			free(nm->metrics[k].col);
-			free(nm->metrics[k].val);
-			free(nm->metrics[k].rank);
-		}
-		free(nm->metrics);
-	}
+	for (uint32_t i = 0; i < t->nnetmaps; i++)
+		topo_netmap_clear(&t->netmaps[i]);
 	free(t->netmaps);
 	free(t);
+}
+
+void topo_netmap_clear(struct topo_netmap *nm)
+{
+	free(nm->id);
+	free(nm->def_file);
+	if (nm->pids) {
+		for (uint32_t k = 0; k < nm->npids; k++) {
+			free(nm->pids[k].name);
+			free(nm->pids[k].prefixes);
+		}
+	}
+	free(nm->pids);
+	lpm_free(&nm->lpm[0]);
+	lpm_free(&nm->lpm[1]);
+	for (uint32_t k = 0; k < nm->nmetrics; k++) {
+		free(nm->metrics[k].name);
+		free(nm->metrics[k].row);
+		free(nm->metrics[k].col);
+		free(nm->metrics[k].val);
+		free(nm->metrics[k].rank);
+	}
+	free(nm->metrics);
+	memset(nm, 0, sizeof(*nm));
 }
 
 const struct topo_netmap *topo_netmap_find(const struct topo *t, const char *id)
@@ -93,4 +97,32 @@ uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst)
 			hi = mid;
 	}
 	return TOPO_NONE;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Ordinal mode (RFC 7285 §6.1.2.2): 1 = best, equal costs share a rank,
+ * ranks are dense (1, 2, 3, ...). */
+int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks)
+{
+	double *d = malloc((n ? n : 1) * sizeof(double));
+	if (d == NULL)
+		return -1;
+	memcpy(d, vals, n * sizeof(double));
+	qsort(d, n, sizeof(double), dbl_cmp);
+	size_t nd = 0;
+	for (size_t i = 0; i < n; i++)
+		if (nd == 0 || d[nd - 1] != d[i])
+			d[nd++] = d[i];
+	for (size_t i = 0; i < n; i++) {
+		const double *hit = bsearch(&vals[i], d, nd, sizeof(double), dbl_cmp);
+		size_t pos = (size_t)(hit - d);
+		ranks[i] = (uint32_t)(higher_is_better ? nd - pos : pos + 1);
+	}
+	free(d);
+	return 0;
 }

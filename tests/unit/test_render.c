@@ -16,7 +16,7 @@ static void setup(void)
 	struct diag d;
 	T = load_ok(RFC_MAPS);
 	diag_init(&d);
-	ck_assert_int_eq(catalog_build(T, &C, &d), 0);
+	ck_assert_int_eq(catalog_build_topo(T, &C, &d), 0);
 	diag_free(&d);
 	snprintf(tag, sizeof(tag), "%s", T->netmaps[0].vtag);
 }
@@ -121,9 +121,9 @@ static char *run(const char *uri, const char *body)
 	struct alto_error err = {0};
 	size_t len;
 	ck_assert_ptr_nonnull(r);
-	int rc = request_parse(r, T, body, strlen(body), &client, NULL, &req, &err);
+	int rc = request_parse(r, C, body, strlen(body), &client, NULL, &req, &err);
 	ck_assert_msg(rc == 0, "parse failed: %s %s", err.code, err.field ? err.field : "");
-	char *out = service_run(r, T, &req, &len);
+	char *out = service_run(r, &req, &len);
 	ck_assert_ptr_nonnull(out);
 	ck_assert_uint_eq(strlen(out), len);
 	request_free(&req);

@@ -15,7 +15,7 @@ static void setup(void)
 	struct diag d;
 	T = load_ok(RFC_MAPS);
 	diag_init(&d);
-	ck_assert_int_eq(catalog_build(T, &C, &d), 0);
+	ck_assert_int_eq(catalog_build_topo(T, &C, &d), 0);
 	diag_free(&d);
 }
 
@@ -79,9 +79,9 @@ static const struct resource *R(const char *uri)
 static int parse(const char *uri, const char *body, struct request *req, struct alto_error *err)
 {
 	struct endpoint client = {.text = "ipv4:192.0.2.7", .family = IP_V4, .addr = {192, 0, 2, 7}};
-	struct request_limits lim = {100, 1000};
+	struct request_limits lim = {100, 1000, 50};
 	memset(err, 0, sizeof(*err));
-	return request_parse(R(uri), T, body, strlen(body), &client, &lim, req, err);
+	return request_parse(R(uri), C, body, strlen(body), &client, &lim, req, err);
 }
 
 #define FNM "/networkmap/my-default-network-map/filtered"

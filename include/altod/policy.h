@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The access policy (altod.yaml's `access:` section), in the terms of the
+ * ALTO O&M YANG model: auth-clients hold roles, roles are granted resources
+ * and views, and a view is a tenant-facing projection of a network map.
+ * Deny by default: with an access section, a resource granted to no role is
+ * served to nobody.
+ */
+#ifndef ALTOD_POLICY_H
+#define ALTOD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "altod/diag.h"
+
+struct policy_at {
+	uint32_t line, col;
+};
+
+struct policy_client {
+	char *name;
+	struct policy_at at;
+	char **roles;
+	size_t nroles;
+	/* TLS client certificate: every given key must match */
+	char *cert_sha256;  /* lowercase hex, no separators */
+	char *cert_subject; /* RFC 4514 DN, e.g. "CN=tenant-a,O=Example" */
+	char *cert_san;     /* a DNS name, e-mail or URI in subjectAltName */
+	/* HTTP Digest (and Basic over TLS): HA1 = H(user:realm:password) */
+	char *user;
+	uint8_t ha1_sha256[32];
+	uint8_t ha1_md5[16];
+	bool has_sha256, has_md5;
+	/* limits; 0 = the access section's default */
+	double rate;  /* requests per second (token bucket refill) */
+	double burst; /* bucket size */
+	unsigned max_connections;
+};
+
+struct policy_view_cost {
+	char *metric;
+	bool modes[2]; /* [COST_NUMERICAL], [COST_ORDINAL] */
+};
+
+struct policy_view {
+	char *id;
+	struct policy_at at;
+	char *netmap;
+	char **pids;
+	size_t npids;
+	struct policy_at *pid_at;
+	char *catch_all;
+	struct policy_view_cost *costs; /* NULL with ncosts 0 and all_costs: every metric, both modes */
+	size_t ncosts;
+	bool all_costs;
+	bool opaque_pids;
+};
+
+struct policy_role {
+	char *name;
+	struct policy_at at;
+	char **grants; /* resource ids or view ids */
+	struct policy_at *grant_at;
+	size_t ngrants;
+};
+
+struct policy {
+	const char *file; /* the config file, for messages */
+	char *realm;
+	char *secret;
+	char *anonymous_role;
+	struct policy_at anonymous_at;
+	bool audit;
+	double rate, burst;
+	unsigned max_connections;
+	struct policy_client *clients;
+	size_t nclients;
+	struct policy_role *roles;
+	size_t nroles;
+	struct policy_view *views;
+	size_t nviews;
+};
+
+struct yp;
+/* Parses the `access:` mapping (the parser is positioned on its value). */
+struct policy *policy_parse(struct yp *y, const char *file);
+void policy_free(struct policy *p);
+const struct policy_role *policy_role_find(const struct policy *p, const char *name);
+
+#endif

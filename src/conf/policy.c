@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <string.h>
+
+#include "altod/alto_types.h"
+#include "altod/policy.h"
+#include "altod/vec.h"
+#include "altod/yp.h"
+
+static struct policy_at at_of(struct yp_mark m)
+{
+	return (struct policy_at){(uint32_t)m.line, (uint32_t)m.col};
+}
+
+/* A list of names; each checked with alto_name_valid when `names` is set. */
+static void parse_list(struct yp *y, const char *what, bool names, char ***out, struct policy_at **ats, size_t *n)
+{
+	size_t cap = 0, cap_at = 0;
+
+	if (!yp_sequence_begin(y, what))
+		return;
+	while (yp_sequence_more(y)) {
+		char *v;
+		struct yp_mark m;
+		if (!yp_scalar(y, what, &v, &m))
+			continue;
+		if (names && !alto_name_valid(v)) {
+			yp_error(y, m, "'%s' in %s is not a valid name (1 to 64 of A-Z a-z 0-9 - : @ _)", v, what);
+			free(v);
+			continue;
+		}
+		if (!VEC_PUSH(*out, *n, cap) || (ats && !VEC_PUSH(*ats, *n, cap_at))) {
+			yp_error(y, m, "out of memory");
+			free(v);
+			continue;
+		}
+		if (ats)
+			(*ats)[*n] = at_of(m);
+		(*out)[(*n)++] = v;
+	}
+}
+
+static bool hex_decode(const char *s, uint8_t *out, size_t n)
+{
+	size_t k = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == ':')
+			continue;
+		int v;
+		if (*p >= '0' && *p <= '9')
+			v = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			v = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			v = *p - 'A' + 10;
+		else
+			return false;
+		if (k >= 2 * n)
+			return false;
+		if (k % 2 == 0)
+			out[k / 2] = (uint8_t)(v << 4);
+		else
+			out[k / 2] |= (uint8_t)v;
+		k++;
+	}
+	return k == 2 * n;
+}
+
+static bool parse_number(struct yp *y, const char *what, double max, double *out)
+{
+	char *v;
+	struct yp_mark m;
+	double d;
+
+	if (!yp_scalar(y, what, &v, &m))
+		return false;
+	bool ok = yp_parse_cost(v, &d) && d <= max;
+	if (ok)
+		*out = d;
+	else
+		yp_error(y, m, "%s must be a number from 0 to %g, not '%s'", what, max, v);
+	free(v);
+	return ok;
+}
+
+static void parse_certificate(struct yp *y, struct policy_client *c)
+{
+	char *key, *v;
+	struct yp_mark m, vm;
+
+	if (!yp_mapping_begin(y, "certificate (sha256, subject, san)"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "sha256") == 0 && yp_scalar(y, key, &v, &vm)) {
+			uint8_t fp[32];
+			if (!hex_decode(v, fp, sizeof(fp))) {
+				yp_error(y, vm, "certificate sha256 must be 64 hex digits (colons allowed)");
+			} else {
+				static const char hex[] = "0123456789abcdef";
+				free(c->cert_sha256);
+				c->cert_sha256 = malloc(65);
+				for (int i = 0; c->cert_sha256 && i < 32; i++) {
+					c->cert_sha256[2 * i] = hex[fp[i] >> 4];
+					c->cert_sha256[2 * i + 1] = hex[fp[i] & 15];
+					c->cert_sha256[64] = '\0';
+				}
+			}
+			free(v);
+		} else if (strcmp(key, "subject") == 0 && yp_scalar(y, key, &v, &vm)) {
+			free(c->cert_subject);
+			c->cert_subject = v;
+		} else if (strcmp(key, "san") == 0 && yp_scalar(y, key, &v, &vm)) {
+			free(c->cert_san);
+			c->cert_san = v;
+		} else if (strcmp(key, "sha256") != 0 && strcmp(key, "subject") != 0 && strcmp(key, "san") != 0) {
+			yp_error(y, m, "unknown key '%s' in certificate (sha256, subject, san)", key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+}
+
+static void parse_password(struct yp *y, struct policy_client *c, struct yp_mark start)
+{
+	char *key, *v;
+	struct yp_mark m, vm;
+
+	if (!yp_mapping_begin(y, "password (user, sha256, md5)"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "user") == 0 && yp_scalar(y, key, &v, &vm)) {
+			if (v[0] == '\0' || strchr(v, ':') || strchr(v, '"')) {
+				yp_error(y, vm, "password user must be non-empty, without ':' or '\"'");
+				free(v);
+			} else {
+				free(c->user);
+				c->user = v;
+			}
+		} else if (strcmp(key, "sha256") == 0 && yp_scalar(y, key, &v, &vm)) {
+			c->has_sha256 = hex_decode(v, c->ha1_sha256, sizeof(c->ha1_sha256));
+			if (!c->has_sha256)
+				yp_error(y, vm, "password sha256 must be 64 hex digits: SHA-256 of user:realm:password "
+				                "(see altod --hash-password)");
+			free(v);
+		} else if (strcmp(key, "md5") == 0 && yp_scalar(y, key, &v, &vm)) {
+			c->has_md5 = hex_decode(v, c->ha1_md5, sizeof(c->ha1_md5));
+			if (!c->has_md5)
+				yp_error(y, vm, "password md5 must be 32 hex digits: MD5 of user:realm:password");
+			free(v);
+		} else if (strcmp(key, "user") != 0 && strcmp(key, "sha256") != 0 && strcmp(key, "md5") != 0) {
+			yp_error(y, m, "unknown key '%s' in password (user, sha256, md5); plain passwords are never stored",
+			         key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+	if (c->user == NULL || !c->has_sha256)
+		yp_error(y, start, "client '%s': password needs user and sha256", c->name);
+}
+
+static void parse_client(struct yp *y, struct policy *p, struct policy_client *c)
+{
+	char *key;
+	struct yp_mark m, start = yp_mark(y);
+	unsigned long long u;
+
+	if (!yp_mapping_begin(y, "a client (roles, certificate, password, rate, burst, max-connections)"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "roles") == 0)
+			parse_list(y, "roles", true, &c->roles, NULL, &c->nroles);
+		else if (strcmp(key, "certificate") == 0)
+			parse_certificate(y, c);
+		else if (strcmp(key, "password") == 0)
+			parse_password(y, c, m);
+		else if (strcmp(key, "rate") == 0)
+			parse_number(y, "rate", 1e9, &c->rate);
+		else if (strcmp(key, "burst") == 0)
+			parse_number(y, "burst", 1e9, &c->burst);
+		else if (strcmp(key, "max-connections") == 0) {
+			if (yp_scalar_uint(y, key, 1000000, &u))
+				c->max_connections = (unsigned)u;
+		} else {
+			yp_error(y, m, "unknown key '%s' in client '%s' (roles, certificate, password, rate, burst, "
+			               "max-connections)",
+			         key, c->name);
+			yp_skip(y);
+		}
+		free(key);
+	}
+	if (!c->cert_sha256 && !c->cert_subject && !c->cert_san && !c->user)
+		yp_error(y, start, "client '%s' has no credential: give a certificate or a password", c->name);
+	if (c->nroles == 0)
+		yp_error(y, start, "client '%s' has no roles", c->name);
+	(void)p;
+}
+
+static void parse_view(struct yp *y, struct policy_view *v)
+{
+	char *key;
+	struct yp_mark m, start = yp_mark(y);
+	size_t cap = 0;
+
+	v->all_costs = true;
+	if (!yp_mapping_begin(y, "a view (network-map, pids, catch-all, costs, opaque-pids)"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "network-map") == 0) {
+			free(v->netmap);
+			yp_scalar(y, key, &v->netmap, NULL);
+		} else if (strcmp(key, "pids") == 0) {
+			parse_list(y, "pids", true, &v->pids, &v->pid_at, &v->npids);
+		} else if (strcmp(key, "catch-all") == 0) {
+			struct yp_mark vm;
+			free(v->catch_all);
+			if (yp_scalar(y, key, &v->catch_all, &vm) && !alto_name_valid(v->catch_all)) {
+				yp_error(y, vm, "catch-all '%s' is not a valid PID name", v->catch_all);
+			}
+		} else if (strcmp(key, "opaque-pids") == 0) {
+			yp_scalar_bool(y, key, &v->opaque_pids);
+		} else if (strcmp(key, "costs") == 0) {
+			v->all_costs = false;
+			char *metric;
+			struct yp_mark mm;
+			if (!yp_mapping_begin(y, "costs (a mapping of cost metrics to their modes)"))
+				goto next;
+			while (yp_mapping_key(y, &metric, &mm)) {
+				if (!VEC_PUSH(v->costs, v->ncosts, cap)) {
+					free(metric);
+					yp_skip(y);
+					continue;
+				}
+				struct policy_view_cost *c = &v->costs[v->ncosts++];
+				memset(c, 0, sizeof(*c));
+				c->metric = metric;
+				char **modes = NULL;
+				size_t nmodes = 0;
+				struct policy_at *mat = NULL;
+				parse_list(y, "cost modes", false, &modes, &mat, &nmodes);
+				for (size_t i = 0; i < nmodes; i++) {
+					int md = cost_mode_parse(modes[i]);
+					if (md < 0)
+						yp_error(y, (struct yp_mark){mat[i].line, mat[i].col},
+						         "unknown cost mode '%s' (numerical, ordinal)", modes[i]);
+					else
+						c->modes[md] = true;
+					free(modes[i]);
+				}
+				if (nmodes == 0)
+					yp_error(y, mm, "cost metric '%s' of the view lists no cost mode", metric);
+				free(modes);
+				free(mat);
+			}
+		} else {
+			yp_error(y, m, "unknown key '%s' in view '%s' (network-map, pids, catch-all, costs, opaque-pids)", key,
+			         v->id);
+			yp_skip(y);
+		}
+	next:
+		free(key);
+	}
+	if (v->netmap == NULL)
+		yp_error(y, start, "view '%s' needs a network-map", v->id);
+	if (v->catch_all == NULL)
+		v->catch_all = strdup("other");
+}
+
+struct policy *policy_parse(struct yp *y, const char *file)
+{
+	char *key, *name;
+	struct yp_mark m, nm, start = yp_mark(y);
+	struct policy *p = calloc(1, sizeof(*p));
+	size_t cap_c = 0, cap_r = 0, cap_v = 0;
+	unsigned long long u;
+
+	if (p == NULL)
+		return NULL;
+	p->file = file;
+	p->audit = true;
+	if (!yp_mapping_begin(y, "access")) {
+		policy_free(p);
+		return NULL;
+	}
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "realm") == 0) {
+			free(p->realm);
+			yp_scalar(y, key, &p->realm, NULL);
+		} else if (strcmp(key, "secret") == 0) {
+			struct yp_mark sm;
+			free(p->secret);
+			if (yp_scalar(y, key, &p->secret, &sm) && strlen(p->secret) < 16)
+				yp_error(y, sm, "secret must have at least 16 characters");
+		} else if (strcmp(key, "anonymous-role") == 0) {
+			free(p->anonymous_role);
+			p->anonymous_at = at_of(yp_mark(y));
+			yp_scalar(y, key, &p->anonymous_role, NULL);
+		} else if (strcmp(key, "audit") == 0) {
+			yp_scalar_bool(y, key, &p->audit);
+		} else if (strcmp(key, "rate") == 0) {
+			parse_number(y, key, 1e9, &p->rate);
+		} else if (strcmp(key, "burst") == 0) {
+			parse_number(y, key, 1e9, &p->burst);
+		} else if (strcmp(key, "max-connections") == 0) {
+			if (yp_scalar_uint(y, key, 1000000, &u))
+				p->max_connections = (unsigned)u;
+		} else if (strcmp(key, "clients") == 0) {
+			if (yp_mapping_begin(y, "clients"))
+				while (yp_mapping_key(y, &name, &nm)) {
+					if (!VEC_PUSH(p->clients, p->nclients, cap_c)) {
+						free(name);
+						yp_skip(y);
+						continue;
+					}
+					struct policy_client *c = &p->clients[p->nclients++];
+					memset(c, 0, sizeof(*c));
+					c->name = name;
+					c->at = at_of(nm);
+					parse_client(y, p, c);
+				}
+		} else if (strcmp(key, "roles") == 0) {
+			if (yp_mapping_begin(y, "roles"))
+				while (yp_mapping_key(y, &name, &nm)) {
+					if (!VEC_PUSH(p->roles, p->nroles, cap_r)) {
+						free(name);
+						yp_skip(y);
+						continue;
+					}
+					struct policy_role *r = &p->roles[p->nroles++];
+					memset(r, 0, sizeof(*r));
+					r->name = name;
+					r->at = at_of(nm);
+					if (!alto_name_valid(name))
+						yp_error(y, nm, "role name '%s' is not a valid name", name);
+					parse_list(y, "a role's grants (resource and view ids)", true, &r->grants, &r->grant_at,
+					           &r->ngrants);
+				}
+		} else if (strcmp(key, "views") == 0) {
+			if (yp_mapping_begin(y, "views"))
+				while (yp_mapping_key(y, &name, &nm)) {
+					if (!VEC_PUSH(p->views, p->nviews, cap_v)) {
+						free(name);
+						yp_skip(y);
+						continue;
+					}
+					struct policy_view *v = &p->views[p->nviews++];
+					memset(v, 0, sizeof(*v));
+					v->id = name;
+					v->at = at_of(nm);
+					if (!alto_name_valid(name))
+						yp_error(y, nm, "view id '%s' is not a valid resource id", name);
+					parse_view(y, v);
+				}
+		} else {
+			yp_error(y, m,
+			         "unknown key '%s' in access (realm, secret, anonymous-role, audit, rate, burst, "
+			         "max-connections, clients, roles, views)",
+			         key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+	if (p->realm == NULL)
+		p->realm = strdup("altod");
+	if (p->nviews > 0 && p->secret == NULL)
+		yp_error(y, start, "access needs a secret (16 characters or more) for the views' tags and names");
+	/* fail closed: every role a client names must exist */
+	for (size_t i = 0; i < p->nclients; i++)
+		for (size_t k = 0; k < p->clients[i].nroles; k++)
+			if (!policy_role_find(p, p->clients[i].roles[k]))
+				yp_error(y, (struct yp_mark){p->clients[i].at.line, p->clients[i].at.col},
+				         "client '%s' has role '%s', which is not defined", p->clients[i].name,
+				         p->clients[i].roles[k]);
+	if (p->anonymous_role && !policy_role_find(p, p->anonymous_role))
+		yp_error(y, (struct yp_mark){p->anonymous_at.line, p->anonymous_at.col},
+		         "anonymous-role '%s' is not defined", p->anonymous_role);
+	for (size_t i = 0; i < p->nclients; i++)
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(p->clients[i].name, p->clients[k].name) == 0 ||
+			    (p->clients[i].user && p->clients[k].user && strcmp(p->clients[i].user, p->clients[k].user) == 0))
+				yp_error(y, (struct yp_mark){p->clients[i].at.line, p->clients[i].at.col},
+				         "client '%s' repeats the name or the password user of client '%s'", p->clients[i].name,
+				         p->clients[k].name);
+	return p;
+}
+
+const struct policy_role *policy_role_find(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nroles; i++)
+		if (strcmp(p->roles[i].name, name) == 0)
+			return &p->roles[i];
+	return NULL;
+}
+
+static void free_list(char **l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+void policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->realm);
+	if (p->secret) {
+		memset(p->secret, 0, strlen(p->secret));
+		free(p->secret);
+	}
+	free(p->anonymous_role);
+	for (size_t i = 0; i < p->nclients; i++) {
+		struct policy_client *c = &p->clients[i];
+		free(c->name);
+		free_list(c->roles, c->nroles);
+		free(c->cert_sha256);
+		free(c->cert_subject);
+		free(c->cert_san);
+		free(c->user);
+	}
+	free(p->clients);
+	for (size_t i = 0; i < p->nroles; i++) {
+		free(p->roles[i].name);
+		free_list(p->roles[i].grants, p->roles[i].ngrants);
+		free(p->roles[i].grant_at);
+	}
+	free(p->roles);
+	for (size_t i = 0; i < p->nviews; i++) {
+		struct policy_view *v = &p->views[i];
+		free(v->id);
+		free(v->netmap);
+		free_list(v->pids, v->npids);
+		free(v->pid_at);
+		free(v->catch_all);
+		for (size_t k = 0; k < v->ncosts; k++)
+			free(v->costs[k].metric);
+		free(v->costs);
+	}
+	free(p->views);
+	free(p);
+}
