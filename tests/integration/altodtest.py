@@ -189,12 +189,17 @@ def _no_duplicates(pairs):
 class Altod:
     """One running altod. Use start_altod() in tests: it registers cleanup."""
 
-    def __init__(self, directory, conf_name="altod.yaml"):
+    def __init__(self, directory, conf_name="altod.yaml", env=None, args=()):
         self.dir = directory
         self.conf = os.path.join(directory, conf_name)
+        self.env = env          # extra environment variables (dict) or None
+        self.args = list(args)  # extra command line arguments
         self.proc = None
         self.port = None
         self.host = "127.0.0.1"
+        self.scheme = "http"
+        self.ssl_context = None  # for an https first listener
+        self.listeners = []      # (scheme, host, port) of every listening line
         self.stderr_lines = []
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -204,8 +209,12 @@ class Altod:
     # ---- process ----
 
     def start(self):
-        self.proc = subprocess.Popen([BIN, "-c", self.conf], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env = None
+        if self.env is not None:
+            env = dict(os.environ)
+            env.update(self.env)
+        self.proc = subprocess.Popen([BIN, "-c", self.conf] + self.args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         _RUNNING.add(self)
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
@@ -223,20 +232,23 @@ class Altod:
             self._ready.wait(0.05)
         if self.port is None:
             self.stop()
-            raise AssertionError("no 'listening on http://...:PORT/' line before 'ready:'; "
+            raise AssertionError("no 'listening on http(s)://...:PORT/' line before 'ready:'; "
                                  "stderr:\n" + self.stderr())
         return self
 
     def _drain(self):
-        listen_re = re.compile(r"listening on http://(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)/")
+        listen_re = re.compile(r"listening on (https?)://(\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)/")
         for raw in iter(self.proc.stderr.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._lock:
                 self.stderr_lines.append(line)
-            m = listen_re.search(line)
-            if m and self.port is None:
-                self.host = m.group(1).strip("[]")
-                self.port = int(m.group(2))
+            m = listen_re.search(line) if not self._ready.is_set() else None
+            if m:
+                self.listeners.append((m.group(1), m.group(2).strip("[]"), int(m.group(3))))
+                if self.port is None:
+                    self.scheme = m.group(1)
+                    self.host = m.group(2).strip("[]")
+                    self.port = int(m.group(3))
             if "ready:" in line:
                 self._ready.set()
         self.proc.stderr.close()
@@ -268,6 +280,42 @@ class Altod:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def reload(self, expect="ok", timeout=10.0):
+        """SIGHUP; waits for this reload's outcome (`reload: ok` or
+        `reload failed`), fails unless it is `expect` ("ok" or "failed").
+        Returns the log lines of this reload (from the SIGHUP on)."""
+        mark = self.log_count()
+        self.proc.send_signal(signal.SIGHUP)
+        line = self.wait_for_log(r"reload: ok|reload failed", after=mark, timeout=timeout)
+        got = "ok" if "reload: ok" in line else "failed"
+        if got != expect:
+            raise AssertionError("reload %s, expected %s; stderr:\n%s" % (got, expect, self.stderr()))
+        with self._lock:
+            return self.stderr_lines[mark:]
+
+    def wait_exit(self, timeout=STOP_TIMEOUT):
+        """Waits for the process to end by itself; returns its exit code."""
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("altod did not exit within %ss; stderr:\n%s" % (timeout, self.stderr()))
+        _RUNNING.discard(self)
+        if self._thread is not None:
+            self._thread.join(5)
+        return code
+
+    def client(self, index=0, ssl_context=None):
+        """A Client for the index-th listener (in the order they were logged)."""
+        scheme, host, port = self.listeners[index]
+        return Client(host, port, scheme, ssl_context)
+
     def stop(self):
         """SIGTERM, then SIGKILL if it lingers. Returns the exit code."""
         if self.proc is None:
@@ -289,7 +337,7 @@ class Altod:
     @property
     def base(self):
         h = "[%s]" % self.host if ":" in self.host else self.host
-        return "http://%s:%d/" % (h, self.port)
+        return "%s://%s:%d/" % (self.scheme, h, self.port)
 
     def url_path(self, uri):
         """A URI from the IRD (absolute or relative) -> the request target."""
@@ -298,6 +346,9 @@ class Altod:
         return u.path + ("?" + u.query if u.query else "")
 
     def connect(self):
+        if self.scheme == "https":
+            return http.client.HTTPSConnection(self.host, self.port, timeout=IO_TIMEOUT,
+                                               context=self.ssl_context)
         return http.client.HTTPConnection(self.host, self.port, timeout=IO_TIMEOUT)
 
     def request(self, method, path, body=None, headers=None, conn=None):
@@ -347,6 +398,81 @@ class Altod:
         if r.status != 200:
             raise AssertionError("GET / gave %r" % r)
         return Ird(r.json())
+
+
+class Client:
+    """HTTP(S) requests to one address and port (an altod listener, or a
+    proxy in front of altod): the request API of Altod."""
+
+    def __init__(self, host, port, scheme="http", ssl_context=None):
+        self.host = host
+        self.port = port
+        self.scheme = scheme
+        self.ssl_context = ssl_context
+
+    @property
+    def base(self):
+        h = "[%s]" % self.host if ":" in self.host else self.host
+        return "%s://%s:%d/" % (self.scheme, h, self.port)
+
+    url_path = Altod.url_path
+    connect = Altod.connect
+    request = Altod.request
+    get = Altod.get
+    post = Altod.post
+    ird = Altod.ird
+
+    def __repr__(self):
+        return "<Client %s>" % self.base
+
+
+def resource_requests(ird, endpoints=None):
+    """One request per (resource, variant) of the directory, to compare
+    every answer of two servers (or of one server at two moments):
+    a list of (label, method, uri, body bytes or None, content type or None).
+    GET resources are fetched as they are; POST resources get a request per
+    cost type / property they offer. `endpoints`: the typed addresses used
+    in endpoint property and endpoint cost requests."""
+    if endpoints is None:
+        endpoints = ["ipv4:192.0.2.34", "ipv4:198.51.100.10", "ipv4:198.51.100.200",
+                     "ipv4:203.0.113.129", "ipv6:2001:db8::1", "ipv6:::1"]
+    out = [("GET /", "GET", "/", None, None)]
+    for rid in sorted(ird.resources):
+        r = ird.resources[rid]
+        uri, acc = r["uri"], r.get("accepts")
+        caps = r.get("capabilities", {})
+        if acc is None:
+            out.append((rid, "GET", uri, None, None))
+        elif acc == MT_NETWORKMAPFILTER:
+            out.append((rid + " all", "POST", uri, {"pids": []}, acc))
+            out.append((rid + " PID1,PID3", "POST", uri, {"pids": ["PID1", "PID3"]}, acc))
+        elif acc == MT_COSTMAPFILTER:
+            for name in caps.get("cost-type-names", []):
+                ct = ird.cost_types[name]
+                out.append((rid + " " + name, "POST", uri, {"cost-type": ct}, acc))
+        elif acc == MT_ENDPOINTPROPPARAMS:
+            out.append((rid, "POST", uri, {"properties": caps.get("prop-types", []),
+                                           "endpoints": endpoints}, acc))
+        elif acc == MT_ENDPOINTCOSTPARAMS:
+            for name in caps.get("cost-type-names", []):
+                ct = ird.cost_types[name]
+                out.append((rid + " " + name, "POST", uri,
+                            {"cost-type": ct, "endpoints": {"srcs": endpoints[:3], "dsts": endpoints}},
+                            acc))
+        else:
+            raise AssertionError("unknown accepts %r of %s" % (acc, rid))
+    return [(label, m, uri, json.dumps(body).encode() if body is not None else None, ct)
+            for label, m, uri, body, ct in out]
+
+
+def fetch_all(client, requests, conn=None):
+    """{label: (status, content type, body bytes)} of every request."""
+    res = {}
+    for label, method, uri, body, ctype in requests:
+        headers = {"Content-Type": ctype} if ctype else None
+        r = client.request(method, uri, body=body, headers=headers, conn=conn)
+        res[label] = (r.status, r.content_type, r.body)
+    return res
 
 
 def recv_all(s, idle_timeout=5.0):
@@ -488,6 +614,15 @@ def start_altod(testcase, maps_files=None, limits=None, listen=(("127.0.0.1", 0)
     else:
         write_files(directory, files)
     a = Altod(directory)
+    testcase.addCleanup(a.stop)
+    a.start()
+    return a
+
+
+def start_altod_in(testcase, directory, conf_name="altod.yaml", env=None, args=()):
+    """Starts altod on DIRECTORY/CONF_NAME (already written) and registers
+    its stop."""
+    a = Altod(directory, conf_name, env=env, args=args)
     testcase.addCleanup(a.stop)
     a.start()
     return a
