@@ -794,9 +794,16 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	if (srv == NULL)
 		return;
 	/* stop accepting everywhere first */
-	for (size_t i = 0; i < srv->nls; i++)
-		if (srv->ls[i].mhd)
-			MHD_quiesce_daemon(srv->ls[i].mhd);
+	for (size_t i = 0; i < srv->nls; i++) {
+		struct listener *l = &srv->ls[i];
+		if (l->mhd)
+			MHD_quiesce_daemon(l->mhd);
+		/* closed now, not at the end: a new connection is refused at once
+		 * (a load balancer fails over) instead of waiting in the backlog */
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+	}
 	struct timespec step = {0, 10 * 1000 * 1000};
 	/* idle keep-alive connections are not waited for: requests are */
 	for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0; waited += 10)
@@ -807,7 +814,6 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		struct listener *l = &srv->ls[i];
 		if (l->mhd)
 			MHD_stop_daemon(l->mhd);
-		close(l->fd);
 		tls_state_free(atomic_load(&l->tls));
 		while (l->retired) {
 			struct tls_state *next = l->retired->retired_next;

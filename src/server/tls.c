@@ -68,7 +68,9 @@ int tls_state_load(const struct conf *c, const struct conf_listener *l, struct t
 		fail(d, c, l, "key", t->key, g);
 		goto out;
 	}
-	if (t->client_ca) {
+	/* with client-auth: none no client certificate is asked for: the CA
+	 * list is not used, and not loaded */
+	if (t->client_ca && t->client_auth != TLS_CLIENT_NONE) {
 		if ((g = gnutls_x509_trust_list_init(&st->trust, 0)) < 0) {
 			fail(d, c, l, "client-ca", t->client_ca, g);
 			goto out;

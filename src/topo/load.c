@@ -389,7 +389,7 @@ static int raw_netmap_cmp(const void *a, const void *b)
 static struct raw_netmap *raw_netmap_find(struct loader *ld, const char *id)
 {
 	struct raw_netmap key = {.id = (char *)id};
-	return bsearch(&key, ld->nms, ld->nnms, sizeof(*ld->nms), raw_netmap_cmp);
+	return ld->nnms ? bsearch(&key, ld->nms, ld->nnms, sizeof(*ld->nms), raw_netmap_cmp) : NULL;
 }
 
 static const struct raw_pid *g_sort_pids; /* qsort has no context argument */
@@ -434,7 +434,8 @@ static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_ne
 	}
 
 	/* the same prefix may not appear twice: one address, one PID */
-	qsort(rm->prefixes, rm->nprefixes, sizeof(*rm->prefixes), raw_prefix_cmp);
+	if (rm->nprefixes > 1)
+		qsort(rm->prefixes, rm->nprefixes, sizeof(*rm->prefixes), raw_prefix_cmp);
 	for (size_t i = 1; i < rm->nprefixes; i++) {
 		struct raw_prefix *a = &rm->prefixes[i - 1], *b = &rm->prefixes[i];
 		if (ip_prefix_cmp(&a->p, &b->p) == 0) {
@@ -727,7 +728,8 @@ static int finish(struct loader *ld, struct topo **out)
 		for (size_t i = 0; i < ld->nnms; i++) {
 			struct raw_netmap *rm = &ld->nms[i];
 			struct topo_netmap *nm = &t->netmaps[i];
-			qsort(rm->metrics, rm->nmetrics, sizeof(*rm->metrics), metric_cmp);
+			if (rm->nmetrics > 1)
+				qsort(rm->metrics, rm->nmetrics, sizeof(*rm->metrics), metric_cmp);
 			nm->metrics = rm->metrics;
 			nm->nmetrics = (uint32_t)rm->nmetrics;
 			rm->metrics = NULL;

@@ -252,7 +252,8 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 			ca[nca++] = *p;
 		}
 	}
-	qsort(ca, nca, sizeof(*ca), prefix_cmp);
+	if (nca > 1)
+		qsort(ca, nca, sizeof(*ca), prefix_cmp);
 	struct topo_pid *cp = &out->pids[catch_all];
 	cp->prefixes = ca ? ca : malloc(sizeof(struct ip_prefix));
 	ca = NULL;
