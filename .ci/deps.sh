@@ -2,10 +2,10 @@
 # Installs what altod needs to build and test, from Debian's packages.
 # Runs apt-get only when something is missing (as root, or through sudo).
 set -eu
-# build: compiler, CMake, the four libraries; tests: Check, Python, openssl
+# build: compiler, CMake, the libraries (and zlib for precompressed maps); tests: Check, Python, openssl
 # (test certificates), haproxy (replicas test), systemd + man-db
 # (systemd-analyze verify of the unit)
-pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev check python3 openssl haproxy systemd man-db"
+pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev zlib1g-dev check python3 openssl haproxy systemd man-db"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

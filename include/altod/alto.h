@@ -33,6 +33,10 @@ bool media_accepts(const char *accept, const char *type);
 /* Is a Content-Type header value this media type (parameters ignored,
  * case-insensitive)? */
 bool media_is(const char *content_type, const char *type);
+/* Does Accept-Encoding admit gzip (q > 0)? NULL: no. */
+bool media_accepts_gzip(const char *accept_encoding);
+/* Does an If-None-Match value match this (quoted) entity tag? */
+bool etag_list_matches(const char *header, const char *etag);
 
 /* ---- errors (RFC 7285 §8.5) ---- */
 #define E_SYNTAX              "E_SYNTAX"
@@ -78,8 +82,16 @@ struct resource {
 	struct cost_type ct;          /* RES_COSTMAP */
 	char *body;                   /* GET resources: rendered once per snapshot */
 	size_t body_len;
-	bool borrowed;                /* body belongs to another catalog of the snapshot */
+	char *gz;                     /* the same, gzip-compressed once (NULL: not worth it) */
+	size_t gz_len;
+	char etag[24];                /* strong ETags of both representations */
+	char etag_gz[28];
+	bool borrowed;                /* bodies belong to another catalog of the snapshot */
 };
+
+/* Precompresses a rendered body and derives its ETags (a hash of the
+ * bytes, so every replica gives the same). 0, or -1 out of memory. */
+int representation_finish(struct resource *r);
 
 /* What one client may see: its resources, and the network maps they show. */
 struct catalog {

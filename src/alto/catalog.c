@@ -197,6 +197,10 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 		if (u && u->body) {
 			r->body = u->body;
 			r->body_len = u->body_len;
+			r->gz = u->gz;
+			r->gz_len = u->gz_len;
+			memcpy(r->etag, u->etag, sizeof(r->etag));
+			memcpy(r->etag_gz, u->etag_gz, sizeof(r->etag_gz));
 			r->borrowed = true;
 			continue;
 		}
@@ -204,12 +208,12 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			r->body = render_networkmap(r->nm, &r->body_len);
 		else
 			r->body = render_costmap(r->nm, &r->ct, &r->body_len);
-		if (r->body == NULL)
+		if (r->body == NULL || representation_finish(r) != 0)
 			bd.rc = ALTOD_ENOMEM;
 	}
 	if (bd.rc == 0) {
 		c->res[0].body = render_directory(c, &c->res[0].body_len);
-		if (c->res[0].body == NULL)
+		if (c->res[0].body == NULL || representation_finish(&c->res[0]) != 0)
 			bd.rc = ALTOD_ENOMEM;
 	}
 	if (bd.rc != 0) {
@@ -249,8 +253,10 @@ void catalog_free(struct catalog *c)
 	for (size_t i = 0; i < c->nres; i++) {
 		free(c->res[i].id);
 		free(c->res[i].uri);
-		if (!c->res[i].borrowed)
+		if (!c->res[i].borrowed) {
 			free(c->res[i].body);
+			free(c->res[i].gz);
+		}
 	}
 	free(c->res);
 	free(c->maps);

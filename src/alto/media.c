@@ -110,3 +110,72 @@ bool media_accepts(const char *accept, const char *type)
 		return true; /* "Accept:" with no value: treat as absent */
 	return specific > 0 && best > 0;
 }
+
+/* The q of a content-coding in Accept-Encoding (RFC 7231 §5.3.4): the
+ * coding's own entry, else "*", else -1 (not mentioned). */
+static int coding_q(const char *header, const char *coding)
+{
+	const char *p = header;
+	int exact = -1, any = -1;
+
+	while (*p) {
+		p = skip_ws(p);
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p == '\0')
+			break;
+		const char *tok = p;
+		size_t n = token_len(p);
+		p += n;
+		int q = parse_q(&p);
+		if (n == strlen(coding) && strncasecmp(tok, coding, n) == 0)
+			exact = q;
+		else if (n == 1 && tok[0] == '*')
+			any = q;
+		if (*p == ',')
+			p++;
+	}
+	return exact >= 0 ? exact : any;
+}
+
+bool media_accepts_gzip(const char *accept_encoding)
+{
+	if (accept_encoding == NULL)
+		return false;
+	int q = coding_q(accept_encoding, "gzip");
+	if (q < 0)
+		q = coding_q(accept_encoding, "x-gzip");
+	return q > 0;
+}
+
+/* If-None-Match (RFC 7232 §3.2): "*" or a list of entity tags, compared
+ * weakly (a W/ prefix does not matter). */
+bool etag_list_matches(const char *header, const char *etag)
+{
+	const char *p = header;
+	size_t elen = strlen(etag);
+
+	while (*p) {
+		p = skip_ws(p);
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p == '*')
+			return true;
+		if (p[0] == 'W' && p[1] == '/')
+			p += 2;
+		if (*p != '"')
+			return false; /* not an entity tag: no match */
+		const char *end = strchr(p + 1, '"');
+		if (end == NULL)
+			return false;
+		size_t n = (size_t)(end - p) + 1;
+		if (n == elen && memcmp(p, etag, n) == 0)
+			return true;
+		p = end + 1;
+	}
+	return false;
+}

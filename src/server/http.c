@@ -156,16 +156,45 @@ static void release_snapshot(void *cls)
 	snapshot_unref(cls);
 }
 
+/* A GET resource from its bodies rendered at load: gzip where the client
+ * takes it, 304 where its copy is current; handed over without a copy, the
+ * snapshot pinned until libmicrohttpd is done with the bytes. */
 static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection *c)
 {
 	const struct resource *res = ctx->res;
-	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
-		res->body_len, res->body, release_snapshot, snapshot_ref(ctx->snap));
-	if (r == NULL) {
-		snapshot_unref(ctx->snap);
-		return MHD_NO;
+	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	bool gz = res->gz && media_accepts_gzip(ae);
+	const char *etag = gz ? res->etag_gz : res->etag;
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct MHD_Response *r;
+	unsigned status = MHD_HTTP_OK;
+	size_t len = 0;
+
+	if (inm && etag_list_matches(inm, etag)) {
+		/* RFC 7232 §4.1: no body, the validators and Vary of a 200 */
+		/* libmicrohttpd sends no body with a 304, and takes the
+		 * Content-Length from the response: the 200's, as RFC 7230 §3.3.2
+		 * wants of a Content-Length in a 304 */
+		r = MHD_create_response_from_buffer(gz ? res->gz_len : res->body_len, gz ? res->gz : res->body,
+		                                    MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_NOT_MODIFIED;
+		if (r == NULL)
+			return MHD_NO;
+	} else {
+		len = gz ? res->gz_len : res->body_len;
+		r = MHD_create_response_from_buffer_with_free_callback_cls(len, gz ? res->gz : res->body,
+		                                                            release_snapshot, snapshot_ref(ctx->snap));
+		if (r == NULL) {
+			snapshot_unref(ctx->snap);
+			return MHD_NO;
+		}
+		if (gz)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	}
-	return send_response(ctx, c, MHD_HTTP_OK, r, res->media_type, res->body_len);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	if (res->gz) /* the representation depends on Accept-Encoding */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	return send_response(ctx, c, status, r, status == MHD_HTTP_OK ? res->media_type : NULL, len);
 }
 
 /* ---- request handling ---- */

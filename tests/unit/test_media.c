@@ -43,6 +43,37 @@ START_TEST(content_type)
 }
 END_TEST
 
+START_TEST(accept_encoding)
+{
+	ck_assert(!media_accepts_gzip(NULL));
+	ck_assert(!media_accepts_gzip(""));
+	ck_assert(media_accepts_gzip("gzip"));
+	ck_assert(media_accepts_gzip("deflate, gzip;q=0.5"));
+	ck_assert(media_accepts_gzip("GZIP"));
+	ck_assert(media_accepts_gzip("x-gzip"));
+	ck_assert(media_accepts_gzip("*"));
+	ck_assert(!media_accepts_gzip("gzip;q=0"));
+	ck_assert(!media_accepts_gzip("*, gzip;q=0"));
+	ck_assert(!media_accepts_gzip("identity"));
+	ck_assert(!media_accepts_gzip("br, deflate"));
+	ck_assert(!media_accepts_gzip("gzipx"));
+}
+END_TEST
+
+START_TEST(if_none_match)
+{
+	ck_assert(etag_list_matches("\"abc\"", "\"abc\""));
+	ck_assert(etag_list_matches("W/\"abc\"", "\"abc\""));
+	ck_assert(etag_list_matches("\"x\", \"abc\"", "\"abc\""));
+	ck_assert(etag_list_matches("*", "\"abc\""));
+	ck_assert(!etag_list_matches("\"abcd\"", "\"abc\""));
+	ck_assert(!etag_list_matches("\"ab\"", "\"abc\""));
+	ck_assert(!etag_list_matches("abc", "\"abc\""));
+	ck_assert(!etag_list_matches("\"abc", "\"abc\""));
+	ck_assert(!etag_list_matches("", "\"abc\""));
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert(alto_name_valid("my-default-network-map"));
@@ -62,6 +93,8 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, accept);
 	tcase_add_test(tc, content_type);
+	tcase_add_test(tc, accept_encoding);
+	tcase_add_test(tc, if_none_match);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return s;
