@@ -571,6 +571,7 @@ void server_log_stats(struct server *srv)
 	clients_log(&srv->clients);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	log_vmsg(LOG_LVL_WARNING, "http", fmt, ap);
