@@ -125,17 +125,17 @@ static enum auth_result digest(struct MHD_Connection *c, const struct policy *p,
 	bool sha = digest_is_sha256(auth);
 	/* an unknown user, or one without an MD5 secret answering with MD5,
 	 * is checked against a dummy secret: the same work, and a failure */
-	const uint8_t *ha1 = dummy;
+	const uint8_t *secret = dummy;
 	if (pc && sha)
-		ha1 = pc->ha1_sha256;
+		secret = pc->ha1_sha256;
 	else if (pc && pc->has_md5)
-		ha1 = pc->ha1_md5;
-	int rc = MHD_digest_auth_check_digest2(c, p->realm, user, ha1, sha ? 32 : 16, AUTH_NONCE_TIMEOUT,
+		secret = pc->ha1_md5;
+	int rc = MHD_digest_auth_check_digest2(c, p->realm, user, secret, sha ? 32 : 16, AUTH_NONCE_TIMEOUT,
 	                                       sha ? MHD_DIGEST_ALG_SHA256 : MHD_DIGEST_ALG_MD5);
 	MHD_free(user);
 	if (rc == MHD_INVALID_NONCE)
 		return AUTH_STALE;
-	if (rc != MHD_YES || ha1 == dummy)
+	if (rc != MHD_YES || secret == dummy)
 		return AUTH_FAIL;
 	*client = idx;
 	return AUTH_OK;

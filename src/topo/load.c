@@ -63,20 +63,24 @@ struct raw_metric {
 	size_t n, cap;
 };
 
+/* A PID name as a cost section uses it. Duplicates are caught while
+ * parsing: a row's source and an entry's destination carry the serial of
+ * the metric / row that last named them. */
+struct cs_name {
+	char *name;
+	struct at first; /* first place it was named */
+	struct at row;   /* its row in the metric being parsed */
+	uint32_t src_stamp, dst_stamp;
+};
+
 struct raw_costsec {
 	char *netmap;
 	struct at at;
 	struct strmap names;  /* PID name -> local id */
-	struct at *name_at;   /* first place each local id was named */
-	char **name_of;       /* local id -> name */
-	size_t nnames, cap_names, cap_name_of;
+	struct cs_name *name; /* by local id */
+	size_t nnames, cap_names;
 	struct raw_metric *metrics;
 	size_t nmetrics, cap_metrics;
-	/* duplicate detection while parsing: a row's source and an entry's
-	 * destination carry the serial of the metric / row that last named them */
-	uint32_t *src_stamp, *dst_stamp;
-	struct at *row_at;
-	size_t cap_stamps;
 };
 
 struct loader {
@@ -234,23 +238,11 @@ static uint32_t costsec_name(struct loader *ld, struct raw_costsec *cs, const ch
 		return UINT32_MAX;
 	}
 	if (id == cs->nnames) {
-		if (!vec_reserve((void **)&cs->name_at, &cs->cap_names, cs->nnames + 1, sizeof(*cs->name_at)) ||
-		    !vec_reserve((void **)&cs->name_of, &cs->cap_name_of, cs->nnames + 1, sizeof(*cs->name_of))) {
+		if (!VEC_PUSH(cs->name, cs->nnames, cs->cap_names)) {
 			nomem(ld, at);
 			return UINT32_MAX;
 		}
-		/* three arrays of one capacity: each grows from the same old value */
-		size_t cap1 = cs->cap_stamps, cap2 = cs->cap_stamps;
-		if (!vec_reserve((void **)&cs->src_stamp, &cap1, cs->nnames + 1, sizeof(uint32_t)) ||
-		    !vec_reserve((void **)&cs->dst_stamp, &cap2, cs->nnames + 1, sizeof(uint32_t)) ||
-		    !vec_reserve((void **)&cs->row_at, &cs->cap_stamps, cs->nnames + 1, sizeof(struct at))) {
-			nomem(ld, at);
-			return UINT32_MAX;
-		}
-		cs->src_stamp[cs->nnames] = cs->dst_stamp[cs->nnames] = 0;
-		cs->name_at[cs->nnames] = at;
-		cs->name_of[cs->nnames] = strdup(name);
-		cs->nnames++;
+		cs->name[cs->nnames++] = (struct cs_name){.name = strdup(name), .first = at};
 	}
 	return id;
 }
@@ -265,8 +257,8 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 	uint32_t metric_serial = ++ld->serial;
 	while (yp_mapping_key(y, &src, &m)) {
 		uint32_t s = costsec_name(ld, cs, src, at_of(y, m));
-		if (s != UINT32_MAX && cs->src_stamp[s] == metric_serial) {
-			struct at f = cs->row_at[s];
+		if (s != UINT32_MAX && cs->name[s].src_stamp == metric_serial) {
+			struct at f = cs->name[s].row;
 			lerr(ld, at_of(y, m), "cost metric '%s': the costs from '%s' are given twice (first at %s:%u:%u)",
 			     rm->name, src, f.file, f.line, f.col);
 			free(src);
@@ -274,8 +266,8 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 			continue;
 		}
 		if (s != UINT32_MAX) {
-			cs->src_stamp[s] = metric_serial;
-			cs->row_at[s] = at_of(y, m);
+			cs->name[s].src_stamp = metric_serial;
+			cs->name[s].row = at_of(y, m);
 		}
 		uint32_t row_serial = ++ld->serial;
 		if (!yp_mapping_begin(y, "a cost row (a mapping of destination PIDs to costs)")) {
@@ -284,7 +276,7 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 		}
 		while (yp_mapping_key(y, &dst, &dm)) {
 			uint32_t d = costsec_name(ld, cs, dst, at_of(y, dm));
-			if (d != UINT32_MAX && cs->dst_stamp[d] == row_serial) {
+			if (d != UINT32_MAX && cs->name[d].dst_stamp == row_serial) {
 				lerr(ld, at_of(y, dm), "cost metric '%s': the cost from '%s' to '%s' is given twice", rm->name,
 				     src, dst);
 				free(dst);
@@ -292,7 +284,7 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 				continue;
 			}
 			if (d != UINT32_MAX)
-				cs->dst_stamp[d] = row_serial;
+				cs->name[d].dst_stamp = row_serial;
 			free(dst);
 			if (!yp_scalar(y, "a cost", &val, &vm))
 				continue;
@@ -551,10 +543,10 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 	}
 	bool undefined = false;
 	for (size_t i = 0; i < cs->nnames; i++) {
-		pid_of[i] = topo_pid_find(nm, cs->name_of[i]);
+		pid_of[i] = topo_pid_find(nm, cs->name[i].name);
 		if (pid_of[i] == TOPO_NONE) {
 			undefined = true;
-			lerr(ld, cs->name_at[i], "PID '%s' is not defined in network map '%s'", cs->name_of[i],
+			lerr(ld, cs->name[i].first, "PID '%s' is not defined in network map '%s'", cs->name[i].name,
 			     cs->netmap);
 		}
 	}
@@ -646,18 +638,14 @@ static void raw_free(struct loader *ld)
 		struct raw_costsec *cs = &ld->cs[i];
 		free(cs->netmap);
 		strmap_free(&cs->names);
-		free(cs->name_at);
 		for (size_t k = 0; k < cs->nnames; k++)
-			free(cs->name_of[k]);
-		free(cs->name_of);
+			free(cs->name[k].name);
+		free(cs->name);
 		for (size_t k = 0; k < cs->nmetrics; k++) {
 			free(cs->metrics[k].name);
 			free(cs->metrics[k].e);
 		}
 		free(cs->metrics);
-		free(cs->src_stamp);
-		free(cs->dst_stamp);
-		free(cs->row_at);
 	}
 	free(ld->cs);
 }
@@ -669,7 +657,6 @@ static int finish(struct loader *ld, struct topo **out)
 	*out = NULL;
 	/* sort network maps by id, remembering the order of definition: with
 	 * no `default: true`, the first one defined is the default */
-	uint32_t first_order = UINT32_MAX;
 	uint32_t *order_of = malloc((ld->nnms ? ld->nnms : 1) * sizeof(uint32_t));
 	struct tmp {
 		struct raw_netmap nm; /* first member: raw_netmap_cmp applies */
@@ -710,6 +697,7 @@ static int finish(struct loader *ld, struct topo **out)
 	t->nnetmaps = (uint32_t)ld->nnms;
 	t->default_map = TOPO_NONE;
 	{
+		uint32_t first_order = UINT32_MAX;
 		for (size_t i = 0; i < ld->nnms; i++) {
 			t->netmaps[i].order = order_of[i];
 			build_netmap(ld, &ld->nms[i], &t->netmaps[i]);

@@ -198,6 +198,7 @@ uint32_t lpm_lookup(const struct lpm *lpm, const uint8_t addr[16])
 
 size_t lpm_memory(const struct lpm *lpm)
 {
+	/* cppcheck-suppress duplicateValueTernary ; it does not size __int128 */
 	size_t per = lpm->family == IP_V4 ? sizeof(uint32_t) : sizeof(lpm_key);
 	return lpm->n * (per + sizeof(uint32_t)) + (((size_t)1 << LPM_INDEX_BITS) + 1) * sizeof(uint32_t);
 }
