@@ -30,20 +30,19 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "Usage: altod [-c FILE] [-t] [-v]\n"
-	        "ALTO server (RFC 7285).\n\n"
-	        "  -c, --config FILE  configuration file (default " CONF_DEFAULT_PATH ")\n"
-	        "  -t, --test         check the configuration and every maps file, print ok or\n"
-	        "                     every error as file:line:column: message, and exit\n"
-	        "  -v, --verbose      log debug messages\n"
-	        "  --hash-password USER [REALM]\n"
-	        "                     read a password on stdin and print the access.clients\n"
-	        "                     password entry (HA1 hashes; realm default: altod)\n"
-	        "  -h, --help         show this help\n"
-	        "  -V, --version      show the version\n\n"
-	        "Runs in the foreground and logs to stderr. SIGHUP reloads the configuration\n"
-	        "and the maps; SIGUSR1 logs per-client counters; SIGTERM or SIGINT stops.\n");
+	fprintf(out, "Usage: altod [-c FILE] [-t] [-v]\n"
+	             "ALTO server (RFC 7285).\n\n"
+	             "  -c, --config FILE  configuration file (default " CONF_DEFAULT_PATH ")\n"
+	             "  -t, --test         check the configuration and every maps file, print ok or\n"
+	             "                     every error as file:line:column: message, and exit\n"
+	             "  -v, --verbose      log debug messages\n"
+	             "  --hash-password USER [REALM]\n"
+	             "                     read a password on stdin and print the access.clients\n"
+	             "                     password entry (HA1 hashes; realm default: altod)\n"
+	             "  -h, --help         show this help\n"
+	             "  -V, --version      show the version\n\n"
+	             "Runs in the foreground and logs to stderr. SIGHUP reloads the configuration\n"
+	             "and the maps; SIGUSR1 logs per-client counters; SIGTERM or SIGINT stops.\n");
 }
 
 /* Everything a start or a reload loads: the config, the maps, the TLS
@@ -108,8 +107,8 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		log_err("reload", "reload failed with %zu error(s); still serving the previous maps and certificates",
 		        d.n);
 		char status[160];
-		snprintf(status, sizeof(status), "reload failed with %zu error(s) (see the log); serving the previous maps",
-		         d.n);
+		snprintf(status, sizeof(status),
+		         "reload failed with %zu error(s) (see the log); serving the previous maps", d.n);
 		notify_ready(status); /* READY=1 ends RELOADING=1, failed or not */
 		diag_free(&d);
 		return;
@@ -119,9 +118,10 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		server_set_tls(srv, nl.tls); /* takes the states over */
 		memset(nl.tls, 0, nl.conf->nlisten * sizeof(*nl.tls));
 	} else {
-		log_warning("reload", "changes of listeners (address, port, tls on/off, priorities), threads, "
-		                      "connection-timeout or max-connections need a restart: still listening as before; "
-		                      "maps, limits and certificates reloaded");
+		log_warning("reload",
+		            "changes of listeners (address, port, tls on/off, priorities), threads, "
+		            "connection-timeout or max-connections need a restart: still listening as before; "
+		            "maps, limits and certificates reloaded");
 		/* certificates are still rotated on listeners that stay the same */
 		struct tls_state **keep = calloc((*conf)->nlisten ? (*conf)->nlisten : 1, sizeof(*keep));
 		for (size_t i = 0; keep && i < (*conf)->nlisten && i < nl.conf->nlisten; i++) {
@@ -169,10 +169,13 @@ static int hash_password(const char *user, const char *realm)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {"hash-password", required_argument, NULL, 'H'},
-		{NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"test", no_argument, NULL, 't'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {"hash-password", required_argument, NULL, 'H'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *path = CONF_DEFAULT_PATH;
 	bool test = false, verbose = false;

@@ -18,8 +18,8 @@ struct snapshot_access {
 	struct policy *policy;
 	struct topo_netmap *views;
 	size_t nviews;
-	struct catalog *universe;  /* every resource and view: renders bodies once */
-	struct catalog **cats;     /* one per distinct role set */
+	struct catalog *universe; /* every resource and view: renders bodies once */
+	struct catalog **cats;    /* one per distinct role set */
 	size_t ncats;
 	struct catalog **client_cat; /* per policy->clients index */
 	struct catalog *anonymous;   /* NULL: no anonymous access */

@@ -16,16 +16,16 @@
 #include "altod/topo.h"
 
 /* ---- media types (RFC 7285 §8.3, Table 2) ---- */
-#define MT_DIRECTORY       "application/alto-directory+json"
-#define MT_NETWORKMAP      "application/alto-networkmap+json"
+#define MT_DIRECTORY "application/alto-directory+json"
+#define MT_NETWORKMAP "application/alto-networkmap+json"
 #define MT_NETWORKMAPFILTER "application/alto-networkmapfilter+json"
-#define MT_COSTMAP         "application/alto-costmap+json"
-#define MT_COSTMAPFILTER   "application/alto-costmapfilter+json"
-#define MT_ENDPOINTPROP    "application/alto-endpointprop+json"
+#define MT_COSTMAP "application/alto-costmap+json"
+#define MT_COSTMAPFILTER "application/alto-costmapfilter+json"
+#define MT_ENDPOINTPROP "application/alto-endpointprop+json"
 #define MT_ENDPOINTPROPPARAMS "application/alto-endpointpropparams+json"
-#define MT_ENDPOINTCOST    "application/alto-endpointcost+json"
+#define MT_ENDPOINTCOST "application/alto-endpointcost+json"
 #define MT_ENDPOINTCOSTPARAMS "application/alto-endpointcostparams+json"
-#define MT_ERROR           "application/alto-error+json"
+#define MT_ERROR "application/alto-error+json"
 
 /* Does an Accept header value admit this media type (RFC 7231 §5.3.2)?
  * NULL (no Accept header) admits everything. */
@@ -39,9 +39,9 @@ bool media_accepts_gzip(const char *accept_encoding);
 bool etag_list_matches(const char *header, const char *etag);
 
 /* ---- errors (RFC 7285 §8.5) ---- */
-#define E_SYNTAX              "E_SYNTAX"
-#define E_MISSING_FIELD       "E_MISSING_FIELD"
-#define E_INVALID_FIELD_TYPE  "E_INVALID_FIELD_TYPE"
+#define E_SYNTAX "E_SYNTAX"
+#define E_MISSING_FIELD "E_MISSING_FIELD"
+#define E_INVALID_FIELD_TYPE "E_INVALID_FIELD_TYPE"
 #define E_INVALID_FIELD_VALUE "E_INVALID_FIELD_VALUE"
 
 struct alto_error {
@@ -82,11 +82,11 @@ struct resource {
 	struct cost_type ct;          /* RES_COSTMAP */
 	char *body;                   /* GET resources: rendered once per snapshot */
 	size_t body_len;
-	char *gz;                     /* the same, gzip-compressed once (NULL: not worth it) */
+	char *gz; /* the same, gzip-compressed once (NULL: not worth it) */
 	size_t gz_len;
-	char etag[24];                /* strong ETags of both representations */
+	char etag[24]; /* strong ETags of both representations */
 	char etag_gz[28];
-	bool borrowed;                /* bodies belong to another catalog of the snapshot */
+	bool borrowed; /* bodies belong to another catalog of the snapshot */
 };
 
 /* Precompresses a rendered body and derives its ETags (a hash of the
@@ -150,9 +150,9 @@ struct endpoint {
 #define REQ_ALL UINT32_MAX /* "every PID" */
 
 struct request {
-	void *json;              /* the parsed body (json_t *), owns the strings */
+	void *json; /* the parsed body (json_t *), owns the strings */
 	/* filtered network map / filtered cost map */
-	uint32_t *srcs, *dsts;   /* PID indices, deduplicated, sorted */
+	uint32_t *srcs, *dsts; /* PID indices, deduplicated, sorted */
 	size_t nsrcs, ndsts;
 	bool all_srcs, all_dsts; /* empty list: every PID */
 	bool family[2];          /* address-types: [0] ipv4, [1] ipv6 */

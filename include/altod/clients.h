@@ -17,8 +17,8 @@ struct client_state {
 	char *name;
 	pthread_mutex_t lock;
 	double tokens;
-	double last;      /* monotonic seconds of the last refill */
-	unsigned conns;   /* open connections identified as this client */
+	double last;    /* monotonic seconds of the last refill */
+	unsigned conns; /* open connections identified as this client */
 	uint64_t requests, ok, client_errors, server_errors, limited, unauthorized, bytes;
 };
 

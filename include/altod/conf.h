@@ -23,23 +23,23 @@ enum tls_client_auth {
 
 /* HTTPS on a listener; file paths are resolved against the config's folder */
 struct conf_tls {
-	char *certificate;  /* PEM: the server certificate, then its chain */
-	char *key;          /* PEM: its private key */
-	char *client_ca;    /* PEM: CAs that sign client certificates, or NULL */
+	char *certificate; /* PEM: the server certificate, then its chain */
+	char *key;         /* PEM: its private key */
+	char *client_ca;   /* PEM: CAs that sign client certificates, or NULL */
 	enum tls_client_auth client_auth;
-	char *priorities;   /* GnuTLS priority string */
+	char *priorities; /* GnuTLS priority string */
 };
 
-#define TLS_DEFAULT_PRIORITIES                                                                  \
+#define TLS_DEFAULT_PRIORITIES                                                                       \
 	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:" \
 	"+AES-128-GCM:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 
 struct conf_listener {
 	char *address; /* numeric IPv4 or IPv6 address */
 	uint16_t port;
-	bool plain_http;       /* plain HTTP asked for explicitly */
-	struct conf_tls *tls;  /* NULL: plain HTTP */
-	size_t line, col;      /* where it is defined */
+	bool plain_http;      /* plain HTTP asked for explicitly */
+	struct conf_tls *tls; /* NULL: plain HTTP */
+	size_t line, col;     /* where it is defined */
 };
 
 struct conf_limits {
@@ -59,7 +59,7 @@ struct conf {
 	size_t nmaps;
 	struct conf_mark {
 		size_t line, col;
-	} *maps_at; /* where altod.yaml names each maps file */
+	} * maps_at;      /* where altod.yaml names each maps file */
 	unsigned threads; /* 0: one per CPU */
 	struct conf_limits limits;
 	struct policy *access; /* NULL: no access control (everything public) */

@@ -20,7 +20,7 @@ void diag_init(struct diag *d);
 void diag_free(struct diag *d);
 /* line and column are 1-based; 0 omits them. */
 void diag_add(struct diag *d, const char *file, size_t line, size_t col, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+        __attribute__((format(printf, 5, 6)));
 void diag_merge(struct diag *into, struct diag *from);
 
 #endif

@@ -19,15 +19,14 @@ enum log_level {
 };
 
 void log_init(enum log_level max_level);
-void log_msg(enum log_level level, const char *subject, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void log_msg(enum log_level level, const char *subject, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, const char *subject, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+        __attribute__((format(printf, 3, 0)));
 
-#define log_err(subj, ...)     log_msg(LOG_LVL_ERR, subj, __VA_ARGS__)
+#define log_err(subj, ...) log_msg(LOG_LVL_ERR, subj, __VA_ARGS__)
 #define log_warning(subj, ...) log_msg(LOG_LVL_WARNING, subj, __VA_ARGS__)
-#define log_notice(subj, ...)  log_msg(LOG_LVL_NOTICE, subj, __VA_ARGS__)
-#define log_info(subj, ...)    log_msg(LOG_LVL_INFO, subj, __VA_ARGS__)
-#define log_debug(subj, ...)   log_msg(LOG_LVL_DEBUG, subj, __VA_ARGS__)
+#define log_notice(subj, ...) log_msg(LOG_LVL_NOTICE, subj, __VA_ARGS__)
+#define log_info(subj, ...) log_msg(LOG_LVL_INFO, subj, __VA_ARGS__)
+#define log_debug(subj, ...) log_msg(LOG_LVL_DEBUG, subj, __VA_ARGS__)
 
 #endif

@@ -28,11 +28,11 @@ typedef unsigned __int128 lpm_key;
 
 struct lpm {
 	enum ip_family family;
-	size_t n;            /* intervals */
-	uint32_t *start4;    /* IPv4 interval starts (family == IP_V4) */
-	lpm_key *start6;     /* IPv6 interval starts (family == IP_V6) */
-	uint32_t *value;     /* value per interval, LPM_NONE for "no prefix" */
-	uint32_t *index;     /* (1 << LPM_INDEX_BITS) + 1 entries */
+	size_t n;         /* intervals */
+	uint32_t *start4; /* IPv4 interval starts (family == IP_V4) */
+	lpm_key *start6;  /* IPv6 interval starts (family == IP_V6) */
+	uint32_t *value;  /* value per interval, LPM_NONE for "no prefix" */
+	uint32_t *index;  /* (1 << LPM_INDEX_BITS) + 1 entries */
 };
 
 /* Entries of other families are skipped. Returns 0 or ALTOD_ENOMEM. */

@@ -23,7 +23,7 @@ struct snapshot {
 	struct topo *topo;
 	struct catalog *cat;            /* everything, for everyone: no access section */
 	struct snapshot_access *access; /* with an access section (cat is then NULL) */
-	struct conf_limits limits; /* the per-request limits of the config it came with */
+	struct conf_limits limits;      /* the per-request limits of the config it came with */
 	double load_seconds;
 };
 

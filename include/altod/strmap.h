@@ -7,9 +7,9 @@
 #include <stdint.h>
 
 struct strmap {
-	char **keys;     /* owned copies; NULL = empty slot */
+	char **keys; /* owned copies; NULL = empty slot */
 	uint32_t *vals;
-	size_t cap;      /* power of two */
+	size_t cap; /* power of two */
 	size_t n;
 };
 

@@ -23,7 +23,7 @@ struct tls_state {
 	gnutls_privkey_t key;
 	gnutls_x509_trust_list_t trust; /* NULL: client certificates are not asked for */
 	enum tls_client_auth client_auth;
-	struct tls_state *retired_next;  /* kept until the server stops */
+	struct tls_state *retired_next; /* kept until the server stops */
 };
 
 /* Loads and checks the files named by a listener's tls section; errors go

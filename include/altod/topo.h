@@ -23,7 +23,7 @@ struct topo_pid {
 	char *name;
 	struct ip_prefix *prefixes; /* sorted: IPv4 first, then IPv6 */
 	uint32_t nprefixes;
-	uint32_t nv4;               /* the first nv4 prefixes are IPv4 */
+	uint32_t nv4; /* the first nv4 prefixes are IPv4 */
 };
 
 /* One cost metric over a network map's PIDs, sparse (CSR): the costs from
@@ -36,21 +36,21 @@ struct topo_metric {
 	double *val;
 	uint32_t *rank; /* ordinal cost per entry: 1 = best, equal costs share a rank */
 	size_t nentries;
-	uint8_t modes;  /* bit (1 << cost_mode) set for each mode offered */
+	uint8_t modes; /* bit (1 << cost_mode) set for each mode offered */
 };
 
 #define COST_MODES_ALL ((uint8_t)((1u << COST_NUMERICAL) | (1u << COST_ORDINAL)))
 
 struct topo_netmap {
 	char *id;
-	char *def_file;       /* where it is defined, for messages */
+	char *def_file; /* where it is defined, for messages */
 	uint32_t def_line, def_col;
-	uint32_t order;       /* position of definition across all files */
+	uint32_t order; /* position of definition across all files */
 	bool is_default;
 	struct topo_pid *pids; /* sorted by name (strcmp) */
 	uint32_t npids;
 	size_t nprefixes;
-	struct lpm lpm[2];    /* [0] IPv4, [1] IPv6 -> PID index */
+	struct lpm lpm[2]; /* [0] IPv4, [1] IPv6 -> PID index */
 	char vtag[VTAG_LEN + 1];
 	struct topo_metric *metrics; /* sorted by name */
 	uint32_t nmetrics;
@@ -66,8 +66,7 @@ struct topo {
  * returns ALTOD_ECONFIG with *out NULL: nothing is ever half-loaded. */
 int topo_load(const char *const *paths, size_t npaths, struct topo **out, struct diag *diag);
 /* The same over in-memory documents (tests and fuzzing). */
-int topo_load_mem(const char *const *names, const char *const *texts, size_t n,
-                  struct topo **out, struct diag *diag);
+int topo_load_mem(const char *const *names, const char *const *texts, size_t n, struct topo **out, struct diag *diag);
 void topo_free(struct topo *t);
 
 const struct topo_netmap *topo_netmap_find(const struct topo *t, const char *id);

@@ -42,8 +42,7 @@ int yp_open_mem(struct yp *y, const char *name, const char *data, size_t len, st
 /* Checks that nothing but the end of the stream follows, then frees. */
 void yp_close(struct yp *y);
 
-void yp_error(struct yp *y, struct yp_mark m, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void yp_error(struct yp *y, struct yp_mark m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 struct yp_mark yp_mark(struct yp *y); /* start of the current event */
 
 /* Node readers. Each consumes exactly one node, whether it matches or not

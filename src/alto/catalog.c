@@ -28,8 +28,8 @@ struct builder {
 	int rc;
 };
 
-static struct resource *add(struct builder *bd, enum res_kind kind, const struct topo_netmap *nm, char *id,
-                            char *uri, const char *media, const char *accepts)
+static struct resource *add(struct builder *bd, enum res_kind kind, const struct topo_netmap *nm, char *id, char *uri,
+                            const char *media, const char *accepts)
 {
 	struct catalog *c = bd->c;
 
@@ -121,8 +121,7 @@ static bool is_granted(const struct catalog_spec *spec, const char *id)
 
 /* Adds the resource unless the spec withholds it. */
 static struct resource *offer(struct builder *bd, const struct catalog_spec *spec, enum res_kind kind,
-                              const struct topo_netmap *nm, char *id, char *uri, const char *media,
-                              const char *accepts)
+                              const struct topo_netmap *nm, char *id, char *uri, const char *media, const char *accepts)
 {
 	if (id && !is_granted(spec, id)) {
 		free(id);
@@ -163,11 +162,12 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			for (int mode = 0; mode < COST_MODES; mode++) {
 				if (!(nm->metrics[k].modes & (1u << mode)))
 					continue;
-				struct resource *r =
-					offer(&bd, spec, RES_COSTMAP, nm,
-				              fmt("%s-%s-%s", nm->id, mode == COST_ORDINAL ? "ord" : "num", nm->metrics[k].name),
-				              fmt("/costmap/%s/%s/%s", nm->id, nm->metrics[k].name, cost_mode_name(mode)),
-				              MT_COSTMAP, NULL);
+				struct resource *r = offer(
+				        &bd, spec, RES_COSTMAP, nm,
+				        fmt("%s-%s-%s", nm->id, mode == COST_ORDINAL ? "ord" : "num",
+				            nm->metrics[k].name),
+				        fmt("/costmap/%s/%s/%s", nm->id, nm->metrics[k].name, cost_mode_name(mode)),
+				        MT_COSTMAP, NULL);
 				if (r)
 					r->ct = (struct cost_type){&nm->metrics[k], (enum cost_mode)mode};
 			}
@@ -175,8 +175,8 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 		if (nm->nmetrics > 0) {
 			offer(&bd, spec, RES_FILTERED_COSTMAP, nm, fmt("%s-filtered-costmap", nm->id),
 			      fmt("/costmap/%s/filtered", nm->id), MT_COSTMAP, MT_COSTMAPFILTER);
-			offer(&bd, spec, RES_ENDPOINTCOST, nm, fmt("%s-endpoint-cost", nm->id), fmt("/endpointcost/%s", nm->id),
-			      MT_ENDPOINTCOST, MT_ENDPOINTCOSTPARAMS);
+			offer(&bd, spec, RES_ENDPOINTCOST, nm, fmt("%s-endpoint-cost", nm->id),
+			      fmt("/endpointcost/%s", nm->id), MT_ENDPOINTCOST, MT_ENDPOINTCOSTPARAMS);
 		}
 	}
 	if (c->default_map == NULL && c->nmaps > 0)
@@ -237,9 +237,9 @@ int catalog_build_topo(const struct topo *t, struct catalog **out, struct diag *
 	for (uint32_t i = 0; i < t->nnetmaps; i++)
 		maps[t->netmaps[i].order] = &t->netmaps[i];
 	struct catalog_spec spec = {
-		.maps = maps,
-		.nmaps = t->nnetmaps,
-		.default_map = t->default_map == TOPO_NONE ? NULL : &t->netmaps[t->default_map],
+	        .maps = maps,
+	        .nmaps = t->nnetmaps,
+	        .default_map = t->default_map == TOPO_NONE ? NULL : &t->netmaps[t->default_map],
 	};
 	int rc = catalog_build(&spec, out, diag);
 	free(maps);

@@ -86,9 +86,8 @@ char *render_networkmap(const struct topo_netmap *nm, size_t *len)
 
 /* The cost-map member of a (full or filtered) cost map. NULL srcs/dsts
  * mean every PID; both lists are sorted PID indices. */
-int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct,
-                        const uint32_t *srcs, size_t nsrcs, const uint32_t *dsts, size_t ndsts,
-                        const struct constraint *cons, size_t ncons)
+int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct, const uint32_t *srcs,
+                        size_t nsrcs, const uint32_t *dsts, size_t ndsts, const struct constraint *cons, size_t ncons)
 {
 	const struct topo_metric *m = ct->metric;
 	bool full = srcs == NULL && dsts == NULL;

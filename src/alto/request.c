@@ -135,8 +135,8 @@ static int u32_cmp(const void *a, const void *b)
 
 /* A list of PID names -> sorted, deduplicated indices. Undefined PIDs are
  * ignored (§11.3.1.6, §11.3.2.6); an empty list means every PID. */
-static int parse_pid_list(const json_t *arr, const char *field, const struct topo_netmap *nm, uint32_t **out,
-                          size_t *n, bool *all, size_t max, struct alto_error *err)
+static int parse_pid_list(const json_t *arr, const char *field, const struct topo_netmap *nm, uint32_t **out, size_t *n,
+                          bool *all, size_t max, struct alto_error *err)
 {
 	if (!json_is_array(arr))
 		return fail(err, E_INVALID_FIELD_TYPE, field, NULL);
@@ -365,8 +365,8 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 	return 0;
 }
 
-static int parse_ecost(const struct resource *r, const json_t *root, const struct endpoint *client,
-                       struct request *req, struct alto_error *err)
+static int parse_ecost(const struct resource *r, const json_t *root, const struct endpoint *client, struct request *req,
+                       struct alto_error *err)
 {
 	if (parse_cost_type(root, r->nm, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
 		return -1;

@@ -91,7 +91,8 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	for (size_t s = 0; s < ns; s++) {
 		uint32_t sp = topo_lookup(nm, req->esrcs[s].family, req->esrcs[s].addr);
 		for (size_t d = 0; d < nd; d++) {
-			uint32_t e = sp == TOPO_NONE || dpid[d] == TOPO_NONE ? TOPO_NONE : topo_cost_find(m, sp, dpid[d]);
+			uint32_t e =
+			        sp == TOPO_NONE || dpid[d] == TOPO_NONE ? TOPO_NONE : topo_cost_find(m, sp, dpid[d]);
 			entry[s * nd + d] = e;
 			if (e != TOPO_NONE)
 				vals[n++] = m->val[e];

@@ -5,8 +5,8 @@
 
 static bool name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == ':' || c == '@' || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == ':' ||
+	       c == '@' || c == '_';
 }
 
 bool alto_name_valid(const char *s)
@@ -37,17 +37,17 @@ static const struct {
 	const char *name;
 	bool higher_is_better;
 } registered_metrics[] = {
-	{"routingcost", false},           /* RFC 7285 §6.1.1.1 */
-	{"hopcount", false},              /* RFC 9439 §4.1 */
-	{"delay-ow", false},              /* RFC 9439 §4.2 */
-	{"delay-rt", false},              /* RFC 9439 §4.3 */
-	{"delay-variation", false},       /* RFC 9439 §4.4 */
-	{"lossrate", false},              /* RFC 9439 §4.5 */
-	{"tput", true},                   /* RFC 9439 §5.1 */
-	{"bw-residual", true},            /* RFC 9439 §5.2 */
-	{"bw-available", true},           /* RFC 9439 §5.3 */
-	{"bw-maximum", true},             /* RFC 9439 §5.4 */
-	{"bw-maximum-reservable", true},  /* RFC 9439 §5.5 */
+        {"routingcost", false},          /* RFC 7285 §6.1.1.1 */
+        {"hopcount", false},             /* RFC 9439 §4.1 */
+        {"delay-ow", false},             /* RFC 9439 §4.2 */
+        {"delay-rt", false},             /* RFC 9439 §4.3 */
+        {"delay-variation", false},      /* RFC 9439 §4.4 */
+        {"lossrate", false},             /* RFC 9439 §4.5 */
+        {"tput", true},                  /* RFC 9439 §5.1 */
+        {"bw-residual", true},           /* RFC 9439 §5.2 */
+        {"bw-available", true},          /* RFC 9439 §5.3 */
+        {"bw-maximum", true},            /* RFC 9439 §5.4 */
+        {"bw-maximum-reservable", true}, /* RFC 9439 §5.5 */
 };
 
 bool alto_metric_valid(const char *name, bool *higher_is_better, const char **why)
@@ -61,8 +61,8 @@ bool alto_metric_valid(const char *name, bool *higher_is_better, const char **wh
 	}
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == ':' || c == '_')) {
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		      c == ':' || c == '_')) {
 			*why = "a cost metric may hold only letters, digits, '-', ':' and '_'";
 			return false;
 		}

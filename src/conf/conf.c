@@ -110,7 +110,8 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 				t->priorities = v;
 			}
 		} else {
-			yp_error(y, m, "unknown key '%s' in tls (certificate, key, client-ca, client-auth, priorities)", key);
+			yp_error(y, m, "unknown key '%s' in tls (certificate, key, client-ca, client-auth, priorities)",
+			         key);
 			yp_skip(y);
 		}
 		free(key);

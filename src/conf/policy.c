@@ -139,8 +139,9 @@ static void parse_password(struct yp *y, struct policy_client *c, struct yp_mark
 		} else if (strcmp(key, "sha256") == 0 && yp_scalar(y, key, &v, &vm)) {
 			c->has_sha256 = hex_decode(v, c->ha1_sha256, sizeof(c->ha1_sha256));
 			if (!c->has_sha256)
-				yp_error(y, vm, "password sha256 must be 64 hex digits: SHA-256 of user:realm:password "
-				                "(see altod --hash-password)");
+				yp_error(y, vm,
+				         "password sha256 must be 64 hex digits: SHA-256 of user:realm:password "
+				         "(see altod --hash-password)");
 			free(v);
 		} else if (strcmp(key, "md5") == 0 && yp_scalar(y, key, &v, &vm)) {
 			c->has_md5 = hex_decode(v, c->ha1_md5, sizeof(c->ha1_md5));
@@ -148,7 +149,8 @@ static void parse_password(struct yp *y, struct policy_client *c, struct yp_mark
 				yp_error(y, vm, "password md5 must be 32 hex digits: MD5 of user:realm:password");
 			free(v);
 		} else if (strcmp(key, "user") != 0 && strcmp(key, "sha256") != 0 && strcmp(key, "md5") != 0) {
-			yp_error(y, m, "unknown key '%s' in password (user, sha256, md5); plain passwords are never stored",
+			yp_error(y, m,
+			         "unknown key '%s' in password (user, sha256, md5); plain passwords are never stored",
 			         key);
 			yp_skip(y);
 		}
@@ -181,8 +183,9 @@ static void parse_client(struct yp *y, struct policy *p, struct policy_client *c
 			if (yp_scalar_uint(y, key, 1000000, &u))
 				c->max_connections = (unsigned)u;
 		} else {
-			yp_error(y, m, "unknown key '%s' in client '%s' (roles, certificate, password, rate, burst, "
-			               "max-connections)",
+			yp_error(y, m,
+			         "unknown key '%s' in client '%s' (roles, certificate, password, rate, burst, "
+			         "max-connections)",
 			         key, c->name);
 			yp_skip(y);
 		}
@@ -252,8 +255,9 @@ static void parse_view(struct yp *y, struct policy_view *v)
 				free(mat);
 			}
 		} else {
-			yp_error(y, m, "unknown key '%s' in view '%s' (network-map, pids, catch-all, costs, opaque-pids)", key,
-			         v->id);
+			yp_error(y, m,
+			         "unknown key '%s' in view '%s' (network-map, pids, catch-all, costs, opaque-pids)",
+			         key, v->id);
 			yp_skip(y);
 		}
 	next:
@@ -331,8 +335,8 @@ struct policy *policy_parse(struct yp *y, const char *file)
 					r->at = at_of(nm);
 					if (!alto_name_valid(name))
 						yp_error(y, nm, "role name '%s' is not a valid name", name);
-					parse_list(y, "a role's grants (resource and view ids)", true, &r->grants, &r->grant_at,
-					           &r->ngrants);
+					parse_list(y, "a role's grants (resource and view ids)", true, &r->grants,
+					           &r->grant_at, &r->ngrants);
 				}
 		} else if (strcmp(key, "views") == 0) {
 			if (yp_mapping_begin(y, "views"))
@@ -376,10 +380,11 @@ struct policy *policy_parse(struct yp *y, const char *file)
 	for (size_t i = 0; i < p->nclients; i++)
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(p->clients[i].name, p->clients[k].name) == 0 ||
-			    (p->clients[i].user && p->clients[k].user && strcmp(p->clients[i].user, p->clients[k].user) == 0))
+			    (p->clients[i].user && p->clients[k].user &&
+			     strcmp(p->clients[i].user, p->clients[k].user) == 0))
 				yp_error(y, (struct yp_mark){p->clients[i].at.line, p->clients[i].at.col},
-				         "client '%s' repeats the name or the password user of client '%s'", p->clients[i].name,
-				         p->clients[k].name);
+				         "client '%s' repeats the name or the password user of client '%s'",
+				         p->clients[i].name, p->clients[k].name);
 	return p;
 }
 

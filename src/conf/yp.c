@@ -46,8 +46,7 @@ static bool fill(struct yp *y)
 			yp_error(y, m, "YAML syntax error: %s %s", y->parser.problem ? y->parser.problem : "",
 			         y->parser.context);
 		else
-			yp_error(y, m, "YAML syntax error: %s",
-			         y->parser.problem ? y->parser.problem : "cannot parse");
+			yp_error(y, m, "YAML syntax error: %s", y->parser.problem ? y->parser.problem : "cannot parse");
 		y->failed = true;
 		return false;
 	}

@@ -10,7 +10,8 @@
 static void derive(const struct policy *p, const char *label, const char *id, uint8_t out[32])
 {
 	gnutls_hmac_hd_t h;
-	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, p->secret ? p->secret : "", p->secret ? strlen(p->secret) : 0) < 0) {
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, p->secret ? p->secret : "", p->secret ? strlen(p->secret) : 0) <
+	    0) {
 		memset(out, 0, 32);
 		return;
 	}
@@ -82,18 +83,18 @@ static bool roleset_granted(void *ctx, const char *id)
 	return false;
 }
 
-static int build_catalog(struct snapshot_access *a, const struct topo *t, const struct policy_role **roles,
-                         size_t n, struct catalog **out, struct diag *d)
+static int build_catalog(struct snapshot_access *a, const struct topo *t, const struct policy_role **roles, size_t n,
+                         struct catalog **out, struct diag *d)
 {
 	struct roleset rs = {roles, n, a};
 	struct catalog_spec spec = {
-		.maps = a->universe->maps,
-		.nmaps = a->universe->nmaps,
-		.default_map = t->default_map == TOPO_NONE ? NULL : &t->netmaps[t->default_map],
-		.granted = roleset_granted,
-		.ctx = &rs,
-		.universe = a->universe,
-		.private_ = true,
+	        .maps = a->universe->maps,
+	        .nmaps = a->universe->nmaps,
+	        .default_map = t->default_map == TOPO_NONE ? NULL : &t->netmaps[t->default_map],
+	        .granted = roleset_granted,
+	        .ctx = &rs,
+	        .universe = a->universe,
+	        .private_ = true,
 	};
 	return catalog_build(&spec, out, d);
 }
@@ -155,16 +156,16 @@ int access_build(struct policy *policy, const struct topo *t, struct snapshot_ac
 		const struct policy_view *v = &policy->views[i];
 		const struct topo_netmap *base = topo_netmap_find(t, v->netmap);
 		if (base == NULL) {
-			diag_add(d, policy->file, v->at.line, v->at.col, "view '%s' is of network map '%s', which is not defined",
-			         v->id, v->netmap);
+			diag_add(d, policy->file, v->at.line, v->at.col,
+			         "view '%s' is of network map '%s', which is not defined", v->id, v->netmap);
 			rc = ALTOD_ECONFIG;
 			continue;
 		}
 		for (size_t k = 0; k < v->ncosts; k++)
 			if (!topo_metric_find(base, v->costs[k].metric)) {
 				diag_add(d, policy->file, v->at.line, v->at.col,
-				         "view '%s' shows cost metric '%s', which network map '%s' does not have", v->id,
-				         v->costs[k].metric, v->netmap);
+				         "view '%s' shows cost metric '%s', which network map '%s' does not have",
+				         v->id, v->costs[k].metric, v->netmap);
 				rc = ALTOD_ECONFIG;
 			}
 		uint8_t secret[32];
@@ -181,10 +182,19 @@ int access_build(struct policy *policy, const struct topo *t, struct snapshot_ac
 			cols[k] = v->pid_at[k].col;
 		}
 		struct topo_view_spec spec = {
-			.id = v->id, .file = policy->file, .line = v->at.line, .col = v->at.col,
-			.pids = (const char *const *)v->pids, .pid_lines = lines, .pid_cols = cols, .npids = v->npids,
-			.catch_all = v->catch_all, .opaque = v->opaque_pids, .secret = secret,
-			.modes_of = view_modes, .ctx = (void *)v,
+		        .id = v->id,
+		        .file = policy->file,
+		        .line = v->at.line,
+		        .col = v->at.col,
+		        .pids = (const char *const *)v->pids,
+		        .pid_lines = lines,
+		        .pid_cols = cols,
+		        .npids = v->npids,
+		        .catch_all = v->catch_all,
+		        .opaque = v->opaque_pids,
+		        .secret = secret,
+		        .modes_of = view_modes,
+		        .ctx = (void *)v,
 		};
 		int vrc = topo_view_build(base, &spec, &a->views[a->nviews], d);
 		free(lines);
@@ -210,9 +220,9 @@ int access_build(struct policy *policy, const struct topo *t, struct snapshot_ac
 	for (size_t i = 0; i < a->nviews; i++)
 		maps[t->nnetmaps + i] = &a->views[i];
 	struct catalog_spec uspec = {
-		.maps = maps,
-		.nmaps = nmaps,
-		.default_map = t->default_map == TOPO_NONE ? NULL : &t->netmaps[t->default_map],
+	        .maps = maps,
+	        .nmaps = nmaps,
+	        .default_map = t->default_map == TOPO_NONE ? NULL : &t->netmaps[t->default_map],
 	};
 	rc = catalog_build(&uspec, &a->universe, d);
 	free(maps);

@@ -69,8 +69,7 @@ static ssize_t client_by_certificate(const struct policy *p, gnutls_session_t se
 /* ---- passwords ---- */
 
 /* HA1 = H(user ":" realm ":" password) (RFC 7616 §3.4.2) */
-static int ha1(gnutls_digest_algorithm_t alg, const char *user, const char *realm, const char *password,
-               uint8_t *out)
+static int ha1(gnutls_digest_algorithm_t alg, const char *user, const char *realm, const char *password, uint8_t *out)
 {
 	size_t n = strlen(user) + strlen(realm) + strlen(password) + 3;
 	char *s = malloc(n);
@@ -200,8 +199,8 @@ enum MHD_Result auth_challenge(struct MHD_Connection *c, const struct policy *p,
 	 * response; the later ones add their header to the same, already queued
 	 * response (their own queueing is refused), so the client is offered
 	 * every scheme in one 401. */
-	enum MHD_Result ret = MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO,
-	                                                    MHD_DIGEST_ALG_SHA256);
+	enum MHD_Result ret =
+	        MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_SHA256);
 	(void)MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_MD5);
 	if (basic_ok) {
 		char hdr[256];
@@ -212,8 +211,7 @@ enum MHD_Result auth_challenge(struct MHD_Connection *c, const struct policy *p,
 	return ret;
 }
 
-int auth_hash_password(const char *user, const char *realm, const char *password, char sha256_hex[65],
-                       char md5_hex[33])
+int auth_hash_password(const char *user, const char *realm, const char *password, char sha256_hex[65], char md5_hex[33])
 {
 	uint8_t d[32];
 	if (ha1(GNUTLS_DIG_SHA256, user, realm, password, d) != 0)

@@ -65,20 +65,20 @@ struct refusal {
 
 struct req_ctx {
 	struct snapshot *snap;
-	const struct catalog *cat;    /* what this client may see */
+	const struct catalog *cat; /* what this client may see */
 	const struct resource *res;
-	const char *client;           /* client name for the audit log ("-": none) */
+	const char *client; /* client name for the audit log ("-": none) */
 	struct client_state *cs;
-	bool basic_ok;                /* Basic may be offered (TLS) */
-	bool anonymous_by_default;    /* no credentials; served the anonymous role */
+	bool basic_ok;             /* Basic may be offered (TLS) */
+	bool anonymous_by_default; /* no credentials; served the anonymous role */
 	struct buf body;
-	size_t dropped;        /* body bytes read and discarded */
-	bool post;             /* a POST to a POST resource: the body is its input */
+	size_t dropped; /* body bytes read and discarded */
+	bool post;      /* a POST to a POST resource: the body is its input */
 	bool options;
 	bool refused;
 	bool too_large;
 	struct refusal refusal;
-	unsigned status;       /* for the audit log */
+	unsigned status; /* for the audit log */
 	size_t bytes;
 	struct timespec start;
 };
@@ -129,7 +129,8 @@ static enum MHD_Result send_refusal(struct req_ctx *ctx, struct MHD_Connection *
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, no->allow);
 	if (no->status == MHD_HTTP_TOO_MANY_REQUESTS) {
 		char ra[32];
-		snprintf(ra, sizeof(ra), "%u", (unsigned)(no->retry_after + 0.999) ? (unsigned)(no->retry_after + 0.999) : 1);
+		unsigned seconds = (unsigned)(no->retry_after + 0.999); /* whole seconds, rounded up */
+		snprintf(ra, sizeof(ra), "%u", seconds ? seconds : 1);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
 	}
 	if (no->status == MHD_HTTP_UNAUTHORIZED) {
@@ -183,7 +184,7 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 	} else {
 		len = gz ? res->gz_len : res->body_len;
 		r = MHD_create_response_from_buffer_with_free_callback_cls(len, gz ? res->gz : res->body,
-		                                                            release_snapshot, snapshot_ref(ctx->snap));
+		                                                           release_snapshot, snapshot_ref(ctx->snap));
 		if (r == NULL) {
 			snapshot_unref(ctx->snap);
 			return MHD_NO;
@@ -206,7 +207,7 @@ static const char *allow_of(const struct resource *res)
 
 static bool method_known(const char *m)
 {
-	static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE",
+	static const char *const known[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
 	                                    "CONNECT", "OPTIONS", "TRACE", "PATCH"};
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (strcmp(m, known[i]) == 0)
@@ -418,8 +419,8 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	if (!media_accepts(accept, res->media_type)) {
 		*no = (struct refusal){MHD_HTTP_NOT_ACCEPTABLE,
-		                       "Not Acceptable: this resource is only available as its ALTO media type\n", NULL, 0,
-		                       false};
+		                       "Not Acceptable: this resource is only available as its ALTO media type\n", NULL,
+		                       0, false};
 		return false;
 	}
 	if (!is_post)
@@ -428,8 +429,8 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (!media_is(ctype, res->accepts)) {
 		*no = (struct refusal){MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n", NULL, 0,
-		                       false};
+		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n",
+		                       NULL, 0, false};
 		return false;
 	}
 	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -538,7 +539,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	if (ctx->snap->access && ctx->snap->access->policy->audit) {
 		struct timespec end;
 		clock_gettime(CLOCK_MONOTONIC, &end);
-		double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 + (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
+		double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 +
+		            (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
 		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s", ctx->client,
 		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory") : "-", ctx->status, ctx->bytes, ms,
 		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
@@ -642,8 +644,10 @@ static int verify_client(gnutls_session_t session)
 	if (k < n && k < TLS_MAX_CHAIN)
 		rc = GNUTLS_E_CERTIFICATE_ERROR;
 	else {
-		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
-		if (gnutls_x509_trust_list_verify_crt2(st->trust, chain, k, &purpose, 1, 0, &status, NULL) < 0 || status)
+		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+		                                 0};
+		if (gnutls_x509_trust_list_verify_crt2(st->trust, chain, k, &purpose, 1, 0, &status, NULL) < 0 ||
+		    status)
 			rc = GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 	}
 	for (unsigned i = 0; i < k; i++)
@@ -651,7 +655,8 @@ static int verify_client(gnutls_session_t session)
 	if (rc != 0) {
 		gnutls_datum_t why = {NULL, 0};
 		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
-		log_info("tls", "%s: client certificate refused: %s", l->name, why.data ? (char *)why.data : "unreadable");
+		log_info("tls", "%s: client certificate refused: %s", l->name,
+		         why.data ? (char *)why.data : "unreadable");
 		gnutls_free(why.data);
 	}
 	return rc;
@@ -671,7 +676,7 @@ static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_
 	if (st->trust) {
 		gnutls_certificate_credentials_t cred = NULL;
 		gnutls_certificate_server_set_request(
-			session, st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
+		        session, st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
 		if (gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE, (void **)&cred) == 0 && cred)
 			gnutls_certificate_set_verify_function(cred, verify_client);
 	}
@@ -779,9 +784,9 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		srv->nls++;
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 		struct MHD_OptionItem tls_opts[] = {
-			{MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)retrieve_cert},
-			{MHD_OPTION_HTTPS_PRIORITIES, 0, c->listen[i].tls ? c->listen[i].tls->priorities : NULL},
-			{MHD_OPTION_END, 0, NULL},
+		        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)retrieve_cert},
+		        {MHD_OPTION_HTTPS_PRIORITIES, 0, c->listen[i].tls ? c->listen[i].tls->priorities : NULL},
+		        {MHD_OPTION_END, 0, NULL},
 		};
 		if (tls && tls[i]) {
 			flags |= MHD_USE_TLS;
@@ -791,29 +796,25 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			tls_opts[0].option = MHD_OPTION_END;
 		}
 		g_server = srv;
-		l->mhd = MHD_start_daemon(
-			flags, 0, NULL, NULL, on_request, srv,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first, to catch every message */
-			MHD_OPTION_ARRAY, tls_opts,
-			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
-			MHD_OPTION_THREAD_POOL_SIZE, threads,
-			MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
-			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
-			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-			MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(srv->digest_random), (const char *)srv->digest_random,
-			MHD_OPTION_NONCE_NC_SIZE, (unsigned)4096,
-			/* Host is checked by altod itself (host_ok): libmicrohttpd
+		l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		                          srv, /* first, to catch every message */
+		                          MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
+		                          MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+		                          c->limits.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		                          c->limits.connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		                          MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(srv->digest_random),
+		                          (const char *)srv->digest_random, MHD_OPTION_NONCE_NC_SIZE, (unsigned)4096,
+		                          /* Host is checked by altod itself (host_ok): libmicrohttpd
 			 * 0.9.75's own 400 for it sends its headers twice */
-			MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
-			MHD_OPTION_END);
+		                          MHD_OPTION_STRICT_FOR_CLIENT, (int)0, MHD_OPTION_END);
 		if (l->mhd == NULL) {
 			log_err("server", "cannot start the HTTP server on %s", l->name);
 			server_stop(srv, 0);
 			return ALTOD_ELISTEN;
 		}
-		log_info("server", "listening on %s://%s/ (%u threads)", atomic_load(&l->tls) ? "https" : "http", l->name,
-		         threads);
+		log_info("server", "listening on %s://%s/ (%u threads)", atomic_load(&l->tls) ? "https" : "http",
+		         l->name, threads);
 	}
 	*out = srv;
 	return 0;

@@ -39,7 +39,10 @@ static void send_with_status(const char *head, const char *status)
 {
 	char msg[1200];
 	/* STATUS is one line */
-	snprintf(msg, sizeof(msg), "%s%s%.1000s", head, status && head[0] ? "\nSTATUS=" : status ? "STATUS=" : "",
+	snprintf(msg, sizeof(msg), "%s%s%.1000s", head,
+	         status && head[0] ? "\nSTATUS="
+	         : status          ? "STATUS="
+	                           : "",
 	         status ? status : "");
 	for (char *p = strstr(msg, "STATUS="); p && *p; p++)
 		if (*p == '\n')

@@ -38,8 +38,8 @@ int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag)
 	for (size_t i = 0; i < c->nmaps; i++) {
 		struct stat st;
 		int fd = open(c->maps[i], O_RDONLY | O_CLOEXEC);
-		const char *why = fd < 0 ? strerror(errno)
-		                  : fstat(fd, &st) != 0 ? strerror(errno)
+		const char *why = fd < 0                 ? strerror(errno)
+		                  : fstat(fd, &st) != 0  ? strerror(errno)
 		                  : !S_ISREG(st.st_mode) ? "not a regular file"
 		                                         : NULL;
 		if (fd >= 0)
@@ -109,7 +109,8 @@ void snapshot_summary(const struct snapshot *s, char *out, size_t len)
 		for (uint32_t k = 0; k < t->netmaps[i].nmetrics; k++)
 			pairs += t->netmaps[i].metrics[k].nentries;
 	}
-	int n = snprintf(out, len, "%u network maps, %zu PIDs, %zu prefixes, %zu cost pairs, %zu resources, "
+	int n = snprintf(out, len,
+	                 "%u network maps, %zu PIDs, %zu prefixes, %zu cost pairs, %zu resources, "
 	                 "loaded in %.3f s; vtags:",
 	                 t->nnetmaps, pids, prefixes, pairs, s->cat ? s->cat->nres : s->access->universe->nres,
 	                 s->load_seconds);

@@ -19,8 +19,8 @@ void tls_state_free(struct tls_state *st)
 	free(st);
 }
 
-static int fail(struct diag *d, const struct conf *c, const struct conf_listener *l, const char *what,
-                const char *file, int gerr)
+static int fail(struct diag *d, const struct conf *c, const struct conf_listener *l, const char *what, const char *file,
+                int gerr)
 {
 	diag_add(d, c->path, l->line, l->col, "tls %s %s: %s", what, file, gnutls_strerror(gerr));
 	return ALTOD_ECONFIG;

@@ -44,7 +44,7 @@ struct raw_netmap {
 	size_t npids, cap_pids;
 	struct raw_prefix *prefixes;
 	size_t nprefixes, cap_prefixes;
-	uint32_t *pid_remap; /* raw PID index -> sorted index (stage 2) */
+	uint32_t *pid_remap;         /* raw PID index -> sorted index (stage 2) */
 	struct topo_metric *metrics; /* stage 2 */
 	size_t nmetrics, cap_metrics;
 	struct at *metric_at;
@@ -98,8 +98,7 @@ static struct at at_of(struct yp *y, struct yp_mark m)
 	return (struct at){y->file, (uint32_t)m.line, (uint32_t)m.col};
 }
 
-static void lerr(struct loader *ld, struct at at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void lerr(struct loader *ld, struct at at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void lerr(struct loader *ld, struct at at, const char *fmt, ...)
 {
@@ -259,8 +258,9 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 		uint32_t s = costsec_name(ld, cs, src, at_of(y, m));
 		if (s != UINT32_MAX && cs->name[s].src_stamp == metric_serial) {
 			struct at f = cs->name[s].row;
-			lerr(ld, at_of(y, m), "cost metric '%s': the costs from '%s' are given twice (first at %s:%u:%u)",
-			     rm->name, src, f.file, f.line, f.col);
+			lerr(ld, at_of(y, m),
+			     "cost metric '%s': the costs from '%s' are given twice (first at %s:%u:%u)", rm->name, src,
+			     f.file, f.line, f.col);
 			free(src);
 			yp_skip(y);
 			continue;
@@ -277,8 +277,8 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 		while (yp_mapping_key(y, &dst, &dm)) {
 			uint32_t d = costsec_name(ld, cs, dst, at_of(y, dm));
 			if (d != UINT32_MAX && cs->name[d].dst_stamp == row_serial) {
-				lerr(ld, at_of(y, dm), "cost metric '%s': the cost from '%s' to '%s' is given twice", rm->name,
-				     src, dst);
+				lerr(ld, at_of(y, dm), "cost metric '%s': the cost from '%s' to '%s' is given twice",
+				     rm->name, src, dst);
 				free(dst);
 				yp_skip(y);
 				continue;
@@ -420,8 +420,9 @@ static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_ne
 		rm->pid_remap[order[i]] = (uint32_t)i;
 		if (i > 0 && strcmp(rm->pids[order[i]].name, rm->pids[order[i - 1]].name) == 0) {
 			struct at first = rm->pids[order[i - 1]].at;
-			lerr(ld, rm->pids[order[i]].at, "PID '%s' defined twice in network map '%s' (first at %s:%u:%u)",
-			     rm->pids[order[i]].name, rm->id, first.file, first.line, first.col);
+			lerr(ld, rm->pids[order[i]].at,
+			     "PID '%s' defined twice in network map '%s' (first at %s:%u:%u)", rm->pids[order[i]].name,
+			     rm->id, first.file, first.line, first.col);
 		}
 	}
 
@@ -456,8 +457,8 @@ static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_ne
 	for (size_t i = 0; i < rm->nprefixes; i++)
 		nm->pids[rm->pid_remap[rm->prefixes[i].pid]].nprefixes++;
 	for (size_t i = 0; i < np; i++) {
-		nm->pids[i].prefixes = malloc((nm->pids[i].nprefixes ? nm->pids[i].nprefixes : 1) *
-		                              sizeof(struct ip_prefix));
+		nm->pids[i].prefixes =
+		        malloc((nm->pids[i].nprefixes ? nm->pids[i].nprefixes : 1) * sizeof(struct ip_prefix));
 		if (!nm->pids[i].prefixes)
 			goto oom;
 		nm->pids[i].nprefixes = 0;
@@ -555,7 +556,8 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		for (size_t j = 0; j < rm->nmetrics; j++) {
 			if (strcmp(rm->metrics[j].name, rmet->name) == 0) {
 				struct at f = rm->metric_at[j];
-				lerr(ld, rmet->at, "cost metric '%s' of network map '%s' defined twice (first at %s:%u:%u)",
+				lerr(ld, rmet->at,
+				     "cost metric '%s' of network map '%s' defined twice (first at %s:%u:%u)",
 				     rmet->name, cs->netmap, f.file, f.line, f.col);
 				goto next;
 			}
@@ -734,8 +736,7 @@ static int finish(struct loader *ld, struct topo **out)
 	return 0;
 }
 
-static int load(const char *const *names, const char *const *texts, size_t n, struct topo **out,
-                struct diag *diag)
+static int load(const char *const *names, const char *const *texts, size_t n, struct topo **out, struct diag *diag)
 {
 	struct loader ld = {.diag = diag};
 	struct yp y;
@@ -768,8 +769,7 @@ int topo_load(const char *const *paths, size_t npaths, struct topo **out, struct
 	return load(paths, NULL, npaths, out, diag);
 }
 
-int topo_load_mem(const char *const *names, const char *const *texts, size_t n, struct topo **out,
-                  struct diag *diag)
+int topo_load_mem(const char *const *names, const char *const *texts, size_t n, struct topo **out, struct diag *diag)
 {
 	*out = NULL;
 	return load(names, texts, n, out, diag);

@@ -68,8 +68,8 @@ int lpm_build(struct lpm *lpm, enum ip_family family, const struct lpm_entry *en
 	struct item *items = malloc((n ? n : 1) * sizeof(*items));
 	struct item *stack = malloc((n ? n : 1) * sizeof(*stack));
 	struct out o = {
-		.start = malloc((2 * n + 1) * sizeof(lpm_key)),
-		.value = malloc((2 * n + 1) * sizeof(uint32_t)),
+	        .start = malloc((2 * n + 1) * sizeof(lpm_key)),
+	        .value = malloc((2 * n + 1) * sizeof(uint32_t)),
 	};
 	lpm->index = malloc(((1u << LPM_INDEX_BITS) + 1) * sizeof(uint32_t));
 	if (!items || !stack || !o.start || !o.value || !lpm->index)
@@ -80,8 +80,7 @@ int lpm_build(struct lpm *lpm, enum ip_family family, const struct lpm_entry *en
 		if (e->prefix.family != family)
 			continue;
 		lpm_key start = key_of(family, e->prefix.addr);
-		lpm_key span = e->prefix.len == 0 ? key_max(family)
-		                                  : ((lpm_key)1 << (bits - e->prefix.len)) - 1;
+		lpm_key span = e->prefix.len == 0 ? key_max(family) : ((lpm_key)1 << (bits - e->prefix.len)) - 1;
 		items[m++] = (struct item){start, start + span, e->prefix.len, e->value};
 	}
 	qsort(items, m, sizeof(*items), item_cmp);
@@ -168,8 +167,7 @@ uint32_t lpm_lookup(const struct lpm *lpm, const uint8_t addr[16])
 		return LPM_NONE;
 	size_t lo, hi;
 	if (lpm->family == IP_V4) {
-		uint32_t k = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 |
-		             (uint32_t)addr[2] << 8 | addr[3];
+		uint32_t k = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
 		lo = lpm->index[k >> 16];
 		hi = lpm->index[(k >> 16) + 1];
 		/* invariant: start4[lo] <= k; find the last such index */

@@ -152,7 +152,8 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 		if (b == TOPO_NONE) {
 			diag_add(d, spec->file, spec->pid_lines ? spec->pid_lines[i] : spec->line,
 			         spec->pid_cols ? spec->pid_cols[i] : spec->col,
-			         "view '%s': PID '%s' is not defined in network map '%s'", spec->id, spec->pids[i], base->id);
+			         "view '%s': PID '%s' is not defined in network map '%s'", spec->id, spec->pids[i],
+			         base->id);
 			rc = ALTOD_ECONFIG;
 			continue;
 		}
@@ -163,8 +164,8 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 		if (spec->opaque) {
 			uint8_t mac[32];
 			char h[17];
-			gnutls_hmac_fast(GNUTLS_MAC_SHA256, spec->secret, 32, base->pids[b].name, strlen(base->pids[b].name),
-			                 mac);
+			gnutls_hmac_fast(GNUTLS_MAC_SHA256, spec->secret, 32, base->pids[b].name,
+			                 strlen(base->pids[b].name), mac);
 			hex(mac, 8, h);
 			name = malloc(18);
 			if (name)
@@ -185,8 +186,8 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 	qsort(vp, nv, sizeof(*vp), vpid_cmp);
 	for (size_t i = 1; i < nv; i++) {
 		if (strcmp(vp[i].name, vp[i - 1].name) == 0) {
-			diag_add(d, spec->file, spec->line, spec->col, "view '%s': the catch-all PID '%s' is also a kept PID",
-			         spec->id, vp[i].name);
+			diag_add(d, spec->file, spec->line, spec->col,
+			         "view '%s': the catch-all PID '%s' is also a kept PID", spec->id, vp[i].name);
 			rc = ALTOD_ECONFIG;
 			goto fail;
 		}
@@ -219,7 +220,8 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 		if (to_view[b] == TOPO_NONE)
 			continue;
 		struct topo_pid *p = &out->pids[to_view[b]];
-		p->prefixes = malloc((base->pids[b].nprefixes ? base->pids[b].nprefixes : 1) * sizeof(struct ip_prefix));
+		p->prefixes =
+		        malloc((base->pids[b].nprefixes ? base->pids[b].nprefixes : 1) * sizeof(struct ip_prefix));
 		if (p->prefixes == NULL)
 			goto fail;
 		memcpy(p->prefixes, base->pids[b].prefixes, base->pids[b].nprefixes * sizeof(struct ip_prefix));

@@ -44,8 +44,7 @@ void log_vmsg(enum log_level level, const char *subject, const char *fmt, va_lis
 	for (size_t n = strlen(msg); n > 0 && msg[n - 1] == ' '; n--)
 		msg[n - 1] = '\0';
 	if (g_journal) {
-		snprintf(line, sizeof(line), "<%d>%s: %s: %s\n", (int)level,
-		         level_name(level), subject, msg);
+		snprintf(line, sizeof(line), "<%d>%s: %s: %s\n", (int)level, level_name(level), subject, msg);
 	} else {
 		char ts[32];
 		struct timespec now;
@@ -54,8 +53,8 @@ void log_vmsg(enum log_level level, const char *subject, const char *fmt, va_lis
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(line, sizeof(line), "%s.%03ldZ %s: %s: %s\n", ts,
-		         now.tv_nsec / 1000000, level_name(level), subject, msg);
+		snprintf(line, sizeof(line), "%s.%03ldZ %s: %s: %s\n", ts, now.tv_nsec / 1000000, level_name(level),
+		         subject, msg);
 	}
 	/* a single write keeps concurrent lines whole */
 	size_t len = strnlen(line, sizeof(line));

@@ -40,10 +40,10 @@ static int grow(struct strmap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
 	struct strmap n = {
-		.keys = calloc(cap, sizeof(char *)),
-		.vals = calloc(cap, sizeof(uint32_t)),
-		.cap = cap,
-		.n = m->n,
+	        .keys = calloc(cap, sizeof(char *)),
+	        .vals = calloc(cap, sizeof(uint32_t)),
+	        .cap = cap,
+	        .n = m->n,
 	};
 	if (n.keys == NULL || n.vals == NULL) {
 		free(n.keys);

@@ -71,9 +71,9 @@ START_TEST(defaults)
 	struct diag d;
 	struct conf *c;
 	diag_init(&d);
-	ck_assert_int_eq(conf_load_mem("a.yaml", "server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m.yaml]\n",
-	                               &c, &d),
-	                 0);
+	ck_assert_int_eq(
+	        conf_load_mem("a.yaml", "server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m.yaml]\n", &c, &d),
+	        0);
 	ck_assert_uint_eq(c->limits.max_request_body, 1024 * 1024);
 	ck_assert_uint_eq(c->threads, 0);
 	ck_assert_str_eq(c->maps[0], "./m.yaml");
@@ -86,37 +86,40 @@ static const struct {
 	const char *yaml;
 	const char *expect;
 } bad[] = {
-	{"server: {listen: [{address: localhost, port: 1}]}\nmaps: [m]\n",
-	 "altod.yaml:1:29: address 'localhost' is not a numeric IPv4 or IPv6 address"},
-	{"server: {listen: [{address: 127.0.0.1, port: 65536}]}\nmaps: [m]\n",
-	 "altod.yaml:1:46: port must be a whole number from 0 to 65535, not '65536'"},
-	{"server: {listen: [{address: 127.0.0.1}]}\nmaps: [m]\n", "altod.yaml:1:19: a listener needs an address and a port"},
-	{"server: {listen: []}\nmaps: [m]\n", "no listener"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\n", "no maps files"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: []\n", "no maps files"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimit: {}\n",
-	 "altod.yaml:3:1: unknown key 'limit' (server, maps, limits, access)"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1}], thread: 2}\nmaps: [m]\n", "unknown key 'thread' in server"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits: {max-request-body: -1}\n",
-	 "max-request-body must be a whole number"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: m\n", "maps (a list of maps files) must be a sequence"},
-	{"server: {listen: [{address: 0.0.0.0, port: 1}]}\nmaps: [m]\n",
-	 "altod.yaml:1:19: listener 0.0.0.0 serves plain HTTP off the loopback: add a tls section, or plain-http: true"},
-	{"server: {listen: [{address: '::', port: 1}]}\nmaps: [m]\n", "serves plain HTTP off the loopback"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c}}]}\nmaps: [m]\n",
-	 "tls needs a certificate and a key"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, client-auth: require}}]}\n"
-	 "maps: [m]\n",
-	 "client-auth: require needs client-ca"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, client-auth: maybe}}]}\n"
-	 "maps: [m]\n",
-	 "client-auth must be none, optional or require, not 'maybe'"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1, plain-http: true, tls: {certificate: c, key: k}}]}\n"
-	 "maps: [m]\n",
-	 "either tls or plain-http: true, not both"},
-	{"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, ciphers: x}}]}\nmaps: [m]\n",
-	 "unknown key 'ciphers' in tls"},
-	{"server: {listen: [\n", "YAML syntax error"},
+        {"server: {listen: [{address: localhost, port: 1}]}\nmaps: [m]\n",
+         "altod.yaml:1:29: address 'localhost' is not a numeric IPv4 or IPv6 address"},
+        {"server: {listen: [{address: 127.0.0.1, port: 65536}]}\nmaps: [m]\n",
+         "altod.yaml:1:46: port must be a whole number from 0 to 65535, not '65536'"},
+        {"server: {listen: [{address: 127.0.0.1}]}\nmaps: [m]\n",
+         "altod.yaml:1:19: a listener needs an address and a port"},
+        {"server: {listen: []}\nmaps: [m]\n", "no listener"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\n", "no maps files"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: []\n", "no maps files"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimit: {}\n",
+         "altod.yaml:3:1: unknown key 'limit' (server, maps, limits, access)"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}], thread: 2}\nmaps: [m]\n", "unknown key 'thread' in server"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits: {max-request-body: -1}\n",
+         "max-request-body must be a whole number"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: m\n",
+         "maps (a list of maps files) must be a sequence"},
+        {"server: {listen: [{address: 0.0.0.0, port: 1}]}\nmaps: [m]\n",
+         "altod.yaml:1:19: listener 0.0.0.0 serves plain HTTP off the loopback: add a tls section, or plain-http: "
+         "true"},
+        {"server: {listen: [{address: '::', port: 1}]}\nmaps: [m]\n", "serves plain HTTP off the loopback"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c}}]}\nmaps: [m]\n",
+         "tls needs a certificate and a key"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, client-auth: require}}]}\n"
+         "maps: [m]\n",
+         "client-auth: require needs client-ca"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, client-auth: maybe}}]}\n"
+         "maps: [m]\n",
+         "client-auth must be none, optional or require, not 'maybe'"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, plain-http: true, tls: {certificate: c, key: k}}]}\n"
+         "maps: [m]\n",
+         "either tls or plain-http: true, not both"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, ciphers: x}}]}\nmaps: [m]\n",
+         "unknown key 'ciphers' in tls"},
+        {"server: {listen: [\n", "YAML syntax error"},
 };
 
 START_TEST(errors)

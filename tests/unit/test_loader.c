@@ -6,26 +6,25 @@
 #include "altod/topo.h"
 #include "testutil.h"
 
-static const char *EXAMPLE =
-	"network-maps:\n"
-	"  my-default-network-map:\n"
-	"    default: true\n"
-	"    pids:\n"
-	"      PID1:\n"
-	"        ipv4: [192.0.2.0/24, 198.51.100.0/25]\n"
-	"      PID2:\n"
-	"        ipv4: [198.51.100.128/25]\n"
-	"      PID3:\n"
-	"        ipv4: [0.0.0.0/0]\n"
-	"        ipv6: [\"::/0\"]\n"
-	"cost-maps:\n"
-	"  my-default-network-map:\n"
-	"    routingcost:\n"
-	"      PID1: {PID1: 1, PID2: 5, PID3: 10}\n"
-	"      PID2: {PID1: 5, PID2: 1, PID3: 15}\n"
-	"      PID3: {PID1: 20, PID2: 15}\n"
-	"    hopcount:\n"
-	"      PID1: {PID1: 0, PID2: 2, PID3: 3}\n";
+static const char *EXAMPLE = "network-maps:\n"
+                             "  my-default-network-map:\n"
+                             "    default: true\n"
+                             "    pids:\n"
+                             "      PID1:\n"
+                             "        ipv4: [192.0.2.0/24, 198.51.100.0/25]\n"
+                             "      PID2:\n"
+                             "        ipv4: [198.51.100.128/25]\n"
+                             "      PID3:\n"
+                             "        ipv4: [0.0.0.0/0]\n"
+                             "        ipv6: [\"::/0\"]\n"
+                             "cost-maps:\n"
+                             "  my-default-network-map:\n"
+                             "    routingcost:\n"
+                             "      PID1: {PID1: 1, PID2: 5, PID3: 10}\n"
+                             "      PID2: {PID1: 5, PID2: 1, PID3: 15}\n"
+                             "      PID3: {PID1: 20, PID2: 15}\n"
+                             "    hopcount:\n"
+                             "      PID1: {PID1: 0, PID2: 2, PID3: 3}\n";
 
 START_TEST(example_model)
 {
@@ -176,52 +175,53 @@ static const struct {
 	const char *yaml;
 	const char *expect;
 } bad[] = {
-	{"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.1/8]}}}\n",
-	 "maps.yaml:2:25: bad IPv4 prefix '10.0.0.1/8': host bits set after the prefix length"},
-	{"network-maps:\n  m:\n    pids:\n      A: {ipv4: [10.0.0.0/8]}\n      B: {ipv4: [10.0.0.0/8]}\n",
-	 "maps.yaml:5:18: prefix 10.0.0.0/8 of PID 'B' is already in PID 'A' (at maps.yaml:4:18)"},
-	{"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8, 10.0.0.0/8]}}}\n", "is already in PID 'A'"},
-	{"network-maps:\n  m: {pids: {A: {ipv6: [10.0.0.0/8]}}}\n", "maps.yaml:2:25: bad IPv6 prefix '10.0.0.0/8'"},
-	{"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0]}}}\n", "prefix lacks a /length"},
-	{"network-maps:\n  m: {pids: {A: {ipx: [10.0.0.0/8]}}}\n",
-	 "maps.yaml:2:18: unknown address type 'ipx' (ipv4 or ipv6)"},
-	{"network-maps:\n  m: {pids: {PID.1: {ipv4: [10.0.0.0/8]}}}\n", "maps.yaml:2:14: invalid PID name 'PID.1'"},
-	{"network-maps:\n  m: {pids: {"
-	 "A23456789012345678901234567890123456789012345678901234567890123456: {}}}\n",
-	 "invalid PID name"},
-	{"network-maps:\n  m/x: {pids: {A: {}}}\n", "maps.yaml:2:3: invalid resource id 'm/x'"},
-	{"network-maps:\n  m: {pids: {A: {}, A: {}}}\n", "maps.yaml:2:21: PID 'A' defined twice in network map 'm'"},
-	{"network-maps:\n  m: {default: maybe, pids: {A: {}}}\n", "default must be true or false, not 'maybe'"},
-	{"network-maps:\n  m: {}\n", "maps.yaml:2:3: network map 'm' has no pids"},
-	{"network-maps:\n  m: {pids: {A: {}}, color: blue}\n",
-	 "maps.yaml:2:22: unknown key 'color' in network map 'm'"},
-	{"network-maps:\n  a: {default: true, pids: {A: {}}}\n  b: {default: true, pids: {A: {}}}\n",
-	 "maps.yaml:3:3: network map 'b' is the second one marked default: true"},
-	{"network-map:\n  m: {pids: {A: {}}}\n", "maps.yaml:1:1: unknown key 'network-map' (network-maps, cost-maps)"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: -1}}}\n",
-	 "maps.yaml:4:28: bad cost '-1': a cost is a number >= 0"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: fast}}}\n", "bad cost 'fast'"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: .nan}}}\n", "bad cost '.nan'"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1e999}}}\n", "bad cost '1e999'"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {B: 1}}}\n",
-	 "maps.yaml:4:25: PID 'B' is not defined in network map 'm'"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  n: {routingcost: {A: {A: 1}}}\n",
-	 "maps.yaml:4:3: cost map for network map 'n', which is not defined"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {speed: {A: {A: 1}}}\n",
-	 "maps.yaml:4:7: cost metric 'speed': unknown cost metric"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'priv:': {A: {A: 1}}}\n",
-	 "a private cost metric needs a name after 'priv:'"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1, A: 2}}}\n",
-	 "the cost from 'A' to 'A' is given twice"},
-	{"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1}}}\n"
-	 "  m: {routingcost: {A: {A: 1}}}\n",
-	 "maps.yaml:5:7: cost metric 'routingcost' of network map 'm' defined twice (first at maps.yaml:4:7)"},
-	{"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8}}}\n", "maps.yaml:2:35: YAML syntax error"},
-	{"network-maps: &x\n  m: {pids: {A: {}}}\ncost-maps: *x\n", "YAML aliases are not supported"},
-	{"", "no YAML document (is the file empty?)"},
-	{"- a\n- b\n", "must be a mapping, not a sequence"},
-	{"network-maps:\n  m: {pids: {A: {}}}\n---\nnetwork-maps: {}\n", "more than one YAML document"},
-	{"network-maps:\n  m: {pids: {A: {ipv4: 10.0.0.0/8}}}\n", "a list of prefixes must be a sequence, not a scalar"},
+        {"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.1/8]}}}\n",
+         "maps.yaml:2:25: bad IPv4 prefix '10.0.0.1/8': host bits set after the prefix length"},
+        {"network-maps:\n  m:\n    pids:\n      A: {ipv4: [10.0.0.0/8]}\n      B: {ipv4: [10.0.0.0/8]}\n",
+         "maps.yaml:5:18: prefix 10.0.0.0/8 of PID 'B' is already in PID 'A' (at maps.yaml:4:18)"},
+        {"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8, 10.0.0.0/8]}}}\n", "is already in PID 'A'"},
+        {"network-maps:\n  m: {pids: {A: {ipv6: [10.0.0.0/8]}}}\n", "maps.yaml:2:25: bad IPv6 prefix '10.0.0.0/8'"},
+        {"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0]}}}\n", "prefix lacks a /length"},
+        {"network-maps:\n  m: {pids: {A: {ipx: [10.0.0.0/8]}}}\n",
+         "maps.yaml:2:18: unknown address type 'ipx' (ipv4 or ipv6)"},
+        {"network-maps:\n  m: {pids: {PID.1: {ipv4: [10.0.0.0/8]}}}\n", "maps.yaml:2:14: invalid PID name 'PID.1'"},
+        {"network-maps:\n  m: {pids: {"
+         "A23456789012345678901234567890123456789012345678901234567890123456: {}}}\n",
+         "invalid PID name"},
+        {"network-maps:\n  m/x: {pids: {A: {}}}\n", "maps.yaml:2:3: invalid resource id 'm/x'"},
+        {"network-maps:\n  m: {pids: {A: {}, A: {}}}\n", "maps.yaml:2:21: PID 'A' defined twice in network map 'm'"},
+        {"network-maps:\n  m: {default: maybe, pids: {A: {}}}\n", "default must be true or false, not 'maybe'"},
+        {"network-maps:\n  m: {}\n", "maps.yaml:2:3: network map 'm' has no pids"},
+        {"network-maps:\n  m: {pids: {A: {}}, color: blue}\n",
+         "maps.yaml:2:22: unknown key 'color' in network map 'm'"},
+        {"network-maps:\n  a: {default: true, pids: {A: {}}}\n  b: {default: true, pids: {A: {}}}\n",
+         "maps.yaml:3:3: network map 'b' is the second one marked default: true"},
+        {"network-map:\n  m: {pids: {A: {}}}\n", "maps.yaml:1:1: unknown key 'network-map' (network-maps, cost-maps)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: -1}}}\n",
+         "maps.yaml:4:28: bad cost '-1': a cost is a number >= 0"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: fast}}}\n", "bad cost 'fast'"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: .nan}}}\n", "bad cost '.nan'"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1e999}}}\n", "bad cost '1e999'"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {B: 1}}}\n",
+         "maps.yaml:4:25: PID 'B' is not defined in network map 'm'"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  n: {routingcost: {A: {A: 1}}}\n",
+         "maps.yaml:4:3: cost map for network map 'n', which is not defined"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {speed: {A: {A: 1}}}\n",
+         "maps.yaml:4:7: cost metric 'speed': unknown cost metric"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'priv:': {A: {A: 1}}}\n",
+         "a private cost metric needs a name after 'priv:'"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1, A: 2}}}\n",
+         "the cost from 'A' to 'A' is given twice"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1}}}\n"
+         "  m: {routingcost: {A: {A: 1}}}\n",
+         "maps.yaml:5:7: cost metric 'routingcost' of network map 'm' defined twice (first at maps.yaml:4:7)"},
+        {"network-maps:\n  m: {pids: {A: {ipv4: [10.0.0.0/8}}}\n", "maps.yaml:2:35: YAML syntax error"},
+        {"network-maps: &x\n  m: {pids: {A: {}}}\ncost-maps: *x\n", "YAML aliases are not supported"},
+        {"", "no YAML document (is the file empty?)"},
+        {"- a\n- b\n", "must be a mapping, not a sequence"},
+        {"network-maps:\n  m: {pids: {A: {}}}\n---\nnetwork-maps: {}\n", "more than one YAML document"},
+        {"network-maps:\n  m: {pids: {A: {ipv4: 10.0.0.0/8}}}\n",
+         "a list of prefixes must be a sequence, not a scalar"},
 };
 
 START_TEST(errors_name_file_line_column)
@@ -262,13 +262,22 @@ END_TEST
 
 START_TEST(all_metrics_accepted)
 {
-	static const char *metrics[] = {"routingcost", "hopcount", "delay-ow", "delay-rt", "delay-variation",
-	                                "lossrate", "tput", "bw-residual", "bw-available", "bw-maximum",
-	                                "bw-maximum-reservable", "priv:example-metric"};
+	static const char *metrics[] = {"routingcost",
+	                                "hopcount",
+	                                "delay-ow",
+	                                "delay-rt",
+	                                "delay-variation",
+	                                "lossrate",
+	                                "tput",
+	                                "bw-residual",
+	                                "bw-available",
+	                                "bw-maximum",
+	                                "bw-maximum-reservable",
+	                                "priv:example-metric"};
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
 		char yaml[256];
-		snprintf(yaml, sizeof(yaml), "network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'%s': {A: {A: 0.25}}}\n",
-		         metrics[i]);
+		snprintf(yaml, sizeof(yaml),
+		         "network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'%s': {A: {A: 0.25}}}\n", metrics[i]);
 		struct topo *t = load_ok(yaml);
 		ck_assert_str_eq(t->netmaps[0].metrics[0].name, metrics[i]);
 		topo_free(t);

@@ -10,8 +10,7 @@
 #include "altod/lpm.h"
 #include "testutil.h"
 
-static struct lpm_entry E(const char *s, enum ip_family f, uint32_t v)
-{
+static struct lpm_entry E(const char *s, enum ip_family f, uint32_t v) {
 	struct lpm_entry e;
 	const char *why;
 	ck_assert_int_eq(ip_prefix_parse(s, f, &e.prefix, &why), 0);
@@ -19,7 +18,8 @@ static struct lpm_entry E(const char *s, enum ip_family f, uint32_t v)
 	return e;
 }
 
-static uint32_t L4(const struct lpm *l, const char *a)
+static uint32_t
+L4(const struct lpm *l, const char *a)
 {
 	uint8_t addr[16];
 	ck_assert_int_eq(ip_addr_parse(a, IP_V4, addr), 0);
@@ -47,9 +47,9 @@ END_TEST
 START_TEST(nested_v4)
 {
 	struct lpm_entry e[] = {
-		E("0.0.0.0/0", IP_V4, 0),       E("10.0.0.0/8", IP_V4, 1),   E("10.1.0.0/16", IP_V4, 2),
-		E("10.1.2.0/24", IP_V4, 3),     E("10.1.2.3/32", IP_V4, 4),  E("192.0.2.0/24", IP_V4, 5),
-		E("255.255.255.255/32", IP_V4, 6), E("10.255.0.0/16", IP_V4, 7),
+	        E("0.0.0.0/0", IP_V4, 0),          E("10.0.0.0/8", IP_V4, 1),    E("10.1.0.0/16", IP_V4, 2),
+	        E("10.1.2.0/24", IP_V4, 3),        E("10.1.2.3/32", IP_V4, 4),   E("192.0.2.0/24", IP_V4, 5),
+	        E("255.255.255.255/32", IP_V4, 6), E("10.255.0.0/16", IP_V4, 7),
 	};
 	struct lpm l;
 	ck_assert_int_eq(lpm_build(&l, IP_V4, e, sizeof(e) / sizeof(e[0])), 0);
@@ -97,9 +97,12 @@ END_TEST
 START_TEST(v6_and_families)
 {
 	struct lpm_entry e[] = {
-		E("::/0", IP_V6, 0), E("2001:db8::/32", IP_V6, 1), E("2001:db8:1::/48", IP_V6, 2),
-		E("2001:db8:1::1/128", IP_V6, 3), E("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", IP_V6, 4),
-		E("10.0.0.0/8", IP_V4, 9), /* other family: ignored */
+	        E("::/0", IP_V6, 0),
+	        E("2001:db8::/32", IP_V6, 1),
+	        E("2001:db8:1::/48", IP_V6, 2),
+	        E("2001:db8:1::1/128", IP_V6, 3),
+	        E("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", IP_V6, 4),
+	        E("10.0.0.0/8", IP_V4, 9), /* other family: ignored */
 	};
 	struct lpm l;
 	ck_assert_int_eq(lpm_build(&l, IP_V6, e, sizeof(e) / sizeof(e[0])), 0);

@@ -95,17 +95,19 @@ START_TEST(directory)
 	                        "routingcost/ordinal\",\"media-type\":\"application/alto-costmap+json\","
 	                        "\"capabilities\":{\"cost-type-names\":[\"ord-routingcost\"]},"
 	                        "\"uses\":[\"my-default-network-map\"]}");
-	ck_assert_contains(ird, "\"my-default-network-map-filtered-costmap\":{\"uri\":\"/costmap/my-default-network-map/"
-	                        "filtered\",\"media-type\":\"application/alto-costmap+json\",\"accepts\":"
-	                        "\"application/alto-costmapfilter+json\",\"capabilities\":{\"cost-constraints\":true,"
-	                        "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
-	                        "\"ord-routingcost\"]},\"uses\":[\"my-default-network-map\"]}");
+	ck_assert_contains(ird,
+	                   "\"my-default-network-map-filtered-costmap\":{\"uri\":\"/costmap/my-default-network-map/"
+	                   "filtered\",\"media-type\":\"application/alto-costmap+json\",\"accepts\":"
+	                   "\"application/alto-costmapfilter+json\",\"capabilities\":{\"cost-constraints\":true,"
+	                   "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
+	                   "\"ord-routingcost\"]},\"uses\":[\"my-default-network-map\"]}");
 	/* §11.5.1.5: no "uses" on the endpoint cost service */
-	ck_assert_contains(ird, "\"my-default-network-map-endpoint-cost\":{\"uri\":\"/endpointcost/my-default-network-map\","
-	                        "\"media-type\":\"application/alto-endpointcost+json\",\"accepts\":"
-	                        "\"application/alto-endpointcostparams+json\",\"capabilities\":{\"cost-constraints\":true,"
-	                        "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
-	                        "\"ord-routingcost\"]}}");
+	ck_assert_contains(ird,
+	                   "\"my-default-network-map-endpoint-cost\":{\"uri\":\"/endpointcost/my-default-network-map\","
+	                   "\"media-type\":\"application/alto-endpointcost+json\",\"accepts\":"
+	                   "\"application/alto-endpointcostparams+json\",\"capabilities\":{\"cost-constraints\":true,"
+	                   "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
+	                   "\"ord-routingcost\"]}}");
 	ck_assert_contains(ird, "\"endpoint-property\":{\"uri\":\"/endpointprop\",\"media-type\":"
 	                        "\"application/alto-endpointprop+json\",\"accepts\":"
 	                        "\"application/alto-endpointpropparams+json\",\"capabilities\":{\"prop-types\":"
@@ -177,8 +179,9 @@ END_TEST
 
 START_TEST(endpoint_property)
 {
-	char *out = run("/endpointprop", "{\"properties\":[\"my-default-network-map.pid\"],"
-	                                 "\"endpoints\":[\"ipv4:192.0.2.34\",\"ipv4:203.0.113.129\",\"ipv6:2001:db8::1\"]}");
+	char *out = run("/endpointprop",
+	                "{\"properties\":[\"my-default-network-map.pid\"],"
+	                "\"endpoints\":[\"ipv4:192.0.2.34\",\"ipv4:203.0.113.129\",\"ipv6:2001:db8::1\"]}");
 	ck_assert_str_eq(out, expand("{\"meta\":{\"dependent-vtags\":[{\"resource-id\":\"my-default-network-map\","
 	                             "\"tag\":\"%T\"}]},\"endpoint-properties\":{"
 	                             "\"ipv4:192.0.2.34\":{\"my-default-network-map.pid\":\"PID1\"},"
@@ -205,9 +208,10 @@ START_TEST(endpoint_cost)
 	          "\"endpoints\":{\"srcs\":[\"ipv4:198.51.100.200\",\"ipv6:::1\"],\"dsts\":[\"ipv4:192.0.2.1\","
 	          "\"ipv6:2001:db8::\"]}}");
 	/* PID2->PID1 5, PID2->PID3 15, PID3->PID1 20, PID3->PID3 undefined */
-	ck_assert_str_eq(out, "{\"meta\":{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"}},"
-	                      "\"endpoint-cost-map\":{\"ipv4:198.51.100.200\":{\"ipv4:192.0.2.1\":5,\"ipv6:2001:db8::\":15},"
-	                      "\"ipv6:::1\":{\"ipv4:192.0.2.1\":20}}}");
+	ck_assert_str_eq(out,
+	                 "{\"meta\":{\"cost-type\":{\"cost-mode\":\"numerical\",\"cost-metric\":\"routingcost\"}},"
+	                 "\"endpoint-cost-map\":{\"ipv4:198.51.100.200\":{\"ipv4:192.0.2.1\":5,\"ipv6:2001:db8::\":15},"
+	                 "\"ipv6:::1\":{\"ipv4:192.0.2.1\":20}}}");
 	free(out);
 }
 END_TEST

@@ -31,8 +31,15 @@ static uint8_t only_routing_ordinal(void *ctx, const char *metric)
 static int build(const struct topo *t, bool opaque, const uint8_t *secret, struct topo_netmap *v, struct diag *d)
 {
 	static const char *pids[] = {"A", "B"};
-	struct topo_view_spec spec = {.id = "v", .file = "altod.yaml", .line = 1, .col = 1, .pids = pids, .npids = 2,
-	                              .catch_all = "rest", .opaque = opaque, .secret = secret,
+	struct topo_view_spec spec = {.id = "v",
+	                              .file = "altod.yaml",
+	                              .line = 1,
+	                              .col = 1,
+	                              .pids = pids,
+	                              .npids = 2,
+	                              .catch_all = "rest",
+	                              .opaque = opaque,
+	                              .secret = secret,
 	                              .modes_of = only_routing_ordinal};
 	return topo_view_build(topo_netmap_find(t, "m"), &spec, v, d);
 }
@@ -129,8 +136,15 @@ START_TEST(errors)
 	struct diag d;
 	static const char *pids[] = {"A", "Q"};
 	static const uint32_t lines[] = {5, 6}, cols[] = {7, 8};
-	struct topo_view_spec spec = {.id = "v", .file = "altod.yaml", .line = 1, .col = 1, .pids = pids,
-	                              .pid_lines = lines, .pid_cols = cols, .npids = 2, .catch_all = "A",
+	struct topo_view_spec spec = {.id = "v",
+	                              .file = "altod.yaml",
+	                              .line = 1,
+	                              .col = 1,
+	                              .pids = pids,
+	                              .pid_lines = lines,
+	                              .pid_cols = cols,
+	                              .npids = 2,
+	                              .catch_all = "A",
 	                              .secret = SECRET};
 	diag_init(&d);
 	ck_assert_int_ne(topo_view_build(topo_netmap_find(t, "m"), &spec, &v, &d), 0);

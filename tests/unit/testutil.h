@@ -53,14 +53,14 @@ static inline char *load_err(const char *yaml)
 #define ck_assert_contains(hay, needle) \
 	ck_assert_msg(strstr((hay), (needle)) != NULL, "'%s' not found in:\n%s", (needle), (hay))
 
-#define RUN_SUITE(suite_fn)                                \
-	int main(void)                                         \
-	{                                                      \
-		SRunner *sr = srunner_create(suite_fn());          \
-		srunner_run_all(sr, CK_NORMAL);                    \
-		int failed = srunner_ntests_failed(sr);            \
-		srunner_free(sr);                                  \
-		return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;  \
+#define RUN_SUITE(suite_fn)                                       \
+	int main(void)                                            \
+	{                                                         \
+		SRunner *sr = srunner_create(suite_fn());         \
+		srunner_run_all(sr, CK_NORMAL);                   \
+		int failed = srunner_ntests_failed(sr);           \
+		srunner_free(sr);                                 \
+		return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE; \
 	}
 
 #endif
