@@ -475,6 +475,33 @@ def fetch_all(client, requests, conn=None):
     return res
 
 
+def begin_post(a, uri, content_type, body_len, timeout=10.0):
+    """Starts a POST of body_len bytes on a new socket to altod `a` and
+    returns the socket once altod has taken the request in: the request
+    carries `Expect: 100-continue`, and libmicrohttpd sends `100 Continue`
+    only after altod's handler has seen the headers (the request is in
+    flight from then on). The caller sends the body."""
+    s = a.socket()
+    try:
+        s.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
+                   "Expect: 100-continue\r\n\r\n" % (a.url_path(uri), content_type, body_len)).encode())
+        want = b"HTTP/1.1 100 Continue\r\n\r\n"
+        got = b""
+        s.settimeout(timeout)
+        while len(got) < len(want):
+            c = s.recv(len(want) - len(got))
+            if not c:
+                break
+            got += c
+        if got != want:
+            raise AssertionError("expected %r, got %r" % (want, got))
+        s.settimeout(IO_TIMEOUT)
+        return s
+    except BaseException:
+        s.close()
+        raise
+
+
 def recv_all(s, idle_timeout=5.0):
     """Reads from a socket until EOF or `idle_timeout` without data."""
     s.settimeout(idle_timeout)
