@@ -376,6 +376,8 @@ char *render_directory(const struct catalog *c, size_t *len)
 		for (size_t i = 0; i < c->nmaps; i++)
 			for (uint32_t k = 0; k < c->maps[i]->nmetrics; k++) {
 				const char *n = c->maps[i]->metrics[k].name;
+				if (n == NULL)
+					continue;
 				if ((prev == NULL || strcmp(n, prev) > 0) && (next == NULL || strcmp(n, next) < 0))
 					next = n;
 			}

@@ -79,7 +79,7 @@ char *render_networkmap(const struct topo_netmap *nm, size_t *len)
 	struct buf b;
 
 	buf_init(&b);
-	buf_reserve(&b, nm->nprefixes * 24 + nm->npids * 32 + 256);
+	buf_reserve(&b, nm->nprefixes * 24 + (size_t)nm->npids * 32 + 256);
 	render_networkmap_into(&b, nm, NULL, 0, all);
 	return buf_finish(&b, len);
 }

@@ -24,7 +24,7 @@ static void etag_of(const char *data, size_t len, const char *suffix, char *out,
 	char h[33];
 
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, d);
-	for (int i = 0; i < 16; i++) {
+	for (size_t i = 0; i < 16; i++) {
 		h[2 * i] = hex[d[i] >> 4];
 		h[2 * i + 1] = hex[d[i] & 15];
 	}

@@ -327,7 +327,7 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 	if (n == 0)
 		return fail(err, E_INVALID_FIELD_VALUE, "properties", NULL);
 	req->props = malloc(n * sizeof(*req->props));
-	req->prop_names = malloc(n * sizeof(*req->prop_names));
+	req->prop_names = calloc(n, sizeof(*req->prop_names));
 	if (!req->props || !req->prop_names)
 		return fail(err, E_SYNTAX, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
@@ -351,7 +351,7 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 			return fail(err, E_INVALID_FIELD_VALUE, "properties", v);
 		bool dup = false;
 		for (size_t k = 0; k < req->nprops && !dup; k++)
-			dup = strcmp(req->prop_names[k], s) == 0;
+			dup = req->prop_names[k] && strcmp(req->prop_names[k], s) == 0;
 		if (dup)
 			continue;
 		req->props[req->nprops] = nm;

@@ -13,7 +13,7 @@ static void tls_free(struct conf_tls *t);
 
 static void conf_defaults(struct conf *c)
 {
-	c->limits.max_request_body = 1024 * 1024;
+	c->limits.max_request_body = (size_t)1024 * 1024;
 	c->limits.connection_timeout = 30;
 	c->limits.max_connections = 10000;
 	c->limits.max_endpoints = 10000;

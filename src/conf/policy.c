@@ -98,11 +98,10 @@ static void parse_certificate(struct yp *y, struct policy_client *c)
 			} else {
 				static const char hex[] = "0123456789abcdef";
 				free(c->cert_sha256);
-				c->cert_sha256 = malloc(65);
-				for (int i = 0; c->cert_sha256 && i < 32; i++) {
+				c->cert_sha256 = calloc(65, 1);
+				for (size_t i = 0; c->cert_sha256 && i < 32; i++) {
 					c->cert_sha256[2 * i] = hex[fp[i] >> 4];
 					c->cert_sha256[2 * i + 1] = hex[fp[i] & 15];
-					c->cert_sha256[64] = '\0';
 				}
 			}
 			free(v);

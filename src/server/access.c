@@ -272,7 +272,7 @@ int access_build(struct policy *policy, const struct topo *t, struct snapshot_ac
 		qsort(roles, n, sizeof(*roles), role_ptr_cmp);
 		struct catalog *cat = NULL;
 		for (size_t s = 0; s < a->ncats && !cat; s++)
-			if (setn[s] == n && memcmp(sets[s], roles, n * sizeof(*roles)) == 0)
+			if (setn[s] == n && (n == 0 || memcmp(sets[s], roles, n * sizeof(*roles)) == 0))
 				cat = a->cats[s];
 		if (cat == NULL) {
 			rc = build_catalog(a, t, roles, n, &cat, d);

@@ -45,7 +45,7 @@ static ssize_t client_by_certificate(const struct policy *p, gnutls_session_t se
 	size_t fplen = sizeof(fp);
 	char fphex[65] = "";
 	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fplen) == 0 && fplen == 32)
-		for (int i = 0; i < 32; i++)
+		for (size_t i = 0; i < 32; i++)
 			snprintf(fphex + 2 * i, 3, "%02x", fp[i]);
 	gnutls_datum_t dn = {NULL, 0};
 	gnutls_x509_crt_get_dn3(crt, &dn, 0); /* RFC 4514 string */
@@ -150,11 +150,11 @@ static enum auth_result basic(struct MHD_Connection *c, const struct policy *p, 
 	}
 	ssize_t idx;
 	const struct policy_client *pc = client_by_user(p, user, &idx);
-	uint8_t got[32], want[32] = {0x5a};
-	ha1(GNUTLS_DIG_SHA256, user, p->realm, pass ? pass : "", got);
+	uint8_t got[32] = {0}, want[32] = {0x5a};
+	bool hashed = ha1(GNUTLS_DIG_SHA256, user, p->realm, pass ? pass : "", got) == 0;
 	if (pc)
 		memcpy(want, pc->ha1_sha256, 32);
-	bool ok = ct_equal(got, want, 32) && pc != NULL;
+	bool ok = ct_equal(got, want, 32) && hashed && pc != NULL;
 	if (pass) {
 		memset(pass, 0, strlen(pass));
 		MHD_free(pass);
@@ -216,11 +216,11 @@ int auth_hash_password(const char *user, const char *realm, const char *password
 	uint8_t d[32];
 	if (ha1(GNUTLS_DIG_SHA256, user, realm, password, d) != 0)
 		return -1;
-	for (int i = 0; i < 32; i++)
+	for (size_t i = 0; i < 32; i++)
 		snprintf(sha256_hex + 2 * i, 3, "%02x", d[i]);
 	if (ha1(GNUTLS_DIG_MD5, user, realm, password, d) != 0)
 		return -1;
-	for (int i = 0; i < 16; i++)
+	for (size_t i = 0; i < 16; i++)
 		snprintf(md5_hex + 2 * i, 3, "%02x", d[i]);
 	return 0;
 }

@@ -594,6 +594,7 @@ static struct listener *listener_of(gnutls_session_t session)
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
+	memset(&local, 0, sizeof(local));
 	if (ci == NULL || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) != 0)
 		return NULL;
 	for (size_t i = 0; i < srv->nls; i++) {
@@ -835,7 +836,7 @@ void server_stop(struct server *srv, unsigned grace_ms)
 			close(l->fd);
 		l->fd = -1;
 	}
-	struct timespec step = {0, 10 * 1000 * 1000};
+	struct timespec step = {0, 10L * 1000 * 1000};
 	/* idle keep-alive connections are not waited for: requests are */
 	for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0; waited += 10)
 		nanosleep(&step, NULL);

@@ -467,6 +467,8 @@ static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_ne
 	for (size_t i = 0; i < rm->nprefixes; i++) {
 		uint32_t pid = rm->pid_remap[rm->prefixes[i].pid];
 		struct topo_pid *p = &nm->pids[pid];
+		if (p->prefixes == NULL) /* cannot be: every PID got its array above */
+			goto oom;
 		p->prefixes[p->nprefixes++] = rm->prefixes[i].p;
 		if (rm->prefixes[i].p.family == IP_V4)
 			p->nv4++;
@@ -659,7 +661,7 @@ static int finish(struct loader *ld, struct topo **out)
 	*out = NULL;
 	/* sort network maps by id, remembering the order of definition: with
 	 * no `default: true`, the first one defined is the default */
-	uint32_t *order_of = malloc((ld->nnms ? ld->nnms : 1) * sizeof(uint32_t));
+	uint32_t *order_of = calloc(ld->nnms ? ld->nnms : 1, sizeof(uint32_t));
 	struct tmp {
 		struct raw_netmap nm; /* first member: raw_netmap_cmp applies */
 		uint32_t order;

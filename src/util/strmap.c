@@ -28,38 +28,36 @@ void strmap_free(struct strmap *m)
 	strmap_init(m);
 }
 
-static size_t slot(const struct strmap *m, const char *key)
+static size_t probe(char *const *keys, size_t cap, const char *key)
 {
-	size_t i = (size_t)hash(key) & (m->cap - 1);
-	while (m->keys[i] != NULL && strcmp(m->keys[i], key) != 0)
-		i = (i + 1) & (m->cap - 1);
+	size_t i = (size_t)hash(key) & (cap - 1);
+	while (keys[i] != NULL && strcmp(keys[i], key) != 0)
+		i = (i + 1) & (cap - 1);
 	return i;
 }
 
 static int grow(struct strmap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
-	struct strmap n = {
-	        .keys = calloc(cap, sizeof(char *)),
-	        .vals = calloc(cap, sizeof(uint32_t)),
-	        .cap = cap,
-	        .n = m->n,
-	};
-	if (n.keys == NULL || n.vals == NULL) {
-		free(n.keys);
-		free(n.vals);
+	char **keys = calloc(cap, sizeof(char *));
+	uint32_t *vals = calloc(cap, sizeof(uint32_t));
+	if (keys == NULL || vals == NULL) {
+		free(keys);
+		free(vals);
 		return -1;
 	}
 	for (size_t i = 0; i < m->cap; i++) {
 		if (m->keys[i] == NULL)
 			continue;
-		size_t j = slot(&n, m->keys[i]);
-		n.keys[j] = m->keys[i];
-		n.vals[j] = m->vals[i];
+		size_t j = probe(keys, cap, m->keys[i]);
+		keys[j] = m->keys[i];
+		vals[j] = m->vals[i];
 	}
 	free(m->keys);
 	free(m->vals);
-	*m = n;
+	m->keys = keys;
+	m->vals = vals;
+	m->cap = cap;
 	return 0;
 }
 
@@ -67,7 +65,7 @@ uint32_t strmap_intern(struct strmap *m, const char *key, uint32_t val)
 {
 	if ((m->n + 1) * 4 > m->cap * 3 && grow(m) != 0)
 		return UINT32_MAX;
-	size_t i = slot(m, key);
+	size_t i = probe(m->keys, m->cap, key);
 	if (m->keys[i] != NULL)
 		return m->vals[i];
 	m->keys[i] = strdup(key);
@@ -82,6 +80,6 @@ uint32_t strmap_get(const struct strmap *m, const char *key)
 {
 	if (m->cap == 0)
 		return UINT32_MAX;
-	size_t i = slot(m, key);
+	size_t i = probe(m->keys, m->cap, key);
 	return m->keys[i] ? m->vals[i] : UINT32_MAX;
 }
