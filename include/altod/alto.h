@@ -172,6 +172,7 @@ struct request_limits {
 	size_t max_endpoints;      /* per request, all lists together */
 	size_t max_endpoint_pairs; /* srcs x dsts of an endpoint cost request */
 	size_t max_pids;           /* PIDs named in one filter */
+	unsigned max_depth;        /* JSON nesting; 0: jansson's own limit */
 };
 
 /* Parses a request body for a POST resource. client is the requesting

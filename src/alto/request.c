@@ -414,6 +414,31 @@ static int check_limits(const struct request *req, const struct request_limits *
 	return 0;
 }
 
+/* The deepest nesting of arrays and objects in a JSON text, counted before
+ * parsing so that a hostile body costs a linear scan and nothing more. */
+static unsigned json_depth(const char *s, size_t len)
+{
+	unsigned depth = 0, max = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				max = depth;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return max;
+}
+
 int request_parse(const struct resource *r, const struct catalog *cat, const char *body, size_t len,
                   const struct endpoint *client, const struct request_limits *lim, struct request *req,
                   struct alto_error *err)
@@ -422,6 +447,13 @@ int request_parse(const struct resource *r, const struct catalog *cat, const cha
 	size_t max_pids = lim && lim->max_pids ? lim->max_pids : SIZE_MAX;
 
 	memset(req, 0, sizeof(*req));
+	if (lim && lim->max_depth && json_depth(body, len) > lim->max_depth) {
+		alto_error_clear(err);
+		err->code = E_SYNTAX;
+		if (asprintf(&err->syntax, "JSON nested deeper than %u levels", lim->max_depth) < 0)
+			err->syntax = NULL;
+		return -1;
+	}
 	/* duplicate member names make the meaning ambiguous: refuse them */
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {

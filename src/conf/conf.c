@@ -15,7 +15,11 @@ static void conf_defaults(struct conf *c)
 {
 	c->limits.max_request_body = (size_t)1024 * 1024;
 	c->limits.connection_timeout = 30;
+	c->limits.request_timeout = 10;
 	c->limits.max_connections = 10000;
+	c->limits.max_connections_per_address = 256;
+	c->limits.max_header_size = 16384;
+	c->limits.max_json_depth = 32;
 	c->limits.max_endpoints = 10000;
 	c->limits.max_endpoint_pairs = 1000000;
 	c->limits.max_pids = 100000;
@@ -244,6 +248,21 @@ static void parse_limits(struct yp *y, struct conf *c)
 		} else if (strcmp(key, "max-connections") == 0) {
 			if (yp_scalar_uint(y, key, 1000000, &v))
 				c->limits.max_connections = (unsigned)v;
+		} else if (strcmp(key, "request-timeout") == 0) {
+			if (yp_scalar_uint(y, key, 86400, &v))
+				c->limits.request_timeout = (unsigned)v;
+		} else if (strcmp(key, "max-connections-per-address") == 0) {
+			if (yp_scalar_uint(y, key, 1000000, &v))
+				c->limits.max_connections_per_address = (unsigned)v;
+		} else if (strcmp(key, "max-header-size") == 0) {
+			if (yp_scalar_uint(y, key, 1u << 20, &v)) {
+				if (v < 1024)
+					yp_error(y, m, "max-header-size must be at least 1024");
+				c->limits.max_header_size = (size_t)v;
+			}
+		} else if (strcmp(key, "max-json-depth") == 0) {
+			if (yp_scalar_uint(y, key, 1000, &v))
+				c->limits.max_json_depth = (unsigned)v;
 		} else if (strcmp(key, "max-endpoints") == 0) {
 			if (yp_scalar_uint(y, key, 10000000, &v))
 				c->limits.max_endpoints = (size_t)v;
@@ -255,7 +274,8 @@ static void parse_limits(struct yp *y, struct conf *c)
 				c->limits.max_endpoint_pairs = (size_t)v;
 		} else {
 			yp_error(y, m,
-			         "unknown key '%s' in limits (max-request-body, connection-timeout, max-connections, "
+			         "unknown key '%s' in limits (max-request-body, max-header-size, max-json-depth, "
+			         "connection-timeout, request-timeout, max-connections, max-connections-per-address, "
 			         "max-endpoints, max-endpoint-pairs, max-pids)",
 			         key);
 			yp_skip(y);
@@ -268,7 +288,9 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 {
 	if (a->nlisten != b->nlisten || a->threads != b->threads ||
 	    a->limits.connection_timeout != b->limits.connection_timeout ||
-	    a->limits.max_connections != b->limits.max_connections)
+	    a->limits.max_connections != b->limits.max_connections ||
+	    a->limits.max_connections_per_address != b->limits.max_connections_per_address ||
+	    a->limits.max_header_size != b->limits.max_header_size)
 		return false;
 	for (size_t i = 0; i < a->nlisten; i++) {
 		const struct conf_listener *x = &a->listen[i], *y = &b->listen[i];

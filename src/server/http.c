@@ -40,8 +40,16 @@ struct listener {
 	struct tls_state *retired;       /* replaced states, freed at stop */
 };
 
+struct conn_ctx;
+
 struct server {
 	atomic_uint inflight; /* requests between their first call and completion */
+	/* the request-timeout watchdog and the connections it watches */
+	pthread_mutex_t conns_lock;
+	struct conn_ctx *conns;
+	pthread_t watchdog;
+	bool watchdog_running;
+	atomic_bool stopping;
 	struct snapshot_slot *slot;
 	struct listener *ls;
 	size_t nls;
@@ -50,10 +58,43 @@ struct server {
 };
 
 /* Per connection (libmicrohttpd's socket context): the client its requests
- * were identified as, counted against that client's connection limit. */
+ * were identified as, counted against that client's connection limit, and
+ * the time by which its next request must have arrived whole. */
 struct conn_ctx {
 	struct client_state *cs;
+	int fd;
+	_Atomic int64_t deadline_ms; /* monotonic; 0 while a response is being sent */
+	bool cut;
+	struct conn_ctx *prev, *next;
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct conn_ctx *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The request is in: no deadline while it is answered. */
+static void conn_answering(struct MHD_Connection *c)
+{
+	struct conn_ctx *cc = conn_of(c);
+	if (cc)
+		atomic_store(&cc->deadline_ms, 0);
+}
+
+/* The next request on this connection must arrive whole within the limit. */
+static void conn_expect_request(struct conn_ctx *cc, unsigned timeout)
+{
+	if (cc)
+		atomic_store(&cc->deadline_ms, timeout ? now_ms() + (int64_t)timeout * 1000 : 0);
+}
 
 struct refusal {
 	unsigned status;
@@ -252,7 +293,7 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	struct endpoint client;
 	char client_text[64];
 	const struct conf_limits *l = &ctx->snap->limits;
-	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids};
+	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids, l->max_json_depth};
 	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
 
 	if (request_parse(ctx->res, ctx->cat, ctx->body.data ? ctx->body.data : "", ctx->body.len,
@@ -295,8 +336,7 @@ static bool host_ok(struct MHD_Connection *c, const char *version)
 /* Counts this connection against the client (once), and checks its limit. */
 static bool connection_ok(struct MHD_Connection *c, struct client_state *cs, unsigned max)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct conn_ctx *cc = ci ? ci->socket_context : NULL;
+	struct conn_ctx *cc = conn_of(c);
 	if (cc == NULL)
 		return true;
 	if (cc->cs != cs) {
@@ -476,8 +516,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			 * answered after the request is complete, which keeps the
 			 * connection alive. */
 			if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 || strcmp(method, MHD_HTTP_METHOD_PUT) == 0 ||
-			    strcmp(method, "PATCH") == 0)
+			    strcmp(method, "PATCH") == 0) {
+				conn_answering(c);
 				return send_refusal(ctx, c, &ctx->refusal);
+			}
 			ctx->refused = true;
 		}
 		return MHD_YES;
@@ -507,6 +549,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	conn_answering(c);
 	if (ctx->refused)
 		return send_refusal(ctx, c, &ctx->refusal);
 	if (ctx->options) {
@@ -533,6 +576,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	if (ctx == NULL)
 		return;
 	atomic_fetch_sub(&srv->inflight, 1);
+	conn_expect_request(conn_of(c), ctx->snap->limits.request_timeout);
 	if (ctx->cs)
 		client_count(ctx->cs, ctx->status, ctx->bytes);
 	/* the audit line (RFC 7285 §15.4: never addresses or request bodies) */
@@ -554,18 +598,69 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
+	struct server *srv = cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(struct conn_ctx));
+		struct conn_ctx *cc = calloc(1, sizeof(*cc));
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (cc == NULL)
+			return;
+		cc->fd = ci ? ci->connect_fd : -1;
+		struct snapshot *s = slot_acquire(srv->slot);
+		conn_expect_request(cc, s->limits.request_timeout);
+		snapshot_unref(s);
+		pthread_mutex_lock(&srv->conns_lock);
+		cc->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = cc;
+		srv->conns = cc;
+		pthread_mutex_unlock(&srv->conns_lock);
+		*socket_context = cc;
 		return;
 	}
 	struct conn_ctx *cc = *socket_context;
-	if (cc && cc->cs) {
+	if (cc == NULL)
+		return;
+	if (cc->cs) {
 		pthread_mutex_lock(&cc->cs->lock);
 		cc->cs->conns--;
 		pthread_mutex_unlock(&cc->cs->lock);
 	}
+	/* unlinked before libmicrohttpd closes the socket: the watchdog never
+	 * touches a descriptor number that may have been reused */
+	pthread_mutex_lock(&srv->conns_lock);
+	if (cc->prev)
+		cc->prev->next = cc->next;
+	else
+		srv->conns = cc->next;
+	if (cc->next)
+		cc->next->prev = cc->prev;
+	pthread_mutex_unlock(&srv->conns_lock);
 	free(cc);
 	*socket_context = NULL;
+}
+
+/* Cuts off connections whose request did not arrive whole in time: a
+ * client sending one byte a second keeps an idle timeout happy, not this.
+ * shutdown() makes libmicrohttpd see the end of the stream and close. */
+static void *watchdog(void *arg)
+{
+	struct server *srv = arg;
+	struct timespec step = {0, 250L * 1000 * 1000};
+	while (!atomic_load(&srv->stopping)) {
+		nanosleep(&step, NULL);
+		int64_t now = now_ms();
+		pthread_mutex_lock(&srv->conns_lock);
+		for (struct conn_ctx *cc = srv->conns; cc; cc = cc->next) {
+			int64_t d = atomic_load(&cc->deadline_ms);
+			if (d && now > d && !cc->cut && cc->fd >= 0) {
+				shutdown(cc->fd, SHUT_RDWR);
+				cc->cut = true;
+				log_debug("server", "connection cut off: its request took longer than request-timeout");
+			}
+		}
+		pthread_mutex_unlock(&srv->conns_lock);
+	}
+	return NULL;
 }
 
 void server_log_stats(struct server *srv)
@@ -762,6 +857,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		return ALTOD_ENOMEM;
 	srv->slot = slot;
 	clients_init(&srv->clients);
+	pthread_mutex_init(&srv->conns_lock, NULL);
 	srv->ls = calloc(c->nlisten, sizeof(*srv->ls));
 	if (srv->ls == NULL) {
 		free(srv);
@@ -797,18 +893,27 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			tls_opts[0].option = MHD_OPTION_END;
 		}
 		g_server = srv;
-		l->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-		                          srv, /* first, to catch every message */
-		                          MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
-		                          MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-		                          c->limits.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		                          c->limits.connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		                          MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-		                          MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(srv->digest_random),
-		                          (const char *)srv->digest_random, MHD_OPTION_NONCE_NC_SIZE, (unsigned)4096,
-		                          /* Host is checked by altod itself (host_ok): libmicrohttpd
+		/* clang-format off */
+		l->mhd = MHD_start_daemon(
+			flags, 0, NULL, NULL, on_request, srv,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first, to catch every message */
+			MHD_OPTION_ARRAY, tls_opts,
+			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
+			MHD_OPTION_THREAD_POOL_SIZE, threads,
+			MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->limits.max_connections_per_address,
+			/* the request line and headers must fit in this */
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->limits.max_header_size,
+			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
+			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+			MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(srv->digest_random), (const char *)srv->digest_random,
+			MHD_OPTION_NONCE_NC_SIZE, (unsigned)4096,
+			/* Host is checked by altod itself (host_ok): libmicrohttpd
 			 * 0.9.75's own 400 for it sends its headers twice */
-		                          MHD_OPTION_STRICT_FOR_CLIENT, (int)0, MHD_OPTION_END);
+			MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
+			MHD_OPTION_END);
+		/* clang-format on */
 		if (l->mhd == NULL) {
 			log_err("server", "cannot start the HTTP server on %s", l->name);
 			server_stop(srv, 0);
@@ -817,6 +922,12 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		log_info("server", "listening on %s://%s/ (%u threads)", atomic_load(&l->tls) ? "https" : "http",
 		         l->name, threads);
 	}
+	if (pthread_create(&srv->watchdog, NULL, watchdog, srv) != 0) {
+		log_err("server", "cannot start the request-timeout watchdog");
+		server_stop(srv, 0);
+		return ALTOD_ENOMEM;
+	}
+	srv->watchdog_running = true;
 	*out = srv;
 	return 0;
 }
@@ -855,6 +966,10 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	}
 	if (g_server == srv)
 		g_server = NULL;
+	atomic_store(&srv->stopping, true);
+	if (srv->watchdog_running)
+		pthread_join(srv->watchdog, NULL);
+	pthread_mutex_destroy(&srv->conns_lock);
 	clients_destroy(&srv->clients);
 	free(srv->ls);
 	free(srv);

@@ -79,7 +79,7 @@ static const struct resource *R(const char *uri)
 static int parse(const char *uri, const char *body, struct request *req, struct alto_error *err)
 {
 	struct endpoint client = {.text = "ipv4:192.0.2.7", .family = IP_V4, .addr = {192, 0, 2, 7}};
-	struct request_limits lim = {100, 1000, 50};
+	struct request_limits lim = {100, 1000, 50, 8};
 	memset(err, 0, sizeof(*err));
 	return request_parse(R(uri), C, body, strlen(body), &client, &lim, req, err);
 }
@@ -101,6 +101,9 @@ START_TEST(filtered_networkmap_input)
 	ck_assert(req.family[0] && req.family[1]);
 	request_free(&req);
 
+	/* brackets inside strings do not count towards the depth limit */
+	ck_assert_int_eq(parse(FNM, "{\"pids\":[\"[[[[[[[[[[[[\\\"\"]}", &req, &err), 0);
+	request_free(&req);
 	ck_assert_int_eq(parse(FNM, "{\"pids\":[],\"address-types\":[\"ipv6\",\"ipv9\"]}", &req, &err), 0);
 	ck_assert(req.all_srcs);
 	ck_assert(!req.family[0] && req.family[1]);
@@ -175,6 +178,7 @@ static const struct {
         {FNM, "[1]", E_SYNTAX, NULL, NULL},
         {FNM, "", E_SYNTAX, NULL, NULL},
         {FNM, "{\"pids\":[],\"pids\":[]}", E_SYNTAX, NULL, NULL},
+        {FNM, "{\"pids\":[[[[[[[[[1]]]]]]]]]}", E_SYNTAX, NULL, NULL}, /* deeper than 8 */
         {FNM, "{}", E_MISSING_FIELD, "pids", NULL},
         {FNM, "{\"pids\":\"PID1\"}", E_INVALID_FIELD_TYPE, "pids", NULL},
         {FNM, "{\"pids\":[1]}", E_INVALID_FIELD_VALUE, "pids", "1"},
