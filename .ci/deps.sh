@@ -6,6 +6,9 @@ set -eu
 # (test certificates), haproxy (replicas test), systemd + man-db
 # (systemd-analyze verify of the unit)
 pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev zlib1g-dev check python3 openssl haproxy systemd man-db"
+# --ci adds what the CI jobs beyond the tests need: clang (libFuzzer),
+# clang-tidy, cppcheck, clang-format, valgrind
+[ "${1:-}" = "--ci" ] && pkgs="$pkgs clang libclang-rt-dev clang-tidy cppcheck clang-format valgrind"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

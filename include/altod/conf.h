@@ -48,11 +48,11 @@ struct conf_limits {
 	unsigned request_timeout;    /* seconds to send a whole request */
 	unsigned max_connections;    /* per listener */
 	unsigned max_connections_per_address;
-	size_t max_header_size;      /* bytes of request line and headers */
-	unsigned max_json_depth;     /* nesting of a request body */
-	size_t max_endpoints;        /* endpoints in one request */
-	size_t max_endpoint_pairs;   /* sources x destinations in one endpoint cost request */
-	size_t max_pids;             /* PIDs named in one list of a filter request */
+	size_t max_header_size;    /* bytes of request line and headers */
+	unsigned max_json_depth;   /* nesting of a request body */
+	size_t max_endpoints;      /* endpoints in one request */
+	size_t max_endpoint_pairs; /* sources x destinations in one endpoint cost request */
+	size_t max_pids;           /* PIDs named in one list of a filter request */
 };
 
 struct conf {
