@@ -97,7 +97,8 @@ struct topo_view_spec {
 int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec *spec, struct topo_netmap *out,
                     struct diag *d);
 
-/* Frees what one network map holds (not the struct itself). */
+/* Frees what one metric / one network map holds (not the struct itself). */
+void topo_metric_clear(struct topo_metric *m);
 void topo_netmap_clear(struct topo_netmap *nm);
 
 #endif

@@ -68,30 +68,41 @@ static int parse_q(const char **pp)
 	return q;
 }
 
-bool media_accepts(const char *accept, const char *type)
+/* The next element of a comma-separated list with q parameters (Accept,
+ * Accept-Encoding): its token and q. NULL at the end of the list. */
+static const char *next_element(const char *p, const char **tok, size_t *n, int *q)
 {
-	if (accept == NULL)
-		return true;
-	const char *slash = strchr(type, '/');
-	size_t main_len = (size_t)(slash - type);
-	const char *p = accept;
-	int best = -1;     /* q of the most specific match */
-	int specific = -1; /* 3 exact, 2 type/x, 1 any */
-	bool empty = true;
-
-	while (*p) {
+	for (;;) {
 		p = skip_ws(p);
 		if (*p == ',') {
 			p++;
 			continue;
 		}
 		if (*p == '\0')
-			break;
+			return NULL;
+		*tok = p;
+		*n = token_len(p);
+		p += *n;
+		*q = parse_q(&p);
+		return *p == ',' ? p + 1 : p;
+	}
+}
+
+bool media_accepts(const char *accept, const char *type)
+{
+	if (accept == NULL)
+		return true;
+	const char *slash = strchr(type, '/');
+	size_t main_len = (size_t)(slash - type);
+	const char *p = accept, *range;
+	size_t n;
+	int q;
+	int best = -1;     /* q of the most specific match */
+	int specific = -1; /* 3 exact, 2 type/x, 1 any */
+	bool empty = true;
+
+	while ((p = next_element(p, &range, &n, &q)) != NULL) {
 		empty = false;
-		const char *range = p;
-		size_t n = token_len(p);
-		p += n;
-		int q = parse_q(&p);
 		int spec = 0;
 		if (n == 3 && strncmp(range, "*/*", 3) == 0)
 			spec = 1;
@@ -103,8 +114,6 @@ bool media_accepts(const char *accept, const char *type)
 			specific = spec;
 			best = q;
 		}
-		if (*p == ',')
-			p++;
 	}
 	if (empty)
 		return true; /* "Accept:" with no value: treat as absent */
@@ -115,27 +124,15 @@ bool media_accepts(const char *accept, const char *type)
  * coding's own entry, else "*", else -1 (not mentioned). */
 static int coding_q(const char *header, const char *coding)
 {
-	const char *p = header;
-	int exact = -1, any = -1;
+	const char *p = header, *tok;
+	size_t n;
+	int q, exact = -1, any = -1;
 
-	while (*p) {
-		p = skip_ws(p);
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		if (*p == '\0')
-			break;
-		const char *tok = p;
-		size_t n = token_len(p);
-		p += n;
-		int q = parse_q(&p);
+	while ((p = next_element(p, &tok, &n, &q)) != NULL) {
 		if (n == strlen(coding) && strncasecmp(tok, coding, n) == 0)
 			exact = q;
 		else if (n == 1 && tok[0] == '*')
 			any = q;
-		if (*p == ',')
-			p++;
 	}
 	return exact >= 0 ? exact : any;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "altod/alto.h"
+#include "altod/jsonnum.h"
 
 /* The text of a JSON string. "\u0000" is valid JSON (RFC 8259 §7) but
  * no valid name, address or number holds a NUL: such a string reads as a
@@ -67,31 +68,12 @@ int constraint_parse(const char *s, struct constraint *out)
 		return -1;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	/* a JSON-style number, optionally negative */
+	/* "a target cost value": a JSON number */
 	const char *num = p;
-	if (*p == '-')
-		p++;
-	if (*p < '0' || *p > '9')
+	const char *end = json_number_end(p);
+	if (end == NULL)
 		return -1;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -1;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (*p < '0' || *p > '9')
-			return -1;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	const char *end = p;
+	p = end;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p != '\0')

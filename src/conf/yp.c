@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "altod/err.h"
+#include "altod/jsonnum.h"
 #include "altod/yp.h"
 
 static const char *event_name(yaml_event_type_t t)
@@ -303,32 +304,9 @@ bool yp_scalar_uint(struct yp *y, const char *what, unsigned long long max, unsi
 
 bool yp_parse_cost(const char *s, double *out)
 {
-	/* JSON number grammar (RFC 8259 §6), no minus sign: int [frac] [exp] */
-	const char *p = s;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (*p >= '0' && *p <= '9')
-			p++;
-	else
-		return false;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (*p < '0' || *p > '9')
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p != '\0')
+	/* a JSON number without a minus sign */
+	const char *end = s[0] == '-' ? NULL : json_number_end(s);
+	if (end == NULL || *end != '\0')
 		return false;
 	double v = strtod(s, NULL);
 	if (!isfinite(v))

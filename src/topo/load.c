@@ -627,13 +627,8 @@ static void raw_free(struct loader *ld)
 		free(nm->pids);
 		free(nm->prefixes);
 		free(nm->pid_remap);
-		for (size_t k = 0; k < nm->nmetrics; k++) {
-			free(nm->metrics[k].name);
-			free(nm->metrics[k].row);
-			free(nm->metrics[k].col);
-			free(nm->metrics[k].val);
-			free(nm->metrics[k].rank);
-		}
+		for (size_t k = 0; k < nm->nmetrics; k++)
+			topo_metric_clear(&nm->metrics[k]);
 		free(nm->metrics);
 		free(nm->metric_at);
 	}

@@ -14,6 +14,16 @@ void topo_free(struct topo *t)
 	free(t);
 }
 
+void topo_metric_clear(struct topo_metric *m)
+{
+	free(m->name);
+	free(m->row);
+	free(m->col);
+	free(m->val);
+	free(m->rank);
+	memset(m, 0, sizeof(*m));
+}
+
 void topo_netmap_clear(struct topo_netmap *nm)
 {
 	free(nm->id);
@@ -27,13 +37,8 @@ void topo_netmap_clear(struct topo_netmap *nm)
 	free(nm->pids);
 	lpm_free(&nm->lpm[0]);
 	lpm_free(&nm->lpm[1]);
-	for (uint32_t k = 0; k < nm->nmetrics; k++) {
-		free(nm->metrics[k].name);
-		free(nm->metrics[k].row);
-		free(nm->metrics[k].col);
-		free(nm->metrics[k].val);
-		free(nm->metrics[k].rank);
-	}
+	for (uint32_t k = 0; k < nm->nmetrics; k++)
+		topo_metric_clear(&nm->metrics[k]);
 	free(nm->metrics);
 	memset(nm, 0, sizeof(*nm));
 }

@@ -46,6 +46,8 @@ START_TEST(constraint_syntax)
 	ck_assert_int_ne(constraint_parse("le nan", &c), 0);
 	ck_assert_int_ne(constraint_parse("le inf", &c), 0);
 	ck_assert_int_ne(constraint_parse("le 0x10", &c), 0);
+	ck_assert_int_ne(constraint_parse("le 01", &c), 0); /* JSON numbers have no leading zero */
+	ck_assert_int_ne(constraint_parse("le 1.", &c), 0);
 	ck_assert_int_ne(constraint_parse("le 1 2", &c), 0);
 	ck_assert_int_ne(constraint_parse("", &c), 0);
 }
