@@ -318,6 +318,13 @@ struct policy *policy_parse(struct yp *y, const char *file)
 					memset(c, 0, sizeof(*c));
 					c->name = name;
 					c->at = at_of(nm);
+					/* the name goes into the audit log and keys the
+					 * client's limits: plain, and never "anonymous" */
+					if (!alto_name_valid(name) || strcmp(name, "anonymous") == 0)
+						yp_error(y, nm,
+						         "client name '%s': 1 to 64 of A-Z a-z 0-9 - : @ _, and not "
+						         "'anonymous'",
+						         name);
 					parse_client(y, p, c);
 				}
 		} else if (strcmp(key, "roles") == 0) {

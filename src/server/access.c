@@ -48,15 +48,9 @@ static bool role_grants(const struct policy_role *r, const char *id)
 	return false;
 }
 
-static const struct topo_netmap *view_of(const struct snapshot_access *a, const char *id)
+static bool is_view(const struct snapshot_access *a, const struct topo_netmap *nm)
 {
-	/* the resources of a view are named after it: "<view>" or "<view>-..." */
-	for (size_t i = 0; i < a->nviews; i++) {
-		size_t n = strlen(a->views[i].id);
-		if (strncmp(id, a->views[i].id, n) == 0 && (id[n] == '\0' || id[n] == '-'))
-			return &a->views[i];
-	}
-	return NULL;
+	return nm && a->nviews && nm >= a->views && nm < a->views + a->nviews;
 }
 
 static bool roleset_granted(void *ctx, const char *id)
@@ -118,10 +112,12 @@ static int check_grants(const struct snapshot_access *a, struct diag *d)
 				rc = ALTOD_ECONFIG;
 				continue;
 			}
-			if (res->nm && !view_of(a, res->id) && !role_grants(r, res->nm->id)) {
+			if (res->nm && strcmp(res->id, res->nm->id) != 0 && !role_grants(r, res->nm->id)) {
 				diag_add(d, p->file, r->grant_at[g].line, r->grant_at[g].col,
-				         "role '%s' grants '%s' but not the network map '%s' it is built on", r->name,
-				         r->grants[g], res->nm->id);
+				         is_view(a, res->nm)
+				                 ? "role '%s' grants '%s' but not the view '%s' it belongs to"
+				                 : "role '%s' grants '%s' but not the network map '%s' it is built on",
+				         r->name, r->grants[g], res->nm->id);
 				rc = ALTOD_ECONFIG;
 			}
 		}

@@ -190,18 +190,33 @@ enum auth_result auth_identify(struct MHD_Connection *c, const struct policy *p,
 	return AUTH_FAIL;
 }
 
+static enum MHD_Result find_md5_challenge(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	char **out = cls;
+	if (strcasecmp(key, MHD_HTTP_HEADER_WWW_AUTHENTICATE) == 0 && strstr(value, "algorithm=md5") && !*out)
+		*out = strdup(value);
+	return MHD_YES;
+}
+
 enum MHD_Result auth_challenge(struct MHD_Connection *c, const struct policy *p, bool stale, bool basic_ok,
                                struct MHD_Response *r)
 {
-	/* libmicrohttpd 0.9.75 makes one challenge per call, adding its
-	 * WWW-Authenticate header to the response before queueing it. The first
-	 * call (SHA-256, preferred: listed first, RFC 7616 §3.7) queues the
-	 * response; the later ones add their header to the same, already queued
-	 * response (their own queueing is refused), so the client is offered
-	 * every scheme in one 401. */
+	/* libmicrohttpd 0.9.75 makes one challenge per call: it registers the
+	 * nonce, adds the WWW-Authenticate header to the response, then queues
+	 * it. The first call queues the response; the second only adds its
+	 * header (its own queueing is refused), so one 401 offers both.
+	 * The SHA-256 nonce is registered last: its table's slots collide, and
+	 * a later nonce evicts an earlier one in the same slot; the preferred
+	 * challenge must be the one that survives. Its header is then moved
+	 * first, as RFC 7616 §3.7 wants the preferred algorithm listed first. */
 	enum MHD_Result ret =
-	        MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_SHA256);
-	(void)MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_MD5);
+	        MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_MD5);
+	(void)MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_SHA256);
+	char *md5 = NULL;
+	MHD_get_response_headers(r, find_md5_challenge, &md5);
+	if (md5 && MHD_del_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, md5) == MHD_YES)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, md5);
+	free(md5);
 	if (basic_ok) {
 		char hdr[256];
 		snprintf(hdr, sizeof(hdr), "Basic realm=\"%s\", charset=\"UTF-8\"", p->realm);

@@ -337,23 +337,24 @@ static bool host_ok(struct MHD_Connection *c, const char *version)
 static bool connection_ok(struct MHD_Connection *c, struct client_state *cs, unsigned max)
 {
 	struct conn_ctx *cc = conn_of(c);
-	if (cc == NULL)
-		return true;
-	if (cc->cs != cs) {
-		if (cc->cs) {
-			pthread_mutex_lock(&cc->cs->lock);
-			cc->cs->conns--;
-			pthread_mutex_unlock(&cc->cs->lock);
-		}
-		cc->cs = cs;
-		pthread_mutex_lock(&cs->lock);
-		cs->conns++;
-		pthread_mutex_unlock(&cs->lock);
-	}
+	if (cc == NULL || cc->cs == cs)
+		return true; /* counted already */
+	/* a connection over the limit is refused and not counted: the
+	 * client's other connections keep working */
 	pthread_mutex_lock(&cs->lock);
-	bool ok = max == 0 || cs->conns <= max;
+	bool ok = max == 0 || cs->conns < max;
+	if (ok)
+		cs->conns++;
 	pthread_mutex_unlock(&cs->lock);
-	return ok;
+	if (!ok)
+		return false;
+	if (cc->cs) { /* the same connection, another client than before */
+		pthread_mutex_lock(&cc->cs->lock);
+		cc->cs->conns--;
+		pthread_mutex_unlock(&cc->cs->lock);
+	}
+	cc->cs = cs;
+	return true;
 }
 
 /* Picks the catalog of the client asking. false with *no set: refused. */
@@ -908,7 +909,9 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 			MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(srv->digest_random), (const char *)srv->digest_random,
-			MHD_OPTION_NONCE_NC_SIZE, (unsigned)4096,
+			/* each 401 registers two nonces (SHA-256 and MD5): a large
+			 * table makes collisions that void a nonce rare */
+			MHD_OPTION_NONCE_NC_SIZE, (unsigned)65536,
 			/* Host is checked by altod itself (host_ok): libmicrohttpd
 			 * 0.9.75's own 400 for it sends its headers twice */
 			MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
