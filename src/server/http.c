@@ -212,24 +212,21 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 	unsigned status = MHD_HTTP_OK;
 	size_t len = 0;
 
-	if (inm && etag_list_matches(inm, etag)) {
-		/* RFC 7232 §4.1: no body, the validators and Vary of a 200 */
-		/* libmicrohttpd sends no body with a 304, and takes the
-		 * Content-Length from the response: the 200's, as RFC 7230 §3.3.2
-		 * wants of a Content-Length in a 304 */
-		r = MHD_create_response_from_buffer(gz ? res->gz_len : res->body_len, gz ? res->gz : res->body,
-		                                    MHD_RESPMEM_PERSISTENT);
+	/* RFC 7232 §4.1: a 304 has no body but the validators and Vary of the
+	 * 200; libmicrohttpd sends no body with it and takes its Content-Length
+	 * from the response: the 200's, as RFC 7230 §3.3.2 wants. The snapshot
+	 * stays pinned either way. */
+	if (inm && etag_list_matches(inm, etag))
 		status = MHD_HTTP_NOT_MODIFIED;
-		if (r == NULL)
-			return MHD_NO;
-	} else {
-		len = gz ? res->gz_len : res->body_len;
-		r = MHD_create_response_from_buffer_with_free_callback_cls(len, gz ? res->gz : res->body,
-		                                                           release_snapshot, snapshot_ref(ctx->snap));
-		if (r == NULL) {
-			snapshot_unref(ctx->snap);
-			return MHD_NO;
-		}
+	size_t body_len = gz ? res->gz_len : res->body_len;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(body_len, gz ? res->gz : res->body, release_snapshot,
+	                                                           snapshot_ref(ctx->snap));
+	if (r == NULL) {
+		snapshot_unref(ctx->snap);
+		return MHD_NO;
+	}
+	if (status == MHD_HTTP_OK) {
+		len = body_len;
 		if (gz)
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	}
