@@ -246,8 +246,11 @@ static void parse_limits(struct yp *y, struct conf *c)
 			if (yp_scalar_uint(y, key, 86400, &v))
 				c->limits.connection_timeout = (unsigned)v;
 		} else if (strcmp(key, "max-connections") == 0) {
-			if (yp_scalar_uint(y, key, 1000000, &v))
+			if (yp_scalar_uint(y, key, 1000000, &v)) {
+				if (v == 0) /* a listener that takes no connection */
+					yp_error(y, m, "max-connections must be at least 1");
 				c->limits.max_connections = (unsigned)v;
+			}
 		} else if (strcmp(key, "request-timeout") == 0) {
 			if (yp_scalar_uint(y, key, 86400, &v))
 				c->limits.request_timeout = (unsigned)v;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -103,9 +106,20 @@ static void init(struct yp *y, const char *name, struct diag *d)
 int yp_open(struct yp *y, const char *path, struct diag *d)
 {
 	init(y, path, d);
-	y->fp = fopen(path, "rb");
+	/* O_NONBLOCK: a FIFO in place of the file must not block a reload;
+	 * only a regular file is read */
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	const char *why = fd < 0                 ? strerror(errno)
+	                  : fstat(fd, &st) != 0  ? strerror(errno)
+	                  : !S_ISREG(st.st_mode) ? "not a regular file"
+	                                         : NULL;
+	if (why == NULL && fcntl(fd, F_SETFL, 0) == 0)
+		y->fp = fdopen(fd, "rb");
 	if (y->fp == NULL) {
-		diag_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		diag_add(d, path, 0, 0, "cannot open: %s", why ? why : strerror(errno));
 		y->errors++;
 		y->failed = true;
 		return ALTOD_ECONFIG;

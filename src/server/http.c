@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +113,7 @@ struct req_ctx {
 	struct client_state *cs;
 	bool basic_ok;             /* Basic may be offered (TLS) */
 	bool anonymous_by_default; /* no credentials; served the anonymous role */
+	bool close;                /* answer with Connection: close */
 	struct buf body;
 	size_t dropped; /* body bytes read and discarded */
 	bool post;      /* a POST to a POST resource: the body is its input */
@@ -140,6 +142,8 @@ static enum MHD_Result send_response(struct req_ctx *ctx, struct MHD_Connection 
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
 		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Authorization");
 	}
+	if (ctx->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ctx->status = status;
 	ctx->bytes = len;
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -413,6 +417,22 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 	return true;
 }
 
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	*(size_t *)cls += strlen(key) + 2 + (value ? strlen(value) : 0) + 2; /* "key: value\r\n" */
+	return MHD_YES;
+}
+
+/* The size of the request line and headers as sent (near enough: the
+ * query string and whitespace are not counted). libmicrohttpd's own limit
+ * is its connection memory, set with room to spare; this one is exact. */
+static size_t head_size(struct MHD_Connection *c, const char *url, const char *method)
+{
+	size_t n = strlen(method) + 1 + strlen(url) + 1 + 8 + 2 + 2; /* "M U HTTP/1.1\r\n" ... "\r\n" */
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_size, &n);
+	return n;
+}
+
 /* First call: route and check everything the headers can tell. Returns
  * false with *no set when the request must be refused. */
 static bool check_headers(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, const char *url,
@@ -421,6 +441,12 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 	if (!host_ok(c, version)) {
 		*no = (struct refusal){MHD_HTTP_BAD_REQUEST, "Bad Request: an HTTP/1.1 request needs one Host header\n",
 		                       NULL, 0, false};
+		return false;
+	}
+	if (head_size(c, url, method) > ctx->snap->limits.max_header_size) {
+		*no = (struct refusal){MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request Header Fields Too Large\n",
+		                       NULL, 0, false};
+		ctx->close = true;
 		return false;
 	}
 	if (!authorize(srv, c, ctx, no))
@@ -650,6 +676,13 @@ static void *watchdog(void *arg)
 		pthread_mutex_lock(&srv->conns_lock);
 		for (struct conn_ctx *cc = srv->conns; cc; cc = cc->next) {
 			int64_t d = atomic_load(&cc->deadline_ms);
+			int unsent = 0;
+			if (d && now > d && !cc->cut && cc->fd >= 0 && ioctl(cc->fd, TIOCOUTQ, &unsent) == 0 &&
+			    unsent > 0) {
+				/* the client is still reading the last answer: not idle */
+				atomic_store(&cc->deadline_ms, now + 1000);
+				continue;
+			}
 			if (d && now > d && !cc->cut && cc->fd >= 0) {
 				shutdown(cc->fd, SHUT_RDWR);
 				cc->cut = true;
@@ -900,8 +933,10 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
 			MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->limits.max_connections_per_address,
-			/* the request line and headers must fit in this */
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->limits.max_header_size,
+			/* the request line and headers must fit in this: altod checks
+			 * max-header-size itself; libmicrohttpd needs room for its own
+			 * bookkeeping on top */
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->limits.max_header_size + (size_t)16384,
 			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,

@@ -37,7 +37,7 @@ int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag)
 	}
 	for (size_t i = 0; i < c->nmaps; i++) {
 		struct stat st;
-		int fd = open(c->maps[i], O_RDONLY | O_CLOEXEC);
+		int fd = open(c->maps[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not block */
 		const char *why = fd < 0                 ? strerror(errno)
 		                  : fstat(fd, &st) != 0  ? strerror(errno)
 		                  : !S_ISREG(st.st_mode) ? "not a regular file"

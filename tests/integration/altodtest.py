@@ -6,12 +6,24 @@ port (``port: 0``), learns the port from altod's log line
 Only the Python standard library is used.
 
 Environment:
-    ALTOD_BIN  the altod binary (default: $ALTOD_SRC/build/altod)
-    ALTOD_SRC  the repository root (default: two folders above this file)
+    ALTOD_BIN      the altod binary (default: $ALTOD_SRC/build/altod)
+    ALTOD_SRC      the repository root (default: two folders above this file)
+    ALTOD_WRAPPER  a command that every Altod runs altod under (split like a
+                   shell would), e.g. "valgrind --error-exitcode=99
+                   --leak-check=full --errors-for-leak-kinds=definite
+                   --track-fds=no -q". When set, the start, stop, reload and
+                   I/O timeouts are SLOWDOWN (10) times longer; under
+                   valgrind, an altod whose run ends with valgrind errors
+                   (exit code 99, "ERROR SUMMARY: N" with N > 0 or definitely
+                   lost bytes on stderr) fails the test that stops it, and
+                   the test process exits non-zero even when the failure
+                   came from a class cleanup that unittest swallows.
 """
 
 import http.client
 import atexit
+import shlex
+import sys
 import json
 import os
 import re
@@ -30,9 +42,18 @@ BIN = os.environ.get("ALTOD_BIN") or os.path.join(SRC, "build", "altod")
 EXAMPLE_MAPS = os.path.join(SRC, "conf", "maps", "example.yaml")
 EXAMPLE_CONF = os.path.join(SRC, "conf", "altod.yaml")
 
-START_TIMEOUT = 20.0   # seconds to wait for "ready:"
-STOP_TIMEOUT = 10.0    # seconds to wait after SIGTERM before SIGKILL
-IO_TIMEOUT = 10.0      # socket timeout of every request
+WRAPPER = shlex.split(os.environ.get("ALTOD_WRAPPER", ""))
+UNDER_VALGRIND = any(os.path.basename(w).startswith("valgrind") for w in WRAPPER[:1])
+VALGRIND_ERROR_EXITCODE = 99  # what --error-exitcode= says (read from WRAPPER if given)
+for _w in WRAPPER:
+    if _w.startswith("--error-exitcode="):
+        VALGRIND_ERROR_EXITCODE = int(_w.split("=", 1)[1])
+SLOWDOWN = 10 if WRAPPER else 1  # every timeout below is this many times longer
+
+START_TIMEOUT = 20.0 * SLOWDOWN   # seconds to wait for "ready:"
+STOP_TIMEOUT = 10.0 * SLOWDOWN    # seconds to wait after SIGTERM before SIGKILL
+IO_TIMEOUT = 10.0 * SLOWDOWN      # socket timeout of every request
+LOG_TIMEOUT = 10.0 * SLOWDOWN     # default wait for a log line / a reload's outcome
 
 # RFC 7285 §8.3 / Table 2
 MT_DIRECTORY = "application/alto-directory+json"
@@ -57,6 +78,33 @@ OUTPUT_OF_INPUT = {
 EXAMPLE_NETMAP = "my-default-network-map"
 
 _RUNNING = set()  # every Altod started and not yet stopped
+_WRAPPER_FAILURES = []  # valgrind verdicts against altod runs, for the exit hook
+
+_VALGRIND_BAD = re.compile(r"ERROR SUMMARY: [1-9]|definitely lost: [1-9]|are definitely lost|"
+                           r"^==\d+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|"
+                           r"Syscall param|Mismatched free|Source and destination overlap|Process terminating)",
+                           re.M)
+
+
+# registered before _stop_leftovers, so it runs after it (atexit is LIFO)
+@atexit.register
+def _report_wrapper_failures():
+    """A class-level altod is stopped in tearDownClass through a throw-away
+    TestCase's doCleanups(), which swallows exceptions: a valgrind verdict
+    must still fail the run, loudly."""
+    if not _WRAPPER_FAILURES:
+        return
+    sys.stdout.flush()
+    sys.stderr.write("\n" + "=" * 70 + "\nALTOD_WRAPPER: %d altod run(s) failed under %s:\n\n%s\n" % (
+        len(_WRAPPER_FAILURES), WRAPPER[0], "\n\n".join(_WRAPPER_FAILURES)) + "=" * 70 + "\n")
+    sys.stderr.flush()
+    os._exit(VALGRIND_ERROR_EXITCODE)
+
+
+def skip_under_wrapper(reason):
+    """Skips a test (or class) when altod runs under ALTOD_WRAPPER: only for
+    tests whose timing valgrind's slowness makes meaningless."""
+    return unittest.skipIf(bool(WRAPPER), "under ALTOD_WRAPPER: " + reason)
 
 
 @atexit.register
@@ -189,12 +237,16 @@ def _no_duplicates(pairs):
 class Altod:
     """One running altod. Use start_altod() in tests: it registers cleanup."""
 
-    def __init__(self, directory, conf_name="altod.yaml", env=None, args=()):
+    def __init__(self, directory, conf_name="altod.yaml", env=None, args=(), preexec_fn=None):
         self.dir = directory
         self.conf = os.path.join(directory, conf_name)
         self.env = env          # extra environment variables (dict) or None
         self.args = list(args)  # extra command line arguments
+        self.preexec_fn = preexec_fn  # run in the child before exec (rlimits, uid)
         self.proc = None
+        self.killed = False     # stop() had to SIGKILL it
+        self.verdict_error = None  # under valgrind: why this run failed
+        self._verdict_done = False
         self.port = None
         self.host = "127.0.0.1"
         self.scheme = "http"
@@ -213,16 +265,19 @@ class Altod:
         if self.env is not None:
             env = dict(os.environ)
             env.update(self.env)
-        self.proc = subprocess.Popen([BIN, "-c", self.conf] + self.args, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        self.proc = subprocess.Popen(WRAPPER + [BIN, "-c", self.conf] + self.args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                                     preexec_fn=self.preexec_fn)
         _RUNNING.add(self)
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT
         while not self._ready.is_set():
             if self._eof.is_set() or self.proc.poll() is not None:
-                self._eof.wait(2)
-                code = self.proc.wait(5)
+                self._eof.wait(2 * SLOWDOWN)
+                code = self.proc.wait(5 * SLOWDOWN)
+                _RUNNING.discard(self)
+                self._wrapper_verdict()
                 raise AssertionError("altod exited (code %s) before it was ready; stderr:\n%s"
                                      % (code, self.stderr()))
             if time.monotonic() > deadline:
@@ -258,10 +313,12 @@ class Altod:
         with self._lock:
             return "\n".join(self.stderr_lines)
 
-    def wait_for_log(self, pattern, after=0, timeout=10.0):
+    def wait_for_log(self, pattern, after=0, timeout=None):
         """Waits until a stderr line (from index `after` on) matches the
         regex `pattern`; returns that line, or fails with the stderr."""
         rx = re.compile(pattern)
+        if timeout is None:
+            timeout = LOG_TIMEOUT
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
@@ -287,7 +344,7 @@ class Altod:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
-    def reload(self, expect="ok", timeout=10.0):
+    def reload(self, expect="ok", timeout=None):
         """SIGHUP; waits for this reload's outcome (`reload: ok` or
         `reload failed`), fails unless it is `expect` ("ok" or "failed").
         Returns the log lines of this reload (from the SIGHUP on)."""
@@ -308,8 +365,47 @@ class Altod:
             raise AssertionError("altod did not exit within %ss; stderr:\n%s" % (timeout, self.stderr()))
         _RUNNING.discard(self)
         if self._thread is not None:
-            self._thread.join(5)
+            self._thread.join(5 * SLOWDOWN)
+        self._wrapper_verdict()
         return code
+
+    def expect_exit(self):
+        """Starts altod expecting it to exit by itself before it is ready
+        (a start that must fail); returns its exit code. Under valgrind the
+        run gets its verdict like any other."""
+        try:
+            self.start()
+        except AssertionError:
+            if self.proc is None or self.proc.poll() is None or self.verdict_error:
+                raise
+            return self.proc.returncode
+        self.stop()
+        raise AssertionError("altod started, expected it to exit; stderr:\n" + self.stderr())
+
+    def _wrapper_verdict(self):
+        """Under valgrind: fails (and records for the exit hook) a run with
+        memory errors or definite leaks, or one that had to be killed."""
+        if not UNDER_VALGRIND or self._verdict_done or self.proc is None or self.proc.returncode is None:
+            return
+        self._verdict_done = True
+        if self._thread is not None:
+            self._thread.join(5 * SLOWDOWN)
+        err = self.stderr()
+        why = []
+        if self.proc.returncode == VALGRIND_ERROR_EXITCODE:
+            why.append("exit code %d (valgrind --error-exitcode)" % VALGRIND_ERROR_EXITCODE)
+        if _VALGRIND_BAD.search(err):
+            why.append("valgrind reported errors or definite leaks")
+        if self.killed:
+            why.append("altod did not stop within %ss of SIGTERM and was killed: no valgrind verdict"
+                       % STOP_TIMEOUT)
+        if not why:
+            return
+        vg = "\n".join(ln for ln in err.splitlines() if re.match(r"^==\d+==", ln)) or err
+        msg = "altod (%s) under %s: %s\n%s" % (self.conf, " ".join(WRAPPER), "; ".join(why), vg[-20000:])
+        self.verdict_error = msg
+        _WRAPPER_FAILURES.append(msg)
+        raise AssertionError(msg)
 
     def client(self, index=0, ssl_context=None):
         """A Client for the index-th listener (in the order they were logged)."""
@@ -326,10 +422,12 @@ class Altod:
             try:
                 self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
+                self.killed = True
                 self.proc.kill()
                 self.proc.wait(5)
         if self._thread is not None:
-            self._thread.join(5)
+            self._thread.join(5 * SLOWDOWN)
+        self._wrapper_verdict()
         return self.proc.returncode
 
     # ---- HTTP ----
@@ -628,7 +726,7 @@ def parse_all_responses(data, head=()):
 
 
 def start_altod(testcase, maps_files=None, limits=None, listen=(("127.0.0.1", 0),),
-                directory=None, extra_config=""):
+                directory=None, extra_config="", preexec_fn=None):
     """Writes altod.yaml (+ maps files: {relative path: text}, default the
     RFC example maps) into a temp dir, starts altod, and registers its stop."""
     if maps_files is None:
@@ -640,16 +738,16 @@ def start_altod(testcase, maps_files=None, limits=None, listen=(("127.0.0.1", 0)
         directory = make_tree(testcase, files)
     else:
         write_files(directory, files)
-    a = Altod(directory)
+    a = Altod(directory, preexec_fn=preexec_fn)
     testcase.addCleanup(a.stop)
     a.start()
     return a
 
 
-def start_altod_in(testcase, directory, conf_name="altod.yaml", env=None, args=()):
+def start_altod_in(testcase, directory, conf_name="altod.yaml", env=None, args=(), preexec_fn=None):
     """Starts altod on DIRECTORY/CONF_NAME (already written) and registers
     its stop."""
-    a = Altod(directory, conf_name, env=env, args=args)
+    a = Altod(directory, conf_name, env=env, args=args, preexec_fn=preexec_fn)
     testcase.addCleanup(a.stop)
     a.start()
     return a
@@ -779,3 +877,168 @@ class AltodTestCase(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.content_type, media_type, r)
         return r.json()
+
+
+# ---- reliability helpers (test_limits, test_faults, tests/bench/soak) ----
+
+def big_maps_text(n_prefixes, netmap="big", n_pids=100):
+    """A maps file whose network map is large: `n_prefixes` IPv6 /128
+    prefixes spread over `n_pids` PIDs (each about 45 bytes in the JSON
+    answer, so 100,000 prefixes give a GET body of about 4.5 MB), plus a
+    catch-all PID. Deterministic."""
+    lines = ["network-maps:", "  %s:" % netmap, "    default: true", "    pids:",
+             '      catchall: {ipv4: [0.0.0.0/0], ipv6: ["::/0"]}']
+    per = max(1, n_prefixes // n_pids)
+    for p in range(n_pids):
+        pre = ['"2001:db8:aaaa:bbbb:cccc:%x:%x:%x/128"' % (0x1000 + p, 0x1000 + (i >> 12), 0x1000 + (i & 0xfff))
+               for i in range(per)]
+        lines.append("      pid%03d: {ipv6: [%s]}" % (p, ", ".join(pre)))
+    return "\n".join(lines) + "\n"
+
+
+_TCP_STATES = {"01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV", "04": "FIN_WAIT1",
+               "05": "FIN_WAIT2", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT",
+               "09": "LAST_ACK", "0A": "LISTEN", "0B": "CLOSING"}
+
+
+def server_side_state(sock):
+    """The TCP state of the server's end of the loopback connection `sock`
+    (from /proc/net/tcp): "ESTABLISHED" while altod holds it open,
+    "FIN_WAIT1" etc. once altod has shut it down or closed it, None when it
+    is gone. Lets a test see altod close a connection whose data the client
+    has not read (reading would be progress)."""
+    mine = sock.getsockname()[1]
+    theirs = sock.getpeername()[1]
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    lport = int(parts[1].rsplit(":", 1)[1], 16)
+                    rport = int(parts[2].rsplit(":", 1)[1], 16)
+                    if lport == theirs and rport == mine:
+                        return _TCP_STATES.get(parts[3].upper(), parts[3])
+        except OSError:
+            continue
+    return None
+
+
+def wait_server_closed(sock, timeout):
+    """Waits until altod's end of `sock` is no longer ESTABLISHED; returns
+    the seconds waited, or None after `timeout`."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if server_side_state(sock) != "ESTABLISHED":
+            return time.monotonic() - t0
+        time.sleep(0.05)
+    return None
+
+
+def connection_closed(sock, timeout):
+    """True when the peer closes `sock` (EOF or reset) within `timeout`
+    seconds with nothing sent; raises AssertionError if bytes arrive;
+    False on timeout."""
+    sock.settimeout(timeout)
+    try:
+        data = sock.recv(65536)
+    except socket.timeout:
+        return False
+    except (ConnectionResetError, ConnectionAbortedError):
+        return True
+    if data:
+        raise AssertionError("expected the connection to be closed, got %r" % data[:300])
+    return True
+
+
+class Prober:
+    """A client asking altod over and over in a background thread while a
+    test misbehaves on other connections: GET / and a filtered network map
+    POST, alternately, on one keep-alive connection (and every
+    `fresh_every`-th request on a new connection). Each answer must equal
+    the first one (status, Content-Type, body) — nothing is reloaded
+    meanwhile; every request's latency is kept.
+
+        p = Prober(altod).start(); ...misbehave...; p.stop()
+        p.count, p.max_latency, p.failures, p.keepalive_breaks
+    """
+
+    def __init__(self, target, fresh_every=5, pause=0.0, requests=None):
+        self.target = target  # an Altod or a Client
+        self.fresh_every = fresh_every
+        self.pause = pause
+        if requests is None:
+            ird = target.ird()
+            uri = ird.filtered_networkmap_uri(ird.default_network_map())
+            requests = [("GET", "/", None, None),
+                        ("POST", uri, json.dumps({"pids": ["PID1", "PID2"]}).encode(), MT_NETWORKMAPFILTER)]
+        self.requests = requests
+        self.expected = {}
+        for i, (m, uri, body, ct) in enumerate(requests):
+            r = target.request(m, uri, body=body, headers={"Content-Type": ct} if ct else None)
+            if r.status != 200:
+                raise AssertionError("prober request %s %s: %r" % (m, uri, r))
+            self.expected[i] = (r.status, r.content_type, r.body)
+        self.latencies = []
+        self.failures = []
+        self.keepalive_breaks = 0  # the kept-alive connection was closed under us
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        conn = self.target.connect()
+        n = 0
+        try:
+            while not self._stop.is_set():
+                i = n % len(self.requests)
+                m, uri, body, ct = self.requests[i]
+                fresh = self.fresh_every and n % self.fresh_every == self.fresh_every - 1
+                t0 = time.monotonic()
+                try:
+                    r = self.target.request(m, uri, body=body, headers={"Content-Type": ct} if ct else None,
+                                            conn=None if fresh else conn)
+                    got = (r.status, r.content_type, r.body)
+                    if got != self.expected[i]:
+                        self.failures.append("%s %s: %r" % (m, uri, r))
+                except (OSError, http.client.HTTPException) as e:
+                    self.failures.append("%s %s: %r" % (m, uri, e))
+                    if not fresh:
+                        self.keepalive_breaks += 1
+                        conn.close()
+                        conn = self.target.connect()
+                self.latencies.append(time.monotonic() - t0)
+                n += 1
+                if self.pause:
+                    self._stop.wait(self.pause)
+        finally:
+            conn.close()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(IO_TIMEOUT + 5)
+        return self
+
+    @property
+    def count(self):
+        return len(self.latencies)
+
+    @property
+    def max_latency(self):
+        return max(self.latencies) if self.latencies else None
+
+    @property
+    def median_latency(self):
+        lat = sorted(self.latencies)
+        return lat[len(lat) // 2] if lat else None
+
+    def summary(self):
+        lat = sorted(self.latencies)
+        return "%d requests, max %.3fs, median %.4fs, %d failures %r, %d keep-alive breaks" % (
+            len(lat), lat[-1] if lat else -1, lat[len(lat) // 2] if lat else -1, len(self.failures),
+            self.failures[:5], self.keepalive_breaks)

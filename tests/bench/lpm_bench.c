@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Longest-prefix match micro-benchmark (tests/bench, scenario 6): altod's
+ * lpm_lookup() on N generated prefixes per family (default 1M), for
+ * addresses drawn two ways:
+ *
+ *   random  an address inside a prefix picked uniformly among all of them
+ *   skewed  addresses drawn from the random set by a Zipf law (s = 1.0):
+ *           a few hot endpoints asked for very often, a long tail
+ *
+ * The reference is a plain binary search over the same interval array
+ * without altod's 2^16-entry index (what the index buys).
+ *
+ * Timing: lookups run in batches of BATCH independent addresses, each batch
+ * timed with CLOCK_MONOTONIC; ns per lookup is reported as the median (p50)
+ * and p99 over the batches, and the mean. Before timing, every address set
+ * is checked against a naive longest match (a hash table per prefix length):
+ * a wrong answer fails the run (exit 1).
+ *
+ * Prefixes are generated like tests/bench/gen_maps.py: lengths /8../32 (IPv4)
+ * and /24../128 inside 2000::/3 (IPv6), ~40% nested in an earlier prefix,
+ * no duplicates, host bits zero, plus 0.0.0.0/0 and ::/0 (the catch-all).
+ *
+ * Output: a readable table on stderr, and one line per measurement on
+ * stdout: RESULT {"family":...,"dist":...,"impl":...,"p50_ns":...,...}
+ *
+ *   bench_lpm [-n PREFIXES] [-l LOOKUPS] [-s SEED]
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <getopt.h>
+
+#include "altod/ip.h"
+#include "altod/lpm.h"
+
+#define BATCH 1024
+#define NADDR (1u << 20) /* addresses per set (cycled through) */
+
+/* ---- deterministic random numbers (xorshift64*) ---- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rnd64(void)
+{
+	uint64_t x = rng_state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rng_state = x;
+	return x * 0x2545F4914F6CDD1Dull;
+}
+
+static double rnd01(void)
+{
+	return (double)(rnd64() >> 11) / 9007199254740992.0;
+}
+
+static uint32_t rnd_below(uint32_t n)
+{
+	return (uint32_t)(rnd01() * n);
+}
+
+/* ---- prefixes as 128-bit integers ---- */
+
+typedef unsigned __int128 u128;
+
+static u128 addr_key(const uint8_t a[16], unsigned bytes)
+{
+	u128 k = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		k = (k << 8) | a[i];
+	return k;
+}
+
+static void key_addr(u128 k, unsigned bytes, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	for (unsigned i = 0; i < bytes; i++)
+		a[bytes - 1 - i] = (uint8_t)(k >> (8 * i));
+}
+
+static u128 mask_of(unsigned len, unsigned bits)
+{
+	if (len == 0)
+		return 0;
+	u128 all = bits == 128 ? ~(u128)0 : (((u128)1 << bits) - 1);
+	return (all << (bits - len)) & all;
+}
+
+static u128 rnd_bits(unsigned n)
+{
+	u128 r = ((u128)rnd64() << 64) | rnd64();
+	if (n >= 128)
+		return r;
+	return r & (((u128)1 << n) - 1);
+}
+
+/* ---- a hash set / map of (prefix, length) ---- */
+
+struct hslot {
+	u128 key;
+	uint8_t len;
+	uint8_t used;
+	uint32_t value;
+};
+
+struct hmap {
+	struct hslot *s;
+	size_t cap; /* power of two */
+};
+
+static uint64_t hash_of(u128 key, uint8_t len)
+{
+	uint64_t h = (uint64_t)key ^ ((uint64_t)(key >> 64) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)len << 56);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static void hmap_init(struct hmap *m, size_t n)
+{
+	m->cap = 1;
+	while (m->cap < 2 * n + 16)
+		m->cap <<= 1;
+	m->s = calloc(m->cap, sizeof(*m->s));
+	if (m->s == NULL) {
+		fprintf(stderr, "bench_lpm: out of memory\n");
+		exit(2);
+	}
+}
+
+/* Inserts; returns 0 if the key was already there. */
+static int hmap_put(struct hmap *m, u128 key, uint8_t len, uint32_t value)
+{
+	size_t i = hash_of(key, len) & (m->cap - 1);
+	while (m->s[i].used) {
+		if (m->s[i].key == key && m->s[i].len == len)
+			return 0;
+		i = (i + 1) & (m->cap - 1);
+	}
+	m->s[i] = (struct hslot){key, len, 1, value};
+	return 1;
+}
+
+static const struct hslot *hmap_get(const struct hmap *m, u128 key, uint8_t len)
+{
+	size_t i = hash_of(key, len) & (m->cap - 1);
+	while (m->s[i].used) {
+		if (m->s[i].key == key && m->s[i].len == len)
+			return &m->s[i];
+		i = (i + 1) & (m->cap - 1);
+	}
+	return NULL;
+}
+
+/* ---- generation ---- */
+
+struct gen {
+	unsigned bits;       /* 32 or 128 */
+	size_t n;
+	u128 *net;
+	uint8_t *len;
+	struct lpm_entry *entries;
+	struct hmap set;     /* (net, len) -> value: the naive reference */
+	uint8_t has_len[129];
+};
+
+static unsigned v4_length(void)
+{
+	double r = rnd01();
+	if (r < 0.05)
+		return 8 + rnd_below(8);
+	if (r < 0.85)
+		return 16 + rnd_below(9);
+	return 25 + rnd_below(8);
+}
+
+static unsigned v6_length(void)
+{
+	static const unsigned lens[] = {24, 29, 32, 32, 36, 40, 44, 48, 48, 48, 52, 56, 56, 64, 64, 64, 96, 112, 128};
+	return lens[rnd_below(sizeof(lens) / sizeof(lens[0]))];
+}
+
+static void gen_prefixes(struct gen *g, enum ip_family fam, size_t n)
+{
+	unsigned bits = fam == IP_V4 ? 32 : 128;
+	unsigned maxstep = fam == IP_V4 ? 8 : 16;
+	g->bits = bits;
+	g->n = 0;
+	g->net = malloc(n * sizeof(*g->net));
+	g->len = malloc(n * sizeof(*g->len));
+	g->entries = malloc(n * sizeof(*g->entries));
+	if (!g->net || !g->len || !g->entries) {
+		fprintf(stderr, "bench_lpm: out of memory\n");
+		exit(2);
+	}
+	memset(g->has_len, 0, sizeof(g->has_len));
+	hmap_init(&g->set, n);
+	/* the catch-all */
+	g->net[0] = 0;
+	g->len[0] = 0;
+	hmap_put(&g->set, 0, 0, 0);
+	g->has_len[0] = 1;
+	g->n = 1;
+	while (g->n < n) {
+		u128 net;
+		unsigned len;
+		if (g->n > 1 && rnd01() < 0.4) {
+			size_t p = 1 + rnd_below((uint32_t)(g->n - 1));
+			unsigned plen = g->len[p];
+			if (plen >= bits)
+				continue;
+			unsigned top = plen + maxstep < bits ? plen + maxstep : bits;
+			len = plen + 1 + rnd_below(top - plen);
+			net = g->net[p] | (rnd_bits(len - plen) << (bits - len));
+		} else if (fam == IP_V4) {
+			len = v4_length();
+			net = rnd_bits(32) & mask_of(len, 32);
+		} else {
+			len = v6_length();
+			net = (((u128)1 << 125) | rnd_bits(125)) & mask_of(len, 128);
+		}
+		uint32_t value = 1 + rnd_below(9999); /* a PID index */
+		if (!hmap_put(&g->set, net, (uint8_t)len, value))
+			continue;
+		g->net[g->n] = net;
+		g->len[g->n] = (uint8_t)len;
+		g->has_len[len] = 1;
+		g->n++;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		struct lpm_entry *e = &g->entries[i];
+		memset(e, 0, sizeof(*e));
+		e->prefix.family = (uint8_t)fam;
+		e->prefix.len = g->len[i];
+		key_addr(g->net[i], bits / 8, e->prefix.addr);
+		e->value = hmap_get(&g->set, g->net[i], g->len[i])->value;
+	}
+}
+
+static uint32_t naive_lookup(const struct gen *g, const uint8_t addr[16])
+{
+	u128 k = addr_key(addr, g->bits / 8);
+	for (int len = (int)g->bits; len >= 0; len--) {
+		if (!g->has_len[len])
+			continue;
+		const struct hslot *s = hmap_get(&g->set, k & mask_of((unsigned)len, g->bits), (uint8_t)len);
+		if (s)
+			return s->value;
+	}
+	return LPM_NONE;
+}
+
+/* ---- address sets ---- */
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n);
+	if (p == NULL) {
+		fprintf(stderr, "bench_lpm: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+/* NADDR addresses, each inside a prefix picked uniformly. */
+static uint8_t (*random_addrs(const struct gen *g))[16]
+{
+	uint8_t (*a)[16] = xmalloc(NADDR * sizeof(*a));
+	for (size_t i = 0; i < NADDR; i++) {
+		size_t p = rnd_below((uint32_t)g->n);
+		unsigned host = g->bits - g->len[p];
+		u128 addr = g->net[p] | (host ? rnd_bits(host) : 0);
+		key_addr(addr, g->bits / 8, a[i]);
+	}
+	return a;
+}
+
+/* NADDR draws from the pool by a Zipf law (s = 1.0) over its entries:
+ * a few addresses are asked for very often, most rarely. */
+static uint8_t (*skewed_addrs(uint8_t (*pool)[16]))[16]
+{
+	uint8_t (*a)[16] = xmalloc(NADDR * sizeof(*a));
+	double *cdf = xmalloc(NADDR * sizeof(*cdf));
+	double sum = 0;
+	for (size_t r = 0; r < NADDR; r++) {
+		sum += 1.0 / (double)(r + 1);
+		cdf[r] = sum;
+	}
+	for (size_t i = 0; i < NADDR; i++) {
+		double u = rnd01() * sum;
+		size_t lo = 0, hi = NADDR - 1;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (cdf[mid] < u)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memcpy(a[i], pool[lo], 16);
+	}
+	free(cdf);
+	return a;
+}
+
+/* ---- the reference: binary search over the whole interval array ---- */
+
+static uint32_t bsearch_lookup(const struct lpm *lpm, const uint8_t addr[16])
+{
+	size_t lo = 0, hi = lpm->n - 1;
+	if (lpm->family == IP_V4) {
+		uint32_t k = (uint32_t)addr_key(addr, 4);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo + 1) / 2;
+			if (lpm->start4[mid] <= k)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+	} else {
+		lpm_key k = addr_key(addr, 16);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo + 1) / 2;
+			if (lpm->start6[mid] <= k)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+	}
+	return lpm->value[lo];
+}
+
+/* How well the 2^16-entry index narrows the search: the span (intervals
+ * left to binary-search) of the bucket each address falls in, on average
+ * over the addresses, and the largest span of any bucket. */
+struct spans {
+	double mean;
+	size_t max;
+	size_t used; /* buckets holding at least one interval start */
+};
+
+static struct spans index_spans(const struct lpm *lpm, uint8_t (*addrs)[16])
+{
+	struct spans sp = {0, 0, 0};
+	unsigned shift = (lpm->family == IP_V4 ? 32 : 128) - LPM_INDEX_BITS;
+	for (size_t b = 0; b < (1u << LPM_INDEX_BITS); b++) {
+		size_t span = lpm->index[b + 1] - lpm->index[b];
+		if (span > sp.max)
+			sp.max = span;
+		if (span > 0)
+			sp.used++;
+	}
+	double sum = 0;
+	for (size_t i = 0; i < NADDR; i++) {
+		u128 k = addr_key(addrs[i], lpm->family == IP_V4 ? 4 : 16);
+		size_t b = (size_t)(k >> shift);
+		sum += (double)(lpm->index[b + 1] - lpm->index[b] + 1);
+	}
+	sp.mean = sum / NADDR;
+	return sp;
+}
+
+/* ---- timing ---- */
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static volatile uint32_t sink;
+
+struct timing {
+	double p50, p99, mean;
+};
+
+static struct timing run(const struct lpm *lpm, uint8_t (*addrs)[16], size_t lookups, int reference)
+{
+	size_t nbatch = lookups / BATCH;
+	double *per = malloc(nbatch * sizeof(*per));
+	double total = 0;
+	uint32_t acc = 0;
+	if (per == NULL) {
+		fprintf(stderr, "bench_lpm: out of memory\n");
+		exit(2);
+	}
+	/* warm-up: one pass over the addresses */
+	for (size_t i = 0; i < NADDR; i++)
+		acc += reference ? bsearch_lookup(lpm, addrs[i]) : lpm_lookup(lpm, addrs[i]);
+	size_t pos = 0;
+	for (size_t b = 0; b < nbatch; b++) {
+		double t0 = now_ns();
+		if (reference)
+			for (size_t i = 0; i < BATCH; i++)
+				acc += bsearch_lookup(lpm, addrs[pos + i]);
+		else
+			for (size_t i = 0; i < BATCH; i++)
+				acc += lpm_lookup(lpm, addrs[pos + i]);
+		double t1 = now_ns();
+		per[b] = (t1 - t0) / BATCH;
+		total += t1 - t0;
+		pos = (pos + BATCH) % NADDR;
+	}
+	sink = acc;
+	qsort(per, nbatch, sizeof(*per), dbl_cmp);
+	struct timing t = {per[nbatch / 2], per[(size_t)((double)nbatch * 0.99)], total / (double)(nbatch * BATCH)};
+	free(per);
+	return t;
+}
+
+static int check(const struct gen *g, const struct lpm *lpm, uint8_t (*addrs)[16], size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t want = naive_lookup(g, addrs[i]);
+		uint32_t got = lpm_lookup(lpm, addrs[i]);
+		uint32_t ref = bsearch_lookup(lpm, addrs[i]);
+		if (got != want || ref != want) {
+			char s[64];
+			struct ip_prefix p = {.family = (uint8_t)(g->bits == 32 ? IP_V4 : IP_V6), .len = (uint8_t)g->bits};
+			memcpy(p.addr, addrs[i], 16);
+			ip_prefix_format(&p, s);
+			fprintf(stderr, "bench_lpm: WRONG ANSWER for %s (%s): lpm_lookup %u, binary search %u, naive %u\n", s,
+			        what, got, ref, want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t nprefixes = 1000000, lookups = 8u << 20;
+	int opt;
+	while ((opt = getopt(argc, argv, "n:l:s:")) != -1) {
+		switch (opt) {
+		case 'n': nprefixes = strtoull(optarg, NULL, 10); break;
+		case 'l': lookups = strtoull(optarg, NULL, 10); break;
+		case 's': rng_state ^= strtoull(optarg, NULL, 10) * 0x9E3779B97F4A7C15ull; break;
+		default:
+			fprintf(stderr, "usage: bench_lpm [-n PREFIXES] [-l LOOKUPS] [-s SEED]\n");
+			return 2;
+		}
+	}
+	if (nprefixes < 2 || lookups < BATCH) {
+		fprintf(stderr, "bench_lpm: need at least 2 prefixes and %d lookups\n", BATCH);
+		return 2;
+	}
+	int failed = 0;
+	fprintf(stderr, "%-6s %-8s %-14s %10s %10s %10s %12s %10s %12s\n", "family", "dist", "impl", "p50 ns", "p99 ns",
+	        "mean ns", "intervals", "B/prefix", "index span");
+	for (int f = 0; f < 2; f++) {
+		enum ip_family fam = f == 0 ? IP_V4 : IP_V6;
+		struct gen g;
+		gen_prefixes(&g, fam, nprefixes);
+		struct lpm lpm;
+		double t0 = now_ns();
+		if (lpm_build(&lpm, fam, g.entries, g.n) != 0) {
+			fprintf(stderr, "bench_lpm: lpm_build failed\n");
+			return 2;
+		}
+		double build_s = (now_ns() - t0) / 1e9;
+		double bpp = (double)lpm_memory(&lpm) / (double)g.n;
+		uint8_t (*pool)[16] = random_addrs(&g);
+		for (int skewed = 0; skewed < 2; skewed++) {
+			uint8_t (*addrs)[16] = skewed ? skewed_addrs(pool) : pool;
+			const char *dist = skewed ? "skewed" : "random";
+			/* also uniform addresses over the family's space, for the check */
+			uint8_t (*uni)[16] = xmalloc(65536 * sizeof(*uni));
+			for (size_t i = 0; i < 65536; i++)
+				key_addr(f == 0 ? rnd_bits(32) : (((u128)1 << 125) | rnd_bits(125)), g.bits / 8, uni[i]);
+			if (check(&g, &lpm, addrs, 200000, dist) != 0 || check(&g, &lpm, uni, 65536, "uniform") != 0)
+				failed = 1;
+			free(uni);
+			struct spans sp = index_spans(&lpm, addrs);
+			for (int ref = 0; ref < 2; ref++) {
+				struct timing t = run(&lpm, addrs, lookups, ref);
+				const char *impl = ref ? "binary-search" : "altod";
+				fprintf(stderr, "%-6s %-8s %-14s %10.1f %10.1f %10.1f %12zu %10.1f %12.1f\n", ip_family_name(fam),
+				        dist, impl, t.p50, t.p99, t.mean, lpm.n, bpp, sp.mean);
+				printf("RESULT {\"family\":\"%s\",\"dist\":\"%s\",\"impl\":\"%s\",\"prefixes\":%zu,"
+				       "\"intervals\":%zu,\"lookups\":%zu,\"p50_ns\":%.2f,\"p99_ns\":%.2f,\"mean_ns\":%.2f,"
+				       "\"bytes_per_prefix\":%.2f,\"build_s\":%.3f,\"index_buckets_used\":%zu,"
+				       "\"index_span_mean\":%.1f,\"index_span_max\":%zu,\"checked\":%s}\n",
+				       ip_family_name(fam), dist, impl, g.n, lpm.n, lookups, t.p50, t.p99, t.mean, bpp, build_s,
+				       sp.used, sp.mean, sp.max, failed ? "false" : "true");
+				fflush(stdout);
+			}
+			if (addrs != pool)
+				free(addrs);
+		}
+		free(pool);
+		lpm_free(&lpm);
+		free(g.net);
+		free(g.len);
+		free(g.entries);
+		free(g.set.s);
+	}
+	return failed;
+}
