@@ -8,6 +8,8 @@
 #ifndef ALTOD_TLS_H
 #define ALTOD_TLS_H
 
+#include <stdint.h>
+
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <gnutls/abstract.h>
@@ -23,6 +25,7 @@ struct tls_state {
 	gnutls_privkey_t key;
 	gnutls_x509_trust_list_t trust; /* NULL: client certificates are not asked for */
 	enum tls_client_auth client_auth;
+	uint8_t digest[32];             /* of the files and settings it was loaded from */
 	struct tls_state *retired_next; /* kept until the server stops */
 };
 

@@ -817,8 +817,9 @@ void server_set_tls(struct server *srv, struct tls_state **states)
 {
 	for (size_t i = 0; i < srv->nls; i++) {
 		struct listener *l = &srv->ls[i];
-		if (states[i] == NULL || atomic_load(&l->tls) == NULL) {
-			tls_state_free(states[i]);
+		struct tls_state *cur = atomic_load(&l->tls);
+		if (states[i] == NULL || cur == NULL || memcmp(states[i]->digest, cur->digest, 32) == 0) {
+			tls_state_free(states[i]); /* unchanged (or not TLS): keep serving the current one */
 			continue;
 		}
 		/* a handshake may still use the old state: keep it until stop */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,6 +97,9 @@ void snapshot_unref(struct snapshot *s)
 	access_free(s->access);
 	topo_free(s->topo);
 	free(s);
+	/* glibc keeps what a snapshot freed in its arenas: hand it back, or RSS
+	 * grows with every reload (190 to 538 MiB over four reloads of 'huge') */
+	malloc_trim(0);
 }
 
 void snapshot_summary(const struct snapshot *s, char *out, size_t len)

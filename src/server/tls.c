@@ -6,6 +6,8 @@
 #include "altod/log.h"
 #include "altod/tls.h"
 
+#include <gnutls/crypto.h>
+
 void tls_state_free(struct tls_state *st)
 {
 	if (st == NULL)
@@ -93,6 +95,20 @@ int tls_state_load(const struct conf *c, const struct conf_listener *l, struct t
 		goto out;
 	}
 	gnutls_priority_deinit(prio);
+	/* what it was made of: a reload that changes nothing keeps the state
+	 * in use (replaced states are kept until the server stops) */
+	gnutls_hash_hd_t h;
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) == 0) {
+		gnutls_hash(h, cert.data, cert.size);
+		gnutls_hash(h, key.data, key.size);
+		gnutls_hash(h, &st->client_auth, sizeof(st->client_auth));
+		gnutls_datum_t ca = {NULL, 0};
+		if (st->trust && gnutls_load_file(t->client_ca, &ca) == 0) {
+			gnutls_hash(h, ca.data, ca.size);
+			gnutls_free(ca.data);
+		}
+		gnutls_hash_deinit(h, st->digest);
+	}
 	rc = 0;
 out:
 	gnutls_free(cert.data);

@@ -1007,7 +1007,7 @@ def write_docs(text):
         log("docs/benchmarks.md has no %s ... %s markers: not updated" % (DOC_BEGIN, DOC_END))
         return
     argv, skip = [], False
-    for i, a in enumerate(sys.argv[1:]):  # without the --build that tests/bench/run adds
+    for a in sys.argv[1:]:  # without the --build that tests/bench/run adds
         if skip:
             skip = False
         elif a == "--build":

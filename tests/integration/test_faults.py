@@ -1,8 +1,9 @@
 """Faults around a running altod: reloads of maps files that are missing,
 truncated, unreadable or caught mid-write keep the old snapshot byte for
-byte and log the error with the file; clients that hang up in the middle of
-a large answer (SIGPIPE) do not hurt it; running out of file descriptors is
-survived and recovered from; a port in use at start exits 1.
+byte and log the error with the file; many reloads do not make it grow;
+clients that hang up in the middle of a large answer (SIGPIPE) do not hurt
+it; running out of file descriptors is survived and recovered from; a port
+in use at start exits 1.
 
 Notes on "unreadable" when the tests run as root (chmod does not stop root's
 reads): the chmod 000 test runs altod as the unprivileged user `nobody`
@@ -460,6 +461,47 @@ class TestClientsHangingUp(at.AltodTestCase):
         r = self.https.get(self.path, headers={"Accept-Encoding": "gzip"})
         self.assertEqual(r.status, 200)
         self.assertEqual(r.header("Content-Encoding"), "gzip")
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+@at.skip_under_wrapper("measures altod's RSS, which under valgrind is valgrind's")
+class TestReloadMemory(at.AltodTestCase):
+    """Many reloads of unchanged maps do not make altod grow: after 50
+    reloads to warm up, 250 more add less than 512 KiB of RSS. With a plain
+    HTTP listener and with an HTTPS one (whose certificate and key are
+    re-read, and swapped, on every reload)."""
+
+    WARM, RELOADS, BOUND_KB = 50, 250, 512
+
+    def run_reloads(self, https):
+        conf = "server:\n  listen:\n    - address: 127.0.0.1\n      port: 0\n"
+        if https:
+            conf += "      tls:\n        certificate: %s\n        key: %s\n" % (PKI.server_pem, PKI.server_key)
+        conf += "maps:\n  - maps/example.yaml\n"
+        d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(), "altod.yaml": conf})
+        a = at.start_altod_in(self, d)
+        for _ in range(self.WARM):
+            a.reload("ok")
+        before = rss_kb(a.pid)
+        for _ in range(self.RELOADS):
+            a.reload("ok")
+        after = rss_kb(a.pid)
+        self.assertLess(after - before, self.BOUND_KB,
+                        "RSS %d kB -> %d kB after %d reloads (%.1f kB a reload)"
+                        % (before, after, self.RELOADS, (after - before) / self.RELOADS))
+
+    def test_plain_http(self):
+        self.run_reloads(https=False)
+
+    def test_https(self):
+        self.run_reloads(https=True)
 
 
 # ---------------------------------------------------------------------------

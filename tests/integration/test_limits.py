@@ -5,7 +5,8 @@ refusal, and that other clients are served (at full speed) meanwhile.
   max-request-body             413 on Content-Length before the body is read;
                                a chunked body is drained (<= 16 MiB) then 413,
                                past that the connection is closed
-  max-header-size              431 (libmicrohttpd), connection closed
+  max-header-size              431 (altod's own check; libmicrohttpd's page
+                               for a head past its memory), connection closed
   max-json-depth               400 E_SYNTAX
   max-endpoints / -pairs       400 E_INVALID_FIELD_VALUE on "endpoints"
   max-pids                     400 E_INVALID_FIELD_VALUE on the PID list
@@ -49,7 +50,6 @@ FAST = 0.5 * at.SLOWDOWN
 MEDIAN = 0.05 * at.SLOWDOWN
 
 BODY_TOO_LARGE = b"Content Too Large\n"
-# libmicrohttpd 0.9.75's REQUEST_TOO_BIG page
 HEADER_TOO_LARGE = b"Request Header Fields Too Large\n"  # altod's own 431 (max-header-size)
 
 
@@ -352,6 +352,20 @@ class TestHeaderSizeMinimum(at.AltodTestCase):
         data = a.raw(h, timeout=2 * at.SLOWDOWN)
         self.assertTrue(data.startswith(b"HTTP/1.1 200 "),
                         "%d headers, %d bytes, max-header-size 1024: %r" % (len(headers), len(h), data[:120]))
+
+
+class TestManyShortHeaders(at.AltodTestCase):
+    """The default max-header-size (16384): a head of 600 short header
+    lines, about 5.5 KB, fits and must be served (libmicrohttpd also spends
+    its connection memory on a record per header line)."""
+
+    def test_600_short_headers_served(self):
+        a = at.start_altod(self)
+        h = head_bytes("/", [("Host", "127.0.0.1")] + [("X%d" % i, "v") for i in range(600)])
+        self.assertLess(len(h), 8192)
+        data = a.raw(h, timeout=2 * at.SLOWDOWN)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 "),
+                        "601 headers, %d bytes, max-header-size 16384: %r" % (len(h), data[:120]))
 
 
 # ---------------------------------------------------------------------------
