@@ -162,12 +162,12 @@ static const struct hslot *hmap_get(const struct hmap *m, u128 key, uint8_t len)
 /* ---- generation ---- */
 
 struct gen {
-	unsigned bits;       /* 32 or 128 */
+	unsigned bits; /* 32 or 128 */
 	size_t n;
 	u128 *net;
 	uint8_t *len;
 	struct lpm_entry *entries;
-	struct hmap set;     /* (net, len) -> value: the naive reference */
+	struct hmap set; /* (net, len) -> value: the naive reference */
 	uint8_t has_len[129];
 };
 
@@ -272,7 +272,7 @@ static void *xmalloc(size_t n)
 /* NADDR addresses, each inside a prefix picked uniformly. */
 static uint8_t (*random_addrs(const struct gen *g))[16]
 {
-	uint8_t (*a)[16] = xmalloc(NADDR * sizeof(*a));
+	uint8_t(*a)[16] = xmalloc(NADDR * sizeof(*a));
 	for (size_t i = 0; i < NADDR; i++) {
 		size_t p = rnd_below((uint32_t)g->n);
 		unsigned host = g->bits - g->len[p];
@@ -286,7 +286,7 @@ static uint8_t (*random_addrs(const struct gen *g))[16]
  * a few addresses are asked for very often, most rarely. */
 static uint8_t (*skewed_addrs(uint8_t (*pool)[16]))[16]
 {
-	uint8_t (*a)[16] = xmalloc(NADDR * sizeof(*a));
+	uint8_t(*a)[16] = xmalloc(NADDR * sizeof(*a));
 	double *cdf = xmalloc(NADDR * sizeof(*cdf));
 	double sum = 0;
 	for (size_t r = 0; r < NADDR; r++) {
@@ -429,10 +429,12 @@ static int check(const struct gen *g, const struct lpm *lpm, uint8_t (*addrs)[16
 		uint32_t ref = bsearch_lookup(lpm, addrs[i]);
 		if (got != want || ref != want) {
 			char s[64];
-			struct ip_prefix p = {.family = (uint8_t)(g->bits == 32 ? IP_V4 : IP_V6), .len = (uint8_t)g->bits};
+			struct ip_prefix p = {.family = (uint8_t)(g->bits == 32 ? IP_V4 : IP_V6),
+			                      .len = (uint8_t)g->bits};
 			memcpy(p.addr, addrs[i], 16);
 			ip_prefix_format(&p, s);
-			fprintf(stderr, "bench_lpm: WRONG ANSWER for %s (%s): lpm_lookup %u, binary search %u, naive %u\n", s,
+			fprintf(stderr,
+			        "bench_lpm: WRONG ANSWER for %s (%s): lpm_lookup %u, binary search %u, naive %u\n", s,
 			        what, got, ref, want);
 			return -1;
 		}
@@ -449,9 +451,7 @@ int main(int argc, char **argv)
 		case 'n': nprefixes = strtoull(optarg, NULL, 10); break;
 		case 'l': lookups = strtoull(optarg, NULL, 10); break;
 		case 's': rng_state ^= strtoull(optarg, NULL, 10) * 0x9E3779B97F4A7C15ull; break;
-		default:
-			fprintf(stderr, "usage: bench_lpm [-n PREFIXES] [-l LOOKUPS] [-s SEED]\n");
-			return 2;
+		default: fprintf(stderr, "usage: bench_lpm [-n PREFIXES] [-l LOOKUPS] [-s SEED]\n"); return 2;
 		}
 	}
 	if (nprefixes < 2 || lookups < BATCH) {
@@ -473,14 +473,15 @@ int main(int argc, char **argv)
 		}
 		double build_s = (now_ns() - t0) / 1e9;
 		double bpp = (double)lpm_memory(&lpm) / (double)g.n;
-		uint8_t (*pool)[16] = random_addrs(&g);
+		uint8_t(*pool)[16] = random_addrs(&g);
 		for (int skewed = 0; skewed < 2; skewed++) {
-			uint8_t (*addrs)[16] = skewed ? skewed_addrs(pool) : pool;
+			uint8_t(*addrs)[16] = skewed ? skewed_addrs(pool) : pool;
 			const char *dist = skewed ? "skewed" : "random";
 			/* also uniform addresses over the family's space, for the check */
-			uint8_t (*uni)[16] = xmalloc(65536 * sizeof(*uni));
+			uint8_t(*uni)[16] = xmalloc(65536 * sizeof(*uni));
 			for (size_t i = 0; i < 65536; i++)
-				key_addr(f == 0 ? rnd_bits(32) : (((u128)1 << 125) | rnd_bits(125)), g.bits / 8, uni[i]);
+				key_addr(f == 0 ? rnd_bits(32) : (((u128)1 << 125) | rnd_bits(125)), g.bits / 8,
+				         uni[i]);
 			if (check(&g, &lpm, addrs, 200000, dist) != 0 || check(&g, &lpm, uni, 65536, "uniform") != 0)
 				failed = 1;
 			free(uni);
@@ -488,14 +489,15 @@ int main(int argc, char **argv)
 			for (int ref = 0; ref < 2; ref++) {
 				struct timing t = run(&lpm, addrs, lookups, ref);
 				const char *impl = ref ? "binary-search" : "altod";
-				fprintf(stderr, "%-6s %-8s %-14s %10.1f %10.1f %10.1f %12zu %10.1f %12.1f\n", ip_family_name(fam),
-				        dist, impl, t.p50, t.p99, t.mean, lpm.n, bpp, sp.mean);
+				fprintf(stderr, "%-6s %-8s %-14s %10.1f %10.1f %10.1f %12zu %10.1f %12.1f\n",
+				        ip_family_name(fam), dist, impl, t.p50, t.p99, t.mean, lpm.n, bpp, sp.mean);
 				printf("RESULT {\"family\":\"%s\",\"dist\":\"%s\",\"impl\":\"%s\",\"prefixes\":%zu,"
-				       "\"intervals\":%zu,\"lookups\":%zu,\"p50_ns\":%.2f,\"p99_ns\":%.2f,\"mean_ns\":%.2f,"
+				       "\"intervals\":%zu,\"lookups\":%zu,\"p50_ns\":%.2f,\"p99_ns\":%.2f,\"mean_ns\":%"
+				       ".2f,"
 				       "\"bytes_per_prefix\":%.2f,\"build_s\":%.3f,\"index_buckets_used\":%zu,"
 				       "\"index_span_mean\":%.1f,\"index_span_max\":%zu,\"checked\":%s}\n",
-				       ip_family_name(fam), dist, impl, g.n, lpm.n, lookups, t.p50, t.p99, t.mean, bpp, build_s,
-				       sp.used, sp.mean, sp.max, failed ? "false" : "true");
+				       ip_family_name(fam), dist, impl, g.n, lpm.n, lookups, t.p50, t.p99, t.mean, bpp,
+				       build_s, sp.used, sp.mean, sp.max, failed ? "false" : "true");
 				fflush(stdout);
 			}
 			if (addrs != pool)
