@@ -118,10 +118,11 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		server_set_tls(srv, nl.tls); /* takes the states over */
 		memset(nl.tls, 0, nl.conf->nlisten * sizeof(*nl.tls));
 	} else {
-		log_warning("reload",
-		            "changes of listeners (address, port, tls on/off, priorities), threads, "
-		            "connection-timeout or max-connections need a restart: still listening as before; "
-		            "maps, limits and certificates reloaded");
+		log_warning(
+		        "reload",
+		        "changes of listeners (address, port, tls on/off, priorities), threads, "
+		        "connection-timeout, max-connections, max-connections-per-address or max-header-size "
+		        "need a restart: still listening as before; maps, request limits and certificates reloaded");
 		/* certificates are still rotated on listeners that stay the same */
 		struct tls_state **keep = calloc((*conf)->nlisten ? (*conf)->nlisten : 1, sizeof(*keep));
 		for (size_t i = 0; keep && i < (*conf)->nlisten && i < nl.conf->nlisten; i++) {
