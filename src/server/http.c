@@ -936,8 +936,10 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->limits.max_connections_per_address,
 			/* the request line and headers must fit in this: altod checks
 			 * max-header-size itself; libmicrohttpd needs room for its own
-			 * bookkeeping on top */
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->limits.max_header_size + (size_t)16384,
+			 * bookkeeping on top (a record per header line: 600 short
+			 * lines took 30 KB). Pools this large are mmap()ed: touched
+			 * pages only cost memory */
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * c->limits.max_header_size + (size_t)16384,
 			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
