@@ -389,9 +389,10 @@ static int check_limits(const struct request *req, const struct request_limits *
 	/* a cap on the work one request may ask for (RFC 7285 §15.5) */
 	if (lim == NULL)
 		return 0;
-	if (req->nesrcs + req->nedsts > lim->max_endpoints)
+	/* 0: no limit, as for every limit */
+	if (lim->max_endpoints && req->nesrcs + req->nedsts > lim->max_endpoints)
 		return fail(err, E_INVALID_FIELD_VALUE, "endpoints", NULL);
-	if (req->nedsts && req->nesrcs > lim->max_endpoint_pairs / req->nedsts)
+	if (lim->max_endpoint_pairs && req->nedsts && req->nesrcs > lim->max_endpoint_pairs / req->nedsts)
 		return fail(err, E_INVALID_FIELD_VALUE, "endpoints", NULL);
 	return 0;
 }

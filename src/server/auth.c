@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,23 @@ static bool digest_is_sha256(const char *auth)
 	return strncasecmp(a, "SHA-256", 7) == 0 && (a[7] == '"' || a[7] == ',' || a[7] == ' ' || a[7] == '\0');
 }
 
+/* Is the nonce of a Digest Authorization of the form this server issues
+ * (hex: 64 digits for SHA-256 or 32 for MD5, then an 8-digit time)?
+ * libmicrohttpd 0.9.75 reads uninitialised memory on a shorter one. */
+static bool nonce_well_formed(const char *auth, bool sha)
+{
+	const char *n = strcasestr(auth, "nonce=\"");
+	while (n && n > auth && n[-1] == 'c') /* not "cnonce" */
+		n = strcasestr(n + 1, "nonce=\"");
+	if (n == NULL)
+		return false;
+	n += 7;
+	size_t len = 0;
+	while (isxdigit((unsigned char)n[len]))
+		len++;
+	return n[len] == '"' && len == (sha ? 64u : 32u) + 8;
+}
+
 static enum auth_result digest(struct MHD_Connection *c, const struct policy *p, const char *auth, ssize_t *client)
 {
 	static const uint8_t dummy[32] = {0x5a};
@@ -122,6 +140,10 @@ static enum auth_result digest(struct MHD_Connection *c, const struct policy *p,
 	ssize_t idx;
 	const struct policy_client *pc = client_by_user(p, user, &idx);
 	bool sha = digest_is_sha256(auth);
+	if (!nonce_well_formed(auth, sha)) {
+		MHD_free(user);
+		return AUTH_FAIL; /* not a nonce of ours */
+	}
 	/* an unknown user, or one without an MD5 secret answering with MD5,
 	 * is checked against a dummy secret: the same work, and a failure */
 	const uint8_t *secret = dummy;
