@@ -17,7 +17,9 @@ Environment:
                    (exit code 99, "ERROR SUMMARY: N" with N > 0 or definitely
                    lost bytes on stderr) fails the test that stops it, and
                    the test process exits non-zero even when the failure
-                   came from a class cleanup that unittest swallows.
+                   came from a class cleanup that unittest swallows. The
+                   wrapper must run altod in its own process (valgrind
+                   does) or pass signals on: SIGHUP and SIGTERM go to it.
 """
 
 import http.client
