@@ -3,10 +3,17 @@
  * Longest-prefix match for one address family.
  *
  * Built once per snapshot: the (nested or disjoint) prefixes are flattened
- * into a sorted array of interval starts, each carrying the value of the
- * longest prefix covering it. A lookup is a binary search for the last start
- * <= the address, narrowed first by a 2^16-entry index on the top 16 bits,
- * so it touches a handful of cache lines whatever the number of prefixes.
+ * into a sorted array of intervals, each carrying its start and the value of
+ * the longest prefix covering it. A lookup finds the last interval starting
+ * at or before the address.
+ *
+ * The search is narrowed by an index over the keys between the first and
+ * the last interval start (not the whole address space: IPv6 maps live in
+ * 2000::/3, so the top bits carry nothing), with about one bucket per
+ * interval. A bucket whose keys all fall in one interval answers from the
+ * index entry alone; otherwise a few adjacent interval records, usually one
+ * cache line, are scanned. Start and value sit side by side, so a lookup is
+ * typically one or two cache misses whatever the number of prefixes.
  */
 #ifndef ALTOD_LPM_H
 #define ALTOD_LPM_H
@@ -17,22 +24,42 @@
 #include "altod/ip.h"
 
 #define LPM_NONE UINT32_MAX
-#define LPM_INDEX_BITS 16
+
+typedef unsigned __int128 lpm_key;
 
 struct lpm_entry {
 	struct ip_prefix prefix;
 	uint32_t value;
 };
 
-typedef unsigned __int128 lpm_key;
+struct lpm_rec4 {
+	uint32_t start;
+	uint32_t value;
+};
+
+struct lpm_rec6 {
+	uint64_t hi, lo; /* interval start, most significant half first */
+	uint32_t value;
+};
+
+/* One index bucket: the last interval starting at or before the bucket's
+ * first key; `single` when that interval covers the whole bucket (then
+ * `value` is its value and no interval record is read). */
+struct lpm_bucket {
+	uint32_t first;
+	uint32_t value; /* LPM_BUCKET_MIXED unless the bucket is single */
+};
+#define LPM_BUCKET_MIXED (UINT32_MAX - 1)
 
 struct lpm {
 	enum ip_family family;
-	size_t n;         /* intervals */
-	uint32_t *start4; /* IPv4 interval starts (family == IP_V4) */
-	lpm_key *start6;  /* IPv6 interval starts (family == IP_V6) */
-	uint32_t *value;  /* value per interval, LPM_NONE for "no prefix" */
-	uint32_t *index;  /* (1 << LPM_INDEX_BITS) + 1 entries */
+	size_t n;              /* intervals; interval 0 starts at key 0 */
+	struct lpm_rec4 *rec4; /* family == IP_V4 */
+	struct lpm_rec6 *rec6; /* family == IP_V6 */
+	struct lpm_bucket *index;
+	size_t nbuckets; /* a power of two; index has nbuckets + 1 entries */
+	lpm_key base;    /* the first key indexed: start of interval 1 */
+	unsigned shift;  /* bucket = (key - base) >> shift */
 };
 
 /* Entries of other families are skipped. Returns 0 or ALTOD_ENOMEM. */
@@ -40,5 +67,14 @@ int lpm_build(struct lpm *lpm, enum ip_family family, const struct lpm_entry *en
 void lpm_free(struct lpm *lpm);
 uint32_t lpm_lookup(const struct lpm *lpm, const uint8_t addr[16]);
 size_t lpm_memory(const struct lpm *lpm);
+
+/* Interval i's start and value (tests and benchmarks). */
+lpm_key lpm_start(const struct lpm *lpm, size_t i);
+uint32_t lpm_value(const struct lpm *lpm, size_t i);
+/* The key the index and lookups use for an address of lpm's family. */
+lpm_key lpm_key_of(const struct lpm *lpm, const uint8_t addr[16]);
+/* The bucket a key falls in, or SIZE_MAX when it is outside the index
+ * (before the base: interval 0; past the last bucket: interval n - 1). */
+size_t lpm_bucket_of(const struct lpm *lpm, lpm_key k);
 
 #endif

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "altod/err.h"
 #include "altod/lpm.h"
+
+/* 2^22 buckets (32 MiB) at most: about 8M intervals before buckets fill */
+#define LPM_MAX_BUCKETS ((size_t)1 << 22)
 
 static lpm_key key_of(enum ip_family f, const uint8_t addr[16])
 {
@@ -58,6 +62,79 @@ static void emit(struct out *o, lpm_key start, uint32_t value)
 	o->n++;
 }
 
+/* Tables of 2 MiB and more go in their own mapping with transparent huge
+ * pages asked for: lookups land at random in tens of MB, and with 4 KiB
+ * pages nearly every one would also miss the TLB (a page walk costs about
+ * as much as the cache miss itself). Smaller tables use malloc. */
+#define LPM_HUGE ((size_t)2 << 20)
+
+static void *table_alloc(size_t size)
+{
+	if (size < LPM_HUGE)
+		return malloc(size ? size : 1);
+	size_t len = (size + LPM_HUGE - 1) & ~(LPM_HUGE - 1);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, len, MADV_HUGEPAGE); /* a hint: without THP it is 4 KiB pages */
+#endif
+	return p;
+}
+
+static void table_free(void *p, size_t size)
+{
+	if (p == NULL)
+		return;
+	if (size < LPM_HUGE)
+		free(p);
+	else
+		munmap(p, (size + LPM_HUGE - 1) & ~(LPM_HUGE - 1));
+}
+
+/* The index spans [start[1], start[n-1]] in buckets of 2^shift
+ * keys. Bucket b's keys are base + (b << shift) + [0, 2^shift); offsets
+ * are computed from base so that nothing overflows near the top of the
+ * IPv6 space (an offset past the last start means "interval n - 1"). */
+static int build_index(struct lpm *lpm, const lpm_key *start)
+{
+	size_t n = lpm->n;
+	if (n < 2)
+		return 0;
+	/* about one bucket per interval (two for IPv6, whose records are 24
+	 * bytes and whose long prefixes cluster in a few buckets) */
+	size_t want = lpm->family == IP_V4 ? n : 2 * n, nb = 2;
+	while (nb < want && nb < LPM_MAX_BUCKETS)
+		nb <<= 1;
+	lpm_key range = start[n - 1] - start[1];
+	unsigned shift = 0;
+	while ((range >> shift) >= nb)
+		shift++;
+	lpm->index = table_alloc((nb + 1) * sizeof(*lpm->index));
+	if (lpm->index == NULL)
+		return ALTOD_ENOMEM;
+	lpm->nbuckets = nb;
+	lpm->base = start[1];
+	lpm->shift = shift;
+	size_t j = 0;
+	for (size_t b = 0; b < nb; b++) {
+		lpm_key off = (lpm_key)b << shift;
+		lpm_key last = off + (((lpm_key)1 << shift) - 1);
+		if (off > range) {
+			j = n - 1;
+		} else {
+			while (j + 1 < n && start[j + 1] - lpm->base <= off)
+				j++;
+		}
+		/* single: no interval starts within the bucket after its first
+		 * key. nb << shift <= 2^128, so `last` does not wrap. */
+		int single = j + 1 == n || start[j + 1] - lpm->base > last;
+		lpm->index[b] = (struct lpm_bucket){(uint32_t)j, single ? lpm_value(lpm, j) : LPM_BUCKET_MIXED};
+	}
+	lpm->index[nb] = (struct lpm_bucket){(uint32_t)(n - 1), LPM_BUCKET_MIXED};
+	return 0;
+}
+
 int lpm_build(struct lpm *lpm, enum ip_family family, const struct lpm_entry *entries, size_t n)
 {
 	unsigned bits = family == IP_V4 ? 32 : 128;
@@ -71,8 +148,7 @@ int lpm_build(struct lpm *lpm, enum ip_family family, const struct lpm_entry *en
 	        .start = malloc((2 * n + 1) * sizeof(lpm_key)),
 	        .value = malloc((2 * n + 1) * sizeof(uint32_t)),
 	};
-	lpm->index = malloc(((1u << LPM_INDEX_BITS) + 1) * sizeof(uint32_t));
-	if (!items || !stack || !o.start || !o.value || !lpm->index)
+	if (!items || !stack || !o.start || !o.value)
 		goto nomem;
 
 	for (size_t i = 0; i < n; i++) {
@@ -109,38 +185,24 @@ int lpm_build(struct lpm *lpm, enum ip_family family, const struct lpm_entry *en
 	items = stack = NULL;
 
 	lpm->n = o.n;
-	lpm->value = realloc(o.value, o.n * sizeof(uint32_t));
-	if (lpm->value == NULL)
-		lpm->value = o.value;
-	o.value = NULL;
 	if (family == IP_V4) {
-		lpm->start4 = malloc(o.n * sizeof(uint32_t));
-		if (lpm->start4 == NULL)
+		lpm->rec4 = table_alloc(o.n * sizeof(*lpm->rec4));
+		if (lpm->rec4 == NULL)
 			goto nomem;
 		for (size_t i = 0; i < o.n; i++)
-			lpm->start4[i] = (uint32_t)o.start[i];
-		free(o.start);
+			lpm->rec4[i] = (struct lpm_rec4){(uint32_t)o.start[i], o.value[i]};
 	} else {
-		lpm->start6 = realloc(o.start, o.n * sizeof(lpm_key));
-		if (lpm->start6 == NULL)
-			lpm->start6 = o.start;
+		lpm->rec6 = table_alloc(o.n * sizeof(*lpm->rec6));
+		if (lpm->rec6 == NULL)
+			goto nomem;
+		for (size_t i = 0; i < o.n; i++)
+			lpm->rec6[i] =
+			        (struct lpm_rec6){(uint64_t)(o.start[i] >> 64), (uint64_t)o.start[i], o.value[i]};
 	}
-	o.start = NULL;
-
-	/* index[b] = last interval starting at or before bucket b's first key */
-	unsigned shift = bits - LPM_INDEX_BITS;
-	size_t j = 0;
-	for (uint32_t b = 0; b < (1u << LPM_INDEX_BITS); b++) {
-		lpm_key first = (lpm_key)b << shift;
-		while (j + 1 < o.n) {
-			lpm_key s = family == IP_V4 ? lpm->start4[j + 1] : lpm->start6[j + 1];
-			if (s > first)
-				break;
-			j++;
-		}
-		lpm->index[b] = (uint32_t)j;
-	}
-	lpm->index[1u << LPM_INDEX_BITS] = (uint32_t)(o.n - 1);
+	if (build_index(lpm, o.start) != 0)
+		goto nomem;
+	free(o.start);
+	free(o.value);
 	return 0;
 
 nomem:
@@ -154,49 +216,102 @@ nomem:
 
 void lpm_free(struct lpm *lpm)
 {
-	free(lpm->start4);
-	free(lpm->start6);
-	free(lpm->value);
-	free(lpm->index);
+	table_free(lpm->rec4, lpm->n * sizeof(*lpm->rec4));
+	table_free(lpm->rec6, lpm->n * sizeof(*lpm->rec6));
+	table_free(lpm->index, lpm->index ? (lpm->nbuckets + 1) * sizeof(*lpm->index) : 0);
 	memset(lpm, 0, sizeof(*lpm));
+}
+
+lpm_key lpm_start(const struct lpm *lpm, size_t i)
+{
+	if (lpm->family == IP_V4)
+		return lpm->rec4[i].start;
+	return (lpm_key)lpm->rec6[i].hi << 64 | lpm->rec6[i].lo;
+}
+
+uint32_t lpm_value(const struct lpm *lpm, size_t i)
+{
+	return lpm->family == IP_V4 ? lpm->rec4[i].value : lpm->rec6[i].value;
+}
+
+lpm_key lpm_key_of(const struct lpm *lpm, const uint8_t addr[16])
+{
+	return key_of(lpm->family, addr);
+}
+
+size_t lpm_bucket_of(const struct lpm *lpm, lpm_key k)
+{
+	if (lpm->n < 2 || k < lpm->base)
+		return SIZE_MAX;
+	lpm_key b = (k - lpm->base) >> lpm->shift;
+	return b < lpm->nbuckets ? (size_t)b : SIZE_MAX;
+}
+
+/* Last interval in [lo, hi] whose start is <= k (start[lo] <= k holds).
+ * Buckets hold about two intervals: scan short runs, bisect long ones. */
+static size_t search4(const struct lpm_rec4 *r, size_t lo, size_t hi, uint32_t k)
+{
+	while (hi - lo > 8) {
+		size_t mid = lo + (hi - lo + 1) / 2;
+		if (r[mid].start <= k)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	while (lo < hi && r[lo + 1].start <= k)
+		lo++;
+	return lo;
+}
+
+static int le6(const struct lpm_rec6 *r, uint64_t hi, uint64_t lo)
+{
+	return r->hi < hi || (r->hi == hi && r->lo <= lo);
+}
+
+static size_t search6(const struct lpm_rec6 *r, size_t lo, size_t hi, uint64_t khi, uint64_t klo)
+{
+	while (hi - lo > 4) {
+		size_t mid = lo + (hi - lo + 1) / 2;
+		if (le6(&r[mid], khi, klo))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	while (lo < hi && le6(&r[lo + 1], khi, klo))
+		lo++;
+	return lo;
 }
 
 uint32_t lpm_lookup(const struct lpm *lpm, const uint8_t addr[16])
 {
-	if (lpm->n == 0)
-		return LPM_NONE;
-	size_t lo, hi;
+	if (lpm->n < 2)
+		return lpm->n == 0 ? LPM_NONE : lpm_value(lpm, 0);
+	const struct lpm_bucket *x;
 	if (lpm->family == IP_V4) {
 		uint32_t k = (uint32_t)addr[0] << 24 | (uint32_t)addr[1] << 16 | (uint32_t)addr[2] << 8 | addr[3];
-		lo = lpm->index[k >> 16];
-		hi = lpm->index[(k >> 16) + 1];
-		/* invariant: start4[lo] <= k; find the last such index */
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo + 1) / 2;
-			if (lpm->start4[mid] <= k)
-				lo = mid;
-			else
-				hi = mid - 1;
-		}
-	} else {
-		lpm_key k = key_of(IP_V6, addr);
-		uint32_t b = (uint32_t)(k >> (128 - LPM_INDEX_BITS));
-		lo = lpm->index[b];
-		hi = lpm->index[b + 1];
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo + 1) / 2;
-			if (lpm->start6[mid] <= k)
-				lo = mid;
-			else
-				hi = mid - 1;
-		}
+		uint32_t base = (uint32_t)lpm->base;
+		if (k < base)
+			return lpm->rec4[0].value;
+		uint32_t b = (k - base) >> lpm->shift;
+		if (b >= lpm->nbuckets)
+			return lpm->rec4[lpm->n - 1].value;
+		x = &lpm->index[b];
+		if (x->value != LPM_BUCKET_MIXED)
+			return x->value;
+		return lpm->rec4[search4(lpm->rec4, x->first, x[1].first, k)].value;
 	}
-	return lpm->value[lo];
+	lpm_key k = key_of(IP_V6, addr);
+	size_t b = lpm_bucket_of(lpm, k);
+	if (b == SIZE_MAX)
+		return k < lpm->base ? lpm->rec6[0].value : lpm->rec6[lpm->n - 1].value;
+	x = &lpm->index[b];
+	if (x->value != LPM_BUCKET_MIXED)
+		return x->value;
+	return lpm->rec6[search6(lpm->rec6, x->first, x[1].first, (uint64_t)(k >> 64), (uint64_t)k)].value;
 }
 
 size_t lpm_memory(const struct lpm *lpm)
 {
-	/* cppcheck-suppress duplicateValueTernary ; it does not size __int128 */
-	size_t per = lpm->family == IP_V4 ? sizeof(uint32_t) : sizeof(lpm_key);
-	return lpm->n * (per + sizeof(uint32_t)) + (((size_t)1 << LPM_INDEX_BITS) + 1) * sizeof(uint32_t);
+	size_t per = lpm->family == IP_V4 ? sizeof(struct lpm_rec4) : sizeof(struct lpm_rec6);
+	return lpm->n * per + (lpm->index ? (lpm->nbuckets + 1) * sizeof(struct lpm_bucket) : 0);
 }

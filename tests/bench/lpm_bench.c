@@ -9,7 +9,7 @@
  *           a few hot endpoints asked for very often, a long tail
  *
  * The reference is a plain binary search over the same interval array
- * without altod's 2^16-entry index (what the index buys).
+ * without altod's index (what the index buys).
  *
  * Timing: lookups run in batches of BATCH independent addresses, each batch
  * timed with CLOCK_MONOTONIC; ns per lookup is reported as the median (p50)
@@ -318,50 +318,53 @@ static uint32_t bsearch_lookup(const struct lpm *lpm, const uint8_t addr[16])
 		uint32_t k = (uint32_t)addr_key(addr, 4);
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo + 1) / 2;
-			if (lpm->start4[mid] <= k)
+			if (lpm->rec4[mid].start <= k)
 				lo = mid;
 			else
 				hi = mid - 1;
 		}
-	} else {
-		lpm_key k = addr_key(addr, 16);
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo + 1) / 2;
-			if (lpm->start6[mid] <= k)
-				lo = mid;
-			else
-				hi = mid - 1;
-		}
+		return lpm->rec4[lo].value;
 	}
-	return lpm->value[lo];
+	lpm_key k = addr_key(addr, 16);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo + 1) / 2;
+		if (lpm_start(lpm, mid) <= k)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lpm->rec6[lo].value;
 }
 
-/* How well the 2^16-entry index narrows the search: the span (intervals
- * left to binary-search) of the bucket each address falls in, on average
- * over the addresses, and the largest span of any bucket. */
+/* How well the index narrows the search: the span (interval records to
+ * scan) of the bucket each address falls in, on average over the addresses
+ * (0 when the bucket answers alone), and the largest span of any bucket. */
 struct spans {
 	double mean;
 	size_t max;
-	size_t used; /* buckets holding at least one interval start */
+	size_t used; /* buckets that answer alone */
 };
+
+static size_t bucket_span(const struct lpm *lpm, size_t b)
+{
+	if (b == SIZE_MAX || lpm->index[b].value != LPM_BUCKET_MIXED)
+		return 0;
+	return lpm->index[b + 1].first - lpm->index[b].first + 1;
+}
 
 static struct spans index_spans(const struct lpm *lpm, uint8_t (*addrs)[16])
 {
 	struct spans sp = {0, 0, 0};
-	unsigned shift = (lpm->family == IP_V4 ? 32 : 128) - LPM_INDEX_BITS;
-	for (size_t b = 0; b < (1u << LPM_INDEX_BITS); b++) {
-		size_t span = lpm->index[b + 1] - lpm->index[b];
+	for (size_t b = 0; b < lpm->nbuckets; b++) {
+		size_t span = bucket_span(lpm, b);
 		if (span > sp.max)
 			sp.max = span;
-		if (span > 0)
+		if (span == 0)
 			sp.used++;
 	}
 	double sum = 0;
-	for (size_t i = 0; i < NADDR; i++) {
-		u128 k = addr_key(addrs[i], lpm->family == IP_V4 ? 4 : 16);
-		size_t b = (size_t)(k >> shift);
-		sum += (double)(lpm->index[b + 1] - lpm->index[b] + 1);
-	}
+	for (size_t i = 0; i < NADDR; i++)
+		sum += (double)bucket_span(lpm, lpm_bucket_of(lpm, lpm_key_of(lpm, addrs[i])));
 	sp.mean = sum / NADDR;
 	return sp;
 }

@@ -192,6 +192,85 @@ START_TEST(random_v4_against_brute_force)
 }
 END_TEST
 
+typedef unsigned __int128 u128;
+
+static u128 key6(const uint8_t a[16])
+{
+	u128 k = 0;
+	for (int i = 0; i < 16; i++)
+		k = k << 8 | a[i];
+	return k;
+}
+
+static u128 mask6(unsigned len)
+{
+	return len == 0 ? 0 : ~(u128)0 << (128 - len);
+}
+
+static uint32_t brute6(const struct lpm_entry *e, size_t n, u128 a)
+{
+	int best = -1;
+	uint32_t v = LPM_NONE;
+	for (size_t i = 0; i < n; i++)
+		if ((a & mask6(e[i].prefix.len)) == key6(e[i].prefix.addr) && (int)e[i].prefix.len > best) {
+			best = e[i].prefix.len;
+			v = e[i].value;
+		}
+	return v;
+}
+
+/* IPv6 against brute force, for sets of every size from 1 up (the index
+ * differs with the number of intervals), with prefixes clustered in
+ * 2000::/3 and also at the very top of the space (fc00::/7, ff00::/8,
+ * ffff:...:ffff/128), where bucket arithmetic could overflow; queries at
+ * every prefix's first and last address and one past each. */
+START_TEST(random_v6_against_brute_force)
+{
+	enum { N = 600 };
+	struct lpm_entry *e = calloc(N, sizeof(*e));
+	for (size_t size = 1; size <= N; size = size < 8 ? size + 1 : size * 3) {
+		size_t n = 0;
+		while (n < size) {
+			unsigned len = (unsigned)(next() % 129);
+			u128 a = (u128)next() << 64 | next();
+			switch (next() % 4) {
+			case 0: a = ((u128)0x2001 << 112) | (a >> 16); break; /* 2001::/16 cluster */
+			case 1: a = ~(u128)0 << 120 | a; break;               /* top of the space */
+			case 2:
+				if (n > 0) /* inside an earlier prefix */
+					a = key6(e[next() % n].prefix.addr) | (a & ~mask6(e[next() % n].prefix.len));
+				break;
+			default: break;
+			}
+			a &= mask6(len);
+			struct lpm_entry x = {.prefix = {.family = IP_V6, .len = (uint8_t)len}, .value = (uint32_t)n};
+			for (int i = 0; i < 16; i++)
+				x.prefix.addr[i] = (uint8_t)(a >> (8 * (15 - i)));
+			bool dup = false;
+			for (size_t i = 0; i < n && !dup; i++)
+				dup = ip_prefix_cmp(&e[i].prefix, &x.prefix) == 0;
+			if (!dup)
+				e[n++] = x;
+		}
+		struct lpm l;
+		ck_assert_int_eq(lpm_build(&l, IP_V6, e, n), 0);
+		for (size_t i = 0; i < n + 2; i++) {
+			u128 first = i < n ? key6(e[i].prefix.addr) : i == n ? 0 : ~(u128)0;
+			u128 last = i < n ? first | ~mask6(e[i].prefix.len) : first;
+			u128 q[] = {first, first - 1, last, last + 1, first + (u128)(next() % 1000)};
+			for (size_t j = 0; j < sizeof(q) / sizeof(q[0]); j++) {
+				uint8_t addr[16];
+				for (int b = 0; b < 16; b++)
+					addr[b] = (uint8_t)(q[j] >> (8 * (15 - b)));
+				ck_assert_uint_eq(lpm_lookup(&l, addr), brute6(e, n, q[j]));
+			}
+		}
+		lpm_free(&l);
+	}
+	free(e);
+}
+END_TEST
+
 START_TEST(prefix_parsing)
 {
 	struct ip_prefix p;
@@ -244,6 +323,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, gaps_without_default);
 	tcase_add_test(tc, v6_and_families);
 	tcase_add_test(tc, random_v4_against_brute_force);
+	tcase_add_test(tc, random_v6_against_brute_force);
 	tcase_add_test(tc, prefix_parsing);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
