@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "altod/arena.h"
 #include "altod/auth.h"
 #include "altod/conf.h"
 #include "altod/err.h"
@@ -181,6 +182,8 @@ int main(int argc, char **argv)
 	const char *path = CONF_DEFAULT_PATH;
 	bool test = false, verbose = false;
 	int opt;
+
+	arena_install(); /* before any thread or JSON value exists */
 
 	while ((opt = getopt_long(argc, argv, "c:tvhV", opts, NULL)) != -1) {
 		switch (opt) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	char *data;
@@ -20,10 +21,39 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
-bool buf_reserve(struct buf *b, size_t extra);
-void buf_append(struct buf *b, const void *data, size_t len);
-void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+bool buf_reserve_slow(struct buf *b, size_t extra);
+
+/* Room for `extra` more bytes and the NUL after them; false after an OOM.
+ * The common case (room left) stays inline: rendering appends a few bytes
+ * at a time, thousands of times per response. */
+static inline bool buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->len + extra < b->cap && !b->oom)
+		return true;
+	return buf_reserve_slow(b, extra);
+}
+
+static inline void buf_append(struct buf *b, const void *data, size_t len)
+{
+	if (!buf_reserve(b, len))
+		return;
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+static inline void buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+static inline void buf_putc(struct buf *b, char c)
+{
+	if (!buf_reserve(b, 1))
+		return;
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the NUL-terminated data over to the caller (NULL after an OOM). */
 char *buf_finish(struct buf *b, size_t *len);

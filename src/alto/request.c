@@ -30,8 +30,15 @@ static char *value_string(const json_t *v)
 {
 	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
 		return strdup(json_string_value(v));
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (s && json_is_string(v)) { /* with a NUL: its escaped text, unquoted */
+	/* json_dumpb into our own malloc()ed buffer: jansson's own buffers
+	 * may come from the request's arena (altod/arena.h) */
+	size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = need ? malloc(need + 1) : NULL;
+	if (s == NULL)
+		return NULL;
+	json_dumpb(v, s, need, JSON_COMPACT | JSON_ENCODE_ANY);
+	s[need] = '\0';
+	if (json_is_string(v)) { /* with a NUL: its escaped text, unquoted */
 		size_t n = strlen(s);
 		memmove(s, s + 1, n - 2);
 		s[n - 2] = '\0';
@@ -197,12 +204,50 @@ static int parse_constraints(const json_t *root, struct request *req, struct alt
 	return 0;
 }
 
-static int endpoint_cmp(const void *a, const void *b)
+static uint64_t text_hash(const char *s)
 {
-	return strcmp(((const struct endpoint *)a)->text, ((const struct endpoint *)b)->text);
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
 }
 
-/* A list of TypedEndpointAddr (§10.4.1), deduplicated by text. */
+/* Drops repeated texts, keeping the first of each in request order: a
+ * hash set of indices, O(n) where sorting cost a tenth of a 100-endpoint
+ * request. Returns the new count, or SIZE_MAX when out of memory. */
+static size_t dedupe_endpoints(struct endpoint *e, size_t n)
+{
+	if (n < 2)
+		return n;
+	size_t cap = 4;
+	while (cap < 2 * n)
+		cap <<= 1;
+	size_t *slot = malloc(cap * sizeof(*slot));
+	if (slot == NULL)
+		return SIZE_MAX;
+	memset(slot, 0xff, cap * sizeof(*slot));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t h = (size_t)text_hash(e[i].text) & (cap - 1);
+		bool seen = false;
+		while (slot[h] != SIZE_MAX) {
+			if (strcmp(e[slot[h]].text, e[i].text) == 0) {
+				seen = true;
+				break;
+			}
+			h = (h + 1) & (cap - 1);
+		}
+		if (seen)
+			continue;
+		e[k] = e[i];
+		slot[h] = k++;
+	}
+	free(slot);
+	return k;
+}
+
+/* A list of TypedEndpointAddr (§10.4.1), deduplicated by text, in request
+ * order. */
 static int parse_endpoints(const json_t *arr, const char *field, struct endpoint **out, size_t *n,
                            struct alto_error *err)
 {
@@ -224,11 +269,9 @@ static int parse_endpoints(const json_t *arr, const char *field, struct endpoint
 		(*out)[(*n)++] = e;
 	}
 	/* §11.4.1.3, §11.5.1.3: repeated entries count once */
-	qsort(*out, *n, sizeof(**out), endpoint_cmp);
-	size_t k = 0;
-	for (size_t i = 0; i < *n; i++)
-		if (k == 0 || strcmp((*out)[k - 1].text, (*out)[i].text) != 0)
-			(*out)[k++] = (*out)[i];
+	size_t k = dedupe_endpoints(*out, *n);
+	if (k == SIZE_MAX)
+		return fail(err, E_SYNTAX, NULL, NULL);
 	*n = k;
 	return 0;
 }

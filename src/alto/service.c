@@ -79,12 +79,24 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	uint32_t *entry = malloc(pairs * sizeof(uint32_t));
 	double *vals = malloc(pairs * sizeof(double));
 	uint32_t *rank = NULL;
+	size_t *koff = malloc((nd + 1) * sizeof(size_t));
 	char *out = NULL;
-	struct buf b;
+	struct buf b, keys;
 
 	buf_init(&b);
-	if (!dpid || !entry || !vals)
+	buf_init(&keys);
+	if (!dpid || !entry || !vals || !koff)
 		goto done;
+	/* each destination's `"text":` rendered once, copied for every source */
+	for (size_t d = 0; d < nd; d++) {
+		koff[d] = keys.len;
+		jw_str(&keys, req->edsts[d].text);
+		buf_putc(&keys, ':');
+	}
+	koff[nd] = keys.len;
+	if (keys.oom)
+		goto done;
+	buf_reserve(&b, ns * (keys.len + nd * 8) + 256);
 	for (size_t d = 0; d < nd; d++)
 		dpid[d] = topo_lookup(nm, req->edsts[d].family, req->edsts[d].addr);
 	size_t n = 0;
@@ -129,8 +141,7 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 			} else {
 				buf_putc(&b, ',');
 			}
-			jw_str(&b, req->edsts[d].text);
-			buf_putc(&b, ':');
+			buf_append(&b, keys.data + koff[d], koff[d + 1] - koff[d]);
 			if (rank)
 				jw_uint(&b, (uint64_t)shown);
 			else
@@ -143,6 +154,8 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	out = buf_finish(&b, len);
 done:
 	buf_free(&b);
+	buf_free(&keys);
+	free(koff);
 	free(dpid);
 	free(entry);
 	free(vals);

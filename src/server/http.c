@@ -24,6 +24,7 @@
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
 
+#include "altod/arena.h"
 #include "altod/err.h"
 #include "altod/log.h"
 #include "altod/auth.h"
@@ -297,9 +298,12 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids, l->max_json_depth};
 	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
 
+	/* the body's JSON lives in this thread's arena until request_free */
+	arena_begin();
 	if (request_parse(ctx->res, ctx->cat, ctx->body.data ? ctx->body.data : "", ctx->body.len,
 	                  have_client ? &client : NULL, &lim, &req, &err) != 0) {
 		request_free(&req);
+		arena_end();
 		enum MHD_Result ret = send_alto_error(ctx, c, &err);
 		alto_error_clear(&err);
 		return ret;
@@ -307,6 +311,7 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	size_t len = 0;
 	char *body = service_run(ctx->res, &req, &len);
 	request_free(&req);
+	arena_end();
 	if (body == NULL) {
 		static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n",
 		                                   NULL, 1, false};
@@ -936,10 +941,11 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->limits.max_connections_per_address,
 			/* the request line and headers must fit in this: altod checks
 			 * max-header-size itself; libmicrohttpd needs room for its own
-			 * bookkeeping on top (a record per header line: 600 short
-			 * lines took 30 KB). Pools this large are mmap()ed: touched
-			 * pages only cost memory */
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, 4 * c->limits.max_header_size + (size_t)16384,
+			 * bookkeeping on top (about 40 bytes per header line, so some
+			 * 350 lines fit at the default). Not more: libmicrohttpd zeroes
+			 * the whole pool between requests (4x this cost a 1x1 endpoint
+			 * cost request a fifth of its time) */
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->limits.max_header_size + (size_t)16384,
 			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,

@@ -92,6 +92,12 @@ uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const 
 uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst)
 {
 	uint32_t lo = m->row[src], hi = m->row[src + 1];
+	/* dense rows (every destination, or all but the source itself) are
+	 * the usual case: probe where dst sits in them first */
+	if (hi - lo >= dst + 1 && m->col[lo + dst] == dst)
+		return lo + dst;
+	if (dst > 0 && hi - lo >= dst && m->col[lo + dst - 1] == dst)
+		return lo + dst - 1;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (m->col[mid] == dst)

@@ -18,7 +18,7 @@ void buf_free(struct buf *b)
 	buf_init(b);
 }
 
-bool buf_reserve(struct buf *b, size_t extra)
+bool buf_reserve_slow(struct buf *b, size_t extra)
 {
 	if (b->oom)
 		return false;
@@ -40,28 +40,6 @@ bool buf_reserve(struct buf *b, size_t extra)
 	b->data = d;
 	b->cap = cap;
 	return true;
-}
-
-void buf_append(struct buf *b, const void *data, size_t len)
-{
-	if (!buf_reserve(b, len))
-		return;
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-}
-
-void buf_puts(struct buf *b, const char *s)
-{
-	buf_append(b, s, strlen(s));
-}
-
-void buf_putc(struct buf *b, char c)
-{
-	if (!buf_reserve(b, 1))
-		return;
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)
@@ -105,17 +83,29 @@ char *buf_finish(struct buf *b, size_t *len)
 	return d;
 }
 
+static bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
 void jw_strn(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
 
+	while (i < n && !needs_escape((unsigned char)s[i]))
+		i++;
 	if (!buf_reserve(b, n + 2))
 		return;
-	buf_putc(b, '"');
+	/* the common case, nothing to escape: one copy */
+	b->data[b->len++] = '"';
+	memcpy(b->data + b->len, s, i);
+	b->len += i;
+	b->data[b->len] = '\0';
 	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\') {
+		if (!needs_escape(c)) {
 			run++;
 			continue;
 		}
@@ -154,6 +144,49 @@ void jw_uint(struct buf *b, uint64_t v)
 	buf_append(b, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
+/* Costs are mostly decimals with a few fraction digits (12.5, 0.25): for
+ * |v| in [1e-4, 1e9) the smallest d <= 6 (0: an integer) with round(v * 10^d) / 10^d == v
+ * exactly names the decimal that reads back as v, and it is what "%.15g"
+ * prints there (v is within half an ulp of it, far below the 15th digit),
+ * without printf and strtod. */
+static bool jw_num_fixed(struct buf *b, double v)
+{
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+	static const uint64_t u10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+	double a = fabs(v);
+
+	if (!(a >= 1e-4 && a < 1e9))
+		return false;
+	for (int d = 0; d <= 6; d++) {
+		double r = nearbyint(a * p10[d]);
+		if (r / p10[d] != a)
+			continue;
+		uint64_t u = (uint64_t)r, ip = u / u10[d], fp = u % u10[d];
+		char tmp[40];
+		size_t n = 0;
+		if (v < 0)
+			tmp[n++] = '-';
+		char digits[24];
+		size_t k = sizeof(digits);
+		do {
+			digits[--k] = (char)('0' + ip % 10);
+			ip /= 10;
+		} while (ip);
+		memcpy(tmp + n, digits + k, sizeof(digits) - k);
+		n += sizeof(digits) - k;
+		if (d > 0)
+			tmp[n++] = '.';
+		for (int j = d - 1; j >= 0; j--) {
+			tmp[n + (size_t)j] = (char)('0' + fp % 10);
+			fp /= 10;
+		}
+		n += (size_t)d;
+		buf_append(b, tmp, n);
+		return true;
+	}
+	return false;
+}
+
 void jw_num(struct buf *b, double v)
 {
 	char tmp[32];
@@ -166,6 +199,8 @@ void jw_num(struct buf *b, double v)
 		jw_uint(b, (uint64_t)v);
 		return;
 	}
+	if (jw_num_fixed(b, v))
+		return;
 	for (int prec = 15; prec <= 17; prec++) {
 		int n = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
 		if (prec == 17 || strtod(tmp, NULL) == v) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Rendering of whole resources and service responses, byte for byte. */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "altod/alto.h"
@@ -236,6 +237,68 @@ START_TEST(numbers)
 }
 END_TEST
 
+/* The shortest "%.{15,16,17}g" that reads back: what jw_num printed before
+ * its fixed-point fast path, and must still print. */
+static void reference_num(double v, char *out, size_t size)
+{
+	if (v >= 0 && v < 9007199254740992.0 && v == floor(v)) {
+		snprintf(out, size, "%llu", (unsigned long long)v);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, size, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* jw_num against the reference for decimals with 1..8 fraction digits,
+ * negative ones, values around the fast path's edges (1e-4, 1e9) and
+ * arbitrary doubles: byte for byte the same, and each reads back. */
+START_TEST(numbers_fast_path)
+{
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+	static const double edges[] = {1e-4, 0.00011, 0.000099, 9.99999e8, 999999999.5, 1e9,           1e9 + 0.5,
+	                               -0.5, 0.3,     2.675,    1.005,     0.1 + 0.2,   123456.789012, 5e-324};
+	char want[64];
+	for (size_t i = 0; i < 400000; i++) {
+		double v;
+		if (i < sizeof(edges) / sizeof(edges[0])) {
+			v = edges[i];
+		} else if (i % 3 == 0) {
+			uint64_t bits = next();
+			memcpy(&v, &bits, sizeof(v));
+			if (!isfinite(v))
+				continue;
+		} else {
+			int d = (int)(next() % 9);
+			v = (double)(next() % 2000000000000ull) / p10[d];
+			if (i % 5 == 0)
+				v = -v;
+			if (i % 7 == 0)
+				v /= 1e6;
+		}
+		struct buf b;
+		buf_init(&b);
+		jw_num(&b, v);
+		reference_num(v, want, sizeof(want));
+		ck_assert_msg(strcmp(b.data, want) == 0, "%.17g: jw_num %s, reference %s", v, b.data, want);
+		ck_assert(strtod(b.data, NULL) == v);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("render");
@@ -248,6 +311,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, filtered_network_map);
 	tcase_add_test(tc, endpoint_property);
 	tcase_add_test(tc, endpoint_cost);
+	tcase_add_test(tc, numbers_fast_path);
 	tcase_add_test(tc, numbers);
 	suite_add_tcase(s, tc);
 	return s;
