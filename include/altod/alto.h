@@ -89,9 +89,15 @@ struct resource {
 	bool borrowed; /* bodies belong to another catalog of the snapshot */
 };
 
-/* Precompresses a rendered body and derives its ETags (a hash of the
- * bytes, so every replica gives the same). 0, or -1 out of memory. */
+/* Renders (network and cost maps whose body is NULL), precompresses and
+ * derives the ETags (a hash of the bytes, so every replica gives the same)
+ * of n GET resources, on every CPU. 0, or -1 out of memory. */
+int representations_build(struct resource *const *rs, size_t n);
+/* The same for one resource whose body is rendered. */
 int representation_finish(struct resource *r);
+/* One gzip member of data, deflated in chunks of `chunk` bytes in
+ * parallel (tests; NULL out of memory). */
+char *representation_gzip(const char *data, size_t len, size_t chunk, size_t *out_len);
 
 /* What one client may see: its resources, and the network maps they show. */
 struct catalog {

@@ -188,7 +188,12 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 		check_unique_ids(&bd);
 
 	/* render the GET resources once per snapshot: a catalog built over a
-	 * universe borrows the universe's bodies */
+	 * universe borrows the universe's bodies; the rest are rendered and
+	 * compressed together, on every CPU */
+	struct resource **todo = calloc(c->nres ? c->nres : 1, sizeof(*todo));
+	size_t ntodo = 0;
+	if (todo == NULL && bd.rc == 0)
+		bd.rc = ALTOD_ENOMEM;
 	for (size_t i = 0; i < c->nres && bd.rc == 0; i++) {
 		struct resource *r = &c->res[i];
 		if (r->kind != RES_NETWORKMAP && r->kind != RES_COSTMAP)
@@ -204,13 +209,11 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			r->borrowed = true;
 			continue;
 		}
-		if (r->kind == RES_NETWORKMAP)
-			r->body = render_networkmap(r->nm, &r->body_len);
-		else
-			r->body = render_costmap(r->nm, &r->ct, &r->body_len);
-		if (r->body == NULL || representation_finish(r) != 0)
-			bd.rc = ALTOD_ENOMEM;
+		todo[ntodo++] = r;
 	}
+	if (bd.rc == 0 && ntodo > 0 && representations_build(todo, ntodo) != 0)
+		bd.rc = ALTOD_ENOMEM;
+	free(todo);
 	if (bd.rc == 0) {
 		c->res[0].body = render_directory(c, &c->res[0].body_len);
 		if (c->res[0].body == NULL || representation_finish(&c->res[0]) != 0)
