@@ -878,7 +878,7 @@ class IsolationMatrix(at.AltodTestCase):
             name = ident.client or "anonymous"
             expected[name] = expected.get(name, 0) + ident.session.sent - ident.session.probes
             expected["?"] = expected.get("?", 0) + ident.session.probes
-        lines = iu.wait_for_count(self.altod, r" audit: ", self.requests, timeout=10)
+        lines = iu.wait_for_count(self.altod, r" audit: ", self.requests, timeout=10 * at.SLOWDOWN)
         self.assertEqual(len(lines), self.requests)
         got = {}
         for ln in lines:
@@ -891,6 +891,8 @@ class IsolationMatrix(at.AltodTestCase):
         for marker in ("srcs", "dsts", "properties", "pids", "cost-type", "address-types"):
             self.assertNotIn(marker, log)
 
+    @at.skip_under_wrapper("a bound on the matrix's wall time (~5,800 requests in 45 s); valgrind's "
+                           "20-50x slowdown of altod voids it (the matrix itself still runs)")
     def test_runtime(self):
         self.assertLess(self.matrix_seconds, 45, "the matrix took %.1f s" % self.matrix_seconds)
 
