@@ -8,8 +8,9 @@ Only the Python standard library is used.
 Environment:
     ALTOD_BIN      the altod binary (default: $ALTOD_SRC/build/altod)
     ALTOD_SRC      the repository root (default: two folders above this file)
-    ALTOD_WRAPPER  a command that every Altod runs altod under (split like a
-                   shell would), e.g. "valgrind --error-exitcode=99
+    ALTOD_WRAPPER  a command that altod runs under (split like a shell
+                   would) in every Altod, check_config, run_altod_expect_exit
+                   and run_bin, e.g. "valgrind --error-exitcode=99
                    --leak-check=full --errors-for-leak-kinds=definite
                    --track-fds=no -q". When set, the start, stop, reload and
                    I/O timeouts are SLOWDOWN (10) times longer; under
@@ -158,25 +159,61 @@ def make_tree(testcase, files):
     return td.name
 
 
+def valgrind_verdict(what, returncode, err, killed=False):
+    """Under valgrind: why the altod run `what` (that exited with `returncode`
+    and wrote `err` on stderr) failed its memcheck, recorded for the exit hook
+    and raised as an AssertionError; nothing when it passed or when altod does
+    not run under valgrind."""
+    if not UNDER_VALGRIND or returncode is None:
+        return
+    why = []
+    if returncode == VALGRIND_ERROR_EXITCODE:
+        why.append("exit code %d (valgrind --error-exitcode)" % VALGRIND_ERROR_EXITCODE)
+    if _VALGRIND_BAD.search(err):
+        why.append("valgrind reported errors or definite leaks")
+    if killed:
+        why.append("altod did not stop within %ss of SIGTERM and was killed: no valgrind verdict"
+                   % STOP_TIMEOUT)
+    if not why:
+        return
+    vg = "\n".join(ln for ln in err.splitlines() if re.match(r"^==\d+==", ln)) or err
+    msg = "altod (%s) under %s: %s\n%s" % (what, " ".join(WRAPPER), "; ".join(why), vg[-20000:])
+    _WRAPPER_FAILURES.append(msg)
+    raise AssertionError(msg)
+
+
+def run_bin(args, timeout=30, **kwargs):
+    """subprocess.run() of `altod ARGS` (under ALTOD_WRAPPER, with the
+    timeout SLOWDOWN times longer) for a run that ends by itself; stderr is
+    captured (bytes) unless given, and under valgrind gets its verdict.
+    Returns the CompletedProcess."""
+    kwargs.setdefault("stderr", subprocess.PIPE)
+    p = subprocess.run(WRAPPER + [BIN] + list(args), timeout=timeout * SLOWDOWN, **kwargs)
+    if kwargs["stderr"] == subprocess.PIPE:
+        valgrind_verdict(" ".join(args), p.returncode, p.stderr.decode("utf-8", "replace"))
+    return p
+
+
 def check_config(conf_path, timeout=30):
     """Runs `altod -t -c FILE`: returns (exit code, stdout)."""
-    p = subprocess.run([BIN, "-t", "-c", conf_path], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=timeout)
+    p = run_bin(["-t", "-c", conf_path], stdout=subprocess.PIPE, timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
 def run_altod_expect_exit(conf_path, timeout=15):
     """Runs altod (no -t) expecting it to exit by itself: (code, stderr)."""
-    p = subprocess.Popen([BIN, "-c", conf_path], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen(WRAPPER + [BIN, "-c", conf_path], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     try:
-        _, err = p.communicate(timeout=timeout)
+        _, err = p.communicate(timeout=timeout * SLOWDOWN)
     except subprocess.TimeoutExpired:
         p.kill()
         _, err = p.communicate()
         raise AssertionError("altod did not exit within %ss; stderr:\n%s"
-                             % (timeout, err.decode("utf-8", "replace")))
-    return p.returncode, err.decode("utf-8", "replace")
+                             % (timeout * SLOWDOWN, err.decode("utf-8", "replace")))
+    err = err.decode("utf-8", "replace")
+    valgrind_verdict(conf_path, p.returncode, err)
+    return p.returncode, err
 
 
 DIAG_RE = re.compile(r"^(.+?):(\d+):(\d+): (.+)$")
@@ -392,22 +429,11 @@ class Altod:
         self._verdict_done = True
         if self._thread is not None:
             self._thread.join(5 * SLOWDOWN)
-        err = self.stderr()
-        why = []
-        if self.proc.returncode == VALGRIND_ERROR_EXITCODE:
-            why.append("exit code %d (valgrind --error-exitcode)" % VALGRIND_ERROR_EXITCODE)
-        if _VALGRIND_BAD.search(err):
-            why.append("valgrind reported errors or definite leaks")
-        if self.killed:
-            why.append("altod did not stop within %ss of SIGTERM and was killed: no valgrind verdict"
-                       % STOP_TIMEOUT)
-        if not why:
-            return
-        vg = "\n".join(ln for ln in err.splitlines() if re.match(r"^==\d+==", ln)) or err
-        msg = "altod (%s) under %s: %s\n%s" % (self.conf, " ".join(WRAPPER), "; ".join(why), vg[-20000:])
-        self.verdict_error = msg
-        _WRAPPER_FAILURES.append(msg)
-        raise AssertionError(msg)
+        try:
+            valgrind_verdict(self.conf, self.proc.returncode, self.stderr(), self.killed)
+        except AssertionError as e:
+            self.verdict_error = str(e)
+            raise
 
     def client(self, index=0, ssl_context=None):
         """A Client for the index-th listener (in the order they were logged)."""

@@ -808,9 +808,8 @@ def listener(a, scheme):
 
 def hash_password(user, password, realm=None):
     """Runs `altod --hash-password USER [REALM]`: (exit code, stdout, stderr)."""
-    args = [at.BIN, "--hash-password", user] + ([realm] if realm else [])
-    p = subprocess.run(args, input=(password + "\n").encode("utf-8"), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=30)
+    args = ["--hash-password", user] + ([realm] if realm else [])
+    p = at.run_bin(args, input=(password + "\n").encode("utf-8"), stdout=subprocess.PIPE, timeout=30)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 

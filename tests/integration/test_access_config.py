@@ -756,8 +756,8 @@ class HashPassword(AccessTestCase):
                                               iu.ha1_hex("MD5", "tenant-h", r, PW["tenant-h"]), r))
 
     def test_no_password(self):
-        p = __import__("subprocess").run([at.BIN, "--hash-password", "tenant-h"], input=b"",
-                                         capture_output=True, timeout=30)
+        p = at.run_bin(["--hash-password", "tenant-h"], input=b"", stdout=__import__("subprocess").PIPE,
+                       timeout=30)
         self.assertEqual(p.returncode, 1)
         self.assertEqual(p.stdout, b"")
         self.assertIn(b"password", p.stderr)

@@ -143,8 +143,8 @@ class TestNotify(at.AltodTestCase):
         ns = NotifySocket(self)
         d = at.make_tree(self, {"maps/example.yaml": "network-maps: [\n",
                                 "altod.yaml": at.config_text(["maps/example.yaml"])})
-        p = subprocess.run([at.BIN, "-c", os.path.join(d, "altod.yaml")], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, timeout=15, env=dict(os.environ, NOTIFY_SOCKET=ns.env))
+        p = at.run_bin(["-c", os.path.join(d, "altod.yaml")], stdout=subprocess.DEVNULL,
+                       timeout=15, env=dict(os.environ, NOTIFY_SOCKET=ns.env))
         self.assertEqual(p.returncode, 1)
         msg = ns.recv(0.3)
         self.assertFalse(msg is not None and ("READY", "1") in msg, msg)
@@ -268,8 +268,8 @@ class TestPortInUse(at.AltodTestCase):
         d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(),
                                 "altod.yaml": at.config_text(["maps/example.yaml"], listen=((host, port),))})
         ns = NotifySocket(self)
-        p = subprocess.run([at.BIN, "-c", os.path.join(d, "altod.yaml")], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, timeout=15, env=dict(os.environ, NOTIFY_SOCKET=ns.env))
+        p = at.run_bin(["-c", os.path.join(d, "altod.yaml")], stdout=subprocess.DEVNULL,
+                       timeout=15, env=dict(os.environ, NOTIFY_SOCKET=ns.env))
         err = p.stderr.decode()
         self.assertEqual(p.returncode, 1, err)
         errors = [ln for ln in err.splitlines() if " error: " in ln]
