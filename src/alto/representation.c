@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -192,21 +193,24 @@ static void render_task(void *ctx, size_t i)
 		etag_of(r->body, r->body_len, "", r->etag, sizeof(r->etag));
 }
 
-/* Moves *data into a memfd mapped read-only in its place; on
- * any failure leaves it where it is (served from memory, as smaller ones). */
+/* Moves *data into a memfd mapped read-only in its place, sealed against
+ * any change; on any failure leaves it where it is (served from memory, as
+ * smaller ones). The NUL after the bytes comes along (bodies are strings),
+ * but sendfile() sends only len bytes. */
 static bool to_memfd(char **data, size_t len, int *fd_out)
 {
-	int fd = memfd_create("altod-body", MFD_CLOEXEC);
+	int fd = memfd_create("altod-body", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return false;
 	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(fd, *data + done, len - done);
+	while (done < len + 1) {
+		ssize_t n = done < len ? write(fd, *data + done, len - done) : write(fd, "", 1);
 		if (n <= 0)
 			goto fail;
 		done += (size_t)n;
 	}
-	void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	void *map = mmap(NULL, len + 1, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		goto fail;
 	free(*data);
@@ -270,7 +274,9 @@ int representations_build(struct resource *const *rs, size_t n)
 			r->gz_len = 0;
 			continue;
 		}
-		etag_of(r->body, r->body_len, "-gz", r->etag_gz, sizeof(r->etag_gz));
+		/* of the gzip bytes themselves: a strong validator names these
+		 * bytes, and another zlib or chunking gives others */
+		etag_of(r->gz, r->gz_len, "-gz", r->etag_gz, sizeof(r->etag_gz));
 	}
 	free(c);
 	if (rc == 0)
@@ -288,13 +294,13 @@ void representation_free(struct resource *r)
 	if (r->borrowed)
 		return;
 	if (r->body_in_fd) {
-		munmap(r->body, r->body_len);
+		munmap(r->body, r->body_len + 1);
 		close(r->body_fd);
 	} else {
 		free(r->body);
 	}
 	if (r->gz_in_fd) {
-		munmap(r->gz, r->gz_len);
+		munmap(r->gz, r->gz_len + 1);
 		close(r->gz_fd);
 	} else {
 		free(r->gz);

@@ -6,12 +6,16 @@
  * field by its full path and echoing only what the client sent.
  * Unknown fields are ignored (§8.3.7).
  */
+#include <gnutls/crypto.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "altod/alto.h"
 #include "altod/jsonnum.h"
@@ -204,12 +208,68 @@ static int parse_constraints(const json_t *root, struct request *req, struct alt
 	return 0;
 }
 
-static uint64_t text_hash(const char *s)
+/* SipHash-2-4 (Aumasson and Bernstein) under a key drawn once per process:
+ * endpoint texts come from clients, and with an unkeyed hash a list of
+ * crafted colliding texts would make deduplication quadratic. */
+static uint64_t sip_key[2];
+static pthread_once_t sip_once = PTHREAD_ONCE_INIT;
+
+static void sip_init(void)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, sip_key, sizeof(sip_key)) != 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts); /* no worse than unkeyed */
+		sip_key[0] = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull;
+		sip_key[1] = (uint64_t)ts.tv_sec ^ (uint64_t)getpid();
+	}
+}
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                   \
+	do {                       \
+		v0 += v1;          \
+		v1 = ROTL(v1, 13); \
+		v1 ^= v0;          \
+		v0 = ROTL(v0, 32); \
+		v2 += v3;          \
+		v3 = ROTL(v3, 16); \
+		v3 ^= v2;          \
+		v0 += v3;          \
+		v3 = ROTL(v3, 21); \
+		v3 ^= v0;          \
+		v2 += v1;          \
+		v1 = ROTL(v1, 17); \
+		v1 ^= v2;          \
+		v2 = ROTL(v2, 32); \
+	} while (0)
+
+static uint64_t text_hash(const char *s, size_t len)
+{
+	uint64_t v0 = 0x736f6d6570736575ull ^ sip_key[0], v1 = 0x646f72616e646f6dull ^ sip_key[1];
+	uint64_t v2 = 0x6c7967656e657261ull ^ sip_key[0], v3 = 0x7465646279746573ull ^ sip_key[1];
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t m = 0;
+		for (int k = 7; k >= 0; k--)
+			m = m << 8 | (unsigned char)s[i + (size_t)k];
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	uint64_t m = (uint64_t)len << 56;
+	for (size_t k = 0; i + k < len; k++)
+		m |= (uint64_t)(unsigned char)s[i + k] << (8 * k);
+	v3 ^= m;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
 }
 
 /* Drops repeated texts, keeping the first of each in request order: a
@@ -227,8 +287,9 @@ static size_t dedupe_endpoints(struct endpoint *e, size_t n)
 		return SIZE_MAX;
 	memset(slot, 0xff, cap * sizeof(*slot));
 	size_t k = 0;
+	pthread_once(&sip_once, sip_init);
 	for (size_t i = 0; i < n; i++) {
-		size_t h = (size_t)text_hash(e[i].text) & (cap - 1);
+		size_t h = (size_t)text_hash(e[i].text, strlen(e[i].text)) & (cap - 1);
 		bool seen = false;
 		while (slot[h] != SIZE_MAX) {
 			if (strcmp(e[slot[h]].text, e[i].text) == 0) {

@@ -96,7 +96,10 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	koff[nd] = keys.len;
 	if (keys.oom)
 		goto done;
-	buf_reserve(&b, ns * (keys.len + nd * 8) + 256);
+	/* a hint only: costs may be filtered out or unmapped, so at most 1 MiB
+	 * up front (a failed reserve would mark the buffer out of memory) */
+	size_t hint = ns * (keys.len + nd * 8) + 256;
+	buf_reserve(&b, hint < ((size_t)1 << 20) ? hint : ((size_t)1 << 20));
 	for (size_t d = 0; d < nd; d++)
 		dpid[d] = topo_lookup(nm, req->edsts[d].family, req->edsts[d].addr);
 	size_t n = 0;

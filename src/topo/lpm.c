@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -73,9 +74,16 @@ static void *table_alloc(size_t size)
 	if (size < LPM_HUGE)
 		return malloc(size ? size : 1);
 	size_t len = (size + LPM_HUGE - 1) & ~(LPM_HUGE - 1);
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	/* 2 MiB more, then trimmed to a 2 MiB-aligned start: huge pages back
+	 * only aligned 2 MiB ranges */
+	char *raw = mmap(NULL, len + LPM_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
 		return NULL;
+	char *p = (char *)(((uintptr_t)raw + LPM_HUGE - 1) & ~(uintptr_t)(LPM_HUGE - 1));
+	if (p > raw)
+		munmap(raw, (size_t)(p - raw));
+	if (raw + len + LPM_HUGE > p + len)
+		munmap(p + len, (size_t)(raw + len + LPM_HUGE - (p + len)));
 #ifdef MADV_HUGEPAGE
 	(void)madvise(p, len, MADV_HUGEPAGE); /* a hint: without THP it is 4 KiB pages */
 #endif

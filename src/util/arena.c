@@ -80,7 +80,10 @@ static void *arena_malloc(size_t size)
 	struct arena *a = &tls_arena;
 	if (!a->active)
 		return malloc(size);
-	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	/* malloc(0) too gets a block of its own, inside the arena */
+	size = size ? (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1) : ARENA_ALIGN;
+	if (size == 0)
+		return NULL; /* overflow */
 	if (a->first == NULL) {
 		a->first = a->cur = block_new(ARENA_BLOCK);
 		if (a->first == NULL)

@@ -113,6 +113,35 @@ START_TEST(filtered_networkmap_input)
 }
 END_TEST
 
+/* §11.4.1.3: repeated endpoints count once; the first of each is kept, in
+ * request order. */
+START_TEST(endpoint_lists_deduplicated_and_bounded)
+{
+	struct request req;
+	struct alto_error err;
+	ck_assert_int_eq(parse(EP,
+	                       "{\"properties\":[\"my-default-network-map.pid\"],\"endpoints\":[\"ipv4:10.0.0.2\","
+	                       "\"ipv4:10.0.0.1\",\"ipv4:10.0.0.2\",\"ipv6:2001:db8::1\",\"ipv4:10.0.0.1\"]}",
+	                       &req, &err),
+	                 0);
+	ck_assert_uint_eq(req.nesrcs, 3);
+	ck_assert_str_eq(req.esrcs[0].text, "ipv4:10.0.0.2");
+	ck_assert_str_eq(req.esrcs[1].text, "ipv4:10.0.0.1");
+	ck_assert_str_eq(req.esrcs[2].text, "ipv6:2001:db8::1");
+	request_free(&req);
+
+	/* the limit (100 here) counts distinct entries: 150 copies of one are 1 */
+	char body[4096];
+	int n = snprintf(body, sizeof(body), "{\"properties\":[\"my-default-network-map.pid\"],\"endpoints\":[");
+	for (int i = 0; i < 150; i++)
+		n += snprintf(body + n, sizeof(body) - (size_t)n, "%s\"ipv4:10.0.0.1\"", i ? "," : "");
+	snprintf(body + n, sizeof(body) - (size_t)n, "]}");
+	ck_assert_int_eq(parse(EP, body, &req, &err), 0);
+	ck_assert_uint_eq(req.nesrcs, 1);
+	request_free(&req);
+}
+END_TEST
+
 START_TEST(cost_map_input)
 {
 	struct request req;
@@ -325,6 +354,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, constraints_are_anded);
 	tcase_add_test(tc, filtered_networkmap_input);
 	tcase_add_test(tc, cost_map_input);
+	tcase_add_test(tc, endpoint_lists_deduplicated_and_bounded);
 	tcase_add_test(tc, endpoint_inputs);
 	tcase_add_loop_test(tc, errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, limits);
