@@ -248,8 +248,20 @@ bool yp_mapping_key(struct yp *y, char **key, struct yp_mark *m)
 			consume(y);
 			return false;
 		}
-		if (y->ev.type == YAML_SCALAR_EVENT)
-			return yp_scalar(y, "a key", key, m);
+		/* libyaml's events are balanced, but never loop at the end of the
+		 * document whatever a caller consumed */
+		if (y->ev.type == YAML_DOCUMENT_END_EVENT || y->ev.type == YAML_STREAM_END_EVENT)
+			return false;
+		if (y->ev.type == YAML_SCALAR_EVENT) {
+			if (yp_scalar(y, "a key", key, m))
+				return true;
+			if (y->failed)
+				return false;
+			/* a key that cannot be read (a NUL in it): reported; its
+			 * value is skipped and the mapping goes on */
+			yp_skip(y);
+			continue;
+		}
 		mismatch(y, "a key", "a scalar");
 		yp_skip(y); /* and its value */
 	}
@@ -275,7 +287,7 @@ bool yp_sequence_more(struct yp *y)
 		consume(y);
 		return false;
 	}
-	return true;
+	return y->ev.type != YAML_DOCUMENT_END_EVENT && y->ev.type != YAML_STREAM_END_EVENT;
 }
 
 bool yp_scalar_bool(struct yp *y, const char *what, bool *out)

@@ -222,6 +222,13 @@ static const struct {
         {"network-maps:\n  m: {pids: {A: {}}}\n---\nnetwork-maps: {}\n", "more than one YAML document"},
         {"network-maps:\n  m: {pids: {A: {ipv4: 10.0.0.0/8}}}\n",
          "a list of prefixes must be a sequence, not a scalar"},
+        /* found by fuzzing (a 10-minute run of tests/fuzz maps): a key with
+         * a NUL made the reader take it for the end of its mapping, and a
+         * later mapping loop never returned at the end of the document */
+        {"network-maps:\n  a: {d}\ncost-maps:\n  a: {hopcount: {X: {X: 0, Y: 2}}, \"pri\\u0000v:x\": {Y: {X: 1.5}}}\n",
+         "maps.yaml:4:36: a key contains a NUL character"},
+        {"network-maps:\n  m: {pids: {\"A\\0B\": {}, C: {ipv4: [10.0.0.0/8]}}}\n",
+         "maps.yaml:2:14: a key contains a NUL character"},
 };
 
 START_TEST(errors_name_file_line_column)
