@@ -87,10 +87,6 @@ struct resource {
 	char etag[24]; /* strong ETags of both representations */
 	char etag_gz[28];
 	bool borrowed; /* bodies belong to another catalog of the snapshot */
-	/* large bodies live in memfds, mapped read-only at body/gz, so plain
-	 * HTTP can hand them to the kernel with sendfile() */
-	bool body_in_fd, gz_in_fd;
-	int body_fd, gz_fd;
 };
 
 /* Renders (network and cost maps whose body is NULL), precompresses and
@@ -99,8 +95,6 @@ struct resource {
 int representations_build(struct resource *const *rs, size_t n);
 /* The same for one resource whose body is rendered. */
 int representation_finish(struct resource *r);
-/* Frees the bodies of a resource that owns them. */
-void representation_free(struct resource *r);
 /* One gzip member of data, deflated in chunks of `chunk` bytes in
  * parallel (tests; NULL out of memory). */
 char *representation_gzip(const char *data, size_t len, size_t chunk, size_t *out_len);

@@ -206,10 +206,6 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			r->gz_len = u->gz_len;
 			memcpy(r->etag, u->etag, sizeof(r->etag));
 			memcpy(r->etag_gz, u->etag_gz, sizeof(r->etag_gz));
-			r->body_in_fd = u->body_in_fd;
-			r->body_fd = u->body_fd;
-			r->gz_in_fd = u->gz_in_fd;
-			r->gz_fd = u->gz_fd;
 			r->borrowed = true;
 			continue;
 		}
@@ -260,7 +256,10 @@ void catalog_free(struct catalog *c)
 	for (size_t i = 0; i < c->nres; i++) {
 		free(c->res[i].id);
 		free(c->res[i].uri);
-		representation_free(&c->res[i]);
+		if (!c->res[i].borrowed) {
+			free(c->res[i].body);
+			free(c->res[i].gz);
+		}
 	}
 	free(c->res);
 	free(c->maps);

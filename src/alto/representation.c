@@ -18,9 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <zlib.h>
@@ -35,9 +32,6 @@
 #define GZIP_LEVEL 5
 #define GZIP_CHUNK ((size_t)1 << 20)
 #define GZIP_DICT 32768 /* deflate's window */
-/* Bodies from this size on go to a memfd: sendfile() then saves the copy
- * into the socket, which was two thirds of serving a 54 MB cost map. */
-#define SENDFILE_MIN ((size_t)256 << 10)
 
 static void etag_of(const char *data, size_t len, const char *suffix, char *out, size_t outlen)
 {
@@ -193,44 +187,6 @@ static void render_task(void *ctx, size_t i)
 		etag_of(r->body, r->body_len, "", r->etag, sizeof(r->etag));
 }
 
-/* Moves *data into a memfd mapped read-only in its place, sealed against
- * any change; on any failure leaves it where it is (served from memory, as
- * smaller ones). The NUL after the bytes comes along (bodies are strings),
- * but sendfile() sends only len bytes. */
-static bool to_memfd(char **data, size_t len, int *fd_out)
-{
-	int fd = memfd_create("altod-body", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return false;
-	size_t done = 0;
-	while (done < len + 1) {
-		ssize_t n = done < len ? write(fd, *data + done, len - done) : write(fd, "", 1);
-		if (n <= 0)
-			goto fail;
-		done += (size_t)n;
-	}
-	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	void *map = mmap(NULL, len + 1, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		goto fail;
-	free(*data);
-	*data = map;
-	*fd_out = fd;
-	return true;
-fail:
-	close(fd);
-	return false;
-}
-
-static void memfd_task(void *ctx, size_t i)
-{
-	struct resource *r = ((struct resource **)ctx)[i];
-	if (r->body && r->body_len >= SENDFILE_MIN)
-		r->body_in_fd = to_memfd(&r->body, r->body_len, &r->body_fd);
-	if (r->gz && r->gz_len >= SENDFILE_MIN)
-		r->gz_in_fd = to_memfd(&r->gz, r->gz_len, &r->gz_fd);
-}
-
 static bool worth_gzip(const struct resource *r)
 {
 	return r->body && r->body_len >= GZIP_MIN && r->body_len <= UINT32_MAX;
@@ -279,32 +235,10 @@ int representations_build(struct resource *const *rs, size_t n)
 		etag_of(r->gz, r->gz_len, "-gz", r->etag_gz, sizeof(r->etag_gz));
 	}
 	free(c);
-	if (rc == 0)
-		par_for(n, memfd_task, (void *)(uintptr_t)rs);
 	return rc;
 }
 
 int representation_finish(struct resource *r)
 {
 	return representations_build(&r, 1);
-}
-
-void representation_free(struct resource *r)
-{
-	if (r->borrowed)
-		return;
-	if (r->body_in_fd) {
-		munmap(r->body, r->body_len + 1);
-		close(r->body_fd);
-	} else {
-		free(r->body);
-	}
-	if (r->gz_in_fd) {
-		munmap(r->gz, r->gz_len + 1);
-		close(r->gz_fd);
-	} else {
-		free(r->gz);
-	}
-	r->body = r->gz = NULL;
-	r->body_in_fd = r->gz_in_fd = false;
 }

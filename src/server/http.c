@@ -12,7 +12,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,12 +198,6 @@ static enum MHD_Result send_alto_error(struct req_ctx *ctx, struct MHD_Connectio
 	return send_response(ctx, c, MHD_HTTP_BAD_REQUEST, owned_body(body, len), MT_ERROR, len);
 }
 
-static bool connection_is_tls(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	return ci != NULL && ci->tls_session != NULL;
-}
-
 static void release_snapshot(void *cls)
 {
 	snapshot_unref(cls);
@@ -231,27 +224,11 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 	if (inm && etag_list_matches(inm, etag))
 		status = MHD_HTTP_NOT_MODIFIED;
 	size_t body_len = gz ? res->gz_len : res->body_len;
-	bool in_fd = gz ? res->gz_in_fd : res->body_in_fd;
-	r = NULL;
-	/* a large 200 over plain HTTP: libmicrohttpd sendfile()s from a
-	 * duplicate of the body's memfd (it closes the duplicate when done, so
-	 * the bytes outlive a reload without pinning the snapshot). Over TLS
-	 * the bytes must pass through GnuTLS anyway: the zero-copy buffer. */
-	if (in_fd && status == MHD_HTTP_OK && !connection_is_tls(c)) {
-		int fd = fcntl(gz ? res->gz_fd : res->body_fd, F_DUPFD_CLOEXEC, 0);
-		if (fd >= 0) {
-			r = MHD_create_response_from_fd_at_offset64(body_len, fd, 0);
-			if (r == NULL)
-				close(fd);
-		}
-	}
+	r = MHD_create_response_from_buffer_with_free_callback_cls(body_len, gz ? res->gz : res->body, release_snapshot,
+	                                                           snapshot_ref(ctx->snap));
 	if (r == NULL) {
-		r = MHD_create_response_from_buffer_with_free_callback_cls(body_len, gz ? res->gz : res->body,
-		                                                           release_snapshot, snapshot_ref(ctx->snap));
-		if (r == NULL) {
-			snapshot_unref(ctx->snap);
-			return MHD_NO;
-		}
+		snapshot_unref(ctx->snap);
+		return MHD_NO;
 	}
 	if (status == MHD_HTTP_OK) {
 		len = body_len;
