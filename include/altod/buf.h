@@ -28,7 +28,7 @@ bool buf_reserve_slow(struct buf *b, size_t extra);
  * at a time, thousands of times per response. */
 static inline bool buf_reserve(struct buf *b, size_t extra)
 {
-	if (b->len + extra < b->cap && !b->oom)
+	if (b->data != NULL && b->len + extra < b->cap && !b->oom)
 		return true;
 	return buf_reserve_slow(b, extra);
 }

@@ -52,14 +52,14 @@ struct lpm_bucket {
 #define LPM_BUCKET_MIXED (UINT32_MAX - 1)
 
 struct lpm {
-	enum ip_family family;
-	size_t n;              /* intervals; interval 0 starts at key 0 */
+	lpm_key base;          /* the first key indexed: start of interval 1 */
 	struct lpm_rec4 *rec4; /* family == IP_V4 */
 	struct lpm_rec6 *rec6; /* family == IP_V6 */
 	struct lpm_bucket *index;
+	size_t n;        /* intervals; interval 0 starts at key 0 */
 	size_t nbuckets; /* a power of two; index has nbuckets + 1 entries */
-	lpm_key base;    /* the first key indexed: start of interval 1 */
-	unsigned shift;  /* bucket = (key - base) >> shift */
+	enum ip_family family;
+	unsigned shift; /* bucket = (key - base) >> shift */
 };
 
 /* Entries of other families are skipped. Returns 0 or ALTOD_ENOMEM. */

@@ -42,6 +42,7 @@ struct topo_metric {
 #define COST_MODES_ALL ((uint8_t)((1u << COST_NUMERICAL) | (1u << COST_ORDINAL)))
 
 struct topo_netmap {
+	struct lpm lpm[2]; /* [0] IPv4, [1] IPv6 -> PID index */
 	char *id;
 	char *def_file; /* where it is defined, for messages */
 	uint32_t def_line, def_col;
@@ -50,7 +51,6 @@ struct topo_netmap {
 	struct topo_pid *pids; /* sorted by name (strcmp) */
 	uint32_t npids;
 	size_t nprefixes;
-	struct lpm lpm[2]; /* [0] IPv4, [1] IPv6 -> PID index */
 	char vtag[VTAG_LEN + 1];
 	struct topo_metric *metrics; /* sorted by name */
 	uint32_t nmetrics;

@@ -69,9 +69,11 @@ static void deflate_chunk(struct chunk *c)
 		c->failed = true;
 		return;
 	}
-	size_t dict = c->off < GZIP_DICT ? c->off : GZIP_DICT;
-	if (dict > 0 && deflateSetDictionary(&z, c->in + c->off - dict, (uInt)dict) != Z_OK)
-		goto fail;
+	if (c->off != 0) { /* the 32 KiB before the chunk: what one stream would see */
+		size_t dict = c->off < GZIP_DICT ? c->off : GZIP_DICT;
+		if (deflateSetDictionary(&z, c->in + c->off - dict, (uInt)dict) != Z_OK)
+			goto fail;
+	}
 	/* deflateBound covers Z_FINISH; a sync flush adds at most 5 bytes */
 	size_t cap = deflateBound(&z, (uLong)c->len) + 16;
 	c->out = malloc(cap);
