@@ -190,9 +190,9 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 	/* render the GET resources once per snapshot: a catalog built over a
 	 * universe borrows the universe's bodies; the rest are rendered and
 	 * compressed together, on every CPU */
-	struct resource **todo = calloc(c->nres ? c->nres : 1, sizeof(*todo));
-	size_t ntodo = 0;
-	if (todo == NULL && bd.rc == 0)
+	struct resource **pending = calloc(c->nres ? c->nres : 1, sizeof(*pending));
+	size_t npending = 0;
+	if (pending == NULL && bd.rc == 0)
 		bd.rc = ALTOD_ENOMEM;
 	for (size_t i = 0; i < c->nres && bd.rc == 0; i++) {
 		struct resource *r = &c->res[i];
@@ -209,11 +209,11 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			r->borrowed = true;
 			continue;
 		}
-		todo[ntodo++] = r;
+		pending[npending++] = r;
 	}
-	if (bd.rc == 0 && ntodo > 0 && representations_build(todo, ntodo) != 0)
+	if (bd.rc == 0 && npending > 0 && representations_build(pending, npending) != 0)
 		bd.rc = ALTOD_ENOMEM;
-	free(todo);
+	free(pending);
 	if (bd.rc == 0) {
 		c->res[0].body = render_directory(c, &c->res[0].body_len);
 		if (c->res[0].body == NULL || representation_finish(&c->res[0]) != 0)

@@ -1070,3 +1070,35 @@ class Prober:
         return "%d requests, max %.3fs, median %.4fs, %d failures %r, %d keep-alive breaks" % (
             len(lat), lat[-1] if lat else -1, lat[len(lat) // 2] if lat else -1, len(self.failures),
             self.failures[:5], self.keepalive_breaks)
+
+# ---- RFC 7285's example maps in two files (network map, cost maps), and a
+# second version of the network map (198.51.100.0/25 moved from PID1 to
+# PID2), for the reload and fault tests ----
+
+RFC_NET_A = """\
+network-maps:
+  net1:
+    default: true
+    pids:
+      PID1:
+        ipv4: [192.0.2.0/24, 198.51.100.0/25]
+      PID2:
+        ipv4: [198.51.100.128/25]
+      PID3:
+        ipv4: [0.0.0.0/0]
+        ipv6: ["::/0"]
+"""
+RFC_COSTS_A = """\
+cost-maps:
+  net1:
+    routingcost:
+      PID1: {PID1: 1, PID2: 5, PID3: 10}
+      PID2: {PID1: 5, PID2: 1, PID3: 15}
+      PID3: {PID1: 20, PID2: 15}
+    hopcount:
+      PID1: {PID1: 0, PID2: 2, PID3: 3}
+      PID2: {PID1: 2, PID2: 0, PID3: 4}
+      PID3: {PID1: 3, PID2: 4}
+"""
+RFC_NET_B = RFC_NET_A.replace("ipv4: [192.0.2.0/24, 198.51.100.0/25]", "ipv4: [192.0.2.0/24]").replace(
+    "ipv4: [198.51.100.128/25]", "ipv4: [198.51.100.0/25, 198.51.100.128/25]")

@@ -485,14 +485,7 @@ class Map:
         ss = sorted(self.pids) if not srcs else sorted(set(srcs) & set(self.pids))
         ds = sorted(self.pids) if not dsts else sorted(set(dsts) & set(self.pids))
         entries = [(s, d, table[s][d]) for s in ss for d in ds if d in table.get(s, {})]
-        shown = [v for _, _, v in entries]
-        if mode == ORDINAL:
-            shown = dense_ranks(shown, higher_is_better(metric))
-        out = {}
-        for (s, d, _), v in zip(entries, shown):
-            if all(constraint_holds(c, v) for c in constraints):
-                out.setdefault(s, {})[d] = v
-        return out
+        return shown_costs(entries, metric, mode, constraints)
 
     def endpoint_costs(self, metric, mode, srcs, dsts, constraints=()):
         table = self.costs[metric]
@@ -503,14 +496,21 @@ class Map:
                 dp = self.lookup(d)
                 if sp is not None and dp is not None and dp in table.get(sp, {}):
                     entries.append((s, d, table[sp][dp]))
-        shown = [v for _, _, v in entries]
-        if mode == ORDINAL:
-            shown = dense_ranks(shown, higher_is_better(metric))
-        out = {}
-        for (s, d, _), v in zip(entries, shown):
-            if all(constraint_holds(c, v) for c in constraints):
-                out.setdefault(s, {})[d] = v
-        return out
+        return shown_costs(entries, metric, mode, constraints)
+
+
+def shown_costs(entries, metric, mode, constraints):
+    """{src: {dst: cost}} of (src, dst, cost) entries: in ordinal mode the
+    ranks among these entries (RFC 7285 §6.2), then the constraints on what
+    is shown."""
+    shown = [v for _, _, v in entries]
+    if mode == ORDINAL:
+        shown = dense_ranks(shown, higher_is_better(metric))
+    out = {}
+    for (s, d, _), v in zip(entries, shown):
+        if all(constraint_holds(c, v) for c in constraints):
+            out.setdefault(s, {})[d] = v
+    return out
 
 
 def constraint_holds(c, v):

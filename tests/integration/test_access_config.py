@@ -138,14 +138,16 @@ def roles_access(anonymous=False, extra=None, clients=None):
         anonymous_role="public" if anonymous else None, extra=dict({"rate": 0}, **(extra or {})))
 
 
-# ---------------------------------------------------------------- authentication
+class SharedAltod(AccessTestCase):
+    """One altod for the whole class, on roles_access(anonymous=ANONYMOUS)."""
 
-class Authentication(AccessTestCase):
+    ANONYMOUS = False
+
     @classmethod
     def setUpClass(cls):
         cls._holder = unittest.TestCase()
         try:
-            cls.altod = start(cls._holder, roles_access())
+            cls.altod = start(cls._holder, roles_access(anonymous=cls.ANONYMOUS))
         except BaseException:
             cls._holder.doCleanups()
             raise
@@ -153,6 +155,11 @@ class Authentication(AccessTestCase):
     @classmethod
     def tearDownClass(cls):
         cls._holder.doCleanups()
+
+
+# ---------------------------------------------------------------- authentication
+
+class Authentication(SharedAltod):
 
     def test_no_credentials(self):
         """Without credentials (and no anonymous role): 401 for every method
@@ -415,19 +422,8 @@ class Authentication(AccessTestCase):
         self.assertIs(s._conn, conn, "the connection was not kept")
 
 
-class AnonymousAccess(AccessTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls._holder = unittest.TestCase()
-        try:
-            cls.altod = start(cls._holder, roles_access(anonymous=True))
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
+class AnonymousAccess(SharedAltod):
+    ANONYMOUS = True
 
     def test_anonymous_catalog(self):
         anon = {NM, "endpoint-property"}

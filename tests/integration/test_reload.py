@@ -17,35 +17,9 @@ from altodtest import (MT_COSTMAP, MT_COSTMAPFILTER, MT_ENDPOINTCOST, MT_ENDPOIN
 
 NM = "net1"
 
-# Version A: RFC 7285's example maps, split in two files.
-NET_A = """\
-network-maps:
-  net1:
-    default: true
-    pids:
-      PID1:
-        ipv4: [192.0.2.0/24, 198.51.100.0/25]
-      PID2:
-        ipv4: [198.51.100.128/25]
-      PID3:
-        ipv4: [0.0.0.0/0]
-        ipv6: ["::/0"]
-"""
-COSTS_A = """\
-cost-maps:
-  net1:
-    routingcost:
-      PID1: {PID1: 1, PID2: 5, PID3: 10}
-      PID2: {PID1: 5, PID2: 1, PID3: 15}
-      PID3: {PID1: 20, PID2: 15}
-    hopcount:
-      PID1: {PID1: 0, PID2: 2, PID3: 3}
-      PID2: {PID1: 2, PID2: 0, PID3: 4}
-      PID3: {PID1: 3, PID2: 4}
-"""
-# Version B: 198.51.100.0/25 moves from PID1 to PID2; every routing cost changes.
-NET_B = NET_A.replace("ipv4: [192.0.2.0/24, 198.51.100.0/25]", "ipv4: [192.0.2.0/24]").replace(
-    "ipv4: [198.51.100.128/25]", "ipv4: [198.51.100.0/25, 198.51.100.128/25]")
+# Version A: RFC 7285's example maps in two files; version B moves
+# 198.51.100.0/25 to PID2 and changes the routing costs.
+NET_A, COSTS_A, NET_B = at.RFC_NET_A, at.RFC_COSTS_A, at.RFC_NET_B
 COSTS_B = COSTS_A.replace("""\
       PID1: {PID1: 1, PID2: 5, PID3: 10}
       PID2: {PID1: 5, PID2: 1, PID3: 15}

@@ -132,6 +132,15 @@ static uint64_t next(void)
 	return rng;
 }
 
+/* Appends x to e[0..*n) unless the same prefix is there already. */
+static void add_unique(struct lpm_entry *e, size_t *n, const struct lpm_entry *x)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (ip_prefix_cmp(&e[i].prefix, &x->prefix) == 0)
+			return;
+	e[(*n)++] = *x;
+}
+
 static uint32_t brute4(const struct lpm_entry *e, size_t n, uint32_t a)
 {
 	int best = -1;
@@ -166,11 +175,7 @@ START_TEST(random_v4_against_brute_force)
 		x.prefix.addr[1] = (uint8_t)(a >> 16);
 		x.prefix.addr[2] = (uint8_t)(a >> 8);
 		x.prefix.addr[3] = (uint8_t)a;
-		bool dup = false;
-		for (size_t i = 0; i < n && !dup; i++)
-			dup = ip_prefix_cmp(&e[i].prefix, &x.prefix) == 0;
-		if (!dup)
-			e[n++] = x;
+		add_unique(e, &n, &x);
 	}
 	struct lpm l;
 	ck_assert_int_eq(lpm_build(&l, IP_V4, e, n), 0);
@@ -246,11 +251,7 @@ START_TEST(random_v6_against_brute_force)
 			struct lpm_entry x = {.prefix = {.family = IP_V6, .len = (uint8_t)len}, .value = (uint32_t)n};
 			for (int i = 0; i < 16; i++)
 				x.prefix.addr[i] = (uint8_t)(a >> (8 * (15 - i)));
-			bool dup = false;
-			for (size_t i = 0; i < n && !dup; i++)
-				dup = ip_prefix_cmp(&e[i].prefix, &x.prefix) == 0;
-			if (!dup)
-				e[n++] = x;
+			add_unique(e, &n, &x);
 		}
 		struct lpm l;
 		ck_assert_int_eq(lpm_build(&l, IP_V6, e, n), 0);
