@@ -56,6 +56,8 @@ struct conf_limits {
 	size_t max_endpoints;      /* endpoints in one request */
 	size_t max_endpoint_pairs; /* sources x destinations in one endpoint cost request */
 	size_t max_pids;           /* PIDs named in one list of a filter request */
+	size_t max_constraints;    /* entries of "constraints" in one request */
+	unsigned response_timeout; /* seconds to build and send one answer */
 };
 
 struct conf {

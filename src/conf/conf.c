@@ -23,6 +23,8 @@ static void conf_defaults(struct conf *c)
 	c->limits.max_endpoints = 10000;
 	c->limits.max_endpoint_pairs = 1000000;
 	c->limits.max_pids = 100000;
+	c->limits.max_constraints = 64;
+	c->limits.response_timeout = 60;
 	c->threads = 0;
 }
 
@@ -275,11 +277,21 @@ static void parse_limits(struct yp *y, struct conf *c)
 		} else if (strcmp(key, "max-endpoint-pairs") == 0) {
 			if (yp_scalar_uint(y, key, 100000000, &v))
 				c->limits.max_endpoint_pairs = (size_t)v;
+		} else if (strcmp(key, "max-constraints") == 0) {
+			/* folded into one interval, constraints cost O(1) per
+			 * cost: the bound is on parsing them, and a body holds at
+			 * most max-request-body / 7 of them anyway */
+			if (yp_scalar_uint(y, key, 1000000, &v))
+				c->limits.max_constraints = (size_t)v;
+		} else if (strcmp(key, "response-timeout") == 0) {
+			if (yp_scalar_uint(y, key, 86400, &v))
+				c->limits.response_timeout = (unsigned)v;
 		} else {
 			yp_error(y, m,
 			         "unknown key '%s' in limits (max-request-body, max-header-size, max-json-depth, "
-			         "connection-timeout, request-timeout, max-connections, max-connections-per-address, "
-			         "max-endpoints, max-endpoint-pairs, max-pids)",
+			         "connection-timeout, request-timeout, response-timeout, max-connections, "
+			         "max-connections-per-address, max-endpoints, max-endpoint-pairs, max-pids, "
+			         "max-constraints)",
 			         key);
 			yp_skip(y);
 		}

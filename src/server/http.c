@@ -295,7 +295,8 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	struct endpoint client;
 	char client_text[64];
 	const struct conf_limits *l = &ctx->snap->limits;
-	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids, l->max_json_depth};
+	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids, l->max_json_depth,
+	                             l->max_constraints};
 	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
 
 	/* the body's JSON lives in this thread's arena until request_free */

@@ -38,6 +38,8 @@ START_TEST(full)
 	                               "  max-connections: 7\n"
 	                               "  max-endpoints: 9\n"
 	                               "  max-endpoint-pairs: 81\n"
+	                               "  max-constraints: 3\n"
+	                               "  response-timeout: 11\n"
 	                               "maps: [maps/a.yaml, /var/lib/altod/b.yaml]\n",
 	                               &c, &d),
 	                 0);
@@ -58,6 +60,8 @@ START_TEST(full)
 	ck_assert_uint_eq(c->limits.max_connections, 7);
 	ck_assert_uint_eq(c->limits.max_endpoints, 9);
 	ck_assert_uint_eq(c->limits.max_endpoint_pairs, 81);
+	ck_assert_uint_eq(c->limits.max_constraints, 3);
+	ck_assert_uint_eq(c->limits.response_timeout, 11);
 	ck_assert_uint_eq(c->nmaps, 2);
 	ck_assert_str_eq(c->maps[0], "/etc/altod/maps/a.yaml");
 	ck_assert_str_eq(c->maps[1], "/var/lib/altod/b.yaml");
@@ -75,6 +79,8 @@ START_TEST(defaults)
 	        conf_load_mem("a.yaml", "server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m.yaml]\n", &c, &d),
 	        0);
 	ck_assert_uint_eq(c->limits.max_request_body, 1024 * 1024);
+	ck_assert_uint_eq(c->limits.max_constraints, 64);
+	ck_assert_uint_eq(c->limits.response_timeout, 60);
 	ck_assert_uint_eq(c->threads, 0);
 	ck_assert_str_eq(c->maps[0], "./m.yaml");
 	conf_free(c);
@@ -100,6 +106,10 @@ static const struct {
         {"server: {listen: [{address: 127.0.0.1, port: 1}], thread: 2}\nmaps: [m]\n", "unknown key 'thread' in server"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits: {max-request-body: -1}\n",
          "max-request-body must be a whole number"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-constraints: 1000001\n",
+         "altod.yaml:4:20: max-constraints must be a whole number from 0 to 1000000, not '1000001'"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  response-timeout: 1.5\n",
+         "altod.yaml:4:21: response-timeout must be a whole number from 0 to 86400, not '1.5'"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: m\n",
          "maps (a list of maps files) must be a sequence"},
         {"server: {listen: [{address: 0.0.0.0, port: 1}]}\nmaps: [m]\n",
