@@ -255,9 +255,18 @@ int main(int argc, char **argv)
 	struct snapshot_slot slot;
 	slot_init(&slot, snap);
 	ld.snap = NULL; /* the slot owns it */
+	/* replaced snapshots are freed on the reaper thread, never on a
+	 * request thread */
+	if (snapshot_reaper_start() != 0) {
+		log_err("main", "cannot start the snapshot reaper thread");
+		slot_destroy(&slot);
+		loaded_free(&ld);
+		return 1;
+	}
 	struct server *srv;
 	if (server_start(conf, &slot, ld.tls, &srv) != 0) {
 		slot_destroy(&slot);
+		snapshot_reaper_stop();
 		loaded_free(&ld);
 		return 1;
 	}
@@ -289,6 +298,7 @@ int main(int argc, char **argv)
 	notify_stopping();
 	server_stop(srv, 5000);
 	slot_destroy(&slot);
+	snapshot_reaper_stop(); /* frees what is queued: the last snapshot too */
 	conf_free(conf);
 	log_info("main", "stopped");
 	return 0;
