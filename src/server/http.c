@@ -51,6 +51,8 @@ struct server {
 	struct conn_ctx *conns;
 	pthread_t watchdog;
 	bool watchdog_running;
+	atomic_ulong cut_request;  /* connections cut off past request-timeout */
+	atomic_ulong cut_response; /* ... past response-timeout */
 	atomic_bool stopping;
 	struct snapshot_slot *slot;
 	struct listener *ls;
@@ -60,12 +62,15 @@ struct server {
 };
 
 /* Per connection (libmicrohttpd's socket context): the client its requests
- * were identified as, counted against that client's connection limit, and
- * the time by which its next request must have arrived whole. */
+ * were identified as, counted against that client's connection limit, the
+ * time by which its next request must have arrived whole, and the time by
+ * which its current answer must have been built and sent. */
 struct conn_ctx {
 	struct client_state *cs;
 	int fd;
-	_Atomic int64_t deadline_ms; /* monotonic; 0 while a response is being sent */
+	_Atomic int64_t deadline_ms;        /* monotonic; 0 while a response is being sent */
+	_Atomic int64_t answer_deadline_ms; /* monotonic; of the last answer; 0: no limit */
+	atomic_bool answering;              /* between a request's last call and its completion */
 	bool cut;
 	struct conn_ctx *prev, *next;
 };
@@ -83,19 +88,27 @@ static struct conn_ctx *conn_of(struct MHD_Connection *c)
 	return ci ? ci->socket_context : NULL;
 }
 
-/* The request is in: no deadline while it is answered. */
-static void conn_answering(struct MHD_Connection *c)
+/* The request is in: request-timeout no longer runs; response-timeout
+ * does, until the answer is built and sent (the kernel's send buffer
+ * included). A client that stops reading cannot pin the snapshot its
+ * answer comes from past a reload, nor hold the connection, for longer. */
+static void conn_answering(struct MHD_Connection *c, unsigned response_timeout)
 {
 	struct conn_ctx *cc = conn_of(c);
-	if (cc)
-		atomic_store(&cc->deadline_ms, 0);
+	if (cc == NULL)
+		return;
+	atomic_store(&cc->answer_deadline_ms, response_timeout ? now_ms() + (int64_t)response_timeout * 1000 : 0);
+	atomic_store(&cc->deadline_ms, 0);
+	atomic_store(&cc->answering, true);
 }
 
 /* The next request on this connection must arrive whole within the limit. */
 static void conn_expect_request(struct conn_ctx *cc, unsigned timeout)
 {
-	if (cc)
-		atomic_store(&cc->deadline_ms, timeout ? now_ms() + (int64_t)timeout * 1000 : 0);
+	if (cc == NULL)
+		return;
+	atomic_store(&cc->deadline_ms, timeout ? now_ms() + (int64_t)timeout * 1000 : 0);
+	atomic_store(&cc->answering, false);
 }
 
 struct refusal {
@@ -547,7 +560,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			 * connection alive. */
 			if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 || strcmp(method, MHD_HTTP_METHOD_PUT) == 0 ||
 			    strcmp(method, "PATCH") == 0) {
-				conn_answering(c);
+				conn_answering(c, ctx->snap->limits.response_timeout);
 				return send_refusal(ctx, c, &ctx->refusal);
 			}
 			ctx->refused = true;
@@ -579,7 +592,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	conn_answering(c);
+	conn_answering(c, lim->response_timeout);
 	if (ctx->refused)
 		return send_refusal(ctx, c, &ctx->refusal);
 	if (ctx->options) {
@@ -669,9 +682,21 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	*socket_context = NULL;
 }
 
-/* Cuts off connections whose request did not arrive whole in time: a
- * client sending one byte a second keeps an idle timeout happy, not this.
- * shutdown() makes libmicrohttpd see the end of the stream and close. */
+/* shutdown() makes libmicrohttpd see the end of the stream (or fail its
+ * next send) and close: the request completes, its snapshot is released. */
+static void cut(struct server *srv, struct conn_ctx *cc, bool answering)
+{
+	shutdown(cc->fd, SHUT_RDWR);
+	cc->cut = true;
+	atomic_fetch_add(answering ? &srv->cut_response : &srv->cut_request, 1);
+	log_debug("server", answering ? "connection cut off: its answer took longer than response-timeout"
+	                              : "connection cut off: its request took longer than request-timeout");
+}
+
+/* Cuts off connections whose request did not arrive whole in time (a
+ * client sending one byte a second keeps an idle timeout happy, not this),
+ * and those whose answer was not built and sent in time (a client that
+ * reads a byte a second keeps connection-timeout happy, not this). */
 static void *watchdog(void *arg)
 {
 	struct server *srv = arg;
@@ -681,19 +706,29 @@ static void *watchdog(void *arg)
 		int64_t now = now_ms();
 		pthread_mutex_lock(&srv->conns_lock);
 		for (struct conn_ctx *cc = srv->conns; cc; cc = cc->next) {
-			int64_t d = atomic_load(&cc->deadline_ms);
-			int unsent = 0;
-			if (d && now > d && !cc->cut && cc->fd >= 0 && ioctl(cc->fd, TIOCOUTQ, &unsent) == 0 &&
-			    unsent > 0) {
-				/* the client is still reading the last answer: not idle */
-				atomic_store(&cc->deadline_ms, now + 1000);
+			if (cc->cut || cc->fd < 0)
+				continue;
+			int64_t a = atomic_load(&cc->answer_deadline_ms);
+			bool answer_late = a && now > a;
+			if (atomic_load(&cc->answering)) {
+				if (answer_late)
+					cut(srv, cc, true);
 				continue;
 			}
-			if (d && now > d && !cc->cut && cc->fd >= 0) {
-				shutdown(cc->fd, SHUT_RDWR);
-				cc->cut = true;
-				log_debug("server", "connection cut off: its request took longer than request-timeout");
+			int64_t d = atomic_load(&cc->deadline_ms);
+			if (!d || now <= d)
+				continue;
+			int unsent = 0;
+			if (ioctl(cc->fd, TIOCOUTQ, &unsent) == 0 && unsent > 0) {
+				/* the client is still reading the last answer: not
+				 * idle, but bounded by that answer's response-timeout */
+				if (answer_late)
+					cut(srv, cc, true);
+				else
+					atomic_store(&cc->deadline_ms, now + 1000);
+				continue;
 			}
+			cut(srv, cc, false);
 		}
 		pthread_mutex_unlock(&srv->conns_lock);
 	}
@@ -703,6 +738,9 @@ static void *watchdog(void *arg)
 void server_log_stats(struct server *srv)
 {
 	clients_log(&srv->clients);
+	log_notice("server",
+	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
+	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), snapshot_live());
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
