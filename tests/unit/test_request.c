@@ -112,7 +112,7 @@ END_TEST
  * of two equal bounds is the open one; eq folds to [x, x]. */
 START_TEST(constraint_folding_edges)
 {
-	struct constraint c[4];
+	struct constraint c[8];
 	struct constraint_set s;
 
 	const char *eq_gt[] = {"eq 3", "gt 3"}; /* §11.3.2.3: ANDed: nothing */
