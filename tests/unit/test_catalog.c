@@ -228,6 +228,25 @@ START_TEST(ungranted_type_is_an_unknown_type)
 		free(got);
 		free(unknown);
 	}
+	/* spelled otherwise, still not granted: a JSON escape, a NUL, case */
+	static const char *const tricks[] = {
+	        "{\"cost-type\":{\"cost-metric\":\"hop\\u0063ount\",\"cost-mode\":\"numerical\"}}",
+	        "{\"cost-type\":{\"cost-metric\":\"hopcount\\u0000\",\"cost-mode\":\"numerical\"}}",
+	        "{\"cost-type\":{\"cost-metric\":\"HOPCOUNT\",\"cost-mode\":\"numerical\"}}",
+	        "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"Ordinal\"}}",
+	        "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"ordinal\\u0000\"}}",
+	};
+	for (size_t i = 0; i < sizeof(tricks) / sizeof(tricks[0]); i++) {
+		struct request req;
+		struct alto_error err = {0};
+		ck_assert_int_ne(
+		        request_parse(catalog_route(c, FCM), c, tricks[i], strlen(tricks[i]), NULL, NULL, &req, &err),
+		        0);
+		ck_assert_str_eq(err.code, E_INVALID_FIELD_VALUE);
+		ck_assert_str_eq(err.field, i < 3 ? "cost-type/cost-metric" : "cost-type/cost-mode");
+		request_free(&req);
+		alto_error_clear(&err);
+	}
 	catalog_free(c);
 
 	/* the public catalog still takes every type */
