@@ -794,10 +794,13 @@ class Live:
         testcase.addCleanup(self.s.close)
         self.port = port
 
-    def get(self, path="/"):
+    def get(self, path="/", method="GET", body=b""):
         """The response, or None if the connection ended without one."""
+        head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (method, path, self.port)
+        if body:
+            head += "Content-Type: application/alto-networkmapfilter+json\r\nContent-Length: %d\r\n" % len(body)
         try:
-            self.s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (path, self.port)).encode())
+            self.s.sendall((head + "\r\n").encode() + body)
             rs, _ = at.recv_responses(self.s, 1)
         except (ssl.SSLError, OSError):
             return None
@@ -858,9 +861,9 @@ class TestTrustChangesOnLiveConnections(HttpsTestCase):
                 self.assertEqual(r.status if r else None, 200, "%s: %r" % (v, r))
                 self.assertIn(b'"resources"', r.body)
 
-    def assertCut(self, a, lives, mark):
+    def assertCut(self, a, lives, mark, method="GET", body=b""):
         for v, live in lives.items():
-            r = live.get()
+            r = live.get(method=method, body=body)
             self.assertIsNotNone(r, "%s: no answer" % v)
             self.assertEqual(r.status, 421, "%s: %r" % (v, r))
             self.assertEqual(r.header("Connection"), "close", r)
@@ -871,10 +874,16 @@ class TestTrustChangesOnLiveConnections(HttpsTestCase):
     def test_client_ca_replaced(self):
         d, a, port = self.start()
         lives = self.lives(port)
+        posts = self.lives(port)
+        # handshakes done, no request yet
+        fresh = {v: Live(self, port, client_ctx("client", maxv=v)) for v in (V12, V13)}
         replace_file(d, "ca.pem", PKI.rogueca_pem)
         mark = a.log_count()
         a.reload("ok")
         self.assertCut(a, lives, mark)
+        self.assertCut(a, fresh, mark)
+        # a POST is refused before its body is read
+        self.assertCut(a, posts, mark, "POST", b'{"pids": ["PID1"]}')
         # new connections: the new CA's clients only
         self.assertServed(attempt("127.0.0.1", port, client_ctx("roguesigned")))
         self.assertRejected(attempt("127.0.0.1", port, client_ctx("client", maxv=V12)), V12)
