@@ -44,7 +44,9 @@ static int load_crls(struct tls_state *st, const struct conf *c, const struct co
 	unsigned ncas = 0, ncrls = 0, i = 0;
 	int rc = ALTOD_ECONFIG, g;
 
-	if (memmem(raw->data, raw->size, "-----BEGIN", 10) != NULL) {
+	if (raw->size == 0) {
+		g = 0; /* no CRL in the file */
+	} else if (memmem(raw->data, raw->size, "-----BEGIN", 10) != NULL) {
 		g = gnutls_x509_crl_list_import2(&crls, &ncrls, raw, GNUTLS_X509_FMT_PEM, 0);
 	} else if ((crls = gnutls_malloc(sizeof(*crls))) == NULL) {
 		g = GNUTLS_E_MEMORY_ERROR;
