@@ -80,7 +80,12 @@ struct resource {
 	const char *accepts;          /* NULL: GET; else the POST body's media type */
 	const struct topo_netmap *nm; /* the network map it is built on (not the IRD, not endpointprop) */
 	struct cost_type ct;          /* RES_COSTMAP */
-	char *body;                   /* GET resources: rendered once per snapshot */
+	/* RES_FILTERED_COSTMAP, RES_ENDPOINTCOST: for each metric of nm (by
+	 * index), the cost modes this catalog grants (bits of 1 << cost_mode):
+	 * the modes of the cost maps of nm it offers. A cost type outside it
+	 * is answered as an unknown one. */
+	uint8_t *cost_modes;
+	char *body; /* GET resources: rendered once per snapshot */
 	size_t body_len;
 	char *gz; /* the same, gzip-compressed once (NULL: not worth it) */
 	size_t gz_len;

@@ -193,8 +193,12 @@ static int parse_pid_list(const json_t *arr, const char *field, const struct top
 	return 0;
 }
 
-static int parse_cost_type(const json_t *root, const struct topo_netmap *nm, struct cost_type *ct,
-                           struct alto_error *err)
+/* The cost type of a filtered cost map or endpoint cost request. Only the
+ * types the resource grants exist for it (struct resource's cost_modes): a
+ * metric granted in no mode fails as an unknown metric, a mode not granted
+ * as an unknown mode, so that an ungranted type answers byte for byte like
+ * a type no map has (RFC 7285 §15.3: no probing). */
+static int parse_cost_type(const json_t *root, const struct resource *r, struct cost_type *ct, struct alto_error *err)
 {
 	const json_t *o = json_object_get(root, "cost-type");
 	if (o == NULL)
@@ -212,11 +216,12 @@ static int parse_cost_type(const json_t *root, const struct topo_netmap *nm, str
 	if (!json_is_string(mode))
 		return fail(err, E_INVALID_FIELD_TYPE, "cost-type/cost-mode", NULL);
 	/* "description" is ignored (§11.3.2.3) */
-	ct->metric = topo_metric_find(nm, jval(metric));
-	if (ct->metric == NULL)
+	ct->metric = topo_metric_find(r->nm, jval(metric));
+	uint8_t granted = ct->metric ? r->cost_modes[ct->metric - r->nm->metrics] : 0;
+	if (granted == 0)
 		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-metric", metric);
 	int m = cost_mode_parse(jval(mode));
-	if (m < 0 || !(ct->metric->modes & (1u << m))) /* unknown, or not offered here */
+	if (m < 0 || !(granted & (1u << m))) /* unknown, or not offered here */
 		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-mode", mode);
 	ct->mode = (enum cost_mode)m;
 	return 0;
@@ -426,7 +431,7 @@ static int parse_fnetmap(const struct resource *r, const json_t *root, size_t ma
 static int parse_fcostmap(const struct resource *r, const json_t *root, size_t max_pids, struct request *req,
                           struct alto_error *err)
 {
-	if (parse_cost_type(root, r->nm, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
+	if (parse_cost_type(root, r, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
 		return -1;
 	const json_t *pids = json_object_get(root, "pids");
 	req->all_srcs = req->all_dsts = true;
@@ -502,7 +507,7 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 static int parse_ecost(const struct resource *r, const json_t *root, const struct endpoint *client, struct request *req,
                        struct alto_error *err)
 {
-	if (parse_cost_type(root, r->nm, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
+	if (parse_cost_type(root, r, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
 		return -1;
 	const json_t *eps = json_object_get(root, "endpoints");
 	if (eps == NULL)

@@ -63,10 +63,13 @@ struct server {
 
 /* Per connection (libmicrohttpd's socket context): the client its requests
  * were identified as, counted against that client's connection limit, the
- * time by which its next request must have arrived whole, and the time by
- * which its current answer must have been built and sent. */
+ * time by which its next request must have arrived whole, the time by
+ * which its current answer must have been built and sent, and (HTTPS) the
+ * generation of the listener's TLS state its client certificate was last
+ * verified against (0: not yet). */
 struct conn_ctx {
 	struct client_state *cs;
+	uint64_t tls_gen; /* only this connection's thread reads and writes it */
 	int fd;
 	_Atomic int64_t deadline_ms;        /* monotonic; 0 while a response is being sent */
 	_Atomic int64_t answer_deadline_ms; /* monotonic; of the last answer; 0: no limit */
@@ -141,6 +144,7 @@ struct req_ctx {
 };
 
 static struct listener *listener_of(gnutls_session_t session);
+static bool tls_rebind(struct MHD_Connection *c, gnutls_session_t *verified);
 
 /* ---- responses ---- */
 
@@ -380,21 +384,28 @@ static bool connection_ok(struct MHD_Connection *c, struct client_state *cs, uns
 /* Picks the catalog of the client asking. false with *no set: refused. */
 static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, struct refusal *no)
 {
+	gnutls_session_t verified = NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	ctx->basic_ok = ci && ci->tls_session; /* Basic over TLS only */
+	if (!tls_rebind(c, &verified)) {
+		/* the connection's client certificate does not pass the trust
+		 * of the current TLS state: RFC 9110 §15.5.20, this connection
+		 * cannot serve the request; a new one can (its handshake is
+		 * checked against the current CAs and CRLs) */
+		*no = (struct refusal){MHD_HTTP_MISDIRECTED_REQUEST,
+		                       "Misdirected Request: the client certificate of this connection is no longer "
+		                       "accepted; connect again\n",
+		                       NULL, 0, false};
+		ctx->client = "?";
+		ctx->close = true;
+		return false;
+	}
 	const struct snapshot_access *a = ctx->snap->access;
 	if (a == NULL) {
 		ctx->cat = ctx->snap->cat;
 		return true;
 	}
 	const struct policy *p = a->policy;
-	gnutls_session_t verified = NULL;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci && ci->tls_session) {
-		ctx->basic_ok = true;
-		struct listener *l = listener_of(ci->tls_session);
-		struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
-		if (st && st->trust) /* peer certificates here were verified in the handshake */
-			verified = ci->tls_session;
-	}
 	ssize_t idx = -1;
 	enum auth_result ar = auth_identify(c, p, verified, ctx->basic_ok, &idx);
 	double rate = p->rate, burst = p->burst;
@@ -787,50 +798,68 @@ static struct listener *listener_of(gnutls_session_t session)
 	return NULL;
 }
 
+static void log_refused(const struct listener *l, int rc, unsigned status, const char *when)
+{
+	gnutls_datum_t why = {NULL, 0};
+	if (status)
+		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
+	log_info("tls", "%s: client certificate refused%s: %s", l->name, when,
+	         why.data ? (char *)why.data : gnutls_strerror(rc));
+	gnutls_free(why.data);
+}
+
 /* Checks the client's certificate chain against the listener's client CAs
- * during the handshake: a certificate they did not sign ends it. */
+ * and CRLs during the handshake: a certificate they did not sign, or that
+ * they revoked, ends it. The connection remembers what it passed. */
 static int verify_client(gnutls_session_t session)
 {
 	struct listener *l = listener_of(session);
 	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
 	if (st == NULL)
 		return GNUTLS_E_CERTIFICATE_ERROR;
-	if (st->trust == NULL)
-		return 0;
-	unsigned n = 0;
-	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
-	if (peers == NULL || n == 0)
-		return st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_E_CERTIFICATE_REQUIRED : 0;
-	gnutls_x509_crt_t chain[TLS_MAX_CHAIN];
-	unsigned k = 0, status = 0;
-	int rc = 0;
-	for (; k < n && k < TLS_MAX_CHAIN; k++) {
-		if (gnutls_x509_crt_init(&chain[k]) < 0)
-			break;
-		if (gnutls_x509_crt_import(chain[k], &peers[k], GNUTLS_X509_FMT_DER) < 0) {
-			gnutls_x509_crt_deinit(chain[k]);
-			break;
-		}
-	}
-	if (k < n && k < TLS_MAX_CHAIN)
-		rc = GNUTLS_E_CERTIFICATE_ERROR;
-	else {
-		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
-		                                 0};
-		if (gnutls_x509_trust_list_verify_crt2(st->trust, chain, k, &purpose, 1, 0, &status, NULL) < 0 ||
-		    status)
-			rc = GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
-	}
-	for (unsigned i = 0; i < k; i++)
-		gnutls_x509_crt_deinit(chain[i]);
+	unsigned status = 0;
+	int rc = tls_verify_peer(st, session, &status);
 	if (rc != 0) {
-		gnutls_datum_t why = {NULL, 0};
-		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
-		log_info("tls", "%s: client certificate refused: %s", l->name,
-		         why.data ? (char *)why.data : "unreadable");
-		gnutls_free(why.data);
+		log_refused(l, rc, status, "");
+		return rc;
 	}
-	return rc;
+	struct MHD_Connection *c = gnutls_session_get_ptr(session);
+	struct conn_ctx *cc = c ? conn_of(c) : NULL;
+	if (cc)
+		cc->tls_gen = st->gen;
+	return 0;
+}
+
+/* Before each request on an HTTPS connection: a reload may have replaced
+ * the listener's TLS state (other client CAs, a new CRL, client-auth
+ * require) since the connection's certificate was verified. Then it is
+ * verified again against the current state; false: it does not pass, the
+ * request is refused and the connection closed. Plain HTTP: true. With
+ * true, *verified is the session when its client certificate (if any) was
+ * checked against the current client CAs. */
+static bool tls_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
+{
+	*verified = NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return true;
+	struct listener *l = listener_of(ci->tls_session);
+	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
+	struct conn_ctx *cc = conn_of(c);
+	if (st == NULL || cc == NULL)
+		return false; /* cannot tell what it was verified against */
+	if (cc->tls_gen != st->gen) {
+		unsigned status = 0;
+		int rc = tls_verify_peer(st, ci->tls_session, &status);
+		if (rc != 0) {
+			log_refused(l, rc, status, " on a live connection after a reload");
+			return false;
+		}
+		cc->tls_gen = st->gen;
+	}
+	if (st->trust)
+		*verified = ci->tls_session;
+	return true;
 }
 
 /* Called while the ClientHello is processed: hands over the listener's
