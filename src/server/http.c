@@ -909,6 +909,12 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	else
 		gnutls_rnd(GNUTLS_RND_NONCE, srv->digest_random, sizeof(srv->digest_random));
 	snapshot_unref(first);
+	/* Every listener is opened and described before the first daemon
+	 * starts: the TLS callbacks read g_server, srv->nls and srv->ls from
+	 * worker threads without a lock, so none of it may change once a
+	 * worker runs (set up one by one, a handshake on the first listener
+	 * raced with the second's setup). Only each listener's tls pointer
+	 * changes later, atomically. */
 	for (size_t i = 0; i < c->nlisten; i++) {
 		struct listener *l = &srv->ls[srv->nls];
 		if (open_listener(&c->listen[i], l) != 0) {
@@ -916,20 +922,24 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			return ALTOD_ELISTEN;
 		}
 		srv->nls++;
+		if (tls && tls[i]) {
+			atomic_store(&l->tls, tls[i]);
+			tls[i] = NULL; /* the listener owns it now */
+		}
+	}
+	g_server = srv;
+	for (size_t i = 0; i < srv->nls; i++) {
+		struct listener *l = &srv->ls[i];
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 		struct MHD_OptionItem tls_opts[] = {
 		        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)retrieve_cert},
 		        {MHD_OPTION_HTTPS_PRIORITIES, 0, c->listen[i].tls ? c->listen[i].tls->priorities : NULL},
 		        {MHD_OPTION_END, 0, NULL},
 		};
-		if (tls && tls[i]) {
+		if (atomic_load(&l->tls))
 			flags |= MHD_USE_TLS;
-			atomic_store(&l->tls, tls[i]);
-			tls[i] = NULL; /* the listener owns it now */
-		} else {
+		else
 			tls_opts[0].option = MHD_OPTION_END;
-		}
-		g_server = srv;
 		/* clang-format off */
 		l->mhd = MHD_start_daemon(
 			flags, 0, NULL, NULL, on_request, srv,

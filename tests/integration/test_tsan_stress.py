@@ -5,6 +5,8 @@ certificates optional), 4 worker threads per listener, and at the same time:
 
 - anonymous clients (HTTP and HTTPS) asking for their catalog, with and
   without If-None-Match, and for a resource outside it (a 401 challenge);
+- TLS handshakes on the HTTPS listener (the first one) from the moment it is
+  logged until altod is ready, while the HTTP listener is being set up;
 - a certificate client on a kept-alive connection, and one that makes a new
   TLS handshake for every request;
 - Digest clients (SHA-256 and MD5) over HTTPS (and over plain HTTP too when
@@ -36,6 +38,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import tempfile
 import threading
@@ -296,6 +299,39 @@ class Worker(threading.Thread):
             self.fail(label, "status %d" % r.status, r)
 
 
+class EarlyHandshakes(threading.Thread):
+    """TLS handshakes with a client certificate on altod's first listener
+    (HTTPS) from the moment it is logged until altod is ready: the TLS
+    callbacks then run while the other listeners are still being set up.
+    Whether a handshake completes is not the point (the ThreadSanitizer
+    verdict is); they are counted."""
+
+    def __init__(self, altod, context):
+        super().__init__(name="early-handshakes", daemon=True)
+        self.altod = altod
+        self.context = context
+        self.done = threading.Event()
+        self.handshakes = 0
+
+    def run(self):
+        while not self.done.is_set() and not self.altod.listeners:
+            self.done.wait(0.001)
+        if self.done.is_set():
+            return
+        _, host, port = self.altod.listeners[0]
+        while not self.done.is_set():
+            try:
+                with socket.create_connection((host, port), timeout=at.IO_TIMEOUT) as s:
+                    with self.context.wrap_socket(s, server_hostname="localhost"):
+                        self.handshakes += 1
+            except OSError:
+                pass
+
+    def stop(self):
+        self.done.set()
+        self.join(at.IO_TIMEOUT + 5)
+
+
 def directory_requests(fetch):
     """Every request of a client's directory (at.resource_requests), from
     `fetch()`, which returns that client's GET / answer."""
@@ -352,11 +388,16 @@ class TsanStressTest(unittest.TestCase):
         d, clear_auth = self.tree()
         a = at.Altod(d, env={"TSAN_OPTIONS": TSAN_OPTIONS})
         self.addCleanup(a.stop)
-        a.start()
+        cert_tls = self.pki_context("client")
+        early = EarlyHandshakes(a, cert_tls)
+        early.start()
+        try:
+            a.start()
+        finally:
+            early.stop()
         (_, sh, sp), (_, hh, hp) = a.listeners[0], a.listeners[1]
         self.assertEqual([s for s, _, _ in a.listeners], ["https", "http"])
         anon_tls = self.pki_context(None)
-        cert_tls = self.pki_context("client")
         http_client = at.Client(hh, hp)
         https_anon = at.Client(sh, sp, "https", anon_tls)
         https_cert = at.Client(sh, sp, "https", cert_tls)
@@ -419,8 +460,8 @@ class TsanStressTest(unittest.TestCase):
         code = a.stop()
         err = a.stderr()
 
-        summary = "%.1f s, %d reloads (max %.2f s), clear-auth %s; " % (
-            elapsed, len(reloads), max(reloads) if reloads else -1, clear_auth) + "; ".join(
+        summary = "%.1f s, %d handshakes while starting, %d reloads (max %.2f s), clear-auth %s; " % (
+            elapsed, early.handshakes, len(reloads), max(reloads) if reloads else -1, clear_auth) + "; ".join(
             "%s %s reconnects=%d digest-retries=%d" % (w.name, sorted(w.status_counts.items()), w.reconnects,
                                                      w.digest_retries) for w in workers)
         print("\nstress: " + summary)
