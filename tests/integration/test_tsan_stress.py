@@ -61,6 +61,8 @@ SECONDS = float(os.environ.get("ALTOD_STRESS_SECONDS") or (25.0 if STRESS else Q
 RELOAD_EVERY = 0.2
 USR1_EVERY = 5
 THREADS = 4  # altod's worker threads per listener: more than the 2 cores, for interleavings
+REQUEST_TIMEOUT = 2  # seconds: the watchdog cuts the slow client's half requests
+BROKEN_EVERY = 7  # every BROKEN_EVERY-th reload reads a broken maps file (and must fail)
 DIGEST_ATTEMPTS = 8  # answers to fresh challenges before a request counts as refused
 
 # halt_on_error=0: every report, not just the first; exitcode=66: altod's exit
@@ -103,7 +105,8 @@ def config(clear_auth):
              "    - address: 127.0.0.1", "      port: 0"]
     if clear_auth:
         lines.append("      " + CLEAR_AUTH)
-    lines += ["limits:", "  max-endpoints: 10000", "maps:", "  - maps/net.yaml"]
+    lines += ["limits:", "  max-endpoints: 10000", "  request-timeout: %d" % REQUEST_TIMEOUT,
+              "maps:", "  - maps/net.yaml"]
     return "\n".join(lines) + "\n" + access_section()
 
 
@@ -121,7 +124,7 @@ class Worker(threading.Thread):
     self.failures (the thread never raises)."""
 
     def __init__(self, name, kind, host, port, scheme, requests, stop, ssl_context=None, auth=None,
-                 fresh=False, source=None, denied=()):
+                 fresh=False, source=None, denied=(), shutdown=None):
         super().__init__(name=name, daemon=True)
         self.kind = kind
         self.host, self.port, self.scheme = host, port, scheme
@@ -129,6 +132,7 @@ class Worker(threading.Thread):
         self.requests = requests  # (label, method, uri, body, content type); None: its directory's
         self.denied = set(denied)  # labels that must get a 401 challenge
         self.stop_event = stop
+        self.shutdown = shutdown  # set once SIGTERM is sent: altod may close or refuse connections
         self.auth = auth  # iu.DigestAuth
         self.fresh = fresh  # a new connection for every request
         self.source = source
@@ -197,6 +201,10 @@ class Worker(threading.Thread):
                         break
                     self.one(req, conditional=n % 2 == 1)
                 n += 1
+        except (OSError, http.client.HTTPException) as e:
+            if self.shutdown is None or not self.shutdown.is_set():
+                self.fail("-", "exception %r" % e)
+                traceback.print_exc()
         except Exception as e:  # noqa: BLE001 -- reported by the test, never lost in a thread
             self.fail("-", "exception %r" % e)
             traceback.print_exc()
@@ -332,6 +340,38 @@ class EarlyHandshakes(threading.Thread):
         self.join(at.IO_TIMEOUT + 5)
 
 
+class SlowClient(threading.Thread):
+    """Sends half a request and waits: the request-timeout watchdog must
+    cut the connection (without an answer), again and again."""
+
+    def __init__(self, host, port, stop, shutdown):
+        super().__init__(name="slow", daemon=True)
+        self.host, self.port = host, port
+        self.stop_event = stop
+        self.shutdown = shutdown
+        self.cuts = 0
+        self.failures = []
+        self.status_counts = {}
+        self.reconnects = self.digest_retries = 0
+        self.kind = "slow"
+        self.bodies = {}
+
+    def run(self):
+        while not self.stop_event.is_set():
+            try:
+                with socket.create_connection((self.host, self.port), timeout=at.IO_TIMEOUT) as s:
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n")
+                    if at.connection_closed(s, at.IO_TIMEOUT):
+                        self.cuts += 1
+                    elif not self.stop_event.is_set():
+                        self.failures.append("slow: not cut after %ss" % at.IO_TIMEOUT)
+                        return
+            except (OSError, AssertionError) as e:
+                if not self.shutdown.is_set():
+                    self.failures.append("slow: %r" % e)
+                return
+
+
 def directory_requests(fetch):
     """Every request of a client's directory (at.resource_requests), from
     `fetch()`, which returns that client's GET / answer."""
@@ -359,6 +399,7 @@ class TsanStressTest(unittest.TestCase):
         d = at.make_tree(self, {
             "maps/net-a.yaml": at.RFC_NET_A + at.RFC_COSTS_A,
             "maps/net-b.yaml": at.RFC_NET_B + at.RFC_COSTS_A,
+            "maps/net-broken.yaml": at.RFC_NET_B.replace("PID3:", "PID3: [") + at.RFC_COSTS_A,
         })
         os.makedirs(os.path.join(d, "tls"))
         for name in ("server", "server2"):
@@ -374,11 +415,12 @@ class TsanStressTest(unittest.TestCase):
         return d, clear_auth
 
     @staticmethod
-    def swap(d, i):
-        """Version i % 2 of the maps and of the server certificate, each
-        file replaced whole (altod never reads half a file)."""
+    def swap(d, i, broken=False):
+        """Version i % 2 of the maps (or the broken ones) and of the server
+        certificate, each file replaced whole (altod never reads half a file)."""
         cert = ("server", "server2")[i % 2]
-        for src, dst in (("maps/net-%s.yaml" % "ab"[i % 2], "maps/net.yaml"),
+        maps = "broken" if broken else "ab"[i % 2]
+        for src, dst in (("maps/net-%s.yaml" % maps, "maps/net.yaml"),
                          ("tls/%s.pem" % cert, "tls/cur.pem"), ("tls/%s.key" % cert, "tls/cur.key")):
             tmp = os.path.join(d, dst + ".tmp")
             shutil.copy(os.path.join(d, src), tmp)
@@ -408,6 +450,7 @@ class TsanStressTest(unittest.TestCase):
         self.assertGreater(len(cert), len(anon))
 
         stop = threading.Event()
+        shutdown = threading.Event()
         workers = [
             Worker("anonymous-http", "anonymous", hh, hp, "http", anon, stop, denied=["outside"]),
             Worker("anonymous-https", "anonymous", sh, sp, "https", anon, stop, ssl_context=anon_tls,
@@ -427,21 +470,27 @@ class TsanStressTest(unittest.TestCase):
         if clear_auth:
             workers.append(Worker("digest-sha256-http", "digest", hh, hp, "http", None, stop,
                                   auth=iu.DigestAuth("tenant-b", PW["tenant-b"], "SHA-256")))
+        for w in workers:
+            w.shutdown = shutdown
+        slow = SlowClient(hh, hp, stop, shutdown)
+        workers.append(slow)
         reloads = []
         reload_errors = []
+        stop_reloads = threading.Event()
 
         def reloader():
             i = 0
             try:
-                while not stop.is_set():
+                while not stop_reloads.is_set():
                     t0 = time.monotonic()
                     i += 1
-                    self.swap(d, i)
-                    a.reload(expect="ok")
+                    broken = i % BROKEN_EVERY == 0
+                    self.swap(d, i, broken)
+                    a.reload(expect="failed" if broken else "ok")
                     reloads.append(time.monotonic() - t0)
                     if i % USR1_EVERY == 0:
                         a.send_signal(signal.SIGUSR1)
-                    stop.wait(max(0.0, RELOAD_EVERY - (time.monotonic() - t0)))
+                    stop_reloads.wait(max(0.0, RELOAD_EVERY - (time.monotonic() - t0)))
             except Exception as e:  # noqa: BLE001
                 reload_errors.append(repr(e)[:3000])
 
@@ -450,18 +499,23 @@ class TsanStressTest(unittest.TestCase):
         for w in workers:
             w.start()
         t_reload.start()
-        stop.wait(SECONDS)
-        stop.set()
+        stop_reloads.wait(SECONDS)
+        stop_reloads.set()
         t_reload.join(at.LOG_TIMEOUT + 5)
+        stats_seen = "stats: client=" in a.stderr()
+        # SIGTERM while every client is still asking: answers that still
+        # come must be right; refused or closed connections end a client
+        shutdown.set()
+        code = a.stop()
+        stop.set()
         for w in workers:
             w.join(at.IO_TIMEOUT * 3)
         elapsed = time.monotonic() - t0
-        stats_seen = "stats: client=" in a.stderr()
-        code = a.stop()
         err = a.stderr()
 
         summary = "%.1f s, %d handshakes while starting, %d reloads (max %.2f s), clear-auth %s; " % (
-            elapsed, early.handshakes, len(reloads), max(reloads) if reloads else -1, clear_auth) + "; ".join(
+            elapsed, early.handshakes, len(reloads), max(reloads) if reloads else -1, clear_auth) + \
+            "slow client cut %d times; " % slow.cuts + "; ".join(
             "%s %s reconnects=%d digest-retries=%d" % (w.name, sorted(w.status_counts.items()), w.reconnects,
                                                      w.digest_retries) for w in workers)
         print("\nstress: " + summary)
@@ -476,7 +530,7 @@ class TsanStressTest(unittest.TestCase):
             self.assertFalse(w.is_alive(), w.name)
             self.assertEqual(w.failures, [], summary)
             self.assertGreater(sum(w.status_counts.values()), 0, w.name)
-            if w.kind != "guesser":
+            if w.kind not in ("guesser", "slow"):
                 self.assertGreater(w.status_counts.get(200, 0), 0, "%s was never served: %s" % (w.name, summary))
             for label, bodies in w.bodies.items():
                 # maps A and B: nothing else (a torn snapshot would be a third)
