@@ -806,11 +806,14 @@ static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_
 	if (st == NULL)
 		return -1;
 	if (st->trust) {
-		gnutls_certificate_credentials_t cred = NULL;
 		gnutls_certificate_server_set_request(
 		        session, st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
-		if (gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE, (void **)&cred) == 0 && cred)
-			gnutls_certificate_set_verify_function(cred, verify_client);
+		/* on the session, not on the credentials: libmicrohttpd's worker
+		 * threads share one credentials structure, and setting its
+		 * callback on every handshake was a write racing with the other
+		 * threads' handshakes reading it (inside GnuTLS, where
+		 * ThreadSanitizer does not see it) */
+		gnutls_session_set_verify_function(session, verify_client);
 	}
 	*pcert = st->pcert;
 	*pcert_length = st->npcert;
