@@ -998,11 +998,14 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		struct listener *l = &srv->ls[i];
 		if (l->mhd)
 			MHD_quiesce_daemon(l->mhd);
-		/* closed now, not at the end: a new connection is refused at once
-		 * (a load balancer fails over) instead of waiting in the backlog */
+		/* shut down now, not at the end: a new connection is refused at
+		 * once (a load balancer fails over) instead of waiting in the
+		 * backlog. Closed only after MHD_stop_daemon, as libmicrohttpd
+		 * documents for MHD_quiesce_daemon: its worker threads may still
+		 * use the descriptor (epoll_ctl), and a number closed under them
+		 * could be reused by another file */
 		if (l->fd >= 0)
-			close(l->fd);
-		l->fd = -1;
+			shutdown(l->fd, SHUT_RDWR);
 	}
 	struct timespec step = {0, 10L * 1000 * 1000};
 	/* idle keep-alive connections are not waited for: requests are */
@@ -1014,6 +1017,9 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		struct listener *l = &srv->ls[i];
 		if (l->mhd)
 			MHD_stop_daemon(l->mhd);
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
 		tls_state_free(atomic_load(&l->tls));
 		while (l->retired) {
 			struct tls_state *next = l->retired->retired_next;
