@@ -160,9 +160,14 @@ class Worker(threading.Thread):
             self.conn = None
 
     def exchange(self, method, uri, body, headers):
-        """One request and its answer; a kept-alive connection the server
-        closed meanwhile is reopened once (a new one must work)."""
-        for attempt in range(2):
+        """One request and its answer. A connection the server closed is
+        replaced: a kept-alive one may have idled out, and a reload that
+        replaces the TLS state may end connections made before it (issue
+        10's trust binding), a new one too if the reload came between its
+        handshake and its request; two new connections in a row must not
+        fail."""
+        fresh_failures = 0
+        while True:
             fresh = self.conn is None
             if fresh:
                 self.conn = self._connect()
@@ -172,7 +177,8 @@ class Worker(threading.Thread):
                 data = r.read()
             except RETRYABLE:
                 self._close()
-                if fresh or attempt:
+                fresh_failures += fresh
+                if fresh_failures == 2:
                     raise
                 self.reconnects += 1
                 continue
@@ -180,7 +186,6 @@ class Worker(threading.Thread):
             if r.will_close or self.fresh:
                 self._close()
             return resp
-        raise AssertionError("unreachable")
 
     def fail(self, label, what, resp=None):
         if len(self.failures) < 20:
@@ -529,8 +534,10 @@ class TsanStressTest(unittest.TestCase):
         for w in workers:
             self.assertFalse(w.is_alive(), w.name)
             self.assertEqual(w.failures, [], summary)
+            if w.kind == "slow":
+                continue  # no answers: its checks are that each half request is cut, unanswered
             self.assertGreater(sum(w.status_counts.values()), 0, w.name)
-            if w.kind not in ("guesser", "slow"):
+            if w.kind != "guesser":
                 self.assertGreater(w.status_counts.get(200, 0), 0, "%s was never served: %s" % (w.name, summary))
             for label, bodies in w.bodies.items():
                 # maps A and B: nothing else (a torn snapshot would be a third)
