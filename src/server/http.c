@@ -874,11 +874,14 @@ static int retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_
 	if (st == NULL)
 		return -1;
 	if (st->trust) {
-		gnutls_certificate_credentials_t cred = NULL;
 		gnutls_certificate_server_set_request(
 		        session, st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
-		if (gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE, (void **)&cred) == 0 && cred)
-			gnutls_certificate_set_verify_function(cred, verify_client);
+		/* on the session, not on the credentials: libmicrohttpd's worker
+		 * threads share one credentials structure, and setting its
+		 * callback on every handshake was a write racing with the other
+		 * threads' handshakes reading it (inside GnuTLS, where
+		 * ThreadSanitizer does not see it) */
+		gnutls_session_set_verify_function(session, verify_client);
 	}
 	*pcert = st->pcert;
 	*pcert_length = st->npcert;
@@ -977,6 +980,12 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	else
 		gnutls_rnd(GNUTLS_RND_NONCE, srv->digest_random, sizeof(srv->digest_random));
 	snapshot_unref(first);
+	/* Every listener is opened and described before the first daemon
+	 * starts: the TLS callbacks read g_server, srv->nls and srv->ls from
+	 * worker threads without a lock, so none of it may change once a
+	 * worker runs (set up one by one, a handshake on the first listener
+	 * raced with the second's setup). Only each listener's tls pointer
+	 * changes later, atomically. */
 	for (size_t i = 0; i < c->nlisten; i++) {
 		struct listener *l = &srv->ls[srv->nls];
 		if (open_listener(&c->listen[i], l) != 0) {
@@ -984,20 +993,24 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			return ALTOD_ELISTEN;
 		}
 		srv->nls++;
+		if (tls && tls[i]) {
+			atomic_store(&l->tls, tls[i]);
+			tls[i] = NULL; /* the listener owns it now */
+		}
+	}
+	g_server = srv;
+	for (size_t i = 0; i < srv->nls; i++) {
+		struct listener *l = &srv->ls[i];
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 		struct MHD_OptionItem tls_opts[] = {
 		        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)retrieve_cert},
 		        {MHD_OPTION_HTTPS_PRIORITIES, 0, c->listen[i].tls ? c->listen[i].tls->priorities : NULL},
 		        {MHD_OPTION_END, 0, NULL},
 		};
-		if (tls && tls[i]) {
+		if (atomic_load(&l->tls))
 			flags |= MHD_USE_TLS;
-			atomic_store(&l->tls, tls[i]);
-			tls[i] = NULL; /* the listener owns it now */
-		} else {
+		else
 			tls_opts[0].option = MHD_OPTION_END;
-		}
-		g_server = srv;
 		/* clang-format off */
 		l->mhd = MHD_start_daemon(
 			flags, 0, NULL, NULL, on_request, srv,
@@ -1053,11 +1066,14 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		struct listener *l = &srv->ls[i];
 		if (l->mhd)
 			MHD_quiesce_daemon(l->mhd);
-		/* closed now, not at the end: a new connection is refused at once
-		 * (a load balancer fails over) instead of waiting in the backlog */
+		/* shut down now, not at the end: a new connection is refused at
+		 * once (a load balancer fails over) instead of waiting in the
+		 * backlog. Closed only after MHD_stop_daemon, as libmicrohttpd
+		 * documents for MHD_quiesce_daemon: its worker threads may still
+		 * use the descriptor (epoll_ctl), and a number closed under them
+		 * could be reused by another file */
 		if (l->fd >= 0)
-			close(l->fd);
-		l->fd = -1;
+			shutdown(l->fd, SHUT_RDWR);
 	}
 	struct timespec step = {0, 10L * 1000 * 1000};
 	/* idle keep-alive connections are not waited for: requests are */
@@ -1069,6 +1085,9 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		struct listener *l = &srv->ls[i];
 		if (l->mhd)
 			MHD_stop_daemon(l->mhd);
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
 		tls_state_free(atomic_load(&l->tls));
 		while (l->retired) {
 			struct tls_state *next = l->retired->retired_next;
