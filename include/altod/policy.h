@@ -70,6 +70,7 @@ struct policy {
 	const char *file; /* the config file, for messages */
 	char *realm;
 	char *secret;
+	unsigned nonce_lifetime; /* seconds a Digest nonce serves */
 	char *anonymous_role;
 	struct policy_at anonymous_at;
 	bool audit;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "altod/alto_types.h"
+#include "altod/digest.h"
 #include "altod/policy.h"
 #include "altod/vec.h"
 #include "altod/yp.h"
@@ -280,6 +281,7 @@ struct policy *policy_parse(struct yp *y, const char *file)
 		return NULL;
 	p->file = file;
 	p->audit = true;
+	p->nonce_lifetime = DIGEST_LIFETIME_DEFAULT;
 	if (!yp_mapping_begin(y, "access")) {
 		policy_free(p);
 		return NULL;
@@ -297,6 +299,15 @@ struct policy *policy_parse(struct yp *y, const char *file)
 			free(p->anonymous_role);
 			p->anonymous_at = at_of(yp_mark(y));
 			yp_scalar(y, key, &p->anonymous_role, NULL);
+		} else if (strcmp(key, "nonce-lifetime") == 0) {
+			struct yp_mark vm = yp_mark(y);
+			if (yp_scalar_uint(y, key, DIGEST_LIFETIME_MAX, &u)) {
+				if (u < DIGEST_LIFETIME_MIN)
+					yp_error(y, vm, "nonce-lifetime must be %u to %u seconds", DIGEST_LIFETIME_MIN,
+					         DIGEST_LIFETIME_MAX);
+				else
+					p->nonce_lifetime = (unsigned)u;
+			}
 		} else if (strcmp(key, "audit") == 0) {
 			yp_scalar_bool(y, key, &p->audit);
 		} else if (strcmp(key, "rate") == 0) {
@@ -362,8 +373,9 @@ struct policy *policy_parse(struct yp *y, const char *file)
 				}
 		} else {
 			yp_error(y, m,
-			         "unknown key '%s' in access (realm, secret, anonymous-role, audit, rate, burst, "
-			         "max-connections, clients, roles, views)",
+			         "unknown key '%s' in access (realm, secret, nonce-lifetime, anonymous-role, audit, "
+			         "rate, "
+			         "burst, max-connections, clients, roles, views)",
 			         key);
 			yp_skip(y);
 		}
