@@ -131,6 +131,7 @@ struct req_ctx {
 };
 
 static struct listener *listener_of(gnutls_session_t session);
+static struct listener *listener_at(struct server *srv, struct MHD_Connection *c, bool tls);
 
 /* ---- responses ---- */
 
@@ -385,10 +386,8 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 		if (st && st->trust) /* peer certificates here were verified in the handshake */
 			verified = ci->tls_session;
 	} else {
-		const union MHD_ConnectionInfo *di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
-		for (size_t i = 0; di && i < srv->nls; i++)
-			if (srv->ls[i].mhd == di->daemon)
-				ctx->digest_ok = srv->ls[i].clear_digest;
+		const struct listener *l = listener_at(srv, c, false);
+		ctx->digest_ok = l && l->clear_digest;
 	}
 	ssize_t idx = -1;
 	struct auth_request rq = {method, url, verified, ctx->basic_ok, ctx->digest_ok};
@@ -734,12 +733,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static struct server *g_server;
 
 /* The listener a TLS session came in on, by the connection's local address. */
-static struct listener *listener_of(gnutls_session_t session)
+/* The listener (TLS or plain) a connection came in on, by its local address. */
+static struct listener *listener_at(struct server *srv, struct MHD_Connection *c, bool tls)
 {
-	struct MHD_Connection *c = gnutls_session_get_ptr(session);
-	struct server *srv = g_server;
-	if (c == NULL || srv == NULL)
-		return NULL;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
@@ -748,7 +744,7 @@ static struct listener *listener_of(gnutls_session_t session)
 		return NULL;
 	for (size_t i = 0; i < srv->nls; i++) {
 		struct listener *l = &srv->ls[i];
-		if (atomic_load(&l->tls) == NULL || l->bound.ss_family != local.ss_family)
+		if ((atomic_load(&l->tls) != NULL) != tls || l->bound.ss_family != local.ss_family)
 			continue;
 		if (local.ss_family == AF_INET) {
 			const struct sockaddr_in *a = (const void *)&l->bound, *b = (const void *)&local;
@@ -764,6 +760,15 @@ static struct listener *listener_of(gnutls_session_t session)
 		}
 	}
 	return NULL;
+}
+
+static struct listener *listener_of(gnutls_session_t session)
+{
+	struct MHD_Connection *c = gnutls_session_get_ptr(session);
+	struct server *srv = g_server;
+	if (c == NULL || srv == NULL)
+		return NULL;
+	return listener_at(srv, c, true);
 }
 
 /* Checks the client's certificate chain against the listener's client CAs
