@@ -133,6 +133,13 @@ static enum auth_result digest(struct MHD_Connection *c, const struct snapshot_a
 		free(cr);
 		return AUTH_FAIL;
 	}
+	bool offered = false;
+	for (size_t i = 0; i < p->ndigest_algs; i++)
+		offered |= p->digest_algs[i] == cr->alg;
+	if (!offered) {
+		free(cr);
+		return AUTH_FAIL;
+	}
 	ssize_t idx;
 	const struct policy_client *pc = client_by_user(p, cr->username, &idx);
 	/* an unknown user, or one without an MD5 secret answering with MD5,
@@ -246,12 +253,12 @@ enum MHD_Result auth_challenge(struct MHD_Connection *c, const struct snapshot_a
 {
 	const struct policy *p = a->policy;
 	const uint8_t *key = nonce_key(a, ds);
-	/* RFC 7616 §3.7: the preferred algorithm first; each its own nonce */
-	static const enum digest_alg algs[] = {DIGEST_SHA256, DIGEST_MD5};
-	for (size_t i = 0; i < 2; i++) {
+	/* RFC 7616 §3.7: the preferred algorithm first (access.digest-algorithms'
+	 * order); each challenge its own nonce */
+	for (size_t i = 0; i < p->ndigest_algs; i++) {
 		char nonce[DIGEST_NONCE_HEX + 1], hdr[1024];
 		digest_nonce_issue(ds, key, realtime_ns(), nonce);
-		if (digest_challenge(hdr, sizeof(hdr), p->realm, nonce, algs[i], stale) > 0)
+		if (digest_challenge(hdr, sizeof(hdr), p->realm, nonce, p->digest_algs[i], stale) > 0)
 			MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, hdr);
 	}
 	if (basic_ok) {
