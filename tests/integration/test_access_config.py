@@ -353,6 +353,17 @@ class Authentication(SharedAltod):
         r = https_session(self, self.altod, "client").get("/")
         self.assertOk(r, MT_DIRECTORY)
         self.assertEqual(ids_of(r), set(ALL))
+        # a client with a certificate and a password: both may come, naming it
+        both = start(self, roles_access(clients={"tenant-a": {
+            "certificate": {"subject": "CN=tenant-a"}, "password": iu.password_entry("tenant-a", "a-password"),
+            "roles": ["small"]}}))
+        for auth in (iu.BasicAuth("tenant-a", "a-password"), iu.DigestAuth("tenant-a", "a-password")):
+            with self.subTest(both=type(auth).__name__):
+                r = https_session(self, both, "client", auth).get("/")
+                self.assertOk(r, MT_DIRECTORY)
+                self.assertEqual(ids_of(r), {NM})
+        self.assertUnauthorized(https_session(self, both, "client", iu.BasicAuth("tenant-a", "no")).get("/"),
+                                basic=True)
 
     def test_identity_is_per_request_on_a_kept_connection(self):
         """On one keep-alive connection, a request without credentials after

@@ -262,6 +262,24 @@ class Forgeries(Shared):
         self.assertStale(conn.send("GET", "/", twice), False)
         self.assertEqual(conn.send("GET", "/", good).status, 200)
 
+    def test_two_authorization_headers(self):
+        """One set of credentials per request: a second Authorization
+        header, even next to a right one, is refused."""
+        ch = fetch_challenge(Conn(self, addr(self.altod)))
+        good = B.authorization("GET", "/", ch, 1)
+        for pair in ((good, "Digest @@@"), ("Basic eDp5", good), (good, good)):
+            with self.subTest(pair=[v[:12] for v in pair]):
+                c = http.client.HTTPConnection(*addr(self.altod), timeout=at.IO_TIMEOUT)
+                self.addCleanup(c.close)
+                c.putrequest("GET", "/")
+                for v in pair:
+                    c.putheader("Authorization", v)
+                c.endheaders()
+                r = c.getresponse()
+                r.read()
+                self.assertEqual(r.status, 401)
+        self.assertEqual(send(addr(self.altod), "GET", "/", good).status, 200)
+
     def test_garbled_credentials(self):
         conn = Conn(self, addr(self.altod))
         ch = fetch_challenge(conn)
@@ -342,6 +360,19 @@ class Lifetime(at.AltodTestCase):
         self.assertTrue(hits, "no %r in:\n%s" % (rx, out))
         want = text[:text.index(line_start)].count("\n") + 1
         self.assertEqual((hits[0][0], hits[0][1]), (path, want), out)
+
+
+class NoSecret(at.AltodTestCase):
+    def test_without_a_secret_each_process_has_its_own_key(self):
+        """No access.secret: Digest works, but one process's nonce is
+        nothing to another (a plain 401, not stale)."""
+        a, b = start(self, secret=None), start(self, secret=None)
+        conn = Conn(self, addr(a))
+        ch = fetch_challenge(conn)
+        self.assertEqual(conn.send("GET", "/", B.authorization("GET", "/", ch, 1)).status, 200)
+        r = send(addr(b), "GET", "/", B.authorization("GET", "/", ch, 2))
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual([c.get("stale") for c in challenges(r)], [None, None], r)
 
 
 class Restart(at.AltodTestCase):
