@@ -21,11 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DIGEST_MAX_CREDENTIALS 4096 /* bytes of an Authorization value; longer ones are refused */
-#define DIGEST_MAX_PARAMS 32        /* auth-params in one credentials list */
-#define DIGEST_NONCE_RAW 64         /* time 8, process 8, random 16, HMAC 32 */
-#define DIGEST_NONCE_HEX (2 * DIGEST_NONCE_RAW)
-#define DIGEST_TABLE_SIZE 65536 /* (nonce, highest nc) entries kept per process */
+#define DIGEST_MAX_CREDENTIALS 4096    /* bytes of an Authorization value; longer ones are refused */
+#define DIGEST_MAX_PARAMS 32           /* auth-params in one credentials list */
+#define DIGEST_NONCE_RAW ((size_t)64)  /* time 8, process 8, random 16, HMAC 32 */
+#define DIGEST_NONCE_HEX ((size_t)128) /* 2 * DIGEST_NONCE_RAW */
+#define DIGEST_TABLE_SIZE 65536        /* (nonce, highest nc) entries kept per process */
 #define DIGEST_LIFETIME_DEFAULT 300
 #define DIGEST_LIFETIME_MIN 1
 #define DIGEST_LIFETIME_MAX 86400
