@@ -509,11 +509,44 @@ class Replicas(at.AltodTestCase):
     """Two replicas with the same secret behind HAProxy round-robin."""
 
     def setUp(self):
-        self.replicas = [start(self), start(self)]
+        self.replicas, self.hap = self.behind_haproxy()
+
+    def behind_haproxy(self, **kw):
+        replicas = [start(self, **kw), start(self, **kw)]
         td = self.enterContext(tempfile.TemporaryDirectory(prefix="altodtest-haproxy-"))
-        self.hap = test_replicas.Haproxy(td, addr(self.replicas[0])[1], addr(self.replicas[1])[1])
-        self.addCleanup(self.hap.stop)
-        self.hap.start()
+        hap = test_replicas.Haproxy(td, addr(replicas[0])[1], addr(replicas[1])[1])
+        self.addCleanup(hap.stop)
+        hap.start()
+        return replicas, hap
+
+    def test_urllib_through_round_robin(self):
+        """urllib answers every 401 once; its retry lands on the other
+        replica, which takes the nonce: each request in after one retry."""
+        replicas, hap = self.behind_haproxy(algorithms=("MD5", "SHA-256"))
+        marks = [r.log_count() for r in replicas]
+        base = "http://127.0.0.1:%d/" % hap.port
+        pm = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        pm.add_password(None, base, "tenant-b", PW)
+        for _ in range(6):
+            # a new handler per request: its retry counter is per handler
+            opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(pm))
+            with opener.open(base.rstrip("/") + COSTMAP, timeout=at.IO_TIMEOUT) as r:
+                self.assertEqual(r.status, 200)
+                r.read()
+        deadline = time.monotonic() + at.LOG_TIMEOUT
+        while True:  # an audit line is written when its request completes
+            served = [len([ln for ln in iu.audit_lines(r, m) if "client=tenant-b " in ln])
+                      for r, m in zip(replicas, marks)]
+            refused = [len([ln for ln in iu.audit_lines(r, m) if "status=401" in ln])
+                       for r, m in zip(replicas, marks)]
+            if sum(served) + sum(refused) >= 12 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(sum(served), 6, served)
+        self.assertEqual(sum(refused), 6, refused)  # one challenge per request, no second
+        # more answers served than challenges issued at one replica: nonces
+        # of the other replica were taken (round-robin alternates them)
+        self.assertTrue(any(served[i] > refused[i] for i in (0, 1)), (served, refused))
 
     def test_round_robin_one_challenge_nonce_shared(self):
         marks = [r.log_count() for r in self.replicas]
@@ -522,8 +555,13 @@ class Replicas(at.AltodTestCase):
         for i in range(20):
             self.assertEqual(s.get((NETMAP, "/", COSTMAP)[i % 3]).status, 200)
         self.assertEqual(s.probes, 1)
-        served = [len([ln for ln in iu.audit_lines(r, m) if "client=tenant-b " in ln])
-                  for r, m in zip(self.replicas, marks)]
+        deadline = time.monotonic() + at.LOG_TIMEOUT
+        while True:  # an audit line is written when its request completes
+            served = [len([ln for ln in iu.audit_lines(r, m) if "client=tenant-b " in ln])
+                      for r, m in zip(self.replicas, marks)]
+            if sum(served) >= 20 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         # both replicas accepted the one nonce, each with its own nc's
         self.assertEqual(sum(served), 20, served)
         self.assertGreater(min(served), 0, served)
