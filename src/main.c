@@ -143,7 +143,7 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 	} else {
 		log_warning(
 		        "reload",
-		        "changes of listeners (address, port, tls on/off, priorities), threads, "
+		        "changes of listeners (address, port, tls on/off, priorities, clear-digest), threads, "
 		        "connection-timeout, max-connections, max-connections-per-address or max-header-size "
 		        "need a restart: still listening as before; maps, request limits and certificates reloaded");
 		/* certificates are still rotated on listeners that stay the same */

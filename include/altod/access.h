@@ -23,7 +23,7 @@ struct snapshot_access {
 	size_t ncats;
 	struct catalog **client_cat; /* per policy->clients index */
 	struct catalog *anonymous;   /* NULL: no anonymous access */
-	uint8_t digest_random[32];   /* digest nonces, shared by replicas */
+	uint8_t nonce_key[32];       /* Digest nonces' HMAC key, from policy->secret (if any) */
 };
 
 /* Takes the policy over (also on failure). Errors go to diag. */

@@ -52,6 +52,7 @@ struct conf_listener {
 	char *address; /* numeric IPv4 or IPv6 address */
 	uint16_t port;
 	bool plain_http;      /* plain HTTP asked for explicitly */
+	bool clear_digest;    /* Digest accepted without TLS (never Basic) */
 	struct conf_tls *tls; /* NULL: plain HTTP */
 	size_t line, col;     /* where it is defined */
 };
@@ -89,7 +90,7 @@ int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);
 void conf_free(struct conf *c);
 /* Are two configs the same in what only a restart can change: listeners
- * (address, port, TLS on/off, priorities), threads, connection timeout and
+ * (address, port, TLS on/off, priorities, clear-digest), threads, connection timeout and
  * connection limit? */
 bool conf_listeners_equal(const struct conf *a, const struct conf *b);
 

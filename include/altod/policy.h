@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "altod/diag.h"
+#include "altod/digest.h"
 
 struct policy_at {
 	uint32_t line, col;
@@ -70,6 +71,9 @@ struct policy {
 	const char *file; /* the config file, for messages */
 	char *realm;
 	char *secret;
+	unsigned nonce_lifetime;        /* seconds a Digest nonce serves */
+	enum digest_alg digest_algs[2]; /* offered and accepted, in the challenges' order */
+	size_t ndigest_algs;
 	char *anonymous_role;
 	struct policy_at anonymous_at;
 	bool audit;

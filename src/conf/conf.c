@@ -199,9 +199,10 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	char *key;
 	struct yp_mark m, start = yp_mark(y);
 	struct conf_listener l = {.line = start.line, .col = start.col};
+	struct yp_mark clear_at = start;
 	bool have_port = false;
 
-	if (!yp_mapping_begin(y, "a listener (address, port, tls, plain-http)"))
+	if (!yp_mapping_begin(y, "a listener (address, port, tls, plain-http, clear-digest)"))
 		return;
 	while (yp_mapping_key(y, &key, &m)) {
 		if (strcmp(key, "address") == 0) {
@@ -228,8 +229,12 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 			l.tls = parse_tls(y, c);
 		} else if (strcmp(key, "plain-http") == 0) {
 			yp_scalar_bool(y, "plain-http", &l.plain_http);
+		} else if (strcmp(key, "clear-digest") == 0) {
+			clear_at = m;
+			yp_scalar_bool(y, "clear-digest", &l.clear_digest);
 		} else {
-			yp_error(y, m, "unknown key '%s' in a listener (address, port, tls, plain-http)", key);
+			yp_error(y, m, "unknown key '%s' in a listener (address, port, tls, plain-http, clear-digest)",
+			         key);
 			yp_skip(y);
 		}
 		free(key);
@@ -244,6 +249,9 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	 * the operator says so */
 	if (l.tls && l.plain_http)
 		yp_error(y, start, "a listener has either tls or plain-http: true, not both");
+	/* Digest answers travel in clear only where the operator says so */
+	if (l.tls && l.clear_digest)
+		yp_error(y, clear_at, "clear-digest is for a listener without tls (TLS listeners always take Digest)");
 	else if (!l.tls && !l.plain_http && !is_loopback(l.address))
 		yp_error(y, start,
 		         "listener %s serves plain HTTP off the loopback: add a tls section, or plain-http: true "
@@ -360,7 +368,8 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 		return false;
 	for (size_t i = 0; i < a->nlisten; i++) {
 		const struct conf_listener *x = &a->listen[i], *y = &b->listen[i];
-		if (strcmp(x->address, y->address) != 0 || x->port != y->port || !x->tls != !y->tls)
+		if (strcmp(x->address, y->address) != 0 || x->port != y->port || !x->tls != !y->tls ||
+		    x->clear_digest != y->clear_digest)
 			return false;
 		if (x->tls && strcmp(x->tls->priorities, y->tls->priorities) != 0)
 			return false;

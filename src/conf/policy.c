@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "altod/alto_types.h"
+#include "altod/digest.h"
 #include "altod/policy.h"
 #include "altod/vec.h"
 #include "altod/yp.h"
@@ -38,6 +39,36 @@ static void parse_list(struct yp *y, const char *what, bool names, char ***out, 
 			(*ats)[*n] = at_of(m);
 		(*out)[(*n)++] = v;
 	}
+}
+
+/* The Digest algorithms offered, in the order of the challenges. */
+static void parse_digest_algorithms(struct yp *y, struct policy *p, struct yp_mark key)
+{
+	bool seen[2] = {false, false};
+	size_t errors = 0;
+	p->ndigest_algs = 0;
+	if (!yp_sequence_begin(y, "digest-algorithms (a list of SHA-256, MD5)"))
+		return;
+	while (yp_sequence_more(y)) {
+		char *v;
+		struct yp_mark vm;
+		if (!yp_scalar(y, "a digest algorithm", &v, &vm))
+			continue;
+		int alg = strcmp(v, "SHA-256") == 0 ? DIGEST_SHA256 : strcmp(v, "MD5") == 0 ? DIGEST_MD5 : -1;
+		if (alg < 0) {
+			yp_error(y, vm, "digest algorithm '%s': SHA-256 or MD5, written so", v);
+			errors++;
+		} else if (seen[alg]) {
+			yp_error(y, vm, "digest algorithm '%s' is listed twice", v);
+			errors++;
+		} else {
+			seen[alg] = true;
+			p->digest_algs[p->ndigest_algs++] = (enum digest_alg)alg;
+		}
+		free(v);
+	}
+	if (p->ndigest_algs == 0 && errors == 0)
+		yp_error(y, key, "digest-algorithms lists no algorithm");
 }
 
 static bool hex_decode(const char *s, uint8_t *out, size_t n)
@@ -280,6 +311,10 @@ struct policy *policy_parse(struct yp *y, const char *file)
 		return NULL;
 	p->file = file;
 	p->audit = true;
+	p->nonce_lifetime = DIGEST_LIFETIME_DEFAULT;
+	p->digest_algs[0] = DIGEST_SHA256; /* RFC 7616 §3.7: the preferred first */
+	p->digest_algs[1] = DIGEST_MD5;
+	p->ndigest_algs = 2;
 	if (!yp_mapping_begin(y, "access")) {
 		policy_free(p);
 		return NULL;
@@ -297,6 +332,17 @@ struct policy *policy_parse(struct yp *y, const char *file)
 			free(p->anonymous_role);
 			p->anonymous_at = at_of(yp_mark(y));
 			yp_scalar(y, key, &p->anonymous_role, NULL);
+		} else if (strcmp(key, "nonce-lifetime") == 0) {
+			struct yp_mark vm = yp_mark(y);
+			if (yp_scalar_uint(y, key, DIGEST_LIFETIME_MAX, &u)) {
+				if (u < DIGEST_LIFETIME_MIN)
+					yp_error(y, vm, "nonce-lifetime must be %u to %u seconds", DIGEST_LIFETIME_MIN,
+					         DIGEST_LIFETIME_MAX);
+				else
+					p->nonce_lifetime = (unsigned)u;
+			}
+		} else if (strcmp(key, "digest-algorithms") == 0) {
+			parse_digest_algorithms(y, p, m);
 		} else if (strcmp(key, "audit") == 0) {
 			yp_scalar_bool(y, key, &p->audit);
 		} else if (strcmp(key, "rate") == 0) {
@@ -362,8 +408,9 @@ struct policy *policy_parse(struct yp *y, const char *file)
 				}
 		} else {
 			yp_error(y, m,
-			         "unknown key '%s' in access (realm, secret, anonymous-role, audit, rate, burst, "
-			         "max-connections, clients, roles, views)",
+			         "unknown key '%s' in access (realm, secret, nonce-lifetime, anonymous-role, audit, "
+			         "rate, "
+			         "burst, max-connections, clients, roles, views)",
 			         key);
 			yp_skip(y);
 		}

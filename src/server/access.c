@@ -142,7 +142,9 @@ int access_build(struct policy *policy, const struct topo *t, struct snapshot_ac
 		return ALTOD_ENOMEM;
 	}
 	a->policy = policy;
-	derive(policy, "digest-random", NULL, a->digest_random);
+	/* Digest nonces: every replica with this secret checks every replica's */
+	if (policy->secret)
+		derive(policy, "digest-nonce", NULL, a->nonce_key);
 
 	/* views */
 	a->views = calloc(policy->nviews ? policy->nviews : 1, sizeof(*a->views));
@@ -317,5 +319,6 @@ void access_free(struct snapshot_access *a)
 		topo_netmap_clear(&a->views[i]);
 	free(a->views);
 	policy_free(a->policy);
+	memset(a->nonce_key, 0, sizeof(a->nonce_key));
 	free(a);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
@@ -102,61 +102,75 @@ static const struct policy_client *client_by_user(const struct policy *p, const 
 	return NULL;
 }
 
-/* The algorithm of a Digest Authorization header (RFC 7616 §3.4). */
-static bool digest_is_sha256(const char *auth)
+static int64_t realtime_ns(void)
 {
-	const char *a = strcasestr(auth, "algorithm=");
-	if (a == NULL)
-		return false; /* absent: MD5 */
-	a += 10;
-	if (*a == '"')
-		a++;
-	return strncasecmp(a, "SHA-256", 7) == 0 && (a[7] == '"' || a[7] == ',' || a[7] == ' ' || a[7] == '\0');
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Is the nonce of a Digest Authorization of the form this server issues
- * (hex: 64 digits for SHA-256 or 32 for MD5, then an 8-digit time)?
- * libmicrohttpd 0.9.75 reads uninitialised memory on a shorter one. */
-static bool nonce_well_formed(const char *auth, bool sha)
+static const uint8_t *nonce_key(const struct snapshot_access *a, struct digest_state *ds)
 {
-	const char *n = strcasestr(auth, "nonce=\"");
-	while (n && n > auth && n[-1] == 'c') /* not "cnonce" */
-		n = strcasestr(n + 1, "nonce=\"");
-	if (n == NULL)
-		return false;
-	n += 7;
-	size_t len = 0;
-	while (isxdigit((unsigned char)n[len]))
-		len++;
-	return n[len] == '"' && len == (sha ? 64u : 32u) + 8;
+	/* without a secret, a key of this process: replicas do not share it */
+	return a->policy->secret ? a->nonce_key : digest_state_key(ds);
 }
 
-static enum auth_result digest(struct MHD_Connection *c, const struct policy *p, const char *auth, ssize_t *client)
+static enum MHD_Result count_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	static const uint8_t dummy[32] = {0x5a};
-	char *user = MHD_digest_auth_get_username(c);
-	if (user == NULL)
+	(void)kind;
+	(void)key;
+	(void)value;
+	*(bool *)cls = true;
+	return MHD_NO;
+}
+
+static enum auth_result digest(struct MHD_Connection *c, const struct snapshot_access *a, struct digest_state *ds,
+                               const struct auth_request *rq, const char *value, ssize_t *client)
+{
+	const struct policy *p = a->policy;
+	struct digest_credentials *cr = malloc(sizeof(*cr));
+	if (cr == NULL || digest_parse(value, cr) != 0) {
+		free(cr);
 		return AUTH_FAIL;
-	ssize_t idx;
-	const struct policy_client *pc = client_by_user(p, user, &idx);
-	bool sha = digest_is_sha256(auth);
-	if (!nonce_well_formed(auth, sha)) {
-		MHD_free(user);
-		return AUTH_FAIL; /* not a nonce of ours */
 	}
+	bool offered = false;
+	for (size_t i = 0; i < p->ndigest_algs; i++)
+		offered |= p->digest_algs[i] == cr->alg;
+	if (!offered) {
+		free(cr);
+		return AUTH_FAIL;
+	}
+	ssize_t idx;
+	const struct policy_client *pc = client_by_user(p, cr->username, &idx);
 	/* an unknown user, or one without an MD5 secret answering with MD5,
-	 * is checked against a dummy secret: the same work, and a failure */
-	const uint8_t *secret = dummy;
-	if (pc && sha)
+	 * is checked against this process's random secret: the same work, and
+	 * a failure */
+	const uint8_t *secret = digest_state_dummy(ds);
+	bool known = false;
+	if (pc && cr->alg == DIGEST_SHA256) {
 		secret = pc->ha1_sha256;
-	else if (pc && pc->has_md5)
+		known = true;
+	} else if (pc && pc->has_md5) {
 		secret = pc->ha1_md5;
-	int rc = MHD_digest_auth_check_digest2(c, p->realm, user, secret, sha ? 32 : 16, AUTH_NONCE_TIMEOUT,
-	                                       sha ? MHD_DIGEST_ALG_SHA256 : MHD_DIGEST_ALG_MD5);
-	MHD_free(user);
-	if (rc == MHD_INVALID_NONCE)
+		known = true;
+	}
+	bool query = false;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, count_query, &query);
+	struct digest_check ck = {
+	        .method = rq->method,
+	        .target = rq->url,
+	        .has_query = query,
+	        .realm = p->realm,
+	        .key = nonce_key(a, ds),
+	        .lifetime = p->nonce_lifetime,
+	        .now_ns = realtime_ns(),
+	        .ha1 = secret,
+	};
+	enum digest_result r = digest_verify(ds, cr, &ck);
+	free(cr);
+	if (r == DIGEST_STALE && known)
 		return AUTH_STALE;
-	if (rc != MHD_YES || secret == dummy)
+	if (r != DIGEST_OK || !known)
 		return AUTH_FAIL;
 	*client = idx;
 	return AUTH_OK;
@@ -188,62 +202,71 @@ static enum auth_result basic(struct MHD_Connection *c, const struct policy *p, 
 	return AUTH_OK;
 }
 
-enum auth_result auth_identify(struct MHD_Connection *c, const struct policy *p, gnutls_session_t verified_session,
-                               bool basic_ok, ssize_t *client)
+static enum MHD_Result count_authorization(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	*client = -1;
-	/* a verified certificate that names a client is the strongest answer */
-	if (verified_session) {
-		ssize_t i = client_by_certificate(p, verified_session);
-		if (i >= 0) {
-			*client = i;
-			return AUTH_OK;
-		}
-	}
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (auth == NULL)
-		return AUTH_NONE;
-	while (*auth == ' ')
-		auth++;
-	if (strncasecmp(auth, "Digest ", 7) == 0)
-		return digest(c, p, auth, client);
-	if (strncasecmp(auth, "Basic ", 6) == 0)
-		return basic_ok ? basic(c, p, client) : AUTH_FAIL; /* never a password in clear text */
-	return AUTH_FAIL;
-}
-
-static enum MHD_Result find_md5_challenge(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	char **out = cls;
-	if (strcasecmp(key, MHD_HTTP_HEADER_WWW_AUTHENTICATE) == 0 && strstr(value, "algorithm=md5") && !*out)
-		*out = strdup(value);
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+		(*(unsigned *)cls)++;
 	return MHD_YES;
 }
 
-enum MHD_Result auth_challenge(struct MHD_Connection *c, const struct policy *p, bool stale, bool basic_ok,
-                               struct MHD_Response *r)
+enum auth_result auth_identify(struct MHD_Connection *c, const struct snapshot_access *a, struct digest_state *ds,
+                               const struct auth_request *rq, ssize_t *client)
 {
-	/* libmicrohttpd 0.9.75 makes one challenge per call: it registers the
-	 * nonce, adds the WWW-Authenticate header to the response, then queues
-	 * it. The first call queues the response; the second only adds its
-	 * header (its own queueing is refused), so one 401 offers both.
-	 * The SHA-256 nonce is registered last: its table's slots collide, and
-	 * a later nonce evicts an earlier one in the same slot; the preferred
-	 * challenge must be the one that survives. Its header is then moved
-	 * first, as RFC 7616 §3.7 wants the preferred algorithm listed first. */
-	enum MHD_Result ret =
-	        MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_MD5);
-	(void)MHD_queue_auth_fail_response2(c, p->realm, "altod", r, stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_SHA256);
-	char *md5 = NULL;
-	MHD_get_response_headers(r, find_md5_challenge, &md5);
-	if (md5 && MHD_del_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, md5) == MHD_YES)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, md5);
-	free(md5);
+	const struct policy *p = a->policy;
+	ssize_t by_cert = -1;
+	*client = -1;
+	if (rq->verified_session)
+		by_cert = client_by_certificate(p, rq->verified_session);
+	unsigned nauth = 0;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_authorization, &nauth);
+	if (nauth == 0) {
+		*client = by_cert;
+		return by_cert >= 0 ? AUTH_OK : AUTH_NONE;
+	}
+	if (nauth > 1)
+		return AUTH_FAIL; /* one set of credentials per request */
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	ssize_t idx = -1;
+	enum auth_result r = AUTH_FAIL;
+	while (auth && (*auth == ' ' || *auth == '\t'))
+		auth++;
+	if (auth == NULL)
+		r = AUTH_FAIL;
+	else if (strncasecmp(auth, "Digest", 6) == 0 && (auth[6] == ' ' || auth[6] == '\0'))
+		r = rq->digest_ok ? digest(c, a, ds, rq, auth, &idx) : AUTH_FAIL;
+	else if (strncasecmp(auth, "Basic ", 6) == 0)
+		r = rq->basic_ok ? basic(c, p, &idx) : AUTH_FAIL; /* never a password in clear text */
+	/* credentials that are sent must verify, and name the certificate's
+	 * client where a certificate names one */
+	if (r != AUTH_OK)
+		return r;
+	if (by_cert >= 0 && by_cert != idx)
+		return AUTH_FAIL;
+	*client = idx;
+	return AUTH_OK;
+}
+
+enum MHD_Result auth_challenge(struct MHD_Connection *c, const struct snapshot_access *a, struct digest_state *ds,
+                               bool stale, bool basic_ok, struct MHD_Response *r)
+{
+	const struct policy *p = a->policy;
+	const uint8_t *key = nonce_key(a, ds);
+	/* RFC 7616 §3.7: the preferred algorithm first (access.digest-algorithms'
+	 * order); each challenge its own nonce */
+	for (size_t i = 0; i < p->ndigest_algs; i++) {
+		char nonce[DIGEST_NONCE_HEX + 1], hdr[1024];
+		digest_nonce_issue(ds, key, realtime_ns(), nonce);
+		if (digest_challenge(hdr, sizeof(hdr), p->realm, nonce, p->digest_algs[i], stale) > 0)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, hdr);
+	}
 	if (basic_ok) {
 		char hdr[256];
 		snprintf(hdr, sizeof(hdr), "Basic realm=\"%s\", charset=\"UTF-8\"", p->realm);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, hdr);
 	}
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
 	MHD_destroy_response(r);
 	return ret;
 }

@@ -39,6 +39,7 @@ struct listener {
 	char name[64];
 	struct sockaddr_storage bound;
 	_Atomic(struct tls_state *) tls; /* NULL: plain HTTP */
+	bool clear_digest;               /* plain HTTP that takes Digest anyway */
 	struct tls_state *retired;       /* replaced states, freed at stop */
 };
 
@@ -58,7 +59,7 @@ struct server {
 	struct listener *ls;
 	size_t nls;
 	struct client_registry clients;
-	uint8_t digest_random[32]; /* libmicrohttpd's Digest nonces; lives as long as the daemons */
+	struct digest_state *digest; /* Digest's per-process key part and nc table */
 };
 
 /* Per connection (libmicrohttpd's socket context): the client its requests
@@ -128,7 +129,9 @@ struct req_ctx {
 	const struct resource *res;
 	const char *client; /* client name for the audit log ("-": none) */
 	struct client_state *cs;
+	struct digest_state *digest;
 	bool basic_ok;             /* Basic may be offered (TLS) */
+	bool digest_ok;            /* Digest may be offered (TLS, or a clear-digest listener) */
 	bool anonymous_by_default; /* no credentials; served the anonymous role */
 	bool close;                /* answer with Connection: close */
 	struct buf body;
@@ -144,6 +147,7 @@ struct req_ctx {
 };
 
 static struct listener *listener_of(gnutls_session_t session);
+static struct listener *listener_at(struct server *srv, struct MHD_Connection *c, bool tls);
 static bool tls_rebind(struct MHD_Connection *c, gnutls_session_t *verified);
 
 /* ---- responses ---- */
@@ -202,7 +206,7 @@ static enum MHD_Result send_refusal(struct req_ctx *ctx, struct MHD_Connection *
 		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Authorization");
 		ctx->status = no->status;
 		ctx->bytes = strlen(text);
-		return auth_challenge(c, ctx->snap->access->policy, no->stale, ctx->basic_ok, r);
+		return auth_challenge(c, ctx->snap->access, ctx->digest, no->stale, ctx->basic_ok, r);
 	}
 	return send_response(ctx, c, no->status, r, "text/plain; charset=utf-8", strlen(text));
 }
@@ -382,7 +386,8 @@ static bool connection_ok(struct MHD_Connection *c, struct client_state *cs, uns
 }
 
 /* Picks the catalog of the client asking. false with *no set: refused. */
-static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, struct refusal *no)
+static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, const char *url,
+                      const char *method, struct refusal *no)
 {
 	gnutls_session_t verified = NULL;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -406,8 +411,15 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 		return true;
 	}
 	const struct policy *p = a->policy;
+	/* Digest over TLS, and on a plain listener only with clear-digest */
+	ctx->digest_ok = ctx->basic_ok;
+	if (!ctx->digest_ok) {
+		const struct listener *l = listener_at(srv, c, false);
+		ctx->digest_ok = l && l->clear_digest;
+	}
 	ssize_t idx = -1;
-	enum auth_result ar = auth_identify(c, p, verified, ctx->basic_ok, &idx);
+	struct auth_request rq = {method, url, verified, ctx->basic_ok, ctx->digest_ok};
+	enum auth_result ar = auth_identify(c, a, srv->digest, &rq, &idx);
 	double rate = p->rate, burst = p->burst;
 	unsigned max_conns = p->max_connections;
 	if (ar == AUTH_OK) {
@@ -424,6 +436,12 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 		ctx->client = "anonymous";
 		ctx->cat = a->anonymous;
 		ctx->anonymous_by_default = true;
+	} else if (!ctx->digest_ok) {
+		/* plain HTTP without clear-digest: no challenge invites a
+		 * password in clear, and credentials sent here are not looked at */
+		*no = (struct refusal){MHD_HTTP_FORBIDDEN, "Forbidden: credentials only over TLS\n", NULL, 0, false};
+		ctx->client = ar == AUTH_NONE ? "-" : "?";
+		return false;
 	} else {
 		*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, ar == AUTH_STALE};
 		ctx->client = ar == AUTH_NONE ? "-" : "?";
@@ -479,7 +497,7 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 		ctx->close = true;
 		return false;
 	}
-	if (!authorize(srv, c, ctx, no))
+	if (!authorize(srv, c, ctx, url, method, no))
 		return false;
 	/* a resource this client may not see is exactly one that does not exist */
 	ctx->res = catalog_route(ctx->cat, url);
@@ -487,7 +505,8 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 		/* An anonymous client is challenged instead: Digest clients send
 		 * credentials only after a 401. Every URI outside the anonymous
 		 * catalog answers so, whether it exists for others or not. */
-		if (ctx->snap->access && ctx->cat == ctx->snap->access->anonymous && ctx->anonymous_by_default)
+		if (ctx->snap->access && ctx->cat == ctx->snap->access->anonymous && ctx->anonymous_by_default &&
+		    ctx->digest_ok)
 			*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, false};
 		else
 			*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL, 0, false};
@@ -560,6 +579,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
 		ctx->client = "-";
+		ctx->digest = srv->digest;
 		buf_init(&ctx->body);
 		atomic_fetch_add(&srv->inflight, 1);
 		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
@@ -765,13 +785,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* GnuTLS callbacks carry no closure: the one server of the process. */
 static struct server *g_server;
 
-/* The listener a TLS session came in on, by the connection's local address. */
-static struct listener *listener_of(gnutls_session_t session)
+/* The listener (TLS or plain) a connection came in on, by its local address. */
+static struct listener *listener_at(struct server *srv, struct MHD_Connection *c, bool tls)
 {
-	struct MHD_Connection *c = gnutls_session_get_ptr(session);
-	struct server *srv = g_server;
-	if (c == NULL || srv == NULL)
-		return NULL;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
@@ -780,7 +796,7 @@ static struct listener *listener_of(gnutls_session_t session)
 		return NULL;
 	for (size_t i = 0; i < srv->nls; i++) {
 		struct listener *l = &srv->ls[i];
-		if (atomic_load(&l->tls) == NULL || l->bound.ss_family != local.ss_family)
+		if ((atomic_load(&l->tls) != NULL) != tls || l->bound.ss_family != local.ss_family)
 			continue;
 		if (local.ss_family == AF_INET) {
 			const struct sockaddr_in *a = (const void *)&l->bound, *b = (const void *)&local;
@@ -796,6 +812,15 @@ static struct listener *listener_of(gnutls_session_t session)
 		}
 	}
 	return NULL;
+}
+
+static struct listener *listener_of(gnutls_session_t session)
+{
+	struct MHD_Connection *c = gnutls_session_get_ptr(session);
+	struct server *srv = g_server;
+	if (c == NULL || srv == NULL)
+		return NULL;
+	return listener_at(srv, c, true);
 }
 
 static void log_refused(const struct listener *l, int rc, unsigned status, const char *when)
@@ -972,14 +997,14 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		return ALTOD_ENOMEM;
 	}
 	unsigned threads = c->threads ? c->threads : ncpus();
-	/* Digest nonces: derived from the access secret, so that every replica
-	 * accepts the nonces of the others; random where there is none */
-	struct snapshot *first = slot_acquire(slot);
-	if (first->access && first->access->policy->secret)
-		memcpy(srv->digest_random, first->access->digest_random, sizeof(srv->digest_random));
-	else
-		gnutls_rnd(GNUTLS_RND_NONCE, srv->digest_random, sizeof(srv->digest_random));
-	snapshot_unref(first);
+	/* Digest: nonces issued before now were never seen by this process */
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	srv->digest = digest_state_new(0, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+	if (srv->digest == NULL) {
+		server_stop(srv, 0);
+		return ALTOD_ENOMEM;
+	}
 	/* Every listener is opened and described before the first daemon
 	 * starts: the TLS callbacks read g_server, srv->nls and srv->ls from
 	 * worker threads without a lock, so none of it may change once a
@@ -992,6 +1017,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			server_stop(srv, 0);
 			return ALTOD_ELISTEN;
 		}
+		l->clear_digest = c->listen[i].clear_digest;
 		srv->nls++;
 		if (tls && tls[i]) {
 			atomic_store(&l->tls, tls[i]);
@@ -1030,10 +1056,6 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-			MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(srv->digest_random), (const char *)srv->digest_random,
-			/* each 401 registers two nonces (SHA-256 and MD5): a large
-			 * table makes collisions that void a nonce rare */
-			MHD_OPTION_NONCE_NC_SIZE, (unsigned)65536,
 			/* Host is checked by altod itself (host_ok): libmicrohttpd
 			 * 0.9.75's own 400 for it sends its headers twice */
 			MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
@@ -1102,6 +1124,7 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		pthread_join(srv->watchdog, NULL);
 	pthread_mutex_destroy(&srv->conns_lock);
 	clients_destroy(&srv->clients);
+	digest_state_free(srv->digest);
 	free(srv->ls);
 	free(srv);
 }

@@ -146,26 +146,6 @@ def digest_challenge(resp, algorithm):
     return None
 
 
-NONCE_NC_SIZE = 65536  # altod's MHD_OPTION_NONCE_NC_SIZE (src/server/http.c)
-
-
-def mhd_nonce_slot(nonce, size=NONCE_NC_SIZE):
-    """The slot of a nonce in libmicrohttpd's (0.9.75) table of nonces and
-    their nc (digestauth.c, check_nonce_nc): a nonce is usable only while it
-    holds its slot, and a nonce issued later into the same slot evicts it."""
-    off = 0
-    for ch in nonce.encode("ascii"):
-        off = ((off << 8) | (ch ^ (off >> 24))) & 0xFFFFFFFF
-    return off % size
-
-
-def challenges_collide(resp):
-    """Do the SHA-256 and the MD5 nonce of this 401 share a slot? Then
-    the MD5 one, issued second, has evicted the SHA-256 one."""
-    sha, md5 = digest_challenge(resp, "SHA-256"), digest_challenge(resp, "MD5")
-    return bool(sha and md5) and mhd_nonce_slot(sha["nonce"]) == mhd_nonce_slot(md5["nonce"])
-
-
 def ha1_hex(algorithm, user, realm, password):
     h = hashlib.sha256 if algorithm.upper() == "SHA-256" else hashlib.md5
     return h(("%s:%s:%s" % (user, realm, password)).encode("utf-8")).hexdigest()
@@ -241,9 +221,9 @@ class Session:
     """One identity talking to one listener over keep-alive connections.
 
     auth: None (no credentials, or a certificate in ssl_context),
-    DigestAuth or BasicAuth. Digest nonces are bound to the method and the
-    URI (libmicrohttpd): the first request of a (method, URI) is preceded by
-    a probe that fetches its challenge; later ones reuse the nonce with the
+    DigestAuth or BasicAuth. A Digest nonce serves every method and URI
+    (altod's nonces are bound to neither): the first request is preceded
+    by a probe that fetches a challenge; later ones reuse its nonce with the
     next nc. Every HTTP exchange (probes too) is counted in `sent` (each
     one is an audit line)."""
 
@@ -256,9 +236,8 @@ class Session:
         self.label = label
         self.sent = 0
         self.probes = 0   # Digest requests that were refused (audited as client "?")
-        self.evicted = 0  # SHA-256 challenges that came unusable (see _challenge)
         self._conn = None
-        self._challenges = {}  # (method, uri) -> [challenge, last nc]
+        self._challenge_nc = None  # [challenge, last nc]
 
     def close(self):
         if self._conn is not None:
@@ -306,11 +285,10 @@ class Session:
             h["Authorization"] = basic_authorization(self.auth.user, self.auth.password)
         if not isinstance(self.auth, DigestAuth):
             return self.exchange(method, path, body, h)
-        key = (method, path)
-        st = self._challenges.get(key)
+        st = self._challenge_nc
         if st is None:
-            st = self._challenges[key] = [self._challenge(method, path, body, h), 0]
-        for attempt in range(3):
+            st = self._challenge_nc = [self._challenge(method, path, body, h), 0]
+        for attempt in range(2):
             st[1] += 1
             h["Authorization"] = self.auth.authorization(method, path, st[0], st[1])
             r = self.exchange(method, path, body, h)
@@ -320,38 +298,20 @@ class Session:
             ch = digest_challenge(r, self.auth.algorithm)
             if ch is None:
                 return r
-            if attempt == 1:
-                # libmicrohttpd 0.9.75 derives a nonce from the second, the
-                # method and the URI only: another identity that asked for
-                # the same method and URI in the same second holds the same
-                # nonce, and its nc=1 made ours a replay. The same second
-                # gives the same nonce again; the next one a new one.
-                self.evicted += 1
-                time.sleep(1.05)
-                ch = self._challenge(method, path, body, h)
-            elif self.auth.algorithm.upper() == "SHA-256" and challenges_collide(r):
-                ch = self._challenge(method, path, body, h)
-            st = self._challenges[key] = [ch, 0]  # a nonce the server dropped: the new one
+            # a nonce that expired: answer the new challenge, once
+            st = self._challenge_nc = [ch, 0]
         return r
 
     def _challenge(self, method, path, body, headers):
-        """A usable challenge for (method, path), from a probe. A SHA-256
-        nonce that its MD5 sibling evicted on issue (see
-        test_access_config: test_every_sha256_challenge_can_be_answered)
-        cannot be answered: the next second brings other nonces."""
+        """A challenge from a probe (a Digest answer that never verifies)."""
         h = dict(headers)
         h["Authorization"] = self.auth.probe_authorization(path)
-        for attempt in range(4):
-            r = self.exchange(method, path, body, h)
-            self.probes += 1
-            ch = digest_challenge(r, self.auth.algorithm) if r.status == 401 else None
-            if ch is None:
-                raise AssertionError("%s: no %s challenge for %s %s: %r"
-                                     % (self.label, self.auth.algorithm, method, path, r))
-            if self.auth.algorithm.upper() != "SHA-256" or not challenges_collide(r):
-                return ch
-            self.evicted += 1
-            time.sleep(1.05)
+        r = self.exchange(method, path, body, h)
+        self.probes += 1
+        ch = digest_challenge(r, self.auth.algorithm) if r.status == 401 else None
+        if ch is None:
+            raise AssertionError("%s: no %s challenge for %s %s: %r"
+                                 % (self.label, self.auth.algorithm, method, path, r))
         return ch
 
     def get(self, path, headers=None):
@@ -370,8 +330,8 @@ def vary_fields(resp):
 
 def normalized(resp, mask_nonce=True):
     """(status, reason, headers without Date, body): what must be identical
-    between a hidden and a nonexistent resource. Digest nonces are bound to
-    the request URI, so they are masked."""
+    between a hidden and a nonexistent resource. Digest nonces are fresh in
+    every challenge, so they are masked."""
     hs = []
     for k, v in resp.headers:
         if k.lower() == "date":
@@ -815,13 +775,14 @@ def yval(v):
 
 
 def server_yaml(pki=None, http=True, https=True, client_auth="optional", limits=None,
-                maps=("maps/iso.yaml",)):
-    """server:, limits: and maps: of an altod.yaml: an HTTP listener and an
-    HTTPS one (server cert of the test CA, client certificates verified
-    against the CA), both on 127.0.0.1 port 0."""
+                maps=("maps/iso.yaml",), clear_digest=True):
+    """server:, limits: and maps: of an altod.yaml: an HTTP listener (that
+    takes Digest in clear where clear_digest) and an HTTPS one (server cert
+    of the test CA, client certificates verified against the CA), both on
+    127.0.0.1 port 0."""
     lines = ["server:", "  listen:"]
     if http:
-        lines += ["    - address: 127.0.0.1", "      port: 0"]
+        lines += ["    - address: 127.0.0.1", "      port: 0"] + (["      clear-digest: true"] if clear_digest else [])
     if https:
         lines += ["    - address: 127.0.0.1", "      port: 0", "      tls:",
                   "        certificate: %s" % q(pki.server_pem), "        key: %s" % q(pki.server_key)]

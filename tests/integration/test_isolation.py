@@ -814,15 +814,15 @@ class IsolationMatrix(at.AltodTestCase):
         """GET, HEAD, OPTIONS and POST to a resource the identity may not
         see: status, every header but Date, and body exactly as for a
         resource that does not exist. 404 for clients; for anonymous
-        requests a 401 with the Digest challenges (nonces masked: they are
-        bound to the request URI)."""
+        requests a 401 with the Digest challenges (nonces masked: each
+        challenge has a fresh one), algorithms spelt as RFC 7616 spells them."""
         for ident, req, r, tr in self.each_record(("hidden",)):
             with self.subTest(identity=ident.label, request=req.label):
                 self.assertEqual(iu.normalized(r), iu.normalized(tr))
                 if ident.client is None:
                     self.assertEqual(r.status, 401, r)
                     algs = [c.get("algorithm") for c in iu.parse_challenges(r.header_all("WWW-Authenticate"))]
-                    self.assertEqual(algs[:2], ["sha-256", "md5"], r)
+                    self.assertEqual(algs[:2], ["SHA-256", "MD5"], r)
                 else:
                     self.assertEqual(r.status, 404, r)
                     self.assertEqual(r.header("WWW-Authenticate"), None)
