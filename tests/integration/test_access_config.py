@@ -121,6 +121,11 @@ class AccessTestCase(at.AltodTestCase):
         return chs
 
 
+# these tests send many wrong credentials on purpose, all from 127.0.0.1:
+# the guessing limits (class Guessing) are off unless a test turns them on
+NO_AUTH_THROTTLE = {"per-user": {"rate": 0}, "per-address": {"rate": 0}}
+
+
 def roles_access(anonymous=False, extra=None, clients=None):
     c = {
         "tenant-a": {"certificate": {"subject": "CN=tenant-a"}, "roles": ["full"]},
@@ -135,7 +140,8 @@ def roles_access(anonymous=False, extra=None, clients=None):
     c.update(clients or {})
     return iu.access_yaml(secret=SECRET, clients=c, roles={
         "full": ALL, "small": [NM], "dee": [NM, NM + "-num-hopcount"], "public": [NM, "endpoint-property"]},
-        anonymous_role="public" if anonymous else None, extra=dict({"rate": 0}, **(extra or {})))
+        anonymous_role="public" if anonymous else None,
+        extra=dict({"rate": 0, "auth-failures": NO_AUTH_THROTTLE}, **(extra or {})))
 
 
 class SharedAltod(AccessTestCase):
