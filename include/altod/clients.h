@@ -39,6 +39,12 @@ bool client_take(struct client_state *cs, double rate, double burst, double *ret
 void client_count(struct client_state *cs, unsigned status, uint64_t bytes);
 void clients_log(struct client_registry *r);
 
+/* The longest Retry-After altod sends: a day. */
+#define RETRY_AFTER_MAX 86400
+/* A wait in seconds as a Retry-After value: whole seconds rounded up, from
+ * 1 to RETRY_AFTER_MAX (NaN and negatives: 1). */
+unsigned retry_after_seconds(double s);
+
 /* ---- bounded tables of token buckets ----
  *
  * Keyed by a string an attacker chooses (a claimed user name, a peer

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -117,6 +118,17 @@ void clients_log(struct client_registry *r)
 		pthread_mutex_unlock(&cs->lock);
 	}
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* Converting a double out of unsigned's range (or NaN) is undefined
+ * (C11 6.3.1.4): clamp first. */
+unsigned retry_after_seconds(double s)
+{
+	if (!(s > 1)) /* NaN, negative, or under a second */
+		return 1;
+	if (s >= RETRY_AFTER_MAX)
+		return RETRY_AFTER_MAX;
+	return (unsigned)ceil(s);
 }
 
 /* ---- bounded tables of token buckets ---- */

@@ -117,8 +117,6 @@ struct refusal {
 
 /* Entries per bounded bucket table (each 24 bytes). */
 #define THROTTLE_ENTRIES 8192
-/* The longest Retry-After altod sends: a day. */
-#define RETRY_AFTER_MAX 86400
 
 struct req_ctx {
 	struct snapshot *snap;
@@ -176,17 +174,6 @@ static struct MHD_Response *owned_body(char *body, size_t len)
 	if (r == NULL)
 		free(body);
 	return r;
-}
-
-/* Whole seconds, rounded up, from 1 to RETRY_AFTER_MAX: converting a
- * double out of unsigned's range (or NaN) is undefined (C11 6.3.1.4). */
-static unsigned retry_after_seconds(double s)
-{
-	if (!(s > 1)) /* NaN, negative, or under a second */
-		return 1;
-	if (s >= RETRY_AFTER_MAX)
-		return RETRY_AFTER_MAX;
-	return (unsigned)ceil(s);
 }
 
 /* HTTP-level refusals (400, 401, 404, 405, 406, 413, 415, 429, 501): RFC

@@ -121,11 +121,6 @@ class AccessTestCase(at.AltodTestCase):
         return chs
 
 
-# these tests send many wrong credentials on purpose, all from 127.0.0.1:
-# the guessing limits (class Guessing) are off unless a test turns them on
-NO_AUTH_THROTTLE = {"per-user": {"rate": 0}, "per-address": {"rate": 0}}
-
-
 def roles_access(anonymous=False, extra=None, clients=None):
     c = {
         "tenant-a": {"certificate": {"subject": "CN=tenant-a"}, "roles": ["full"]},
@@ -141,7 +136,7 @@ def roles_access(anonymous=False, extra=None, clients=None):
     return iu.access_yaml(secret=SECRET, clients=c, roles={
         "full": ALL, "small": [NM], "dee": [NM, NM + "-num-hopcount"], "public": [NM, "endpoint-property"]},
         anonymous_role="public" if anonymous else None,
-        extra=dict({"rate": 0, "auth-failures": NO_AUTH_THROTTLE}, **(extra or {})))
+        extra=dict({"rate": 0, "auth-failures": iu.NO_AUTH_THROTTLE}, **(extra or {})))
 
 
 class SharedAltod(AccessTestCase):

@@ -2,6 +2,7 @@
 /* The bounded token-bucket tables (per claimed user, per peer address) and
  * the user name an Authorization header claims. */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,6 +127,25 @@ START_TEST(bucket_eviction_prefers_the_fullest)
 }
 END_TEST
 
+START_TEST(retry_after_clamped)
+{
+	ck_assert_uint_eq(retry_after_seconds(0), 1);
+	ck_assert_uint_eq(retry_after_seconds(0.2), 1);
+	ck_assert_uint_eq(retry_after_seconds(1), 1);
+	ck_assert_uint_eq(retry_after_seconds(1.0001), 2);
+	ck_assert_uint_eq(retry_after_seconds(999.2), 1000);
+	ck_assert_uint_eq(retry_after_seconds(86399.5), 86400);
+	ck_assert_uint_eq(retry_after_seconds(86401), 86400);
+	/* rate 1e-12: 1e12 s, past UINT_MAX (the old code sent 3567587328) */
+	ck_assert_uint_eq(retry_after_seconds(1e12), 86400);
+	ck_assert_uint_eq(retry_after_seconds(1e300), 86400);
+	ck_assert_uint_eq(retry_after_seconds(INFINITY), 86400);
+	ck_assert_uint_eq(retry_after_seconds(-INFINITY), 1);
+	ck_assert_uint_eq(retry_after_seconds(NAN), 1);
+	ck_assert_uint_eq(retry_after_seconds(-5), 1);
+}
+END_TEST
+
 static const char *claimed(const char *h)
 {
 	static char out[AUTH_USER_MAX];
@@ -202,6 +222,7 @@ int main(void)
 	tcase_add_test(tc, bucket_keys_are_bytes);
 	tcase_add_test(tc, bucket_flood_of_names);
 	tcase_add_test(tc, bucket_eviction_prefers_the_fullest);
+	tcase_add_test(tc, retry_after_clamped);
 	tcase_add_test(tc, claimed_basic);
 	tcase_add_test(tc, claimed_digest);
 	suite_add_tcase(s, tc);
