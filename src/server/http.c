@@ -928,7 +928,9 @@ void server_log_stats(struct server *srv)
  * altod's first call, with an unparsable first Content-Length), writes a
  * well-framed answer itself (plain HTTP; on TLS a raw write would break
  * the record layer, so it only closes) and shuts the socket down, so
- * libmicrohttpd's own bytes never leave. */
+ * libmicrohttpd's own bytes never leave. Another connection of the same
+ * thread still reading its headers, whose first Content-Length is already
+ * unparsable, is doomed to the same answer and gets it now. */
 
 static atomic_uint thread_tags;
 static _Thread_local unsigned thread_tag;
