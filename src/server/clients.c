@@ -157,8 +157,8 @@ void buckets_destroy(struct bucket_table *t)
 	pthread_mutex_destroy(&t->lock);
 }
 
-/* The key's set and its tag (never 0). */
-static struct bucket_entry *set_of(struct bucket_table *t, const void *key, size_t len, uint64_t *tag)
+/* The key's set and its tag (never 0); hkey is fixed at init, so no lock. */
+static size_t set_of(const struct bucket_table *t, const void *key, size_t len, uint64_t *tag)
 {
 	uint8_t mac[32];
 	uint64_t h = 0, s = 0;
@@ -168,7 +168,7 @@ static struct bucket_entry *set_of(struct bucket_table *t, const void *key, size
 		s = s << 8 | mac[8 + i];
 	}
 	*tag = h ? h : 1;
-	return &t->e[(s & (t->nsets - 1)) * BUCKET_WAYS];
+	return (size_t)(s & (t->nsets - 1)) * BUCKET_WAYS;
 }
 
 static double refilled(const struct bucket_entry *e, double rate, double burst, double now)
@@ -191,8 +191,9 @@ static bool bucket_op(struct bucket_table *t, const void *key, size_t len, doubl
 		return true;
 	burst = default_burst(rate, burst);
 	uint64_t tag;
+	size_t first = set_of(t, key, len, &tag);
 	pthread_mutex_lock(&t->lock);
-	struct bucket_entry *set = set_of(t, key, len, &tag), *e = NULL;
+	struct bucket_entry *set = &t->e[first], *e = NULL;
 	for (int w = 0; w < BUCKET_WAYS && !e; w++)
 		if (set[w].tag == tag)
 			e = &set[w];

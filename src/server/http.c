@@ -555,12 +555,17 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 	struct claim cl;
 	double retry = 1;
 	if (authz) {
+		double ra = 0, ru = 0;
 		claim_of(c, authz, &cl);
-		if (!buckets_peek(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate, p->fail_addr.burst, &retry))
-			ctx->limited = "auth-failures-per-address";
-		else if (!buckets_peek(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate, p->fail_user.burst,
-		                       &retry))
-			ctx->limited = "auth-failures-per-user";
+		bool addr_ok =
+		        buckets_peek(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate, p->fail_addr.burst, &ra);
+		bool user_ok =
+		        buckets_peek(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate, p->fail_user.burst, &ru);
+		if (!addr_ok || !user_ok) {
+			/* the wait until both have a token */
+			ctx->limited = addr_ok ? "auth-failures-per-user" : "auth-failures-per-address";
+			retry = addr_ok ? ru : user_ok ? ra : ra > ru ? ra : ru;
+		}
 		if (ctx->limited) {
 			ctx->client = "?";
 			*no = (struct refusal){MHD_HTTP_TOO_MANY_REQUESTS,

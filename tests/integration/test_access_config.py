@@ -720,6 +720,25 @@ class Guessing(AccessTestCase):
             self.assertEqual(s.exchange("GET", "/", headers={"Authorization": auth}).status, 401)
         self.assertOk(self.digest_get(s, "tenant-b", PW["tenant-b"]), MT_DIRECTORY)
 
+    def test_reload_with_a_bad_limit_or_realm_keeps_serving(self):
+        """A reload with an absurd rate or a bad realm fails with the
+        file:line:column error; the old policy keeps serving."""
+        a = self.start_guessing(anonymous=True)
+        path = os.path.join(a.dir, "altod.yaml")
+        with open(path) as f:
+            good = f.read()
+        self.assertIn("  rate: 0\n", good)
+        for bad, message in ((good.replace("  rate: 0\n", "  rate: 1e-12\n"), "rate must be 0 (no limit)"),
+                             (good.replace("  rate: 0\n", "  rate: 0\n  realm: 'a\"b'\n"), "realm must not hold")):
+            with self.subTest(message):
+                with open(path + ".new", "w") as f:
+                    f.write(bad)
+                os.replace(path + ".new", path)
+                lines = a.reload(expect="failed")
+                self.assertTrue(any(re.search(r"altod\.yaml:\d+:\d+: " + re.escape(message), ln) for ln in lines),
+                                lines)
+                self.assertOk(self.session(a).get(NETMAP), MT_NETWORKMAP)
+
     def test_anonymous_limited_per_address(self):
         """Anonymous requests: a bucket per peer address (the access
         section's rate and burst), not one shared by every anonymous
