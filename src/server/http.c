@@ -338,11 +338,14 @@ struct head_fields {
 	unsigned hosts, lengths, encodings;
 	const char *host, *length, *encoding;
 	bool lengths_differ;
+	bool spaced_name; /* whitespace between a field name and its colon */
 };
 
 static enum MHD_Result count_fields(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct head_fields *h = cls;
+	if (strpbrk(key, " \t"))
+		h->spaced_name = true;
 	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
 		h->hosts++;
 		h->host = value;
@@ -431,13 +434,23 @@ static const char *framing_error(struct MHD_Connection *c, const char *version)
 	struct head_fields h = {0};
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_fields, &h);
 	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
+	/* §3.2.4: "A server MUST reject any received request message that
+	 * contains whitespace between a header field-name and colon with a
+	 * response code of 400". libmicrohttpd 0.9.75 keeps the whitespace in
+	 * the name: "Content-Length : 5" was no Content-Length to it, and the
+	 * body was read as the next request. */
+	if (h.spaced_name)
+		return "Bad Request: whitespace between a header name and its colon\n";
 	/* §5.4: "A server MUST respond with a 400 (Bad Request) status code to
 	 * any HTTP/1.1 request message that lacks a Host header field and to
 	 * any request message that contains more than one Host header field or
 	 * a Host header field with an invalid field-value." */
 	if (h.hosts > 1 || (h.hosts == 0 && !http10))
 		return "Bad Request: an HTTP/1.1 request needs one Host header\n";
-	if (h.host && !authority_ok(h.host, strlen(h.host), true))
+	size_t hlen = h.host ? strlen(h.host) : 0;
+	while (hlen > 0 && (h.host[hlen - 1] == ' ' || h.host[hlen - 1] == '\t'))
+		hlen--; /* §3.2.4: OWS around a value is not part of it (libmicrohttpd keeps the trailing one) */
+	if (h.host && !authority_ok(h.host, hlen, true))
 		return "Bad Request: invalid Host header\n";
 	/* §3.3.3 item 4: differing Content-Lengths are an unrecoverable
 	 * framing error. Identical repeated ones are refused too (§3.3.2 lets

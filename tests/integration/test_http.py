@@ -541,6 +541,22 @@ class TestFraming(HttpServer):
             (r,), _ = at.recv_responses(s, 1)
             self.assertEqual(json.loads(r.body)["cost-map"], FCM_EXPECTED)
 
+    def test_whitespace_before_the_colon_400_and_close(self):
+        """§3.2.4: whitespace between a field name and its colon MUST get a
+        400. libmicrohttpd 0.9.75 keeps it in the name: `Content-Length : N`
+        was no Content-Length to it, and the body was read as the next
+        request (a proxy that reads it as the length sees one request)."""
+        n = self.n()
+        for line in (b"Content-Length : %d" % n, b"Content-Length\t: %d" % n,
+                     b"Content-Length: %d\r\nX-Other : y" % n):
+            with self.subTest(line=line):
+                self.assertRefusedThenClosed(self.fcm_with([line], self.SMUGGLED),
+                                             text=b"Bad Request: whitespace between a header name and its colon\n")
+        with self.subTest("Transfer-Encoding"):
+            self.assertRefusedThenClosed(
+                ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nTransfer-Encoding : chunked\r\n\r\n"
+                 % (self.fcm_uri, MT_COSTMAPFILTER)).encode() + b"5\r\nhello\r\n0\r\n\r\n" + self.SMUGGLED)
+
     def test_absolute_form_served_like_origin_form(self):
         """§5.3.2: "a server MUST accept the absolute-form in requests";
         §5.4: its authority, not Host, names the target (libmicrohttpd
@@ -587,7 +603,7 @@ class TestFraming(HttpServer):
             with self.subTest(host=host):
                 self.assertRefusedThenClosed(request_bytes("GET", "/", [("Host", host)]),
                                              text=b"Bad Request: invalid Host header\n")
-        for host in ("", "[::1]:80", "h.example:", "127.0.0.1:1", "xn--bcher-kva.example", "a%20b"):
+        for host in ("", "[::1]:80", "h.example:", "127.0.0.1:1", "xn--bcher-kva.example", "a%20b", "x \t"):
             with self.subTest(host=host):
                 raw = self.altod.raw(request_bytes("GET", "/", [("Host", host), ("Connection", "close")]))
                 (r,) = at.parse_all_responses(raw)
