@@ -86,6 +86,10 @@ bool buckets_peek_at(struct bucket_table *t, const void *key, size_t len, double
 bool buckets_take(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double *retry_after);
 bool buckets_take_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now,
                      double *retry_after);
+/* Gives back a token taken (a request that turned out not to count):
+ * never above the burst; an evicted or unknown key stays absent. */
+void buckets_give(struct bucket_table *t, const void *key, size_t len, double rate, double burst);
+void buckets_give_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now);
 /* Entries in use (tests, stats). */
 size_t buckets_used(struct bucket_table *t);
 

@@ -245,6 +245,31 @@ bool buckets_take(struct bucket_table *t, const void *key, size_t len, double ra
 	return bucket_op(t, key, len, rate, burst, now(), retry_after, true);
 }
 
+void buckets_give_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now)
+{
+	if (rate <= 0 || t->e == NULL)
+		return;
+	burst = default_burst(rate, burst);
+	uint64_t tag;
+	size_t first = set_of(t, key, len, &tag);
+	pthread_mutex_lock(&t->lock);
+	for (int w = 0; w < BUCKET_WAYS; w++) {
+		struct bucket_entry *e = &t->e[first + (size_t)w];
+		if (e->tag == tag) {
+			double v = refilled(e, rate, burst, now) + 1;
+			e->tokens = v > burst ? burst : v;
+			e->last = now;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void buckets_give(struct bucket_table *t, const void *key, size_t len, double rate, double burst)
+{
+	buckets_give_at(t, key, len, rate, burst, now());
+}
+
 size_t buckets_used(struct bucket_table *t)
 {
 	size_t n = 0;

@@ -522,7 +522,7 @@ static size_t peer_key(struct MHD_Connection *c, uint8_t key[9])
 
 /* Password guessing: a request with credentials is refused (429) before
  * any password is checked when its peer address or the user it claims
- * has no failure token left; each failed authentication takes one from
+ * has no failure token left; each failed authentication costs one of
  * both. The per-address bucket stops one attacker trying many names, the
  * per-user one many addresses trying one name. A header whose user
  * cannot be read counts under one shared name, so that no malformed
@@ -570,17 +570,24 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 	if (authz) {
 		double ra = 0, ru = 0;
 		claim_of(c, authz, &cl);
+		/* a token of each is taken before the password is checked, so
+		 * that concurrent guesses cannot all pass on the same last
+		 * token, and given back unless the authentication fails */
 		bool addr_ok =
-		        buckets_peek(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate, p->fail_addr.burst, &ra);
+		        buckets_take(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate, p->fail_addr.burst, &ra);
 		bool user_ok =
-		        buckets_peek(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate, p->fail_user.burst, &ru);
+		        buckets_take(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate, p->fail_user.burst, &ru);
 		if (!addr_ok || !user_ok) {
-			/* the wait until both have a token */
+			if (addr_ok)
+				buckets_give(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate,
+				             p->fail_addr.burst);
+			if (user_ok)
+				buckets_give(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate,
+				             p->fail_user.burst);
 			ctx->limited = addr_ok ? "auth-failures-per-user" : "auth-failures-per-address";
-			retry = addr_ok ? ru : user_ok ? ra : ra > ru ? ra : ru;
-		}
-		if (ctx->limited) {
 			ctx->client = "?";
+			/* the wait until both have a token */
+			retry = addr_ok ? ru : user_ok ? ra : ra > ru ? ra : ru;
 			*no = (struct refusal){MHD_HTTP_TOO_MANY_REQUESTS,
 			                       "Too Many Requests: too many failed authentications\n", NULL, retry,
 			                       false};
@@ -589,9 +596,9 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 	}
 	ssize_t idx = -1;
 	enum auth_result ar = auth_identify(c, p, verified, ctx->basic_ok, &idx);
-	if (ar == AUTH_FAIL && authz) {
-		buckets_take(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate, p->fail_addr.burst, &retry);
-		buckets_take(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate, p->fail_user.burst, &retry);
+	if (authz && ar != AUTH_FAIL) {
+		buckets_give(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate, p->fail_addr.burst);
+		buckets_give(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate, p->fail_user.burst);
 	}
 	double rate = p->rate, burst = p->burst;
 	unsigned max_conns = p->max_connections;

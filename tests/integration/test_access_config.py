@@ -13,6 +13,7 @@ import signal
 import socket
 import ssl
 import tempfile
+import threading
 import time
 import unittest
 
@@ -696,6 +697,28 @@ class Guessing(AccessTestCase):
         right = {"Authorization": iu.basic_authorization("tenant-b", PW["tenant-b"])}
         self.assertThrottled(s.exchange("GET", "/", headers=right))
         self.assertOk(self.session(a, "127.0.0.2", "https").exchange("GET", "/", headers=right), MT_DIRECTORY)
+
+    def test_concurrent_guesses_get_no_more_than_the_burst(self):
+        """20 connections guessing at once: a token is taken before the
+        password is checked, so exactly the burst (5) of 200 guesses are
+        checked (401), never more."""
+        a = self.start_guessing()
+        sessions = [self.session(a, scheme="https") for _ in range(20)]
+        statuses = []
+        lock = threading.Lock()
+
+        def guess(s, k):
+            for i in range(10):
+                st = s.exchange("GET", "/", headers={
+                    "Authorization": iu.basic_authorization("tenant-b", "g%d-%d" % (k, i))}).status
+                with lock:
+                    statuses.append(st)
+        threads = [threading.Thread(target=guess, args=(s, k)) for k, s in enumerate(sessions)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(statuses), [401] * 5 + [429] * 195)
 
     def test_unreadable_credentials_share_one_name(self):
         """Headers whose user cannot be read (another scheme, broken

@@ -57,6 +57,30 @@ START_TEST(bucket_basics)
 }
 END_TEST
 
+START_TEST(bucket_give_back)
+{
+	struct bucket_table t;
+	ck_assert_int_eq(buckets_init(&t, 64), 0);
+	double ra;
+	ck_assert(take(&t, "k", 1e-3, 2, 0));
+	ck_assert(take(&t, "k", 1e-3, 2, 0));
+	ck_assert(!peek(&t, "k", 1e-3, 2, 0, &ra));
+	buckets_give_at(&t, "k", 1, 1e-3, 2, 0);
+	ck_assert(take(&t, "k", 1e-3, 2, 0));
+	ck_assert(!take(&t, "k", 1e-3, 2, 0));
+	/* never above the burst */
+	for (int i = 0; i < 10; i++)
+		buckets_give_at(&t, "k", 1, 1e-3, 2, 0);
+	ck_assert(take(&t, "k", 1e-3, 2, 0));
+	ck_assert(take(&t, "k", 1e-3, 2, 0));
+	ck_assert(!take(&t, "k", 1e-3, 2, 0));
+	/* an unknown key is not created */
+	buckets_give_at(&t, "other", 5, 1e-3, 2, 0);
+	ck_assert_uint_eq(buckets_used(&t), 1);
+	buckets_destroy(&t);
+}
+END_TEST
+
 START_TEST(bucket_keys_are_bytes)
 {
 	struct bucket_table t;
@@ -219,6 +243,7 @@ int main(void)
 	Suite *s = suite_create("clients");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, bucket_basics);
+	tcase_add_test(tc, bucket_give_back);
 	tcase_add_test(tc, bucket_keys_are_bytes);
 	tcase_add_test(tc, bucket_flood_of_names);
 	tcase_add_test(tc, bucket_eviction_prefers_the_fullest);
