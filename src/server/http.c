@@ -670,7 +670,8 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
                           const char *method, const char *version, struct refusal *no)
 {
 	const char *framing = framing_error(c, version);
-	if (framing == NULL && (url = origin_path(url)) == NULL)
+	const char *path = framing ? url : origin_path(url);
+	if (path == NULL)
 		framing = "Bad Request: invalid absolute request target\n";
 	if (framing) {
 		*no = (struct refusal){MHD_HTTP_BAD_REQUEST, framing, NULL, 0, false};
@@ -687,7 +688,7 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 	if (!authorize(srv, c, ctx, no))
 		return false;
 	/* a resource this client may not see is exactly one that does not exist */
-	ctx->res = catalog_route(ctx->cat, url);
+	ctx->res = catalog_route(ctx->cat, path);
 	if (ctx->res == NULL) {
 		/* An anonymous client is challenged instead: Digest clients send
 		 * credentials only after a 401. Every URI outside the anonymous
