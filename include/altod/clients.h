@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "altod/strmap.h"
@@ -92,6 +93,12 @@ void buckets_give(struct bucket_table *t, const void *key, size_t len, double ra
 void buckets_give_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now);
 /* Entries in use (tests, stats). */
 size_t buckets_used(struct bucket_table *t);
+
+/* A peer address as a throttle key: an IPv4 address whole, an IPv6 one by
+ * its /64 (one host commonly holds a whole /64; keying by /128 would give
+ * it 2^64 buckets). Returns the key's length. */
+#define THROTTLE_ADDR_KEY 9
+size_t throttle_addr_key(bool v6, const uint8_t addr[16], uint8_t key[THROTTLE_ADDR_KEY]);
 
 /* ---- who an Authorization header claims to be ----
  *

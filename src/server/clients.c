@@ -280,6 +280,13 @@ size_t buckets_used(struct bucket_table *t)
 	return n;
 }
 
+size_t throttle_addr_key(bool v6, const uint8_t addr[16], uint8_t key[THROTTLE_ADDR_KEY])
+{
+	key[0] = v6 ? 6 : 4;
+	memcpy(key + 1, addr, v6 ? 8 : 4);
+	return v6 ? 9 : 5;
+}
+
 /* ---- the user name an Authorization header claims ---- */
 
 static int b64_value(unsigned char ch)

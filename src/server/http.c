@@ -500,9 +500,8 @@ static bool connection_ok(struct MHD_Connection *c, struct client_state *cs, uns
 	return true;
 }
 
-/* The peer address as a throttle key: an IPv4 address, or the /64 of an
- * IPv6 one (one host commonly holds a whole /64). */
-static size_t peer_key(struct MHD_Connection *c, uint8_t key[9])
+/* The peer address as a throttle key (throttle_addr_key). */
+static size_t peer_key(struct MHD_Connection *c, uint8_t key[THROTTLE_ADDR_KEY])
 {
 	struct endpoint ep;
 	char text[64];
@@ -510,14 +509,7 @@ static size_t peer_key(struct MHD_Connection *c, uint8_t key[9])
 		key[0] = 0;
 		return 1;
 	}
-	if (ep.family == IP_V4) {
-		key[0] = 4;
-		memcpy(key + 1, ep.addr, 4);
-		return 5;
-	}
-	key[0] = 6;
-	memcpy(key + 1, ep.addr, 8);
-	return 9;
+	return throttle_addr_key(ep.family == IP_V6, ep.addr, key);
 }
 
 /* Password guessing: a request with credentials is refused (429) before
@@ -528,7 +520,7 @@ static size_t peer_key(struct MHD_Connection *c, uint8_t key[9])
  * cannot be read counts under one shared name, so that no malformed
  * variant escapes the per-user limit. */
 struct claim {
-	uint8_t peer[9];
+	uint8_t peer[THROTTLE_ADDR_KEY];
 	size_t peer_len;
 	char user[1 + AUTH_USER_MAX]; /* 'u' + name, or "" (unreadable) */
 	size_t user_len;
@@ -635,7 +627,7 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 	if (ctx->anonymous_by_default) {
 		/* anonymous clients: a bucket per peer address, not one shared
 		 * by all (where one could starve the others) */
-		uint8_t peer[9];
+		uint8_t peer[THROTTLE_ADDR_KEY];
 		size_t peer_len = peer_key(c, peer);
 		ok = buckets_take(&srv->anon_addr, peer, peer_len, rate, burst, &retry);
 	} else {

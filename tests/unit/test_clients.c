@@ -171,6 +171,30 @@ START_TEST(retry_after_clamped)
 }
 END_TEST
 
+START_TEST(address_keys)
+{
+	uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1};
+	uint8_t b[16], k1[THROTTLE_ADDR_KEY], k2[THROTTLE_ADDR_KEY];
+	memcpy(b, a, 16);
+	b[15] = 0x99; /* the same /64 */
+	size_t n1 = throttle_addr_key(true, a, k1), n2 = throttle_addr_key(true, b, k2);
+	ck_assert_uint_eq(n1, 9);
+	ck_assert(n1 == n2 && memcmp(k1, k2, n1) == 0);
+	b[7] ^= 1; /* another /64 */
+	n2 = throttle_addr_key(true, b, k2);
+	ck_assert(memcmp(k1, k2, n1) != 0);
+	/* IPv4: the whole address; never equal to an IPv6 key */
+	uint8_t v4a[16] = {127, 0, 0, 2}, v4b[16] = {127, 0, 0, 3};
+	n1 = throttle_addr_key(false, v4a, k1);
+	n2 = throttle_addr_key(false, v4b, k2);
+	ck_assert_uint_eq(n1, 5);
+	ck_assert(memcmp(k1, k2, n1) != 0);
+	uint8_t v6[16] = {127, 0, 0, 2};
+	n2 = throttle_addr_key(true, v6, k2);
+	ck_assert(n1 != n2 || memcmp(k1, k2, n1) != 0);
+}
+END_TEST
+
 static const char *claimed(const char *h)
 {
 	static char out[AUTH_USER_MAX];
@@ -278,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, bucket_flood_of_names);
 	tcase_add_test(tc, bucket_eviction_prefers_the_fullest);
 	tcase_add_test(tc, retry_after_clamped);
+	tcase_add_test(tc, address_keys);
 	tcase_add_test(tc, claimed_basic);
 	tcase_add_test(tc, claimed_digest);
 	tcase_add_test(tc, claimed_assorted);
