@@ -976,7 +976,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 static bool mhd_parses_length(const char *v)
 {
 	uint64_t n = 0;
-	if (v == NULL || *v == '\0')
+	if (*v == '\0')
 		return false;
 	for (; *v; v++) {
 		if (*v < '0' || *v > '9' || n > (UINT64_MAX - (uint64_t)(*v - '0')) / 10)
@@ -1005,10 +1005,14 @@ static void bad_content_length(struct server *srv, bool too_large)
 	for (struct conn_ctx *cc = srv->conns; cc; cc = cc->next) {
 		if (atomic_load(&cc->head_thread) != me || cc->cut || cc->fd < 0 || cc->conn == NULL)
 			continue;
-		/* this thread's connection: not read from anywhere else now */
-		if (MHD_lookup_connection_value(cc->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
-		    mhd_parses_length(
-		            MHD_lookup_connection_value(cc->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH)))
+		/* this thread's connection: not read from anywhere else now. Its
+		 * headers so far (libmicrohttpd adds a line when the next one
+		 * comes): a Content-Length it cannot parse, and no
+		 * Transfer-Encoding, which would make it ignore the length */
+		const char *len =
+		        MHD_lookup_connection_value(cc->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (len == NULL || mhd_parses_length(len) ||
+		    MHD_lookup_connection_value(cc->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 			continue;
 		const union MHD_ConnectionInfo *ci =
 		        MHD_get_connection_info(cc->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);

@@ -482,6 +482,30 @@ class TestFraming(HttpServer):
         self.assertTrue(self.altod.alive())
         self.assertOk(self.altod.get("/"), MT_DIRECTORY)
 
+    def test_invalid_content_length_spares_other_connections(self):
+        """The connections around a refused one, still sending their
+        headers (some with a valid Content-Length already), are served."""
+        body = json.dumps(FCM_BODY).encode()
+        waiting = []
+        for k in range(8):
+            s = self.altod.socket()
+            self.addCleanup(s.close)
+            if k % 2:
+                s.sendall(("POST %s HTTP/1.1\r\nContent-Length: %d\r\n" % (self.fcm_uri, len(body))).encode())
+            else:
+                s.sendall(b"GET / HTTP/1.1\r\n")
+            waiting.append(s)
+        time.sleep(0.2)  # not needed for the assertions: lets the request lines in first
+        self.assertRefusedThenClosed(self.fcm_with([b"Content-Length: abc"]))
+        for k, s in enumerate(waiting):
+            with self.subTest(connection=k):
+                if k % 2:
+                    s.sendall(("Host: x\r\nContent-Type: %s\r\n\r\n" % MT_COSTMAPFILTER).encode() + body)
+                else:
+                    s.sendall(b"Host: x\r\n\r\n")
+                (r,), _ = at.recv_responses(s, 1)
+                self.assertEqual(r.status, 200, r)
+
     def test_content_length_past_2_64_well_framed_413(self):
         self.assertRefusedThenClosed(self.fcm_with([b"Content-Length: 99999999999999999999999"], self.SMUGGLED),
                                      status=413, text=b"Content Too Large\n")
