@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "altod/access.h"
 #include "altod/arena.h"
 #include "altod/auth.h"
 #include "altod/conf.h"
@@ -89,6 +91,25 @@ static int load_all(const char *path, struct loaded *out, struct diag *d)
 	return rc;
 }
 
+/* Digest HA1 hashes are password-equivalent (RFC 7616 §5.5: whoever has one
+ * answers challenges as that client) and the access secret keys nonces and
+ * opaque names: a configuration holding them must not be readable by every
+ * local user. The unit and the install rules keep it 0640 root:altod; this
+ * catches a hand-made copy. */
+static void warn_if_secrets_readable(const char *path, const struct snapshot *snap)
+{
+	const struct policy *p = snap->access ? snap->access->policy : NULL;
+	bool secrets = p && p->secret;
+	for (size_t i = 0; p && i < p->nclients && !secrets; i++)
+		secrets = p->clients[i].user != NULL;
+	struct stat st;
+	if (secrets && stat(path, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warning("config",
+		            "%s holds the access secret or Digest password hashes (password-equivalent) and every "
+		            "local user can read it: chmod 0640 and chgrp altod",
+		            path);
+}
+
 static void log_diag(const struct diag *d)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -115,6 +136,7 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		return;
 	}
 	diag_free(&d);
+	warn_if_secrets_readable(path, nl.snap);
 	if (conf_listeners_equal(*conf, nl.conf)) {
 		server_set_tls(srv, nl.tls); /* takes the states over */
 		memset(nl.tls, 0, nl.conf->nlisten * sizeof(*nl.tls));
@@ -230,6 +252,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	diag_free(&d);
+	warn_if_secrets_readable(path, snap);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -255,9 +278,18 @@ int main(int argc, char **argv)
 	struct snapshot_slot slot;
 	slot_init(&slot, snap);
 	ld.snap = NULL; /* the slot owns it */
+	/* replaced snapshots are freed on the reaper thread, never on a
+	 * request thread */
+	if (snapshot_reaper_start() != 0) {
+		log_err("main", "cannot start the snapshot reaper thread");
+		slot_destroy(&slot);
+		loaded_free(&ld);
+		return 1;
+	}
 	struct server *srv;
 	if (server_start(conf, &slot, ld.tls, &srv) != 0) {
 		slot_destroy(&slot);
+		snapshot_reaper_stop();
 		loaded_free(&ld);
 		return 1;
 	}
@@ -289,6 +321,7 @@ int main(int argc, char **argv)
 	notify_stopping();
 	server_stop(srv, 5000);
 	slot_destroy(&slot);
+	snapshot_reaper_stop(); /* frees what is queued: the last snapshot too */
 	conf_free(conf);
 	log_info("main", "stopped");
 	return 0;

@@ -80,7 +80,12 @@ struct resource {
 	const char *accepts;          /* NULL: GET; else the POST body's media type */
 	const struct topo_netmap *nm; /* the network map it is built on (not the IRD, not endpointprop) */
 	struct cost_type ct;          /* RES_COSTMAP */
-	char *body;                   /* GET resources: rendered once per snapshot */
+	/* RES_FILTERED_COSTMAP, RES_ENDPOINTCOST: for each metric of nm (by
+	 * index), the cost modes this catalog grants (bits of 1 << cost_mode):
+	 * the modes of the cost maps of nm it offers. A cost type outside it
+	 * is answered as an unknown one. */
+	uint8_t *cost_modes;
+	char *body; /* GET resources: rendered once per snapshot */
 	size_t body_len;
 	char *gz; /* the same, gzip-compressed once (NULL: not worth it) */
 	size_t gz_len;
@@ -145,7 +150,33 @@ struct constraint {
 
 /* "le 10", "gt 0.5": an operator, whitespace, a number (§11.3.2.3). */
 int constraint_parse(const char *s, struct constraint *out);
-bool constraints_hold(const struct constraint *c, size_t n, double v);
+
+/* A request's constraints, ANDed (§11.3.2.3: "If multiple 'constraint'
+ * parameters are specified, the ALTO server assumes conjunction"), folded
+ * as they are parsed into one interval, so that testing a cost is O(1)
+ * whatever their number. "eq x" is the closed interval [x, x]: for every
+ * value that is not NaN, v == x exactly when x <= v <= x, so equality needs
+ * no field of its own; two different "eq", or "eq 3" with "gt 3", leave an
+ * empty interval (lo > hi, or lo == hi with an open end) that nothing
+ * meets. -0.0 and 0.0 compare equal, here as in the naive evaluation. */
+struct constraint_set {
+	size_t n;              /* constraints folded in; 0: everything holds */
+	double lo, hi;         /* -inf and +inf (closed) until bounded */
+	bool lo_open, hi_open; /* "gt" / "lt": the bound itself is excluded */
+};
+
+void constraint_set_init(struct constraint_set *s);
+void constraint_set_add(struct constraint_set *s, const struct constraint *c);
+/* Can no value at all meet them? */
+bool constraint_set_empty(const struct constraint_set *s);
+/* Does v meet every constraint folded into s? A NaN meets none (as with
+ * the comparisons one by one) unless there are no constraints. */
+static inline bool constraint_set_holds(const struct constraint_set *s, double v)
+{
+	if (s->n == 0)
+		return true;
+	return (s->lo_open ? v > s->lo : v >= s->lo) && (s->hi_open ? v < s->hi : v <= s->hi);
+}
 
 struct endpoint {
 	const char *text; /* as the client wrote it (points into the request) */
@@ -164,8 +195,7 @@ struct request {
 	bool family[2];          /* address-types: [0] ipv4, [1] ipv6 */
 	/* cost */
 	struct cost_type ct;
-	struct constraint *cons;
-	size_t ncons;
+	struct constraint_set cons; /* cons.n == 0: none */
 	/* endpoints */
 	struct endpoint *esrcs, *edsts;
 	size_t nesrcs, nedsts;
@@ -179,6 +209,7 @@ struct request_limits {
 	size_t max_endpoint_pairs; /* srcs x dsts of an endpoint cost request */
 	size_t max_pids;           /* PIDs named in one filter */
 	unsigned max_depth;        /* JSON nesting; 0: jansson's own limit */
+	size_t max_constraints;    /* entries of "constraints"; 0: no limit */
 };
 
 /* Parses a request body for a POST resource. client is the requesting

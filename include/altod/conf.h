@@ -26,9 +26,20 @@ struct conf_tls {
 	char *certificate; /* PEM: the server certificate, then its chain */
 	char *key;         /* PEM: its private key */
 	char *client_ca;   /* PEM: CAs that sign client certificates, or NULL */
+	char *client_crl;  /* PEM or DER: CRLs of those CAs, or NULL */
+	size_t crl_line, crl_col;
 	enum tls_client_auth client_auth;
-	char *priorities; /* GnuTLS priority string */
+	/* the GnuTLS priority string as written (for messages), and as used:
+	 * with TLS_PRIORITIES_FLOOR appended, so nothing below TLS 1.2 */
+	char *priorities_conf;
+	char *priorities;
+	size_t prio_line, prio_col; /* of the setting; 0: the default */
 };
+
+/* Appended to every priority string: whatever a string enables, TLS 1.0,
+ * 1.1, SSL 3.0 and DTLS below 1.2 stay off (RFC 8996 deprecates them). A
+ * string that names one of them with '+' is refused at load instead. */
+#define TLS_PRIORITIES_FLOOR ":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-VERS-DTLS0.9:-VERS-DTLS1.0"
 
 /* TLS 1.2 and 1.3, AEAD ciphers only. No %SERVER_PRECEDENCE: the client picks,
  * so one with AES hardware gets AES-GCM and one without gets ChaCha20
@@ -56,6 +67,8 @@ struct conf_limits {
 	size_t max_endpoints;      /* endpoints in one request */
 	size_t max_endpoint_pairs; /* sources x destinations in one endpoint cost request */
 	size_t max_pids;           /* PIDs named in one list of a filter request */
+	size_t max_constraints;    /* entries of "constraints" in one request */
+	unsigned response_timeout; /* seconds to build and send one answer */
 };
 
 struct conf {

@@ -10,6 +10,6 @@ void render_networkmap_into(struct buf *b, const struct topo_netmap *nm, const u
                             const bool family[2]);
 void render_costmap_meta(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct);
 int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct, const uint32_t *srcs,
-                        size_t nsrcs, const uint32_t *dsts, size_t ndsts, const struct constraint *cons, size_t ncons);
+                        size_t nsrcs, const uint32_t *dsts, size_t ndsts, const struct constraint_set *cons);
 
 #endif

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * TLS material of one HTTPS listener: its certificate chain and key, and
- * the CAs its clients' certificates must chain to. Loaded (and checked) at
- * start and on every reload; the listener serves whichever state is current,
- * so certificates rotate without a restart.
+ * the CAs (and their CRLs) its clients' certificates must chain to. Loaded
+ * (and checked) at start and on every reload; the listener serves whichever
+ * state is current, so certificates rotate without a restart. Each state
+ * has a generation: a connection remembers the one its client certificate
+ * was last verified against, and is verified again against the current
+ * state before a request is served under a newer one.
  */
 #ifndef ALTOD_TLS_H
 #define ALTOD_TLS_H
@@ -25,6 +28,7 @@ struct tls_state {
 	gnutls_privkey_t key;
 	gnutls_x509_trust_list_t trust; /* NULL: client certificates are not asked for */
 	enum tls_client_auth client_auth;
+	uint64_t gen;                   /* unique in the process, never 0 */
 	uint8_t digest[32];             /* of the files and settings it was loaded from */
 	struct tls_state *retired_next; /* kept until the server stops */
 };
@@ -33,6 +37,13 @@ struct tls_state {
  * to diag at the listener's place in the config. */
 int tls_state_load(const struct conf *c, const struct conf_listener *l, struct tls_state **out, struct diag *d);
 void tls_state_free(struct tls_state *st);
+/* Checks the client certificate chain a session received against st: its
+ * client CAs, their CRLs and the TLS client purpose, or that there is a
+ * certificate where st requires one. 0: the session may be served under st;
+ * else a GnuTLS error, with the verification status in *status (0 if no
+ * chain was checked). Runs in the handshake and again, on a live
+ * connection, after a reload replaced st. */
+int tls_verify_peer(const struct tls_state *st, gnutls_session_t session, unsigned *status);
 /* Routes GnuTLS's own log messages through altod's logger. */
 void tls_log_init(int verbose);
 

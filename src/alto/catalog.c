@@ -131,6 +131,20 @@ static struct resource *offer(struct builder *bd, const struct catalog_spec *spe
 	return add(bd, kind, nm, id, uri, media, accepts);
 }
 
+/* Gives a filtered cost map or endpoint cost resource (NULL: not offered)
+ * its own copy of the granted cost modes. */
+static void set_cost_modes(struct builder *bd, struct resource *r, const uint8_t *modes, uint32_t n)
+{
+	if (r == NULL)
+		return;
+	r->cost_modes = malloc(n ? n : 1);
+	if (r->cost_modes == NULL) {
+		bd->rc = ALTOD_ENOMEM;
+		return;
+	}
+	memcpy(r->cost_modes, modes, n);
+}
+
 int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct diag *diag)
 {
 	struct builder bd = {.diag = diag};
@@ -158,6 +172,13 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			c->default_map = nm;
 		offer(&bd, spec, RES_FILTERED_NETWORKMAP, nm, fmt("%s-filtered-networkmap", nm->id),
 		      fmt("/networkmap/%s/filtered", nm->id), MT_NETWORKMAP, MT_NETWORKMAPFILTER);
+		/* the cost types granted here: those of the cost maps offered */
+		uint8_t *granted = calloc(nm->nmetrics ? nm->nmetrics : 1, 1);
+		bool any = false;
+		if (granted == NULL) {
+			bd.rc = ALTOD_ENOMEM;
+			break;
+		}
 		for (uint32_t k = 0; k < nm->nmetrics; k++) {
 			for (int mode = 0; mode < COST_MODES; mode++) {
 				if (!(nm->metrics[k].modes & (1u << mode)))
@@ -168,16 +189,29 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 				            nm->metrics[k].name),
 				        fmt("/costmap/%s/%s/%s", nm->id, nm->metrics[k].name, cost_mode_name(mode)),
 				        MT_COSTMAP, NULL);
-				if (r)
+				if (r) {
 					r->ct = (struct cost_type){&nm->metrics[k], (enum cost_mode)mode};
+					granted[k] |= (uint8_t)(1u << mode);
+					any = true;
+				}
 			}
 		}
-		if (nm->nmetrics > 0) {
-			offer(&bd, spec, RES_FILTERED_COSTMAP, nm, fmt("%s-filtered-costmap", nm->id),
-			      fmt("/costmap/%s/filtered", nm->id), MT_COSTMAP, MT_COSTMAPFILTER);
-			offer(&bd, spec, RES_ENDPOINTCOST, nm, fmt("%s-endpoint-cost", nm->id),
-			      fmt("/endpointcost/%s", nm->id), MT_ENDPOINTCOST, MT_ENDPOINTCOSTPARAMS);
+		/* The filtered cost map and the endpoint cost service offer
+		 * exactly the granted cost types, never more than the cost maps
+		 * themselves (docs/isolation.md). Granted none, they would offer
+		 * nothing: they are left out, and answer as missing resources. */
+		if (any) {
+			/* (each pointer is used before the next add() may move c->res) */
+			set_cost_modes(&bd,
+			               offer(&bd, spec, RES_FILTERED_COSTMAP, nm, fmt("%s-filtered-costmap", nm->id),
+			                     fmt("/costmap/%s/filtered", nm->id), MT_COSTMAP, MT_COSTMAPFILTER),
+			               granted, nm->nmetrics);
+			set_cost_modes(&bd,
+			               offer(&bd, spec, RES_ENDPOINTCOST, nm, fmt("%s-endpoint-cost", nm->id),
+			                     fmt("/endpointcost/%s", nm->id), MT_ENDPOINTCOST, MT_ENDPOINTCOSTPARAMS),
+			               granted, nm->nmetrics);
 		}
+		free(granted);
 	}
 	if (c->default_map == NULL && c->nmaps > 0)
 		c->default_map = c->maps[0];
@@ -256,6 +290,7 @@ void catalog_free(struct catalog *c)
 	for (size_t i = 0; i < c->nres; i++) {
 		free(c->res[i].id);
 		free(c->res[i].uri);
+		free(c->res[i].cost_modes);
 		if (!c->res[i].borrowed) {
 			free(c->res[i].body);
 			free(c->res[i].gz);
@@ -284,14 +319,17 @@ const struct resource *catalog_route(const struct catalog *c, const char *uri)
 
 /* ---- the Information Resource Directory (RFC 7285 §9) ---- */
 
-static void cost_type_names_of(struct buf *b, const struct topo_netmap *nm)
+/* The cost types a filtered cost map or endpoint cost resource offers: the
+ * granted ones (RFC 7285 §11.3.2.4, §11.5.1.4: "cost-type-names"). */
+static void cost_type_names_of(struct buf *b, const struct resource *r)
 {
+	const struct topo_netmap *nm = r->nm;
 	buf_puts(b, "\"cost-type-names\":[");
 	bool first = true;
 	for (uint32_t k = 0; k < nm->nmetrics; k++) {
 		for (int mode = 0; mode < COST_MODES; mode++) {
 			struct cost_type ct = {&nm->metrics[k], (enum cost_mode)mode};
-			if (!(nm->metrics[k].modes & (1u << mode)))
+			if (!(r->cost_modes[k] & (1u << mode)))
 				continue;
 			if (!first)
 				buf_putc(b, ',');
@@ -324,7 +362,7 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 	case RES_FILTERED_COSTMAP:
 	case RES_ENDPOINTCOST:
 		buf_puts(b, ",\"capabilities\":{\"cost-constraints\":true,");
-		cost_type_names_of(b, r->nm);
+		cost_type_names_of(b, r);
 		buf_putc(b, '}');
 		break;
 	case RES_ENDPOINTPROP:
@@ -358,7 +396,7 @@ static bool offers(const struct catalog *c, const char *metric, enum cost_mode m
 			return true;
 		if ((r->kind == RES_FILTERED_COSTMAP || r->kind == RES_ENDPOINTCOST) && r->nm) {
 			const struct topo_metric *m = topo_metric_find(r->nm, metric);
-			if (m && (m->modes & (1u << mode)))
+			if (m && (r->cost_modes[m - r->nm->metrics] & (1u << mode)))
 				return true;
 		}
 	}

@@ -85,9 +85,10 @@ char *render_networkmap(const struct topo_netmap *nm, size_t *len)
 }
 
 /* The cost-map member of a (full or filtered) cost map. NULL srcs/dsts
- * mean every PID; both lists are sorted PID indices. */
+ * mean every PID; both lists are sorted PID indices; NULL cons: no
+ * constraints. */
 int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struct cost_type *ct, const uint32_t *srcs,
-                        size_t nsrcs, const uint32_t *dsts, size_t ndsts, const struct constraint *cons, size_t ncons)
+                        size_t nsrcs, const uint32_t *dsts, size_t ndsts, const struct constraint_set *cons)
 {
 	const struct topo_metric *m = ct->metric;
 	bool full = srcs == NULL && dsts == NULL;
@@ -157,7 +158,7 @@ int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struc
 		uint32_t e = sel[i];
 		double shown = ct->mode == COST_ORDINAL ? (double)(rank ? rank[i] : m->rank[e]) : m->val[e];
 		/* constraints compare with the value in the requested mode */
-		if (ncons && !constraints_hold(cons, ncons, shown))
+		if (cons && !constraint_set_holds(cons, shown))
 			continue;
 		if (sel_src[i] != cur) {
 			if (cur != TOPO_NONE)
@@ -203,7 +204,7 @@ char *render_costmap(const struct topo_netmap *nm, const struct cost_type *ct, s
 	buf_init(&b);
 	buf_reserve(&b, ct->metric->nentries * 16 + 256);
 	render_costmap_meta(&b, nm, ct);
-	if (render_costmap_into(&b, nm, ct, NULL, 0, NULL, 0, NULL, 0) != 0) {
+	if (render_costmap_into(&b, nm, ct, NULL, 0, NULL, 0, NULL) != 0) {
 		buf_free(&b);
 		return NULL;
 	}

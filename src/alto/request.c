@@ -103,21 +103,55 @@ int constraint_parse(const char *s, struct constraint *out)
 	return 0;
 }
 
-bool constraints_hold(const struct constraint *c, size_t n, double v)
+void constraint_set_init(struct constraint_set *s)
 {
-	for (size_t i = 0; i < n; i++) {
-		bool ok;
-		switch (c[i].op) {
-		case OP_GT: ok = v > c[i].value; break;
-		case OP_LT: ok = v < c[i].value; break;
-		case OP_GE: ok = v >= c[i].value; break;
-		case OP_LE: ok = v <= c[i].value; break;
-		default: ok = v == c[i].value; break;
-		}
-		if (!ok)
-			return false; /* several constraints are ANDed */
+	s->n = 0;
+	s->lo = -INFINITY;
+	s->hi = INFINITY;
+	s->lo_open = s->hi_open = false;
+}
+
+/* Keeps the tighter of the two lower bounds and the tighter of the two
+ * upper ones; at the same value, an open end is the tighter. The values
+ * are finite (constraint_parse), so every bound replaces the infinities. */
+static void raise_lo(struct constraint_set *s, double v, bool open)
+{
+	if (v > s->lo) {
+		s->lo = v;
+		s->lo_open = open;
+	} else if (v == s->lo) {
+		s->lo_open = s->lo_open || open;
 	}
-	return true;
+}
+
+static void lower_hi(struct constraint_set *s, double v, bool open)
+{
+	if (v < s->hi) {
+		s->hi = v;
+		s->hi_open = open;
+	} else if (v == s->hi) {
+		s->hi_open = s->hi_open || open;
+	}
+}
+
+void constraint_set_add(struct constraint_set *s, const struct constraint *c)
+{
+	switch (c->op) {
+	case OP_GT: raise_lo(s, c->value, true); break;
+	case OP_GE: raise_lo(s, c->value, false); break;
+	case OP_LT: lower_hi(s, c->value, true); break;
+	case OP_LE: lower_hi(s, c->value, false); break;
+	default: /* OP_EQ: ge x and le x */
+		raise_lo(s, c->value, false);
+		lower_hi(s, c->value, false);
+		break;
+	}
+	s->n++;
+}
+
+bool constraint_set_empty(const struct constraint_set *s)
+{
+	return s->n > 0 && (s->lo > s->hi || (s->lo == s->hi && (s->lo_open || s->hi_open)));
 }
 
 static int u32_cmp(const void *a, const void *b)
@@ -159,8 +193,12 @@ static int parse_pid_list(const json_t *arr, const char *field, const struct top
 	return 0;
 }
 
-static int parse_cost_type(const json_t *root, const struct topo_netmap *nm, struct cost_type *ct,
-                           struct alto_error *err)
+/* The cost type of a filtered cost map or endpoint cost request. Only the
+ * types the resource grants exist for it (struct resource's cost_modes): a
+ * metric granted in no mode fails as an unknown metric, a mode not granted
+ * as an unknown mode, so that an ungranted type answers byte for byte like
+ * a type no map has (RFC 7285 §15.3: no probing). */
+static int parse_cost_type(const json_t *root, const struct resource *r, struct cost_type *ct, struct alto_error *err)
 {
 	const json_t *o = json_object_get(root, "cost-type");
 	if (o == NULL)
@@ -178,11 +216,12 @@ static int parse_cost_type(const json_t *root, const struct topo_netmap *nm, str
 	if (!json_is_string(mode))
 		return fail(err, E_INVALID_FIELD_TYPE, "cost-type/cost-mode", NULL);
 	/* "description" is ignored (§11.3.2.3) */
-	ct->metric = topo_metric_find(nm, jval(metric));
-	if (ct->metric == NULL)
+	ct->metric = topo_metric_find(r->nm, jval(metric));
+	uint8_t granted = ct->metric ? r->cost_modes[ct->metric - r->nm->metrics] : 0;
+	if (granted == 0)
 		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-metric", metric);
 	int m = cost_mode_parse(jval(mode));
-	if (m < 0 || !(ct->metric->modes & (1u << m))) /* unknown, or not offered here */
+	if (m < 0 || !(granted & (1u << m))) /* unknown, or not offered here */
 		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-mode", mode);
 	ct->mode = (enum cost_mode)m;
 	return 0;
@@ -196,15 +235,29 @@ static int parse_constraints(const json_t *root, struct request *req, struct alt
 	if (!json_is_array(arr))
 		return fail(err, E_INVALID_FIELD_TYPE, "constraints", NULL);
 	size_t n = json_array_size(arr);
-	req->cons = malloc((n ? n : 1) * sizeof(*req->cons));
-	if (req->cons == NULL)
-		return fail(err, E_SYNTAX, NULL, NULL);
+	/* folded as they come: no copy of the list, O(1) per cost later */
 	for (size_t i = 0; i < n; i++) {
 		const json_t *v = json_array_get(arr, i);
-		if (!json_is_string(v) || constraint_parse(jval(v), &req->cons[i]) != 0)
+		struct constraint c;
+		if (!json_is_string(v) || constraint_parse(jval(v), &c) != 0)
 			return fail(err, E_INVALID_FIELD_VALUE, "constraints", v);
+		constraint_set_add(&req->cons, &c);
 	}
-	req->ncons = n;
+	return 0;
+}
+
+/* limits.max-constraints, checked before a single constraint is parsed.
+ * Refused with E_INVALID_FIELD_VALUE on "constraints", as the other caps on
+ * the work of one request (RFC 7285 §15.5 lets a server bound it; §8.5.2's
+ * codes are how an ALTO server says which field it will not take). Not 413:
+ * that is about the size of the body (RFC 9110 §15.5.14), which is within
+ * max-request-body here, and it would tell the client to send less bytes
+ * rather than which field to change. */
+static int check_constraint_count(const json_t *root, const struct request_limits *lim, struct alto_error *err)
+{
+	const json_t *arr = json_object_get(root, "constraints");
+	if (lim && lim->max_constraints && json_is_array(arr) && json_array_size(arr) > lim->max_constraints)
+		return fail(err, E_INVALID_FIELD_VALUE, "constraints", NULL);
 	return 0;
 }
 
@@ -378,7 +431,7 @@ static int parse_fnetmap(const struct resource *r, const json_t *root, size_t ma
 static int parse_fcostmap(const struct resource *r, const json_t *root, size_t max_pids, struct request *req,
                           struct alto_error *err)
 {
-	if (parse_cost_type(root, r->nm, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
+	if (parse_cost_type(root, r, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
 		return -1;
 	const json_t *pids = json_object_get(root, "pids");
 	req->all_srcs = req->all_dsts = true;
@@ -454,7 +507,7 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 static int parse_ecost(const struct resource *r, const json_t *root, const struct endpoint *client, struct request *req,
                        struct alto_error *err)
 {
-	if (parse_cost_type(root, r->nm, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
+	if (parse_cost_type(root, r, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
 		return -1;
 	const json_t *eps = json_object_get(root, "endpoints");
 	if (eps == NULL)
@@ -534,6 +587,7 @@ int request_parse(const struct resource *r, const struct catalog *cat, const cha
 	size_t max_pids = lim && lim->max_pids ? lim->max_pids : SIZE_MAX;
 
 	memset(req, 0, sizeof(*req));
+	constraint_set_init(&req->cons);
 	if (lim && lim->max_depth && json_depth(body, len) > lim->max_depth) {
 		alto_error_clear(err);
 		err->code = E_SYNTAX;
@@ -557,6 +611,9 @@ int request_parse(const struct resource *r, const struct catalog *cat, const cha
 		err->syntax = strdup("the request body must be a JSON object");
 		return -1;
 	}
+	if ((r->kind == RES_FILTERED_COSTMAP || r->kind == RES_ENDPOINTCOST) &&
+	    check_constraint_count(root, lim, err) != 0)
+		return -1;
 	int rc;
 	switch (r->kind) {
 	case RES_FILTERED_NETWORKMAP: rc = parse_fnetmap(r, root, max_pids, req, err); break;
@@ -573,7 +630,6 @@ void request_free(struct request *req)
 	json_decref((json_t *)req->json);
 	free(req->srcs);
 	free(req->dsts);
-	free(req->cons);
 	free(req->esrcs);
 	free(req->edsts);
 	free(req->props);

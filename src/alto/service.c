@@ -23,7 +23,7 @@ static char *filtered_costmap(const struct resource *r, const struct request *re
 	buf_init(&b);
 	render_costmap_meta(&b, r->nm, &req->ct);
 	if (render_costmap_into(&b, r->nm, &req->ct, req->all_srcs ? NULL : req->srcs, req->nsrcs,
-	                        req->all_dsts ? NULL : req->dsts, req->ndsts, req->cons, req->ncons) != 0) {
+	                        req->all_dsts ? NULL : req->dsts, req->ndsts, &req->cons) != 0) {
 		buf_free(&b);
 		return NULL;
 	}
@@ -132,7 +132,8 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 				continue;
 			double shown = rank ? (double)rank[k] : m->val[e];
 			k++;
-			if (req->ncons && !constraints_hold(req->cons, req->ncons, shown))
+			/* O(1): the constraints were folded into one interval at parse time */
+			if (!constraint_set_holds(&req->cons, shown))
 				continue;
 			if (!opened) {
 				if (!first_src)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <arpa/inet.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "altod/conf.h"
 #include "altod/err.h"
@@ -23,6 +25,8 @@ static void conf_defaults(struct conf *c)
 	c->limits.max_endpoints = 10000;
 	c->limits.max_endpoint_pairs = 1000000;
 	c->limits.max_pids = 100000;
+	c->limits.max_constraints = 64;
+	c->limits.response_timeout = 60;
 	c->threads = 0;
 }
 
@@ -51,6 +55,8 @@ static void tls_free(struct conf_tls *t)
 	free(t->certificate);
 	free(t->key);
 	free(t->client_ca);
+	free(t->client_crl);
+	free(t->priorities_conf);
 	free(t->priorities);
 	free(t);
 }
@@ -73,6 +79,26 @@ static void parse_path(struct yp *y, const struct conf *c, const char *what, cha
 	free(v);
 }
 
+/* A priority string may not ask for a protocol version below TLS 1.2 by
+ * name: such a request would be silently undone by TLS_PRIORITIES_FLOOR, so
+ * it is refused instead. Returns the version named, or NULL. GnuTLS reads
+ * keywords case-insensitively and separates them with ':'. */
+static const char *old_version_asked(const char *prio)
+{
+	static const char *const old[] = {"VERS-SSL3.0", "VERS-TLS1.0", "VERS-TLS1.1", "VERS-DTLS0.9", "VERS-DTLS1.0"};
+	for (const char *p = prio; *p;) {
+		size_t n = strcspn(p, ":");
+		if (p[0] == '+')
+			for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++)
+				if (n - 1 == strlen(old[i]) && strncasecmp(p + 1, old[i], n - 1) == 0)
+					return old[i];
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return NULL;
+}
+
 static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 {
 	char *key;
@@ -80,7 +106,8 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 	struct conf_tls *t = calloc(1, sizeof(*t));
 	bool have_auth = false;
 
-	if (t == NULL || !yp_mapping_begin(y, "tls (certificate, key, client-ca, client-auth, priorities)")) {
+	if (t == NULL ||
+	    !yp_mapping_begin(y, "tls (certificate, key, client-ca, client-crl, client-auth, priorities)")) {
 		free(t);
 		return NULL;
 	}
@@ -91,6 +118,10 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 			parse_path(y, c, "key", &t->key);
 		} else if (strcmp(key, "client-ca") == 0) {
 			parse_path(y, c, "client-ca", &t->client_ca);
+		} else if (strcmp(key, "client-crl") == 0) {
+			t->crl_line = m.line;
+			t->crl_col = m.col;
+			parse_path(y, c, "client-crl", &t->client_crl);
 		} else if (strcmp(key, "client-auth") == 0) {
 			char *v;
 			struct yp_mark vm;
@@ -110,11 +141,22 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 			char *v;
 			struct yp_mark vm;
 			if (yp_scalar(y, "priorities", &v, &vm)) {
-				free(t->priorities);
-				t->priorities = v;
+				const char *old = old_version_asked(v);
+				if (old)
+					yp_error(y, vm,
+					         "priorities '%s' enables %s: altod never speaks a protocol below TLS "
+					         "1.2 "
+					         "(RFC 8996)",
+					         v, old);
+				free(t->priorities_conf);
+				t->priorities_conf = v;
+				t->prio_line = vm.line;
+				t->prio_col = vm.col;
 			}
 		} else {
-			yp_error(y, m, "unknown key '%s' in tls (certificate, key, client-ca, client-auth, priorities)",
+			yp_error(y, m,
+			         "unknown key '%s' in tls (certificate, key, client-ca, client-crl, client-auth, "
+			         "priorities)",
 			         key);
 			yp_skip(y);
 		}
@@ -127,8 +169,19 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 	if (t->client_auth != TLS_CLIENT_NONE && t->client_ca == NULL)
 		yp_error(y, start, "client-auth: %s needs client-ca, the CA that signs client certificates",
 		         t->client_auth == TLS_CLIENT_REQUIRE ? "require" : "optional");
+	if (t->client_crl && t->client_ca == NULL)
+		yp_error(y, (struct yp_mark){t->crl_line, t->crl_col},
+		         "client-crl needs client-ca, the CA whose revocations it lists");
+	if (t->priorities_conf == NULL)
+		t->priorities_conf = strdup(TLS_DEFAULT_PRIORITIES);
+	if (t->priorities_conf) {
+		size_t n = strlen(t->priorities_conf) + sizeof(TLS_PRIORITIES_FLOOR);
+		t->priorities = malloc(n);
+		if (t->priorities)
+			snprintf(t->priorities, n, "%s%s", t->priorities_conf, TLS_PRIORITIES_FLOOR);
+	}
 	if (t->priorities == NULL)
-		t->priorities = strdup(TLS_DEFAULT_PRIORITIES);
+		yp_error(y, start, "out of memory");
 	return t;
 }
 
@@ -275,11 +328,21 @@ static void parse_limits(struct yp *y, struct conf *c)
 		} else if (strcmp(key, "max-endpoint-pairs") == 0) {
 			if (yp_scalar_uint(y, key, 100000000, &v))
 				c->limits.max_endpoint_pairs = (size_t)v;
+		} else if (strcmp(key, "max-constraints") == 0) {
+			/* folded into one interval, constraints cost O(1) per
+			 * cost: the bound is on parsing them, and a body holds at
+			 * most max-request-body / 7 of them anyway */
+			if (yp_scalar_uint(y, key, 1000000, &v))
+				c->limits.max_constraints = (size_t)v;
+		} else if (strcmp(key, "response-timeout") == 0) {
+			if (yp_scalar_uint(y, key, 86400, &v))
+				c->limits.response_timeout = (unsigned)v;
 		} else {
 			yp_error(y, m,
 			         "unknown key '%s' in limits (max-request-body, max-header-size, max-json-depth, "
-			         "connection-timeout, request-timeout, max-connections, max-connections-per-address, "
-			         "max-endpoints, max-endpoint-pairs, max-pids)",
+			         "connection-timeout, request-timeout, response-timeout, max-connections, "
+			         "max-connections-per-address, max-endpoints, max-endpoint-pairs, max-pids, "
+			         "max-constraints)",
 			         key);
 			yp_skip(y);
 		}

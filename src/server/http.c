@@ -53,6 +53,8 @@ struct server {
 	struct conn_ctx *conns;
 	pthread_t watchdog;
 	bool watchdog_running;
+	atomic_ulong cut_request;  /* connections cut off past request-timeout */
+	atomic_ulong cut_response; /* ... past response-timeout */
 	atomic_bool stopping;
 	struct snapshot_slot *slot;
 	struct listener *ls;
@@ -65,16 +67,22 @@ struct server {
 };
 
 /* Per connection (libmicrohttpd's socket context): the client its requests
- * were identified as, counted against that client's connection limit, and
- * the time by which its next request must have arrived whole. */
+ * were identified as, counted against that client's connection limit, the
+ * time by which its next request must have arrived whole, the time by
+ * which its current answer must have been built and sent, and (HTTPS) the
+ * generation of the listener's TLS state its client certificate was last
+ * verified against (0: not yet). */
 struct conn_ctx {
 	struct client_state *cs;
 	struct MHD_Connection *conn;
+	uint64_t tls_gen; /* only this connection's thread reads and writes it */
 	int fd;
 	/* between its request line and altod's first look at its headers:
 	 * the worker thread reading them (see bad_content_length) */
-	_Atomic unsigned head_thread; /* 0: not in that phase */
-	_Atomic int64_t deadline_ms;  /* monotonic; 0 while a response is being sent */
+	_Atomic unsigned head_thread;
+	_Atomic int64_t deadline_ms;        /* monotonic; 0 while a response is being sent */
+	_Atomic int64_t answer_deadline_ms; /* monotonic; of the last answer; 0: no limit */
+	atomic_bool answering;              /* between a request's last call and its completion */
 	bool cut;
 	struct conn_ctx *prev, *next;
 };
@@ -92,19 +100,27 @@ static struct conn_ctx *conn_of(struct MHD_Connection *c)
 	return ci ? ci->socket_context : NULL;
 }
 
-/* The request is in: no deadline while it is answered. */
-static void conn_answering(struct MHD_Connection *c)
+/* The request is in: request-timeout no longer runs; response-timeout
+ * does, until the answer is built and sent (the kernel's send buffer
+ * included). A client that stops reading cannot pin the snapshot its
+ * answer comes from past a reload, nor hold the connection, for longer. */
+static void conn_answering(struct MHD_Connection *c, unsigned response_timeout)
 {
 	struct conn_ctx *cc = conn_of(c);
-	if (cc)
-		atomic_store(&cc->deadline_ms, 0);
+	if (cc == NULL)
+		return;
+	atomic_store(&cc->answer_deadline_ms, response_timeout ? now_ms() + (int64_t)response_timeout * 1000 : 0);
+	atomic_store(&cc->deadline_ms, 0);
+	atomic_store(&cc->answering, true);
 }
 
 /* The next request on this connection must arrive whole within the limit. */
 static void conn_expect_request(struct conn_ctx *cc, unsigned timeout)
 {
-	if (cc)
-		atomic_store(&cc->deadline_ms, timeout ? now_ms() + (int64_t)timeout * 1000 : 0);
+	if (cc == NULL)
+		return;
+	atomic_store(&cc->deadline_ms, timeout ? now_ms() + (int64_t)timeout * 1000 : 0);
+	atomic_store(&cc->answering, false);
 }
 
 struct refusal {
@@ -142,6 +158,7 @@ struct req_ctx {
 };
 
 static struct listener *listener_of(gnutls_session_t session);
+static bool tls_rebind(struct MHD_Connection *c, gnutls_session_t *verified);
 
 /* ---- responses ---- */
 
@@ -308,7 +325,8 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	struct endpoint client;
 	char client_text[64];
 	const struct conf_limits *l = &ctx->snap->limits;
-	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids, l->max_json_depth};
+	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids, l->max_json_depth,
+	                             l->max_constraints};
 	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
 
 	/* the body's JSON lives in this thread's arena until request_free */
@@ -541,21 +559,28 @@ static void claim_of(struct MHD_Connection *c, const char *authz, struct claim *
 /* Picks the catalog of the client asking. false with *no set: refused. */
 static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, struct refusal *no)
 {
+	gnutls_session_t verified = NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	ctx->basic_ok = ci && ci->tls_session; /* Basic over TLS only */
+	if (!tls_rebind(c, &verified)) {
+		/* the connection's client certificate does not pass the trust
+		 * of the current TLS state: RFC 9110 §15.5.20, this connection
+		 * cannot serve the request; a new one can (its handshake is
+		 * checked against the current CAs and CRLs) */
+		*no = (struct refusal){MHD_HTTP_MISDIRECTED_REQUEST,
+		                       "Misdirected Request: the client certificate of this connection is no longer "
+		                       "accepted; connect again\n",
+		                       NULL, 0, false};
+		ctx->client = "?";
+		ctx->close = true;
+		return false;
+	}
 	const struct snapshot_access *a = ctx->snap->access;
 	if (a == NULL) {
 		ctx->cat = ctx->snap->cat;
 		return true;
 	}
 	const struct policy *p = a->policy;
-	gnutls_session_t verified = NULL;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci && ci->tls_session) {
-		ctx->basic_ok = true;
-		struct listener *l = listener_of(ci->tls_session);
-		struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
-		if (st && st->trust) /* peer certificates here were verified in the handshake */
-			verified = ci->tls_session;
-	}
 	const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	struct claim cl;
 	double retry = 1;
@@ -772,7 +797,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			 * connection alive. */
 			if (ctx->framing || strcmp(method, MHD_HTTP_METHOD_POST) == 0 ||
 			    strcmp(method, MHD_HTTP_METHOD_PUT) == 0 || strcmp(method, "PATCH") == 0) {
-				conn_answering(c);
+				conn_answering(c, ctx->snap->limits.response_timeout);
 				return send_refusal(ctx, c, &ctx->refusal);
 			}
 			ctx->refused = true;
@@ -804,7 +829,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	conn_answering(c);
+	conn_answering(c, lim->response_timeout);
 	if (ctx->refused)
 		return send_refusal(ctx, c, &ctx->refusal);
 	if (ctx->options) {
@@ -895,9 +920,21 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	*socket_context = NULL;
 }
 
-/* Cuts off connections whose request did not arrive whole in time: a
- * client sending one byte a second keeps an idle timeout happy, not this.
- * shutdown() makes libmicrohttpd see the end of the stream and close. */
+/* shutdown() makes libmicrohttpd see the end of the stream (or fail its
+ * next send) and close: the request completes, its snapshot is released. */
+static void cut(struct server *srv, struct conn_ctx *cc, bool answering)
+{
+	shutdown(cc->fd, SHUT_RDWR);
+	cc->cut = true;
+	atomic_fetch_add(answering ? &srv->cut_response : &srv->cut_request, 1);
+	log_debug("server", answering ? "connection cut off: its answer took longer than response-timeout"
+	                              : "connection cut off: its request took longer than request-timeout");
+}
+
+/* Cuts off connections whose request did not arrive whole in time (a
+ * client sending one byte a second keeps an idle timeout happy, not this),
+ * and those whose answer was not built and sent in time (a client that
+ * reads a byte a second keeps connection-timeout happy, not this). */
 static void *watchdog(void *arg)
 {
 	struct server *srv = arg;
@@ -907,19 +944,29 @@ static void *watchdog(void *arg)
 		int64_t now = now_ms();
 		pthread_mutex_lock(&srv->conns_lock);
 		for (struct conn_ctx *cc = srv->conns; cc; cc = cc->next) {
-			int64_t d = atomic_load(&cc->deadline_ms);
-			int unsent = 0;
-			if (d && now > d && !cc->cut && cc->fd >= 0 && ioctl(cc->fd, TIOCOUTQ, &unsent) == 0 &&
-			    unsent > 0) {
-				/* the client is still reading the last answer: not idle */
-				atomic_store(&cc->deadline_ms, now + 1000);
+			if (cc->cut || cc->fd < 0)
+				continue;
+			int64_t a = atomic_load(&cc->answer_deadline_ms);
+			bool answer_late = a && now > a;
+			if (atomic_load(&cc->answering)) {
+				if (answer_late)
+					cut(srv, cc, true);
 				continue;
 			}
-			if (d && now > d && !cc->cut && cc->fd >= 0) {
-				shutdown(cc->fd, SHUT_RDWR);
-				cc->cut = true;
-				log_debug("server", "connection cut off: its request took longer than request-timeout");
+			int64_t d = atomic_load(&cc->deadline_ms);
+			if (!d || now <= d)
+				continue;
+			int unsent = 0;
+			if (ioctl(cc->fd, TIOCOUTQ, &unsent) == 0 && unsent > 0) {
+				/* the client is still reading the last answer: not
+				 * idle, but bounded by that answer's response-timeout */
+				if (answer_late)
+					cut(srv, cc, true);
+				else
+					atomic_store(&cc->deadline_ms, now + 1000);
+				continue;
 			}
+			cut(srv, cc, false);
 		}
 		pthread_mutex_unlock(&srv->conns_lock);
 	}
@@ -929,6 +976,9 @@ static void *watchdog(void *arg)
 void server_log_stats(struct server *srv)
 {
 	clients_log(&srv->clients);
+	log_notice("server",
+	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
+	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), snapshot_live());
 }
 
 /* ---- libmicrohttpd's own answer to a bad Content-Length ----
@@ -1077,50 +1127,68 @@ static struct listener *listener_of(gnutls_session_t session)
 	return NULL;
 }
 
+static void log_refused(const struct listener *l, int rc, unsigned status, const char *when)
+{
+	gnutls_datum_t why = {NULL, 0};
+	if (status)
+		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
+	log_info("tls", "%s: client certificate refused%s: %s", l->name, when,
+	         why.data ? (char *)why.data : gnutls_strerror(rc));
+	gnutls_free(why.data);
+}
+
 /* Checks the client's certificate chain against the listener's client CAs
- * during the handshake: a certificate they did not sign ends it. */
+ * and CRLs during the handshake: a certificate they did not sign, or that
+ * they revoked, ends it. The connection remembers what it passed. */
 static int verify_client(gnutls_session_t session)
 {
 	struct listener *l = listener_of(session);
 	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
 	if (st == NULL)
 		return GNUTLS_E_CERTIFICATE_ERROR;
-	if (st->trust == NULL)
-		return 0;
-	unsigned n = 0;
-	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
-	if (peers == NULL || n == 0)
-		return st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_E_CERTIFICATE_REQUIRED : 0;
-	gnutls_x509_crt_t chain[TLS_MAX_CHAIN];
-	unsigned k = 0, status = 0;
-	int rc = 0;
-	for (; k < n && k < TLS_MAX_CHAIN; k++) {
-		if (gnutls_x509_crt_init(&chain[k]) < 0)
-			break;
-		if (gnutls_x509_crt_import(chain[k], &peers[k], GNUTLS_X509_FMT_DER) < 0) {
-			gnutls_x509_crt_deinit(chain[k]);
-			break;
-		}
-	}
-	if (k < n && k < TLS_MAX_CHAIN)
-		rc = GNUTLS_E_CERTIFICATE_ERROR;
-	else {
-		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
-		                                 0};
-		if (gnutls_x509_trust_list_verify_crt2(st->trust, chain, k, &purpose, 1, 0, &status, NULL) < 0 ||
-		    status)
-			rc = GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
-	}
-	for (unsigned i = 0; i < k; i++)
-		gnutls_x509_crt_deinit(chain[i]);
+	unsigned status = 0;
+	int rc = tls_verify_peer(st, session, &status);
 	if (rc != 0) {
-		gnutls_datum_t why = {NULL, 0};
-		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
-		log_info("tls", "%s: client certificate refused: %s", l->name,
-		         why.data ? (char *)why.data : "unreadable");
-		gnutls_free(why.data);
+		log_refused(l, rc, status, "");
+		return rc;
 	}
-	return rc;
+	struct MHD_Connection *c = gnutls_session_get_ptr(session);
+	struct conn_ctx *cc = c ? conn_of(c) : NULL;
+	if (cc)
+		cc->tls_gen = st->gen;
+	return 0;
+}
+
+/* Before each request on an HTTPS connection: a reload may have replaced
+ * the listener's TLS state (other client CAs, a new CRL, client-auth
+ * require) since the connection's certificate was verified. Then it is
+ * verified again against the current state; false: it does not pass, the
+ * request is refused and the connection closed. Plain HTTP: true. With
+ * true, *verified is the session when its client certificate (if any) was
+ * checked against the current client CAs. */
+static bool tls_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
+{
+	*verified = NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return true;
+	struct listener *l = listener_of(ci->tls_session);
+	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
+	struct conn_ctx *cc = conn_of(c);
+	if (st == NULL || cc == NULL)
+		return false; /* cannot tell what it was verified against */
+	if (cc->tls_gen != st->gen) {
+		unsigned status = 0;
+		int rc = tls_verify_peer(st, ci->tls_session, &status);
+		if (rc != 0) {
+			log_refused(l, rc, status, " on a live connection after a reload");
+			return false;
+		}
+		cc->tls_gen = st->gen;
+	}
+	if (st->trust)
+		*verified = ci->tls_session;
+	return true;
 }
 
 /* Called while the ClientHello is processed: hands over the listener's

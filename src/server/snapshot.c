@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,10 @@
 
 #include "altod/access.h"
 #include "altod/err.h"
+#include "altod/log.h"
 #include "altod/snapshot.h"
+
+static atomic_uint live; /* snapshots built and not yet freed */
 
 static double now_seconds(void)
 {
@@ -75,6 +79,7 @@ int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag)
 		return rc;
 	}
 	atomic_init(&s->refs, 1);
+	atomic_fetch_add(&live, 1);
 	s->limits = c->limits;
 	s->load_seconds = now_seconds() - t0;
 	*out = s;
@@ -87,19 +92,132 @@ struct snapshot *snapshot_ref(struct snapshot *s)
 	return s;
 }
 
+/* The reaper: the thread that frees snapshots. A request thread that
+ * drops the last reference to a replaced snapshot only queues it: freeing
+ * a large topology and handing the memory back to the system (malloc_trim)
+ * takes long enough to stall the requests queued behind it. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct snapshot *head; /* queued, through reap_next */
+	pthread_t thread;
+	bool running;  /* the thread takes what is queued */
+	bool stopping; /* drain the queue, then end */
+	void (*hook)(void *arg);
+	void *hook_arg;
+} reaper = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void snapshot_free(struct snapshot *s)
+{
+	catalog_free(s->cat);
+	access_free(s->access);
+	topo_free(s->topo);
+	free(s);
+	atomic_fetch_sub(&live, 1);
+}
+
+/* glibc keeps what a snapshot freed in its arenas: hand it back, or RSS
+ * grows with every reload (190 to 538 MiB over four reloads of 'huge') */
+static void give_back(void)
+{
+	malloc_trim(0);
+	pthread_mutex_lock(&reaper.lock);
+	void (*hook)(void *) = reaper.hook;
+	void *arg = reaper.hook_arg;
+	pthread_mutex_unlock(&reaper.lock);
+	if (hook)
+		hook(arg);
+}
+
+static void *reap(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&reaper.lock);
+	for (;;) {
+		while (reaper.head == NULL && !reaper.stopping)
+			pthread_cond_wait(&reaper.cond, &reaper.lock);
+		struct snapshot *batch = reaper.head;
+		reaper.head = NULL;
+		if (batch == NULL) { /* stopping, and nothing left */
+			reaper.running = false;
+			break;
+		}
+		pthread_mutex_unlock(&reaper.lock);
+		while (batch) {
+			struct snapshot *next = batch->reap_next;
+			snapshot_free(batch);
+			batch = next;
+		}
+		give_back();
+		pthread_mutex_lock(&reaper.lock);
+	}
+	pthread_mutex_unlock(&reaper.lock);
+	return NULL;
+}
+
+int snapshot_reaper_start(void)
+{
+	pthread_mutex_lock(&reaper.lock);
+	int rc = 0;
+	if (!reaper.running) {
+		reaper.stopping = false;
+		rc = pthread_create(&reaper.thread, NULL, reap, NULL) == 0 ? 0 : ALTOD_ENOMEM;
+		reaper.running = rc == 0;
+	}
+	pthread_mutex_unlock(&reaper.lock);
+	return rc;
+}
+
+void snapshot_reaper_stop(void)
+{
+	pthread_mutex_lock(&reaper.lock);
+	if (!reaper.running || reaper.stopping) {
+		pthread_mutex_unlock(&reaper.lock);
+		return;
+	}
+	reaper.stopping = true;
+	pthread_cond_signal(&reaper.cond);
+	pthread_t t = reaper.thread;
+	pthread_mutex_unlock(&reaper.lock);
+	/* it frees everything queued, even what is queued meanwhile, and
+	 * clears `running` before it ends: later releases free in place */
+	pthread_join(t, NULL);
+	pthread_mutex_lock(&reaper.lock);
+	reaper.stopping = false;
+	pthread_mutex_unlock(&reaper.lock);
+}
+
+void snapshot_reaper_hook(void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&reaper.lock);
+	reaper.hook = fn;
+	reaper.hook_arg = arg;
+	pthread_mutex_unlock(&reaper.lock);
+}
+
+unsigned snapshot_live(void)
+{
+	return atomic_load(&live);
+}
+
 void snapshot_unref(struct snapshot *s)
 {
 	if (s == NULL)
 		return;
 	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	catalog_free(s->cat);
-	access_free(s->access);
-	topo_free(s->topo);
-	free(s);
-	/* glibc keeps what a snapshot freed in its arenas: hand it back, or RSS
-	 * grows with every reload (190 to 538 MiB over four reloads of 'huge') */
-	malloc_trim(0);
+	pthread_mutex_lock(&reaper.lock);
+	bool queued = reaper.running;
+	if (queued) {
+		s->reap_next = reaper.head;
+		reaper.head = s;
+		pthread_cond_signal(&reaper.cond);
+	}
+	pthread_mutex_unlock(&reaper.lock);
+	if (!queued) { /* no reaper (altod -t, before start, after stop) */
+		snapshot_free(s);
+		give_back();
+	}
 }
 
 void snapshot_summary(const struct snapshot *s, char *out, size_t len)

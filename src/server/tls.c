@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "altod/err.h"
 #include "altod/log.h"
@@ -28,10 +30,90 @@ static int fail(struct diag *d, const struct conf *c, const struct conf_listener
 	return ALTOD_ECONFIG;
 }
 
+static _Atomic uint64_t next_gen = 1;
+
+/* The CRLs of client-crl (PEM: one or more; else one in DER), each checked
+ * against the client CAs before it is used: a CRL that none of them signed,
+ * or that is past its next update, is an error, not silently ignored (a
+ * revocation list that is not applied would look applied). */
+static int load_crls(struct tls_state *st, const struct conf *c, const struct conf_tls *t, const gnutls_datum_t *ca,
+                     const gnutls_datum_t *raw, struct diag *d)
+{
+	gnutls_x509_crt_t *cas = NULL;
+	gnutls_x509_crl_t *crls = NULL;
+	unsigned ncas = 0, ncrls = 0, i = 0;
+	int rc = ALTOD_ECONFIG, g;
+
+	if (raw->size == 0) {
+		g = 0; /* no CRL in the file */
+	} else if (memmem(raw->data, raw->size, "-----BEGIN", 10) != NULL) {
+		g = gnutls_x509_crl_list_import2(&crls, &ncrls, raw, GNUTLS_X509_FMT_PEM, 0);
+	} else if ((crls = gnutls_malloc(sizeof(*crls))) == NULL) {
+		g = GNUTLS_E_MEMORY_ERROR;
+	} else if ((g = gnutls_x509_crl_init(&crls[0])) == 0) {
+		if ((g = gnutls_x509_crl_import(crls[0], raw, GNUTLS_X509_FMT_DER)) < 0)
+			gnutls_x509_crl_deinit(crls[0]);
+		else
+			ncrls = 1;
+	}
+	if (g < 0 || ncrls == 0) {
+		diag_add(d, c->path, t->crl_line, t->crl_col, "tls client-crl %s: %s", t->client_crl,
+		         g < 0 ? gnutls_strerror(g) : "no CRL in the file");
+		goto out;
+	}
+	if ((g = gnutls_x509_crt_list_import2(&cas, &ncas, ca, GNUTLS_X509_FMT_PEM, 0)) < 0) {
+		diag_add(d, c->path, t->crl_line, t->crl_col, "tls client-ca %s: %s", t->client_ca, gnutls_strerror(g));
+		goto out;
+	}
+	time_t now = time(NULL);
+	for (; i < ncrls; i++) {
+		unsigned status = 0;
+		time_t next = gnutls_x509_crl_get_next_update(crls[i]);
+		gnutls_datum_t issuer = {NULL, 0};
+		gnutls_x509_crl_get_issuer_dn3(crls[i], &issuer, 0);
+		const char *who = issuer.data ? (const char *)issuer.data : "?";
+		if (next != (time_t)-1 && next < now) {
+			diag_add(d, c->path, t->crl_line, t->crl_col,
+			         "tls client-crl %s: the CRL of '%s' is past its next update: publish a fresh one",
+			         t->client_crl, who);
+			g = GNUTLS_E_EXPIRED;
+		} else if ((g = gnutls_x509_crl_verify(crls[i], cas, ncas, 0, &status)) < 0 || status != 0) {
+			gnutls_datum_t why = {NULL, 0};
+			if (g >= 0)
+				gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
+			diag_add(d, c->path, t->crl_line, t->crl_col,
+			         "tls client-crl %s: the CRL of '%s' does not verify against client-ca: %s",
+			         t->client_crl, who,
+			         g < 0      ? gnutls_strerror(g)
+			         : why.data ? (const char *)why.data
+			                    : "?");
+			gnutls_free(why.data);
+		}
+		gnutls_free(issuer.data);
+		if (g < 0 || status != 0)
+			goto out;
+		/* the list owns it from here (freed with the list) */
+		if (gnutls_x509_trust_list_add_crls(st->trust, &crls[i], 1, 0, 0) != 1) {
+			diag_add(d, c->path, t->crl_line, t->crl_col, "tls client-crl %s: %s", t->client_crl,
+			         gnutls_strerror(GNUTLS_E_MEMORY_ERROR));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	for (; i < ncrls; i++)
+		gnutls_x509_crl_deinit(crls[i]);
+	gnutls_free(crls);
+	for (unsigned k = 0; k < ncas; k++)
+		gnutls_x509_crt_deinit(cas[k]);
+	gnutls_free(cas);
+	return rc;
+}
+
 int tls_state_load(const struct conf *c, const struct conf_listener *l, struct tls_state **out, struct diag *d)
 {
 	const struct conf_tls *t = l->tls;
-	gnutls_datum_t cert = {NULL, 0}, key = {NULL, 0};
+	gnutls_datum_t cert = {NULL, 0}, key = {NULL, 0}, ca = {NULL, 0}, crl = {NULL, 0};
 	struct tls_state *st = calloc(1, sizeof(*st));
 	int rc = ALTOD_ECONFIG, g;
 
@@ -39,6 +121,7 @@ int tls_state_load(const struct conf *c, const struct conf_listener *l, struct t
 	if (st == NULL)
 		return ALTOD_ENOMEM;
 	st->client_auth = t->client_auth;
+	st->gen = atomic_fetch_add(&next_gen, 1);
 	if ((g = gnutls_load_file(t->certificate, &cert)) < 0) {
 		fail(d, c, l, "certificate", t->certificate, g);
 		goto out;
@@ -71,13 +154,14 @@ int tls_state_load(const struct conf *c, const struct conf_listener *l, struct t
 		goto out;
 	}
 	/* with client-auth: none no client certificate is asked for: the CA
-	 * list is not used, and not loaded */
+	 * list (and its CRLs) is not used, and not loaded */
 	if (t->client_ca && t->client_auth != TLS_CLIENT_NONE) {
-		if ((g = gnutls_x509_trust_list_init(&st->trust, 0)) < 0) {
+		if ((g = gnutls_x509_trust_list_init(&st->trust, 0)) < 0 ||
+		    (g = gnutls_load_file(t->client_ca, &ca)) < 0) {
 			fail(d, c, l, "client-ca", t->client_ca, g);
 			goto out;
 		}
-		g = gnutls_x509_trust_list_add_trust_file(st->trust, t->client_ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+		g = gnutls_x509_trust_list_add_trust_mem(st->trust, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 		if (g <= 0) {
 			if (g == 0)
 				diag_add(d, c->path, l->line, l->col, "tls client-ca %s: no CA certificate in the file",
@@ -86,15 +170,45 @@ int tls_state_load(const struct conf *c, const struct conf_listener *l, struct t
 				fail(d, c, l, "client-ca", t->client_ca, g);
 			goto out;
 		}
+		if (t->client_crl) {
+			if ((g = gnutls_load_file(t->client_crl, &crl)) < 0) {
+				diag_add(d, c->path, t->crl_line, t->crl_col, "tls client-crl %s: %s", t->client_crl,
+				         gnutls_strerror(g));
+				goto out;
+			}
+			if (load_crls(st, c, t, &ca, &crl, d) != 0)
+				goto out;
+		}
 	}
 	gnutls_priority_t prio;
 	const char *err_pos = NULL;
 	if ((g = gnutls_priority_init(&prio, t->priorities, &err_pos)) < 0) {
-		diag_add(d, c->path, l->line, l->col, "tls priorities '%s': %s at '%s'", t->priorities,
-		         gnutls_strerror(g), err_pos ? err_pos : "");
+		/* where in the string as written (the floor is appended) */
+		size_t at = err_pos ? (size_t)(err_pos - t->priorities) : 0;
+		diag_add(d, c->path, l->line, l->col, "tls priorities '%s': %s at '%s'", t->priorities_conf,
+		         gnutls_strerror(g), at < strlen(t->priorities_conf) ? t->priorities_conf + at : "");
 		goto out;
 	}
+	/* what the string leaves on, with the floor applied: something of TLS
+	 * 1.2 or 1.3, and nothing older (the floor makes that hold; this is
+	 * the check that it does) */
+	const unsigned *vers = NULL;
+	int nvers = gnutls_priority_protocol_list(prio, &vers);
+	bool modern = false, old = false;
+	for (int i = 0; i < nvers; i++) {
+		if (vers[i] == GNUTLS_TLS1_2 || vers[i] == GNUTLS_TLS1_3)
+			modern = true;
+		else if (vers[i] == GNUTLS_SSL3 || vers[i] == GNUTLS_TLS1_0 || vers[i] == GNUTLS_TLS1_1 ||
+		         vers[i] == GNUTLS_DTLS0_9 || vers[i] == GNUTLS_DTLS1_0)
+			old = true;
+	}
 	gnutls_priority_deinit(prio);
+	if (!modern || old) {
+		diag_add(d, c->path, t->prio_line ? t->prio_line : l->line, t->prio_line ? t->prio_col : l->col,
+		         "tls priorities '%s': %s", t->priorities_conf,
+		         old ? "enables a protocol below TLS 1.2" : "enables neither TLS 1.2 nor TLS 1.3");
+		goto out;
+	}
 	/* what it was made of: a reload that changes nothing keeps the state
 	 * in use (replaced states are kept until the server stops) */
 	gnutls_hash_hd_t h;
@@ -102,16 +216,20 @@ int tls_state_load(const struct conf *c, const struct conf_listener *l, struct t
 		gnutls_hash(h, cert.data, cert.size);
 		gnutls_hash(h, key.data, key.size);
 		gnutls_hash(h, &st->client_auth, sizeof(st->client_auth));
-		gnutls_datum_t ca = {NULL, 0};
-		if (st->trust && gnutls_load_file(t->client_ca, &ca) == 0) {
+		/* lengths first: no two lists of files hash the same */
+		uint64_t sizes[2] = {ca.size, crl.size};
+		gnutls_hash(h, sizes, sizeof(sizes));
+		if (ca.data)
 			gnutls_hash(h, ca.data, ca.size);
-			gnutls_free(ca.data);
-		}
+		if (crl.data)
+			gnutls_hash(h, crl.data, crl.size);
 		gnutls_hash_deinit(h, st->digest);
 	}
 	rc = 0;
 out:
 	gnutls_free(cert.data);
+	gnutls_free(ca.data);
+	gnutls_free(crl.data);
 	if (key.data) {
 		gnutls_memset(key.data, 0, key.size);
 		gnutls_free(key.data);
@@ -120,6 +238,42 @@ out:
 		tls_state_free(st);
 	else
 		*out = st;
+	return rc;
+}
+
+int tls_verify_peer(const struct tls_state *st, gnutls_session_t session, unsigned *status)
+{
+	*status = 0;
+	if (st->trust == NULL)
+		return 0; /* no client certificate asked for, none used */
+	unsigned n = 0;
+	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
+	if (peers == NULL || n == 0)
+		return st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_E_CERTIFICATE_REQUIRED : 0;
+	gnutls_x509_crt_t chain[TLS_MAX_CHAIN];
+	unsigned k = 0;
+	int rc = 0;
+	for (; k < n && k < TLS_MAX_CHAIN; k++) {
+		if (gnutls_x509_crt_init(&chain[k]) < 0)
+			break;
+		if (gnutls_x509_crt_import(chain[k], &peers[k], GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(chain[k]);
+			break;
+		}
+	}
+	if (k < n && k < TLS_MAX_CHAIN)
+		rc = GNUTLS_E_CERTIFICATE_ERROR;
+	else {
+		/* the CRLs loaded with the CAs are applied here (revoked:
+		 * GNUTLS_CERT_REVOKED in the status) */
+		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
+		                                 0};
+		if (gnutls_x509_trust_list_verify_crt2(st->trust, chain, k, &purpose, 1, 0, status, NULL) < 0 ||
+		    *status)
+			rc = GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	}
+	for (unsigned i = 0; i < k; i++)
+		gnutls_x509_crt_deinit(chain[i]);
 	return rc;
 }
 

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const struct resource *r = catalog_route(C, uris[data[0] % 4]);
 	struct endpoint client = {.text = "ipv4:192.0.2.7", .family = IP_V4, .addr = {192, 0, 2, 7}};
-	struct request_limits lim = {64, 4096, 64, 32};
+	struct request_limits lim = {64, 4096, 64, 32, 64};
 	struct request req;
 	struct alto_error err = {0};
 	if (request_parse(r, C, (const char *)data + 1, size - 1, &client, &lim, &req, &err) == 0) {

@@ -620,15 +620,37 @@ class Policy:
             return [self.anonymous_role] if self.anonymous_role else []
         return list(dict.fromkeys(self.clients[client]["roles"]))
 
+    def granted_types(self, roles, m):
+        """{metric: set of modes}: the cost types of map m the roles grant,
+        i.e. the cost maps of m granted (a granted view brings all of its
+        own). The filtered cost map and the endpoint cost service of m offer
+        exactly these, never the map's other types."""
+        out = {}
+        for rid, _, kind in m.resources():
+            if kind.startswith("costmap:") and self.granted(roles, rid):
+                _, metric, mode = kind.split(":")
+                out.setdefault(metric, set()).add(mode)
+        return out
+
+    def cost_types(self, client, m):
+        """granted_types() of a client."""
+        return self.granted_types(self.roles_of(client), m)
+
     def catalog(self, client):
-        """(visible maps in directory order, {id: (uri, kind, Map)})."""
+        """(visible maps in directory order, {id: (uri, kind, Map)}).
+        A filtered cost map or endpoint cost service granted without any
+        cost map of its network map would offer no cost type: it is not
+        offered (docs/isolation.md)."""
         roles = self.roles_of(client)
         maps, res = [], {}
         for m in self.maps:
             if not self.granted(roles, m.id):
                 continue
             maps.append(m)
+            types = self.granted_types(roles, m)
             for rid, uri, kind in m.resources():
+                if kind in ("fcostmap", "ecost") and not types:
+                    continue
                 if self.granted(roles, rid):
                     res[rid] = (uri, kind, m)
         if maps and self.granted(roles, "endpoint-property"):
@@ -659,17 +681,14 @@ class Policy:
                 e.update({"media-type": at.MT_COSTMAP, "capabilities": {"cost-type-names": [name]},
                           "uses": [m.id]})
                 offered.add(name)
-            elif kind == "fcostmap":
-                e.update({"media-type": at.MT_COSTMAP, "accepts": at.MT_COSTMAPFILTER,
-                          "capabilities": {"cost-constraints": True,
-                                           "cost-type-names": sorted(m.cost_type_names())},
-                          "uses": [m.id]})
-                offered.update(m.cost_type_names())
-            elif kind == "ecost":
-                e.update({"media-type": at.MT_ENDPOINTCOST, "accepts": at.MT_ENDPOINTCOSTPARAMS,
-                          "capabilities": {"cost-constraints": True,
-                                           "cost-type-names": sorted(m.cost_type_names())}})
-                offered.update(m.cost_type_names())
+            elif kind in ("fcostmap", "ecost"):
+                names = sorted(type_names(self.cost_types(client, m)))
+                if kind == "fcostmap":
+                    e.update({"media-type": at.MT_COSTMAP, "accepts": at.MT_COSTMAPFILTER, "uses": [m.id]})
+                else:
+                    e.update({"media-type": at.MT_ENDPOINTCOST, "accepts": at.MT_ENDPOINTCOSTPARAMS})
+                e["capabilities"] = {"cost-constraints": True, "cost-type-names": names}
+                offered.update(names)
             elif kind == "eprop":
                 e.update({"media-type": at.MT_ENDPOINTPROP, "accepts": at.MT_ENDPOINTPROPPARAMS,
                           "capabilities": {"prop-types": sorted("%s.pid" % x.id for x in maps)}})
@@ -682,6 +701,15 @@ class Policy:
         if default:
             meta["default-alto-network-map"] = default
         return {"meta": meta, "resources": resources}
+
+
+def type_name(metric, mode):
+    return ("num-" if mode == NUMERICAL else "ord-") + metric
+
+
+def type_names(types):
+    """{metric: modes} -> the IRD's cost type names."""
+    return [type_name(metric, mode) for metric, modes in types.items() for mode in modes]
 
 
 def sorted_ird(doc):

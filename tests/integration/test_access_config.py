@@ -1067,6 +1067,133 @@ class Reload(AccessTestCase):
         self.assertNotEqual(first["meta"]["vtag"]["tag"], second["meta"]["vtag"]["tag"])
 
 
+# ---------------------------------------------------------------- exact grants of cost types
+
+class ExactGrants(AccessTestCase):
+    """Issue 10 §2: the filtered cost map and the endpoint cost service offer
+    exactly the cost types whose cost maps the roles grant. docs/isolation.md's
+    cdn role (numerical routingcost only, the filtered cost map, endpoint
+    costs) got every metric and mode of the map through the two services, and
+    its directory listed them."""
+
+    FCM = "/costmap/%s/filtered" % NM
+    EC = "/endpointcost/%s" % NM
+
+    @classmethod
+    def setUpClass(cls):
+        cls._holder = unittest.TestCase()
+        try:
+            cls.access = iu.access_yaml(secret=SECRET, clients={
+                "tenant-a": {"certificate": {"subject": "CN=tenant-a"}, "roles": ["cdn"]},
+                "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["bare"]},
+                "tenant-s": {"password": iu.password_entry("tenant-s", PW["tenant-s"]), "roles": ["bare", "hops"]},
+            }, roles={
+                "cdn": [NM, NM + "-num-routingcost", NM + "-filtered-costmap", NM + "-endpoint-cost",
+                        "endpoint-property"],
+                # the two services, but no cost map of their network map
+                "bare": [NM, NM + "-filtered-costmap", NM + "-endpoint-cost"],
+                "hops": [NM, NM + "-ord-hopcount"],
+            }, extra={"rate": 0})
+            cls.dir = tree(cls._holder, cls.access)
+            cls.altod = at.start_altod_in(cls._holder, cls.dir)
+        except BaseException:
+            cls._holder.doCleanups()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._holder.doCleanups()
+
+    def body(self, uri, metric, mode):
+        b = {"cost-type": at.cost_type(metric, mode)}
+        if uri == self.EC:
+            b["endpoints"] = {"srcs": ["ipv4:192.0.2.2"], "dsts": ["ipv4:192.0.2.89", "ipv4:198.51.100.200"]}
+        return b
+
+    def post(self, s, uri, metric, mode):
+        return s.post(uri, self.body(uri, metric, mode), MT_COSTMAPFILTER if uri == self.FCM else MT_ENDPOINTCOSTPARAMS)
+
+    def assertUnknownType(self, s, uri, metric, mode, field):
+        """The answer for (metric, mode) is byte for byte (Date aside) the
+        answer for a metric or mode no map has, of the same length."""
+        r = self.post(s, uri, metric, mode)
+        self.assertAltoError(r, "E_INVALID_FIELD_VALUE", field="cost-type/" + field,
+                             value=metric if field == "cost-metric" else mode)
+        if field == "cost-metric":
+            twin, tok, echo = self.post(s, uri, "z" * len(metric), mode), "z" * len(metric), metric
+        else:
+            twin, tok, echo = self.post(s, uri, metric, "z" * len(mode)), "z" * len(mode), mode
+        status, reason, headers, body = iu.normalized(twin)
+        self.assertEqual(status, 400)
+        self.assertEqual(iu.normalized(r), (status, reason, headers,
+                                            body.replace(b'"%s"' % tok.encode(), b'"%s"' % echo.encode())))
+
+    def test_cdn_gets_only_numerical_routingcost(self):
+        s = https_session(self, self.altod, "client")
+        nowhere = s.get("/costmap/no-such-map/hopcount/numerical")
+        self.assertEqual(nowhere.status, 404)
+        full = self.assertOk(s.get(COSTMAP), MT_COSTMAP)
+        for uri in (self.FCM, self.EC):
+            with self.subTest(uri=uri):
+                # the granted type
+                r = self.post(s, uri, "routingcost", "numerical")
+                doc = self.assertOk(r, MT_COSTMAP if uri == self.FCM else at.MT_ENDPOINTCOST)
+                self.assertEqual(doc["meta"]["cost-type"], at.cost_type("routingcost", "numerical"))
+                if uri == self.FCM:
+                    self.assertEqual(doc["cost-map"], full["cost-map"])
+                else:
+                    self.assertEqual(at.drop_empty(doc["endpoint-cost-map"]),
+                                     {"ipv4:192.0.2.2": {"ipv4:192.0.2.89": 1, "ipv4:198.51.100.200": 5}})
+                # the issue's case: hopcount answered 200 here, 404 as a cost map
+                for mode in ("numerical", "ordinal"):
+                    self.assertEqual(iu.normalized(s.get("/costmap/%s/hopcount/%s" % (NM, mode))),
+                                     iu.normalized(nowhere))
+                    self.assertUnknownType(s, uri, "hopcount", mode, "cost-metric")
+                self.assertUnknownType(s, uri, "routingcost", "ordinal", "cost-mode")
+        ird = self.assertOk(s.get("/"), MT_DIRECTORY)
+        self.assertEqual(set(ird["resources"]), {NM, NM + "-num-routingcost", NM + "-filtered-costmap",
+                                                 NM + "-endpoint-cost", "endpoint-property"})
+        for rid in (NM + "-filtered-costmap", NM + "-endpoint-cost"):
+            self.assertEqual(ird["resources"][rid]["capabilities"],
+                             {"cost-constraints": True, "cost-type-names": ["num-routingcost"]})
+        self.assertEqual(ird["meta"]["cost-types"],
+                         {"num-routingcost": {"cost-mode": "numerical", "cost-metric": "routingcost"}})
+        self.assertNotIn(b"hopcount", s.get("/").body)
+        self.assertNotIn(b"ord-", s.get("/").body)
+
+    def test_services_without_any_cost_map_are_not_offered(self):
+        """A role granting the filtered cost map and endpoint cost but no cost
+        map of their network map: the two would offer no type, so they are not
+        offered (404 like a missing resource, not in the directory); the
+        configuration loads (altod -t). With a role that grants a cost map
+        too, they offer just that type."""
+        self.assertEqual(at.check_config(os.path.join(self.dir, "altod.yaml")), (0, "ok\n"))
+        s = http_session(self, self.altod, digest("tenant-b"))
+        ird = self.assertOk(s.get("/"), MT_DIRECTORY)
+        self.assertEqual(set(ird["resources"]), {NM})
+        self.assertEqual(ird["meta"]["cost-types"], {})
+        for uri, ctype in ((self.FCM, MT_COSTMAPFILTER), (self.EC, MT_ENDPOINTCOSTPARAMS)):
+            with self.subTest(uri=uri):
+                body = self.body(uri, "routingcost", "numerical")
+                nowhere = s.post("/costmap/no-such-map/filtered", body, ctype)
+                self.assertEqual(nowhere.status, 404)
+                self.assertEqual(iu.normalized(s.post(uri, body, ctype)), iu.normalized(nowhere))
+                self.assertEqual(iu.normalized(s.request("OPTIONS", uri)),
+                                 iu.normalized(s.request("OPTIONS", "/costmap/no-such-map/filtered")))
+        # the union with a role granting ordinal hopcount: that type only
+        s = http_session(self, self.altod, digest("tenant-s"))
+        ird = self.assertOk(s.get("/"), MT_DIRECTORY)
+        self.assertEqual(set(ird["resources"]), {NM, NM + "-ord-hopcount", NM + "-filtered-costmap",
+                                                 NM + "-endpoint-cost"})
+        for rid in (NM + "-filtered-costmap", NM + "-endpoint-cost"):
+            self.assertEqual(ird["resources"][rid]["capabilities"]["cost-type-names"], ["ord-hopcount"])
+        for uri in (self.FCM, self.EC):
+            with self.subTest(uri=uri, client="tenant-s"):
+                self.assertEqual(self.post(s, uri, "hopcount", "ordinal").status, 200)
+                self.assertUnknownType(s, uri, "hopcount", "numerical", "cost-mode")
+                self.assertUnknownType(s, uri, "routingcost", "numerical", "cost-metric")
+
+
 # ---------------------------------------------------------------- fail-closed configuration
 
 MARK = "#<"  # marks the line of an expected error; the token after it is where its column is

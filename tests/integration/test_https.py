@@ -109,10 +109,12 @@ def attempt(host, port, ctx, path="/", timeout=5.0):
 # ---- config ----
 
 def tls_block(cert="tls/cert.pem", key="tls/key.pem", client_ca=None, client_auth=None,
-              priorities=None, indent="      "):
+              priorities=None, indent="      ", client_crl=None):
     lines = ["tls:", "  certificate: %s" % cert, "  key: %s" % key]
     if client_ca:
         lines.append("  client-ca: %s" % client_ca)
+    if client_crl:
+        lines.append("  client-crl: %s" % client_crl)
     if client_auth:
         lines.append("  client-auth: %s" % client_auth)
     if priorities:
@@ -774,6 +776,327 @@ class TestRotation(HttpsTestCase):
         self.assertServed(attempt("127.0.0.1", port, client_ctx("roguesigned")))
         self.assertRejected(attempt("127.0.0.1", port, client_ctx("client", maxv=V12)), V12)
         self.assertRejected(attempt("127.0.0.1", port, client_ctx("client", maxv=V13)), V13)
+
+
+# ---- trust changes and live connections ----
+
+class Live:
+    """One keep-alive HTTPS connection; requests are sent on it one at a
+    time and it is never reopened (http.client would reconnect silently)."""
+
+    def __init__(self, testcase, port, ctx):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            self.s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        except BaseException:
+            raw.close()
+            raise
+        testcase.addCleanup(self.s.close)
+        self.port = port
+
+    def get(self, path="/", method="GET", body=b""):
+        """The response, or None if the connection ended without one."""
+        head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % (method, path, self.port)
+        if body:
+            head += "Content-Type: application/alto-networkmapfilter+json\r\nContent-Length: %d\r\n" % len(body)
+        try:
+            self.s.sendall((head + "\r\n").encode() + body)
+            rs, _ = at.recv_responses(self.s, 1)
+        except (ssl.SSLError, OSError):
+            return None
+        return rs[0] if rs else None
+
+    def ended_by_server(self):
+        """Waits for the server's end of the connection: True on EOF (or
+        a TLS alert), False if it stays open (10 s without a byte)."""
+        self.s.settimeout(10)
+        try:
+            return self.s.recv(1) == b""
+        except socket.timeout:
+            return False
+        except (ssl.SSLError, OSError):
+            return True
+
+
+def replace_file(directory, name, src):
+    """tls/NAME := src, written then renamed, as an operator would."""
+    tmp = os.path.join(directory, "tls", name + ".new")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, os.path.join(directory, "tls", name))
+
+
+class TestTrustChangesOnLiveConnections(HttpsTestCase):
+    """A connection is served under the trust its client certificate was
+    verified against: after a reload that changes client-ca, client-crl or
+    client-auth, each open connection's certificate is verified again before
+    its next request; one that does not pass gets 421 Misdirected Request
+    (RFC 9110 §15.5.20: this connection cannot answer; a new one may) with
+    Connection: close, and is closed."""
+
+    def start(self, client_auth=None, revoked=None):
+        crl = "tls/crl.pem" if revoked is not None else None
+        text = conf([listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth=client_auth,
+                                                         client_crl=crl))])
+        d = tls_tree(self, text)
+        if revoked is not None:
+            tlsutil.make_crl(PKI, os.path.join(d, "tls", "crl.pem"), revoked)
+        a = at.start_altod_in(self, d)
+        return d, a, a.listeners[0][2]
+
+    def lives(self, port, cert="client"):
+        """A keep-alive connection per TLS version, each served twice."""
+        out = {}
+        for v in (V12, V13):
+            live = Live(self, port, client_ctx(cert, maxv=v))
+            for _ in range(2):
+                r = live.get()
+                self.assertEqual(r.status if r else None, 200, r)
+            out[v] = live
+        return out
+
+    def assertStillServed(self, lives, times=3):
+        for v, live in lives.items():
+            for _ in range(times):
+                r = live.get()
+                self.assertEqual(r.status if r else None, 200, "%s: %r" % (v, r))
+                self.assertIn(b'"resources"', r.body)
+
+    def assertCut(self, a, lives, mark, method="GET", body=b""):
+        for v, live in lives.items():
+            r = live.get(method=method, body=body)
+            self.assertIsNotNone(r, "%s: no answer" % v)
+            self.assertEqual(r.status, 421, "%s: %r" % (v, r))
+            self.assertEqual(r.header("Connection"), "close", r)
+            self.assertNotIn(b'"resources"', r.body)
+            self.assertTrue(live.ended_by_server(), "%s: the connection stays open" % v)
+        a.wait_for_log(r"client certificate refused on a live connection after a reload", after=mark)
+
+    def test_client_ca_replaced(self):
+        d, a, port = self.start()
+        lives = self.lives(port)
+        posts = self.lives(port)
+        # handshakes done, no request yet
+        fresh = {v: Live(self, port, client_ctx("client", maxv=v)) for v in (V12, V13)}
+        replace_file(d, "ca.pem", PKI.rogueca_pem)
+        mark = a.log_count()
+        a.reload("ok")
+        self.assertCut(a, lives, mark)
+        self.assertCut(a, fresh, mark)
+        # a POST is refused before its body is read
+        self.assertCut(a, posts, mark, "POST", b'{"pids": ["PID1"]}')
+        # new connections: the new CA's clients only
+        self.assertServed(attempt("127.0.0.1", port, client_ctx("roguesigned")))
+        self.assertRejected(attempt("127.0.0.1", port, client_ctx("client", maxv=V12)), V12)
+        self.assertRejected(attempt("127.0.0.1", port, client_ctx("client", maxv=V13)), V13)
+
+    def test_reloads_that_keep_the_trust_keep_connections(self):
+        d, a, port = self.start(revoked=())
+        lives = self.lives(port)
+        # nothing changed
+        a.reload("ok")
+        self.assertStillServed(lives)
+        # the server certificate rotated: a new TLS state, the same CAs
+        # (the connections are checked again, and pass)
+        install(d, PKI.server2_pem, PKI.server2_key)
+        a.reload("ok")
+        self.assertStillServed(lives)
+        self.assertEqual(attempt("127.0.0.1", port, client_ctx("client")).peer, PKI.der("server2"))
+        # a new CRL that revokes another certificate
+        tlsutil.make_crl(PKI, os.path.join(d, "tls", "crl.pem"), ["server2"])
+        a.reload("ok")
+        self.assertStillServed(lives)
+        # the same CAs in a new file (a bundle with one more CA)
+        with open(os.path.join(d, "tls", "ca.pem.new"), "wb") as f:
+            f.write(PKI.read("ca") + PKI.read("inter"))
+        os.replace(os.path.join(d, "tls", "ca.pem.new"), os.path.join(d, "tls", "ca.pem"))
+        a.reload("ok")
+        self.assertStillServed(lives)
+        self.assertFalse(any("client certificate refused" in ln for ln in a.stderr_lines), a.stderr())
+
+    def test_revoked_on_a_live_connection(self):
+        d, a, port = self.start(revoked=())
+        lives = self.lives(port)
+        tlsutil.make_crl(PKI, os.path.join(d, "tls", "crl.pem"), ["client"])
+        mark = a.log_count()
+        a.reload("ok")
+        self.assertCut(a, lives, mark)
+        self.assertTrue(any("revoked" in ln for ln in a.stderr_lines[mark:]), a.stderr())
+        self.assertRejected(attempt("127.0.0.1", port, client_ctx("client", maxv=V12)), V12)
+        self.assertRejected(attempt("127.0.0.1", port, client_ctx("client", maxv=V13)), V13)
+
+    def test_client_auth_none_then_require(self):
+        d, a, port = self.start(client_auth="none")
+        # not asked for a certificate: these hold none
+        lives = self.lives(port)
+        lives_cert = self.lives(port, "client")
+        text = conf([listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="require"))])
+        at.write_files(d, {"altod.yaml": text})
+        mark = a.log_count()
+        lines = a.reload("ok")
+        self.assertFalse(any("need a restart" in ln for ln in lines), "\n".join(lines))
+        self.assertCut(a, lives, mark)
+        self.assertCut(a, lives_cert, mark)
+        self.assertServed(attempt("127.0.0.1", port, client_ctx("client")))
+
+    def test_client_auth_optional_then_require(self):
+        d, a, port = self.start(client_auth="optional")
+        without = self.lives(port, None)
+        with_cert = self.lives(port, "client")
+        text = conf([listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="require"))])
+        at.write_files(d, {"altod.yaml": text})
+        mark = a.log_count()
+        a.reload("ok")
+        self.assertCut(a, without, mark)
+        self.assertStillServed(with_cert)
+
+    def test_bad_crl_on_reload_keeps_the_previous_trust(self):
+        d, a, port = self.start(revoked=())
+        lives = self.lives(port)
+        replace_file(d, "crl.pem", PKI.server_key)
+        lines = a.reload("failed")
+        self.assertTrue(any("tls client-crl" in ln for ln in lines), "\n".join(lines))
+        self.assertStillServed(lives)
+        self.assertServed(attempt("127.0.0.1", port, client_ctx("client")))
+
+    def test_certificate_rules_of_the_access_policy(self):
+        # a client's certificate rules are applied to every request: a
+        # reload that changes them changes who a live connection is
+        def access(sha):
+            return ("access:\n  secret: \"live-connection-test-secret-0123456789\"\n"
+                    "  clients:\n    tenant-a:\n      certificate: {sha256: \"%s\"}\n      roles: [r]\n"
+                    "  roles:\n    r: [my-default-network-map]\n" % sha)
+        import hashlib
+        mine = hashlib.sha256(PKI.der("client")).hexdigest()
+        other = hashlib.sha256(PKI.der("server2")).hexdigest()
+        base = conf([listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem"))])
+        d = tls_tree(self, base + access(mine))
+        a = at.start_altod_in(self, d)
+        live = Live(self, a.listeners[0][2], client_ctx("client"))
+        r = live.get()
+        self.assertEqual(r.status if r else None, 200, r)
+        self.assertIn(b"my-default-network-map", r.body)
+        at.write_files(d, {"altod.yaml": base + access(other)})
+        a.reload("ok")
+        r = live.get()
+        self.assertEqual(r.status if r else None, 401, r)
+        at.write_files(d, {"altod.yaml": base + access(mine)})
+        a.reload("ok")
+        r = live.get()
+        self.assertEqual(r.status if r else None, 200, r)
+
+
+class TestRevocation(HttpsTestCase):
+    def start(self, revoked, der=False):
+        text = conf([listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_crl="tls/crl"))])
+        d = tls_tree(self, text)
+        tlsutil.make_crl(PKI, os.path.join(d, "tls", "crl"), revoked, der=der)
+        return at.start_altod_in(self, d).listeners[0][2]
+
+    def test_revoked_certificates_fail_the_handshake(self):
+        leaf = ("ileafclient-chain.pem", "ileafclient.key")
+        # PEM: the client certificate revoked; the intermediate's leaf not
+        port = self.start(["client"])
+        for v in (V12, V13):
+            with self.subTest(crl="pem", version=v):
+                self.assertRejected(attempt("127.0.0.1", port, client_ctx("client", maxv=v)), v)
+                self.assertServed(attempt("127.0.0.1", port, client_ctx(leaf, maxv=v)))
+        # DER: the intermediate CA revoked (so every leaf under it); the client not
+        port = self.start(["inter"], der=True)
+        for v in (V12, V13):
+            with self.subTest(crl="der", version=v):
+                self.assertRejected(attempt("127.0.0.1", port, client_ctx(leaf, maxv=v)), v)
+                self.assertServed(attempt("127.0.0.1", port, client_ctx("client", maxv=v)))
+
+
+class TestTlsSettingsAtLoad(HttpsTestCase):
+    def check(self, text, crl=None):
+        d = tls_tree(self, text)
+        if crl:
+            crl(d)
+        path = os.path.join(d, "altod.yaml")
+        code, out = at.check_config(path)
+        return d, path, code, out, at.parse_diag_lines(out)
+
+    def assertErrorAt(self, path, out, diags, line, col, words):
+        self.assertEqual(len(diags), 1, out)
+        f, l_, c, m = diags[0]
+        self.assertEqual((os.path.realpath(f), l_, c), (os.path.realpath(path), line, col), out)
+        for w in words:
+            self.assertIn(w, m, out)
+
+    def test_bad_client_crl(self):
+        def with_crl(**kw):
+            return lambda d: tlsutil.make_crl(PKI, os.path.join(d, "tls", "crl.pem"), **kw)
+        cases = [
+            ("missing", None, ["tls client-crl", "crl.pem"]),
+            ("not a CRL", lambda d: shutil.copyfile(PKI.server_key, os.path.join(d, "tls", "crl.pem")),
+             ["tls client-crl", "crl.pem"]),
+            ("empty", lambda d: open(os.path.join(d, "tls", "crl.pem"), "w").close(),
+             ["tls client-crl", "no CRL in the file"]),
+            ("a certificate", lambda d: shutil.copyfile(PKI.ca_pem, os.path.join(d, "tls", "crl.pem")),
+             ["tls client-crl", "crl.pem"]),
+            ("another CA's (same name)", with_crl(ca="rogueca"),
+             ["tls client-crl", "does not verify against client-ca"]),
+            ("outdated", with_crl(last_update="191201000000Z", next_update="200101000000Z"),
+             ["tls client-crl", "past its next update"]),
+        ]
+        for what, make, words in cases:
+            with self.subTest(what):
+                text = conf([listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_crl="tls/crl.pem"))])
+                d, path, code, out, diags = self.check(text, make)
+                self.assertEqual(code, 1, out)
+                ln = line_of(text, "client-crl:")
+                self.assertErrorAt(path, out, diags, ln, text.splitlines()[ln - 1].index("client-crl") + 1, words)
+        # without a client-ca to check it against
+        text = conf([listener("127.0.0.1", tls=tls_block(client_crl="tls/crl.pem"))])
+        d, path, code, out, diags = self.check(text, with_crl())
+        ln = line_of(text, "client-crl:")
+        self.assertErrorAt(path, out, diags, ln, text.splitlines()[ln - 1].index("client-crl") + 1,
+                           ["client-crl needs client-ca"])
+        # and good ones, PEM and DER
+        for der in (False, True):
+            text = conf([listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_crl="tls/crl.pem"))])
+            self.assertEqual(self.check(text, lambda d: tlsutil.make_crl(
+                PKI, os.path.join(d, "tls", "crl.pem"), ["client"], der=der))[2:4], (0, "ok\n"))
+
+    def test_priorities_below_tls12_refused(self):
+        for prio, words in (("NORMAL:+VERS-TLS1.0", ["enables VERS-TLS1.0", "below TLS 1.2"]),
+                            ("NORMAL:+VERS-TLS1.1", ["enables VERS-TLS1.1"]),
+                            ("normal:+vers-tls1.0", ["enables VERS-TLS1.0"]),
+                            ("SECURE128:+VERS-SSL3.0", ["enables VERS-SSL3.0"]),
+                            ("NORMAL:-VERS-TLS-ALL:+VERS-DTLS1.2", ["enables neither TLS 1.2 nor TLS 1.3"])):
+            with self.subTest(priorities=prio):
+                text = conf([listener("127.0.0.1", tls=tls_block(priorities=prio))])
+                d, path, code, out, diags = self.check(text)
+                self.assertEqual(code, 1, out)
+                ln = line_of(text, "priorities:")
+                self.assertErrorAt(path, out, diags, ln, text.splitlines()[ln - 1].index('"') + 1,
+                                   ["priorities '%s'" % prio] + words)
+        for prio in ("NORMAL", "NORMAL:-VERS-TLS1.0", "SECURE256:+VERS-TLS-ALL"):
+            with self.subTest(priorities=prio):
+                text = conf([listener("127.0.0.1", tls=tls_block(priorities=prio))])
+                self.assertEqual(self.check(text)[2:4], (0, "ok\n"))
+
+    def test_normal_priorities_stay_above_tls11(self):
+        # NORMAL enables TLS 1.0 and 1.1 in GnuTLS: altod's floor takes them off
+        text = conf([listener("127.0.0.1", tls=tls_block(priorities="NORMAL")),
+                     listener("127.0.0.1", tls=tls_block(priorities="NORMAL:%COMPAT:+VERS-TLS-ALL"))])
+        d = tls_tree(self, text)
+        a = at.start_altod_in(self, d)
+        ctrl = ControlServer()
+        self.addCleanup(ctrl.close)
+        for i in (0, 1):
+            port = a.listeners[i][2]
+            for v in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+                with self.subTest(listener=i, version=v.name):
+                    ctx = client_ctx(None, minv=v, maxv=v, ciphers="ALL:@SECLEVEL=0")
+                    self.assertEqual(ctrl.handshake(ctx), {ssl.TLSVersion.TLSv1: "TLSv1",
+                                                            ssl.TLSVersion.TLSv1_1: "TLSv1.1"}[v])
+                    res = attempt("127.0.0.1", port, ctx)
+                    self.assertFalse(res.handshake, res)
+            for v, name in ((V12, "TLSv1.2"), (V13, "TLSv1.3")):
+                with self.subTest(listener=i, version=name):
+                    self.assertServed(attempt("127.0.0.1", port, client_ctx(None, minv=v, maxv=v)), version=name)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -357,7 +358,8 @@ class TestLogs(at.AltodTestCase):
 class TestInstall(unittest.TestCase):
     maxDiff = None
     FILES = ["usr/local/sbin/altod", "usr/local/lib/systemd/system/altod.service",
-             "usr/local/lib/sysusers.d/altod.conf", "usr/local/share/man/man8/altod.8",
+             "usr/local/lib/sysusers.d/altod.conf", "usr/local/lib/tmpfiles.d/altod.conf",
+             "usr/local/share/man/man8/altod.8",
              "usr/local/share/man/man5/altod.yaml.5", "etc/altod/altod.yaml", "etc/altod/maps/example.yaml"]
 
     @classmethod
@@ -422,6 +424,12 @@ class TestInstall(unittest.TestCase):
         self.assertEqual(self.read("etc/altod/altod.yaml"), self.src("conf/altod.yaml"))
         self.assertEqual(self.read("etc/altod/maps/example.yaml"), self.src("conf/maps/example.yaml"))
         self.assertRegex(self.read("usr/local/lib/sysusers.d/altod.conf").decode(), r"(?m)^u altod ")
+        # altod.yaml may hold password-equivalent secrets: never world-readable,
+        # and tmpfiles.d keeps it 0640 root:altod on the real system
+        self.assertEqual(stat.S_IMODE(os.stat(self.path("etc/altod/altod.yaml")).st_mode), 0o640)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path("etc/altod/maps/example.yaml")).st_mode) & 0o444, 0o444)
+        self.assertIn("z /etc/altod/altod.yaml 0640 root altod -",
+                      self.read("usr/local/lib/tmpfiles.d/altod.conf").decode().splitlines())
         # the installed configuration checks out with the installed binary
         p = subprocess.run([self.path("usr/local/sbin/altod"), "-t", "-c", self.path("etc/altod/altod.yaml")],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
@@ -459,8 +467,10 @@ class TestInstall(unittest.TestCase):
         svc = s["Service"]
         self.assertEqual(svc["Type"], ["notify"])
         self.assertEqual(svc["ExecStart"], ["/usr/local/sbin/altod -c /etc/altod/altod.yaml"])
-        self.assertEqual(len(svc["ExecStartPre"]), 1)
-        self.assertRegex(svc["ExecStartPre"][0], r"^/usr/local/sbin/altod (.* )?-t( |$)")
+        # first the permissions of altod.yaml (as root), then the check
+        self.assertEqual(len(svc["ExecStartPre"]), 2)
+        self.assertEqual(svc["ExecStartPre"][0], "+/usr/bin/systemd-tmpfiles --create altod.conf")
+        self.assertRegex(svc["ExecStartPre"][1], r"^/usr/local/sbin/altod (.* )?-t( |$)")
         self.assertTrue(svc.get("ExecReload"), svc)
         self.assertTrue(any("-HUP" in v or "SIGHUP" in v for v in svc["ExecReload"]), svc["ExecReload"])
         self.assertEqual(len(svc["User"]), 1)
@@ -487,6 +497,37 @@ class TestInstall(unittest.TestCase):
         out = p.stdout.decode("utf-8", "replace")
         self.assertEqual(p.returncode, 0, out)
         self.assertNotIn("altod.service:", out)
+
+
+class SecretsPermissions(unittest.TestCase):
+    """altod.yaml with the access secret or Digest HA1 hashes (password-
+    equivalent) must not be readable by every local user: altod says so at
+    start and at every reload, and is quiet once the file is 0640."""
+
+    ACCESS = ("access:\n  secret: lifecycle-secret-0123456789\n  clients:\n    c:\n"
+              "      password: {user: c, sha256: \"%s\"}\n      roles: [r]\n"
+              "  roles:\n    r: [my-default-network-map]\n" % ("ab" * 32))
+    WARNING = r"config: .*altod\.yaml holds the access secret or Digest password hashes .* every local user can read it"
+
+    def test_world_readable_secrets_are_reported(self):
+        maps = {"maps/example.yaml": at.read_example_maps()}
+        files = dict(maps)
+        files["altod.yaml"] = at.config_text(list(maps), extra=self.ACCESS)
+        d = at.make_tree(self, files)
+        conf = os.path.join(d, "altod.yaml")
+        os.chmod(conf, 0o644)
+        a = at.start_altod_in(self, d)
+        a.wait_for_log(self.WARNING)
+        # a reload warns again while it is so; once 0640, no more
+        self.assertTrue(any(re.search(self.WARNING, ln) for ln in a.reload()))
+        os.chmod(conf, 0o640)
+        self.assertFalse(any(re.search(self.WARNING, ln) for ln in a.reload()))
+
+    def test_no_warning_without_secrets(self):
+        a = at.start_altod(self)
+        os.chmod(a.conf, 0o644)
+        lines = a.reload()
+        self.assertFalse(any("every local user can read it" in ln for ln in a.stderr_lines + lines))
 
 
 if __name__ == "__main__":

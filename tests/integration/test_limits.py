@@ -10,6 +10,10 @@ refusal, and that other clients are served (at full speed) meanwhile.
   max-json-depth               400 E_SYNTAX
   max-endpoints / -pairs       400 E_INVALID_FIELD_VALUE on "endpoints"
   max-pids                     400 E_INVALID_FIELD_VALUE on the PID list
+  max-constraints              400 E_INVALID_FIELD_VALUE on "constraints"; the
+                               issue's 834 x 834 x 145,000-constraint request
+                               refused at the default; raised by a reload, many
+                               constraints cost what one does
   request-timeout              a byte-a-second client, a dribbled body and
                                an idle keep-alive connection are cut off
   max-connections-per-address  the extra connection is accepted and closed
@@ -23,10 +27,16 @@ refusal, and that other clients are served (at full speed) meanwhile.
                                that starts and serves nothing
   connection-timeout           a client that never reads a large answer is
                                closed; a slow reader that makes progress is not
+  response-timeout             a client that never reads a large answer is
+                               cut off even with a long connection-timeout,
+                               and the snapshot its answer pinned across a
+                               reload is freed (SIGUSR1's counters)
 """
 
 import json
 import os
+import re
+import signal
 import socket
 import ssl
 import tempfile
@@ -108,7 +118,7 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
     request and checks the refusal, and that altod still serves."""
 
     LIMITS = {"max-request-body": 1024, "max-json-depth": 5, "max-endpoints": 6,
-              "max-endpoint-pairs": 6, "max-pids": 2, "max-header-size": 2048}
+              "max-endpoint-pairs": 6, "max-pids": 2, "max-header-size": 2048, "max-constraints": 3}
 
     @classmethod
     def setUpClass(cls):
@@ -292,6 +302,30 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         r = self.a.post(self.ecost, {"cost-type": NUM_ROUTING, "endpoints": {"srcs": eps(2), "dsts": eps(4, 10)}},
                         MT_ENDPOINTCOSTPARAMS)
         self.assertAltoError(r, "E_INVALID_FIELD_VALUE", field="endpoints", has_value=False)
+
+    # ---- max-constraints (3) ----
+
+    def test_constraints_at_the_limit_served(self):
+        cons = ["ge 1", "le 10", "ge 0"]
+        r = self.a.post(self.fcm, {"cost-type": NUM_ROUTING, "constraints": cons,
+                                   "pids": {"srcs": ["PID1"], "dsts": []}}, MT_COSTMAPFILTER)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["cost-map"], {"PID1": {"PID1": 1, "PID2": 5, "PID3": 10}})
+        r = self.a.post(self.ecost, {"cost-type": NUM_ROUTING, "constraints": ["gt 1", "lt 10", "le 5"],
+                                     "endpoints": {"srcs": ["ipv4:192.0.2.1"],
+                                                   "dsts": ["ipv4:192.0.2.2", "ipv4:198.51.100.200"]}},
+                        MT_ENDPOINTCOSTPARAMS)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["endpoint-cost-map"], {"ipv4:192.0.2.1": {"ipv4:198.51.100.200": 5}})
+
+    def test_too_many_constraints(self):
+        # one more than max-constraints, even all the same: refused by count
+        r = self.a.post(self.fcm, {"cost-type": NUM_ROUTING, "constraints": ["ge 0"] * 4}, MT_COSTMAPFILTER)
+        self.assertAltoError(r, "E_INVALID_FIELD_VALUE", field="constraints", has_value=False)
+        r = self.a.post(self.ecost, {"cost-type": NUM_ROUTING, "constraints": ["ge 0"] * 4,
+                                     "endpoints": {"srcs": eps(1), "dsts": eps(1, 10)}}, MT_ENDPOINTCOSTPARAMS)
+        self.assertAltoError(r, "E_INVALID_FIELD_VALUE", field="constraints", has_value=False)
+        self.assertOthersServed(self.a, self.ird_body)
 
     # ---- max-header-size (2048) ----
 
@@ -763,6 +797,80 @@ class TestZeroLimits(at.AltodTestCase):
 
 # ---------------------------------------------------------------------------
 
+def issue_endpoints(n, start=0):
+    """n distinct IPv4 endpoints from a pool spread over the example map's
+    three PIDs (round robin while PID1's and PID2's prefixes last), from
+    index `start` of that pool."""
+    pid1 = ["ipv4:192.0.2.%d" % i for i in range(256)] + ["ipv4:198.51.100.%d" % i for i in range(128)]
+    pid2 = ["ipv4:198.51.100.%d" % i for i in range(128, 256)]
+    pid3 = ("ipv4:10.%d.%d.1" % (i // 256, i % 256) for i in range(1 << 16))
+    pool = []
+    for i in range(start + n):
+        src = (pid1, pid2, None)[i % 3]
+        pool.append(src.pop() if src else next(pid3))
+    assert len(set(pool)) == len(pool)
+    return pool[start:]
+
+
+class TestConstraintWork(at.AltodTestCase):
+    """The work of one request is bounded: the issue's endpoint cost request
+    (834 x 834 endpoints, 145,000 "ge 0" constraints) took 67 s, pairs x
+    constraints. At the default max-constraints (64) it is refused before
+    any constraint is parsed; raised by a reload, constraints are folded
+    into one interval and each cost is tested once."""
+
+    def setUp(self):
+        self.a = at.start_altod(self, limits={"max-request-body": 2 << 20})
+        self.ecost = self.a.ird().endpointcost_uri(NM)
+        self.fcm = self.a.ird().filtered_costmap_uri(NM)
+
+    def post(self, constraints, srcs, dsts):
+        return self.a.post(self.ecost, {"cost-type": NUM_ROUTING, "constraints": constraints,
+                                        "endpoints": {"srcs": srcs, "dsts": dsts}}, MT_ENDPOINTCOSTPARAMS)
+
+    def test_issue_request_refused_at_the_default(self):
+        srcs, dsts = issue_endpoints(834), issue_endpoints(834, 834)
+        r = self.post(["ge 0"] * 145000, srcs, dsts)
+        self.assertAltoError(r, "E_INVALID_FIELD_VALUE", field="constraints", has_value=False)
+        # the default is 64: 64 served, 65 refused
+        r = self.post(["ge 0"] * 64, srcs[:2], dsts[:3])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(sum(len(v) for v in r.json()["endpoint-cost-map"].values()), 6)
+        r = self.post(["ge 0"] * 65, srcs[:2], dsts[:3])
+        self.assertAltoError(r, "E_INVALID_FIELD_VALUE", field="constraints", has_value=False)
+
+    def test_many_constraints_after_a_reload_raising_the_limit(self):
+        with open(self.a.conf) as f:
+            text = f.read()
+        with open(self.a.conf + ".tmp", "w") as f:
+            f.write(text.replace("limits:\n", "limits:\n  max-constraints: 200000\n", 1))
+        os.replace(self.a.conf + ".tmp", self.a.conf)
+        self.a.reload("ok")
+        srcs = ["ipv4:192.0.2.1", "ipv4:198.51.100.200", "ipv4:10.0.0.1"]
+        dsts = ["ipv4:192.0.2.2", "ipv4:198.51.100.201", "ipv4:10.0.0.2"]
+        # 145,000 "ge 0" (a 1 MB body) mean what one does
+        r = self.post(["ge 0"] * 145000, srcs, dsts)
+        self.assertEqual(r.status, 200, r)
+        full = self.post([], srcs, dsts).json()["endpoint-cost-map"]
+        self.assertEqual(r.json()["endpoint-cost-map"], full)
+        self.assertEqual(sum(len(v) for v in full.values()), 8)  # PID3 -> PID3 has no cost
+        # ANDed: "eq 5" among them keeps the costs of 5 only; "eq 5" with
+        # "gt 5" keeps nothing (an empty cost map, not an error)
+        r = self.post(["ge 0"] * 100000 + ["eq 5"] + ["le 100"] * 40000, srcs, dsts)
+        self.assertEqual(r.json()["endpoint-cost-map"],
+                         {"ipv4:192.0.2.1": {"ipv4:198.51.100.201": 5},
+                          "ipv4:198.51.100.200": {"ipv4:192.0.2.2": 5}})
+        r = self.post(["ge 0"] * 100000 + ["eq 5", "gt 5"], srcs, dsts)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["endpoint-cost-map"], {})
+        # ordinal: the constraints compare ranks (RFC 7285 §11.3.2.3)
+        r = self.a.post(self.fcm, {"cost-type": at.cost_type("routingcost", "ordinal"),
+                                   "constraints": ["le 2"] * 100000, "pids": {"srcs": ["PID1"], "dsts": []}},
+                        MT_COSTMAPFILTER)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["cost-map"], {"PID1": {"PID1": 1, "PID2": 2}})
+
+
 BIG_PREFIXES = 140000  # a ~6.3 MB network map: more than the socket buffers hold
 
 
@@ -863,6 +971,77 @@ class TestConnectionTimeout(at.AltodTestCase, ServedMeanwhile):
     # are acknowledged altod cannot tell a slow reader from an idle
     # keep-alive client, and request-timeout then closes the connection
     # (after the whole answer was delivered: test_slow_reader_gets_the_whole_answer).
+
+
+
+class TestResponseTimeout(at.AltodTestCase, ServedMeanwhile):
+    """response-timeout: 2, connection-timeout: 3600 (so that nothing else
+    ends the connection). A client that asks for a large map and never
+    reads kept its connection, and the snapshot its answer came from, for
+    ever: the answer was never done, request-timeout does not run while an
+    answer is sent, and a client that reads a byte now and then keeps
+    connection-timeout happy. Now it is cut off once its answer has taken
+    response-timeout, and the snapshot replaced by a reload meanwhile is
+    freed. Deterministic: polls with generous bounds, no timing assertion."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.a = at.start_class_altod(cls, maps_files={"maps/big.yaml": at.big_maps_text(BIG_PREFIXES)},
+                                     limits={"connection-timeout": 3600, "response-timeout": 2})
+        cls.path = cls.a.url_path(cls.a.ird().networkmap_uri("big"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._holder.doCleanups()
+
+    def counters(self):
+        """SIGUSR1: (cut past request-timeout, cut past response-timeout,
+        snapshots in memory)."""
+        mark = self.a.log_count()
+        self.a.send_signal(signal.SIGUSR1)
+        line = self.a.wait_for_log(r"server: connections cut off: ", after=mark)
+        m = re.search(r"(\d+) past request-timeout, (\d+) past response-timeout; (\d+) snapshot", line)
+        self.assertIsNotNone(m, line)
+        return tuple(int(x) for x in m.groups())
+
+    def test_client_that_never_reads_cut_off_and_its_snapshot_freed(self):
+        _, cut_before, _ = self.counters()
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(at.IO_TIMEOUT)
+        s.connect((self.a.host, self.a.port))
+        self.addCleanup(s.close)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % self.path).encode())
+        # the answer has begun (peeked, not read): its snapshot is pinned
+        head = b""
+        while len(head) < 12:
+            if head:
+                time.sleep(0.01)  # part of it: wait for the rest
+            head = s.recv(12, socket.MSG_PEEK)
+            self.assertTrue(head, "closed before the answer began")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+        self.a.reload("ok")
+        took = at.wait_server_closed(s, 60 * at.SLOWDOWN)
+        self.assertIsNotNone(took, "altod never cut off a connection that does not read its answer")
+        # the old snapshot is freed (by the reaper) once the answer is gone
+        deadline = time.monotonic() + 30 * at.SLOWDOWN
+        while True:
+            _, cut, live = self.counters()
+            if (cut > cut_before and live == 1) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(cut, cut_before + 1, self.a.stderr())
+        self.assertEqual(live, 1, "the replaced snapshot is still in memory")
+        # what the kernel had buffered still arrives, then EOF: a truncated answer
+        data = at.recv_all(s, 5)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 "), data[:100])
+        self.assertIsNone(at.parse_one_response(data), "the whole answer arrived")
+        self.assertTrue(self.a.alive())
+        self.assertOthersServed(self.a)
+        # the big map is still served whole to a client that reads
+        r = self.a.get(self.path)
+        self.assertEqual(r.status, 200)
+        self.assertGreater(len(r.body), 6 << 20)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ make_pki(directory) writes, with EC P-256 keys (fast to make):
     ileafclient-chain.pem        that cert then the intermediate
 
 and returns a Pki whose attributes are the absolute paths.
+
+make_crl(pki, out, revoked=...) writes a CRL of a CA (`openssl ca -revoke`,
+then `openssl ca -gencrl`), in PEM or DER.
 """
 
 import os
@@ -146,3 +149,47 @@ def make_pki(directory):
                 with open(os.path.join(directory, part + ".pem"), "rb") as f:
                     out.write(f.read())
     return Pki(directory)
+
+
+_CA_CNF = """\
+[ca]
+default_ca = ca_default
+
+[ca_default]
+database = index.txt
+crlnumber = crlnumber
+default_md = sha256
+default_crl_days = 30
+"""
+
+
+def make_crl(pki, out, revoked=(), ca="ca", der=False, last_update=None, next_update=None):
+    """Writes to `out` a CRL signed by CA `ca` (a Pki name) listing the
+    certificates named in `revoked` (Pki names), each revoked with
+    `openssl ca -revoke`; PEM, or DER with der=True. last_update /
+    next_update: openssl's YYMMDDHHMMSSZ times, to make an outdated CRL.
+    A fresh CA database each time: the CRL lists exactly `revoked`."""
+    work = os.path.join(pki.dir, "crl-work")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    with open(os.path.join(work, "ca.cnf"), "w") as f:
+        f.write(_CA_CNF)
+    open(os.path.join(work, "index.txt"), "w").close()
+    with open(os.path.join(work, "crlnumber"), "w") as f:
+        f.write("1000\n")
+    keys = ["-config", "ca.cnf", "-cert", pki.path(ca + ".pem"), "-keyfile", pki.path(ca + ".key")]
+    for name in revoked:
+        _run(["ca"] + keys + ["-revoke", pki.path(name + ".pem")], work)
+    args = ["ca"] + keys + ["-gencrl", "-out", "crl.pem"]
+    if last_update:
+        args += ["-crl_lastupdate", last_update]
+    if next_update:
+        args += ["-crl_nextupdate", next_update]
+    _run(args, work)
+    if der:
+        _run(["crl", "-in", "crl.pem", "-outform", "DER", "-out", "crl.der"], work)
+    tmp = out + ".new"
+    shutil.copyfile(os.path.join(work, "crl.der" if der else "crl.pem"), tmp)
+    os.replace(tmp, out)  # the way an operator publishes one: write, then rename
+    shutil.rmtree(work, ignore_errors=True)
+    return out

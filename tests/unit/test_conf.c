@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* altod.yaml: defaults, every key, and its errors. */
 #include <check.h>
+#include <stdio.h>
 
 #include "altod/conf.h"
 #include "testutil.h"
@@ -38,6 +39,8 @@ START_TEST(full)
 	                               "  max-connections: 7\n"
 	                               "  max-endpoints: 9\n"
 	                               "  max-endpoint-pairs: 81\n"
+	                               "  max-constraints: 3\n"
+	                               "  response-timeout: 11\n"
 	                               "maps: [maps/a.yaml, /var/lib/altod/b.yaml]\n",
 	                               &c, &d),
 	                 0);
@@ -49,7 +52,9 @@ START_TEST(full)
 	ck_assert_str_eq(c->listen[1].tls->key, "/k.pem");
 	ck_assert_str_eq(c->listen[1].tls->client_ca, "/etc/altod/ca.pem");
 	ck_assert_int_eq(c->listen[1].tls->client_auth, TLS_CLIENT_REQUIRE); /* a CA given: required */
-	ck_assert_str_eq(c->listen[1].tls->priorities, TLS_DEFAULT_PRIORITIES);
+	ck_assert_str_eq(c->listen[1].tls->priorities_conf, TLS_DEFAULT_PRIORITIES);
+	ck_assert_str_eq(c->listen[1].tls->priorities, TLS_DEFAULT_PRIORITIES TLS_PRIORITIES_FLOOR);
+	ck_assert_ptr_null(c->listen[1].tls->client_crl);
 	ck_assert_uint_eq(c->listen[1].line, 4);
 	ck_assert(c->listen[2].plain_http);
 	ck_assert_uint_eq(c->threads, 4);
@@ -58,6 +63,8 @@ START_TEST(full)
 	ck_assert_uint_eq(c->limits.max_connections, 7);
 	ck_assert_uint_eq(c->limits.max_endpoints, 9);
 	ck_assert_uint_eq(c->limits.max_endpoint_pairs, 81);
+	ck_assert_uint_eq(c->limits.max_constraints, 3);
+	ck_assert_uint_eq(c->limits.response_timeout, 11);
 	ck_assert_uint_eq(c->nmaps, 2);
 	ck_assert_str_eq(c->maps[0], "/etc/altod/maps/a.yaml");
 	ck_assert_str_eq(c->maps[1], "/var/lib/altod/b.yaml");
@@ -75,6 +82,8 @@ START_TEST(defaults)
 	        conf_load_mem("a.yaml", "server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m.yaml]\n", &c, &d),
 	        0);
 	ck_assert_uint_eq(c->limits.max_request_body, 1024 * 1024);
+	ck_assert_uint_eq(c->limits.max_constraints, 64);
+	ck_assert_uint_eq(c->limits.response_timeout, 60);
 	ck_assert_uint_eq(c->threads, 0);
 	ck_assert_str_eq(c->maps[0], "./m.yaml");
 	conf_free(c);
@@ -100,6 +109,10 @@ static const struct {
         {"server: {listen: [{address: 127.0.0.1, port: 1}], thread: 2}\nmaps: [m]\n", "unknown key 'thread' in server"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits: {max-request-body: -1}\n",
          "max-request-body must be a whole number"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-constraints: 1000001\n",
+         "altod.yaml:4:20: max-constraints must be a whole number from 0 to 1000000, not '1000001'"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  response-timeout: 1.5\n",
+         "altod.yaml:4:21: response-timeout must be a whole number from 0 to 86400, not '1.5'"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: m\n",
          "maps (a list of maps files) must be a sequence"},
         {"server: {listen: [{address: 0.0.0.0, port: 1}]}\nmaps: [m]\n",
@@ -119,8 +132,57 @@ static const struct {
          "either tls or plain-http: true, not both"},
         {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, ciphers: x}}]}\nmaps: [m]\n",
          "unknown key 'ciphers' in tls"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, ciphers: x}}]}\nmaps: [m]\n",
+         "(certificate, key, client-ca, client-crl, client-auth, priorities)"},
         {"server: {listen: [\n", "YAML syntax error"},
+        /* client-crl lists the revocations of client-ca's CAs */
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, client-crl: r.pem}}]}\n"
+         "maps: [m]\n",
+         "altod.yaml:1:79: client-crl needs client-ca"},
+        /* never below TLS 1.2: a string naming an older version is refused
+         * at its own place (the floor appended would silently undo it) */
+        {"server:\n  listen:\n    - address: 127.0.0.1\n      port: 1\n      tls:\n        certificate: c\n"
+         "        key: k\n        priorities: NORMAL:+VERS-TLS1.0\nmaps: [m]\n",
+         "altod.yaml:8:21: priorities 'NORMAL:+VERS-TLS1.0' enables VERS-TLS1.0: altod never speaks a protocol "
+         "below TLS 1.2"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, "
+         "priorities: 'SECURE256:+vers-tls1.1'}}]}\nmaps: [m]\n",
+         "enables VERS-TLS1.1"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, "
+         "priorities: 'NONE:+VERS-SSL3.0:+VERS-TLS1.3'}}]}\nmaps: [m]\n",
+         "enables VERS-SSL3.0"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, "
+         "priorities: 'NORMAL:+VERS-DTLS1.0'}}]}\nmaps: [m]\n",
+         "enables VERS-DTLS1.0"},
 };
+
+/* A priority string as written, and as used: the floor appended. Removing
+ * an old version, or a whole family, is not asking for one; names are
+ * matched whole (GnuTLS itself refuses the made-up VERS-TLS1.10 later). */
+START_TEST(priorities_floor)
+{
+	static const char *const ok[] = {"NORMAL", "NORMAL:-VERS-TLS1.0", "SECURE256:-VERS-ALL:+VERS-TLS1.3",
+	                                 "NORMAL:+VERS-TLS-ALL", "NORMAL:+VERS-TLS1.2:+VERS-TLS1.10"};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct diag d;
+		struct conf *c;
+		char yaml[512];
+		snprintf(yaml, sizeof(yaml),
+		         "server: {listen: [{address: 127.0.0.1, port: 1, tls: {certificate: c, key: k, "
+		         "priorities: '%s'}}]}\nmaps: [m]\n",
+		         ok[i]);
+		diag_init(&d);
+		ck_assert_int_eq(conf_load_mem("altod.yaml", yaml, &c, &d), 0);
+		ck_assert_str_eq(c->listen[0].tls->priorities_conf, ok[i]);
+		char want[512];
+		snprintf(want, sizeof(want), "%s%s", ok[i], TLS_PRIORITIES_FLOOR);
+		ck_assert_str_eq(c->listen[0].tls->priorities, want);
+		ck_assert_uint_eq(c->listen[0].tls->prio_line, 1);
+		conf_free(c);
+		diag_free(&d);
+	}
+}
+END_TEST
 
 START_TEST(errors)
 {
@@ -136,6 +198,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, full);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, priorities_floor);
 	tcase_add_loop_test(tc, errors, 0, sizeof(bad) / sizeof(bad[0]));
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Request parsing: constraints, each service's input, every error. */
 #include <check.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "altod/alto.h"
@@ -53,21 +56,215 @@ START_TEST(constraint_syntax)
 }
 END_TEST
 
+/* The naive evaluation, one comparison per constraint: what folding must
+ * agree with. */
+static bool naive_hold(const struct constraint *c, size_t n, double v)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool ok;
+		switch (c[i].op) {
+		case OP_GT: ok = v > c[i].value; break;
+		case OP_LT: ok = v < c[i].value; break;
+		case OP_GE: ok = v >= c[i].value; break;
+		case OP_LE: ok = v <= c[i].value; break;
+		default: ok = v == c[i].value; break;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Folds the texts, checking each parses. */
+static struct constraint_set fold(const char *const *texts, size_t n, struct constraint *out)
+{
+	struct constraint_set s;
+	constraint_set_init(&s);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(constraint_parse(texts[i], &out[i]) == 0, "'%s' does not parse", texts[i]);
+		constraint_set_add(&s, &out[i]);
+	}
+	return s;
+}
+
 START_TEST(constraints_are_anded)
 {
 	struct constraint c[2];
-	constraint_parse("ge 5", &c[0]);
-	constraint_parse("lt 10", &c[1]);
-	ck_assert(!constraints_hold(c, 2, 4));
-	ck_assert(constraints_hold(c, 2, 5));
-	ck_assert(constraints_hold(c, 2, 9.99));
-	ck_assert(!constraints_hold(c, 2, 10));
-	ck_assert(constraints_hold(c, 0, 1e9));
-	constraint_parse("eq 1", &c[0]);
-	ck_assert(constraints_hold(c, 1, 1));
-	ck_assert(!constraints_hold(c, 1, 1.0000001));
-	constraint_parse("gt 1", &c[0]);
-	ck_assert(!constraints_hold(c, 1, 1));
+	const char *t1[] = {"ge 5", "lt 10"};
+	struct constraint_set s = fold(t1, 2, c);
+	ck_assert(!constraint_set_holds(&s, 4));
+	ck_assert(constraint_set_holds(&s, 5));
+	ck_assert(constraint_set_holds(&s, 9.99));
+	ck_assert(!constraint_set_holds(&s, 10));
+	s = fold(t1, 0, c);
+	ck_assert(constraint_set_holds(&s, 1e9));
+	const char *t2[] = {"eq 1"};
+	s = fold(t2, 1, c);
+	ck_assert(constraint_set_holds(&s, 1));
+	ck_assert(!constraint_set_holds(&s, 1.0000001));
+	const char *t3[] = {"gt 1"};
+	s = fold(t3, 1, c);
+	ck_assert(!constraint_set_holds(&s, 1));
+}
+END_TEST
+
+/* Contradictions and ties: an empty interval matches nothing; the tighter
+ * of two equal bounds is the open one; eq folds to [x, x]. */
+START_TEST(constraint_folding_edges)
+{
+	struct constraint c[8];
+	struct constraint_set s;
+
+	const char *eq_gt[] = {"eq 3", "gt 3"}; /* §11.3.2.3: ANDed: nothing */
+	s = fold(eq_gt, 2, c);
+	ck_assert(constraint_set_empty(&s));
+	ck_assert(!constraint_set_holds(&s, 3));
+	const char *gt_eq[] = {"gt 3", "eq 3"}; /* the order does not matter */
+	s = fold(gt_eq, 2, c);
+	ck_assert(constraint_set_empty(&s));
+	const char *eq_lt[] = {"eq 3", "lt 3"};
+	s = fold(eq_lt, 2, c);
+	ck_assert(constraint_set_empty(&s));
+	const char *eq_ge_le[] = {"eq 3", "ge 3", "le 3", "gt 2.5"};
+	s = fold(eq_ge_le, 4, c);
+	ck_assert(!constraint_set_empty(&s));
+	ck_assert(constraint_set_holds(&s, 3));
+	ck_assert(!constraint_set_holds(&s, nextafter(3, 4)));
+	ck_assert(!constraint_set_holds(&s, nextafter(3, 2)));
+	const char *two_eq[] = {"eq 3", "eq 4"};
+	s = fold(two_eq, 2, c);
+	ck_assert(constraint_set_empty(&s));
+	ck_assert(!constraint_set_holds(&s, 3) && !constraint_set_holds(&s, 4));
+	const char *same_eq[] = {"eq 3", "eq 3e0", "eq 0.3e1"};
+	s = fold(same_eq, 3, c);
+	ck_assert(constraint_set_holds(&s, 3));
+	const char *dup[] = {"ge 5", "gt 5", "ge 5", "le 9", "lt 9", "le 9"};
+	s = fold(dup, 6, c);
+	ck_assert(s.lo == 5 && s.lo_open && s.hi == 9 && s.hi_open);
+	ck_assert(!constraint_set_holds(&s, 5) && !constraint_set_holds(&s, 9));
+	ck_assert(constraint_set_holds(&s, 5.5));
+	const char *loose_later[] = {"ge 5", "ge 1", "le 3"}; /* a looser bound changes nothing */
+	s = fold(loose_later, 3, c);
+	ck_assert(constraint_set_empty(&s));
+	const char *point[] = {"ge 2", "le 2"};
+	s = fold(point, 2, c);
+	ck_assert(!constraint_set_empty(&s) && constraint_set_holds(&s, 2));
+	const char *open_point[] = {"ge 2", "lt 2"};
+	s = fold(open_point, 2, c);
+	ck_assert(constraint_set_empty(&s));
+	/* -0.0 and 0.0 are the same number to every comparison */
+	const char *negzero[] = {"eq -0", "eq 0"};
+	s = fold(negzero, 2, c);
+	ck_assert(!constraint_set_empty(&s));
+	ck_assert(constraint_set_holds(&s, 0.0) && constraint_set_holds(&s, -0.0));
+	const char *gt_negzero[] = {"gt -0.0"};
+	s = fold(gt_negzero, 1, c);
+	ck_assert(!constraint_set_holds(&s, 0.0) && constraint_set_holds(&s, 5e-324));
+	const char *ge_zero_gt_negzero[] = {"ge 0", "gt -0"};
+	s = fold(ge_zero_gt_negzero, 2, c);
+	ck_assert(!constraint_set_holds(&s, 0.0) && !constraint_set_holds(&s, -0.0));
+	/* huge and tiny exponents: the number grammar as before */
+	const char *huge[] = {"le 1.7976931348623157e308", "ge -1.7976931348623157E+308"};
+	s = fold(huge, 2, c);
+	ck_assert(constraint_set_holds(&s, 0) && constraint_set_holds(&s, 1e308));
+	ck_assert(!constraint_set_holds(&s, INFINITY) && !constraint_set_holds(&s, -INFINITY));
+	const char *tiny[] = {"gt 4.9e-324", "lt 1e-300"};
+	s = fold(tiny, 2, c);
+	ck_assert(!constraint_set_holds(&s, 0) && !constraint_set_holds(&s, 5e-324));
+	ck_assert(constraint_set_holds(&s, 1e-310));
+	ck_assert_int_ne(constraint_parse("le 1e309", &c[0]), 0); /* not finite: refused, as before */
+	ck_assert_int_ne(constraint_parse("ge -1e400", &c[0]), 0);
+	ck_assert_int_eq(constraint_parse("gt 1e-400", &c[0]), 0); /* underflows to 0 */
+	ck_assert(c[0].value == 0);
+	/* a NaN meets no constraint, and everything meets none */
+	s = fold(huge, 2, c);
+	ck_assert(!constraint_set_holds(&s, NAN));
+	s = fold(huge, 0, c);
+	ck_assert(constraint_set_holds(&s, NAN));
+	ck_assert(!constraint_set_empty(&s));
+}
+END_TEST
+
+/* xorshift64*: a fixed seed, the same cases on every run */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+/* Folding agrees with the naive evaluation on random constraint sets and
+ * values. The values come from a small pool (so that bounds tie, repeat
+ * and contradict often) plus their neighbours and the extremes. */
+START_TEST(constraint_folding_matches_naive)
+{
+	static const char *const pool[] = {"0",
+	                                   "-0",
+	                                   "1",
+	                                   "2",
+	                                   "3",
+	                                   "2.5",
+	                                   "-1",
+	                                   "1e-3",
+	                                   "1E+2",
+	                                   "100",
+	                                   "1e308",
+	                                   "-1e308",
+	                                   "4.9e-324",
+	                                   "-4.9e-324",
+	                                   "7",
+	                                   "0.1",
+	                                   "0.30000000000000004"};
+	static const char *const ops[] = {"gt", "lt", "ge", "le", "eq"};
+	double probes[3 * sizeof(pool) / sizeof(pool[0]) + 6];
+	size_t np = 0;
+	for (size_t i = 0; i < sizeof(pool) / sizeof(pool[0]); i++) {
+		double v = strtod(pool[i], NULL);
+		probes[np++] = v;
+		probes[np++] = nextafter(v, INFINITY);
+		probes[np++] = nextafter(v, -INFINITY);
+	}
+	probes[np++] = INFINITY;
+	probes[np++] = -INFINITY;
+	probes[np++] = NAN;
+	probes[np++] = DBL_MAX;
+	probes[np++] = -DBL_MAX;
+	probes[np++] = 0.2;
+
+	size_t empties = 0, nonempty_hits = 0;
+	for (int round = 0; round < 4000; round++) {
+		struct constraint c[12];
+		size_t n = (size_t)(rng() % 13);
+		struct constraint_set s;
+		constraint_set_init(&s);
+		for (size_t i = 0; i < n; i++) {
+			char text[64];
+			snprintf(text, sizeof(text), "%s%s%s", ops[rng() % 5], rng() % 4 ? " " : " \t ",
+			         pool[rng() % (sizeof(pool) / sizeof(pool[0]))]);
+			ck_assert_int_eq(constraint_parse(text, &c[i]), 0);
+			constraint_set_add(&s, &c[i]);
+		}
+		bool any = false;
+		for (size_t k = 0; k < np; k++) {
+			bool want = naive_hold(c, n, probes[k]);
+			ck_assert_msg(constraint_set_holds(&s, probes[k]) == want,
+			              "round %d: %zu constraints, value %.17g: folded %d, naive %d", round, n,
+			              probes[k], !want, want);
+			any = any || want;
+		}
+		/* empty means nothing at all holds */
+		if (constraint_set_empty(&s)) {
+			ck_assert(!any);
+			empties++;
+		} else if (any) {
+			nonempty_hits++;
+		}
+	}
+	/* the seed reaches both kinds of sets */
+	ck_assert_uint_gt(empties, 200);
+	ck_assert_uint_gt(nonempty_hits, 200);
 }
 END_TEST
 
@@ -81,7 +278,7 @@ static const struct resource *R(const char *uri)
 static int parse(const char *uri, const char *body, struct request *req, struct alto_error *err)
 {
 	struct endpoint client = {.text = "ipv4:192.0.2.7", .family = IP_V4, .addr = {192, 0, 2, 7}};
-	struct request_limits lim = {100, 1000, 50, 8};
+	struct request_limits lim = {100, 1000, 50, 8, 16};
 	memset(err, 0, sizeof(*err));
 	return request_parse(R(uri), C, body, strlen(body), &client, &lim, req, err);
 }
@@ -153,7 +350,8 @@ START_TEST(cost_map_input)
 	                 0);
 	ck_assert_str_eq(req.ct.metric->name, "hopcount");
 	ck_assert_int_eq(req.ct.mode, COST_ORDINAL);
-	ck_assert_uint_eq(req.ncons, 2);
+	ck_assert_uint_eq(req.cons.n, 2);
+	ck_assert(req.cons.lo == 1 && !req.cons.lo_open && req.cons.hi == 3 && !req.cons.hi_open);
 	ck_assert(!req.all_srcs && req.all_dsts);
 	ck_assert_uint_eq(req.nsrcs, 1);
 	request_free(&req);
@@ -327,6 +525,77 @@ START_TEST(limits)
 }
 END_TEST
 
+static char *constraints_body(const char *uri, size_t n, const char *each)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"},");
+	if (strcmp(uri, EC) == 0)
+		buf_puts(&b, "\"endpoints\":{\"srcs\":[\"ipv4:10.0.0.1\"],\"dsts\":[\"ipv4:10.0.1.1\"]},");
+	buf_puts(&b, "\"constraints\":[");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s\"%s\"", i ? "," : "", each);
+	buf_puts(&b, "]}");
+	size_t len;
+	return buf_finish(&b, &len);
+}
+
+/* limits.max-constraints (16 in parse()): at the limit served, one more
+ * E_INVALID_FIELD_VALUE on "constraints" for both services that take
+ * them, checked before any constraint is parsed; 0 is no limit. */
+START_TEST(max_constraints)
+{
+	static const char *const uris[] = {FCM, EC};
+	struct request req;
+	struct alto_error err;
+	for (size_t u = 0; u < 2; u++) {
+		char *body = constraints_body(uris[u], 16, "ge 0");
+		ck_assert_int_eq(parse(uris[u], body, &req, &err), 0);
+		ck_assert_uint_eq(req.cons.n, 16);
+		request_free(&req);
+		free(body);
+
+		body = constraints_body(uris[u], 17, "ge 0");
+		ck_assert_int_ne(parse(uris[u], body, &req, &err), 0);
+		ck_assert_str_eq(err.code, E_INVALID_FIELD_VALUE);
+		ck_assert_str_eq(err.field, "constraints");
+		ck_assert_ptr_null(err.value);
+		alto_error_clear(&err);
+		request_free(&req);
+		free(body);
+
+		/* not parsed at all: the count is refused, not the first bad entry */
+		body = constraints_body(uris[u], 17, "xx 0");
+		ck_assert_int_ne(parse(uris[u], body, &req, &err), 0);
+		ck_assert_str_eq(err.field, "constraints");
+		ck_assert_ptr_null(err.value);
+		alto_error_clear(&err);
+		request_free(&req);
+		free(body);
+
+		/* 0: no limit; 10,000 constraints fold into one interval */
+		body = constraints_body(uris[u], 10000, "ge 0");
+		struct endpoint client = {.text = "ipv4:192.0.2.7", .family = IP_V4, .addr = {192, 0, 2, 7}};
+		struct request_limits nolimit = {100, 1000, 50, 8, 0};
+		memset(&err, 0, sizeof(err));
+		ck_assert_int_eq(request_parse(R(uris[u]), C, body, strlen(body), &client, &nolimit, &req, &err), 0);
+		ck_assert_uint_eq(req.cons.n, 10000);
+		ck_assert(req.cons.lo == 0 && !req.cons.lo_open && req.cons.hi == INFINITY);
+		request_free(&req);
+		free(body);
+	}
+	/* filtered network maps take no constraints: the member is ignored there */
+	ck_assert_int_eq(
+	        parse(FNM,
+	              "{\"pids\":[],\"constraints\":[\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\","
+	              "\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\",\"ge 0\","
+	              "\"ge 0\"]}",
+	              &req, &err),
+	        0);
+	request_free(&req);
+}
+END_TEST
+
 START_TEST(error_body_format)
 {
 	struct alto_error e = {0};
@@ -352,6 +621,9 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, constraint_syntax);
 	tcase_add_test(tc, constraints_are_anded);
+	tcase_add_test(tc, constraint_folding_edges);
+	tcase_add_test(tc, constraint_folding_matches_naive);
+	tcase_add_test(tc, max_constraints);
 	tcase_add_test(tc, filtered_networkmap_input);
 	tcase_add_test(tc, cost_map_input);
 	tcase_add_test(tc, endpoint_lists_deduplicated_and_bounded);
