@@ -1360,7 +1360,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			/* each 401 registers two nonces (SHA-256 and MD5): a large
 			 * table makes collisions that void a nonce rare */
 			MHD_OPTION_NONCE_NC_SIZE, (unsigned)65536,
-			/* Host is checked by altod itself (host_ok): libmicrohttpd
+			/* Host is checked by altod itself (framing_error): libmicrohttpd
 			 * 0.9.75's own 400 for it sends its headers twice */
 			MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
 			MHD_OPTION_END);
