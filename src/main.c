@@ -7,16 +7,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "altod/access.h"
-#include "altod/arena.h"
-#include "altod/auth.h"
-#include "altod/conf.h"
-#include "altod/err.h"
-#include "altod/log.h"
-#include "altod/notify.h"
-#include "altod/server.h"
-#include "altod/snapshot.h"
-#include "altod/tls.h"
+#include "snap/access.h"
+#include "alto/arena.h"
+#include "server/auth.h"
+#include "conf/conf.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "server/notify.h"
+#include "server/server.h"
+#include "snap/snapshot.h"
+#include "server/tls.h"
 
 static volatile sig_atomic_t g_stop, g_reload, g_stats;
 

@@ -17,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/alto.h"
-#include "altod/err.h"
-#include "altod/vec.h"
+#include "alto/catalog.h"
+#include "alto/media.h"
+#include "alto/render.h"
+#include "alto/representation.h"
+#include "util/err.h"
+#include "util/vec.h"
 
 struct builder {
 	struct catalog *c;

@@ -2,7 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/alto.h"
+#include "alto/errbody.h"
+#include "util/buf.h"
 
 void alto_error_set(struct alto_error *e, const char *code, const char *field, const char *value)
 {

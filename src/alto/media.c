@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "altod/alto.h"
+#include "alto/media.h"
 
 static const char *skip_ws(const char *p)
 {

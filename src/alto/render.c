@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/alto.h"
-#include "altod/render_internal.h"
+#include "alto/render.h"
+#include "alto/render_internal.h"
 
 void render_vtag(struct buf *b, const struct topo_netmap *nm)
 {

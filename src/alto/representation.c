@@ -22,9 +22,10 @@
 #include <gnutls/crypto.h>
 #include <zlib.h>
 
-#include "altod/alto.h"
-#include "altod/par.h"
-#include "altod/render_internal.h"
+#include "alto/representation.h"
+#include "alto/render.h"
+#include "util/par.h"
+#include "alto/render_internal.h"
 
 #define GZIP_MIN 512 /* smaller bodies gain nothing */
 /* on 20 MB of map YAML, level 6 took 2.3x longer than 5 for 3.5% fewer

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "altod/alto.h"
-#include "altod/jsonnum.h"
+#include "alto/request.h"
+#include "util/jsonnum.h"
 
 /* The text of a JSON string. "\u0000" is valid JSON (RFC 8259 §7) but
  * no valid name, address or number holds a NUL: such a string reads as a
@@ -35,7 +35,7 @@ static char *value_string(const json_t *v)
 	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
 		return strdup(json_string_value(v));
 	/* json_dumpb into our own malloc()ed buffer: jansson's own buffers
-	 * may come from the request's arena (altod/arena.h) */
+	 * may come from the request's arena (alto/arena.h) */
 	size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
 	char *s = need ? malloc(need + 1) : NULL;
 	if (s == NULL)

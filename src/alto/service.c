@@ -3,8 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/alto.h"
-#include "altod/render_internal.h"
+#include "alto/arena.h"
+#include "alto/service.h"
+#include "alto/render_internal.h"
 
 static char *filtered_networkmap(const struct resource *r, const struct request *req, size_t *len)
 {
@@ -176,4 +177,19 @@ char *service_run(const struct resource *r, const struct request *req, size_t *l
 	case RES_ENDPOINTCOST: return endpoint_cost(r, req, len);
 	default: return NULL;
 	}
+}
+
+char *service_answer(const struct resource *r, const struct catalog *cat, const char *body, size_t len,
+                     const struct endpoint *client, const struct request_limits *lim, size_t *out_len,
+                     struct alto_error *err)
+{
+	struct request req;
+	char *answer = NULL;
+	/* the body's JSON lives in this thread's arena until request_free */
+	arena_begin();
+	if (request_parse(r, cat, body, len, client, lim, &req, err) == 0)
+		answer = service_run(r, &req, out_len);
+	request_free(&req);
+	arena_end();
+	return answer;
 }

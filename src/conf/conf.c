@@ -6,10 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "altod/conf.h"
-#include "altod/err.h"
-#include "altod/vec.h"
-#include "altod/yp.h"
+#include "conf/conf.h"
+#include "util/err.h"
+#include "util/vec.h"
+#include "conf/yp.h"
 
 static void tls_free(struct conf_tls *t);
 

@@ -3,11 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/alto_types.h"
-#include "altod/digest.h"
-#include "altod/policy.h"
-#include "altod/vec.h"
-#include "altod/yp.h"
+#include "conf/vocab.h"
+#include "conf/policy.h"
+#include "util/vec.h"
+#include "conf/yp.h"
 
 static struct policy_at at_of(struct yp_mark m)
 {
@@ -396,7 +395,7 @@ struct policy *policy_parse(struct yp *y, const char *file)
 		return NULL;
 	p->file = file;
 	p->audit = true;
-	p->nonce_lifetime = DIGEST_LIFETIME_DEFAULT;
+	p->nonce_lifetime = POLICY_NONCE_LIFETIME_DEFAULT;
 	p->digest_algs[0] = DIGEST_SHA256; /* RFC 7616 §3.7: the preferred first */
 	p->digest_algs[1] = DIGEST_MD5;
 	p->ndigest_algs = 2;
@@ -423,10 +422,10 @@ struct policy *policy_parse(struct yp *y, const char *file)
 			yp_scalar(y, key, &p->anonymous_role, NULL);
 		} else if (strcmp(key, "nonce-lifetime") == 0) {
 			struct yp_mark vm = yp_mark(y);
-			if (yp_scalar_uint(y, key, DIGEST_LIFETIME_MAX, &u)) {
-				if (u < DIGEST_LIFETIME_MIN)
-					yp_error(y, vm, "nonce-lifetime must be %u to %u seconds", DIGEST_LIFETIME_MIN,
-					         DIGEST_LIFETIME_MAX);
+			if (yp_scalar_uint(y, key, POLICY_NONCE_LIFETIME_MAX, &u)) {
+				if (u < POLICY_NONCE_LIFETIME_MIN)
+					yp_error(y, vm, "nonce-lifetime must be %u to %u seconds",
+					         POLICY_NONCE_LIFETIME_MIN, POLICY_NONCE_LIFETIME_MAX);
 				else
 					p->nonce_lifetime = (unsigned)u;
 			}

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/err.h"
-#include "altod/jsonnum.h"
-#include "altod/yp.h"
+#include "util/err.h"
+#include "util/jsonnum.h"
+#include "conf/yp.h"
 
 static const char *event_name(yaml_event_type_t t)
 {

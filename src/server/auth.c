@@ -8,7 +8,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
-#include "altod/auth.h"
+#include "server/auth.h"
 
 /* ---- certificates ---- */
 

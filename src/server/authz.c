@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The authorization decision: see include/altod/authz.h. */
+/* The authorization decision: see authz.h. */
 #include <string.h>
 
-#include "altod/access.h"
-#include "altod/authz.h"
-#include "altod/err.h"
+#include "snap/access.h"
+#include "server/authz.h"
+#include "util/err.h"
 
 int authz_init(struct authz *z, int64_t now_ns)
 {

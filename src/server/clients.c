@@ -7,9 +7,9 @@
 
 #include <gnutls/crypto.h>
 
-#include "altod/clients.h"
-#include "altod/log.h"
-#include "altod/vec.h"
+#include "server/clients.h"
+#include "util/log.h"
+#include "util/vec.h"
 
 static double now(void)
 {

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "altod/log.h"
+#include "util/log.h"
 #include "http_internal.h"
 
 static int64_t now_ms(void)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* HTTP Digest (RFC 7616), verified by altod: see include/altod/digest.h. */
+/* HTTP Digest (RFC 7616), verified by altod: see digest.h. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "altod/digest.h"
+#include "server/digest.h"
 
 /* ---- the tokenizer ---- */
 

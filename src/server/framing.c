@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "altod/log.h"
+#include "util/log.h"
 #include "http_internal.h"
 
 /* The framing and Host headers of a request, as received (every line). */

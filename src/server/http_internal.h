@@ -27,11 +27,11 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
-#include "altod/authz.h"
-#include "altod/buf.h"
-#include "altod/server.h"
-#include "altod/snapshot.h"
-#include "altod/tls.h"
+#include "server/authz.h"
+#include "util/buf.h"
+#include "server/server.h"
+#include "snap/snapshot.h"
+#include "server/tls.h"
 
 struct server;
 struct conn_ctx;

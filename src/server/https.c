@@ -9,7 +9,7 @@
 
 #include <gnutls/x509.h>
 
-#include "altod/log.h"
+#include "util/log.h"
 #include "http_internal.h"
 
 /* The listener a TLS session came in on: its connection's. */

@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "altod/err.h"
-#include "altod/log.h"
+#include "util/err.h"
+#include "util/log.h"
 #include "http_internal.h"
 
 static int open_listener(const struct conf_listener *l, struct listener *out)

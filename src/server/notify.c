@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "altod/log.h"
-#include "altod/notify.h"
+#include "util/log.h"
+#include "server/notify.h"
 
 static void notify_send(const char *msg)
 {

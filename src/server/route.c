@@ -18,8 +18,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "altod/arena.h"
-#include "altod/log.h"
+#include "alto/errbody.h"
+#include "alto/media.h"
+#include "alto/request.h"
+#include "alto/service.h"
+#include "util/log.h"
 #include "http_internal.h"
 
 struct refusal {
@@ -219,7 +222,6 @@ static bool client_endpoint(struct MHD_Connection *c, struct endpoint *ep, char 
 
 static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 {
-	struct request req;
 	struct alto_error err = {0};
 	struct endpoint client;
 	char client_text[64];
@@ -228,20 +230,14 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	                             l->max_constraints};
 	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
 
-	/* the body's JSON lives in this thread's arena until request_free */
-	arena_begin();
-	if (request_parse(ctx->res, ctx->cat, ctx->body.data ? ctx->body.data : "", ctx->body.len,
-	                  have_client ? &client : NULL, &lim, &req, &err) != 0) {
-		request_free(&req);
-		arena_end();
+	size_t len = 0;
+	char *body = service_answer(ctx->res, ctx->cat, ctx->body.data ? ctx->body.data : "", ctx->body.len,
+	                            have_client ? &client : NULL, &lim, &len, &err);
+	if (body == NULL && err.code) {
 		enum MHD_Result ret = send_alto_error(ctx, c, &err);
 		alto_error_clear(&err);
 		return ret;
 	}
-	size_t len = 0;
-	char *body = service_run(ctx->res, &req, &len);
-	request_free(&req);
-	arena_end();
 	if (body == NULL) {
 		static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n",
 		                                   NULL, 1, false};

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "altod/err.h"
-#include "altod/log.h"
-#include "altod/tls.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "server/tls.h"
 
 #include <gnutls/crypto.h>
 

@@ -14,11 +14,11 @@
 
 #include <gnutls/crypto.h>
 
-#include "altod/err.h"
-#include "altod/strmap.h"
-#include "altod/topo.h"
-#include "altod/vec.h"
-#include "altod/yp.h"
+#include "util/err.h"
+#include "util/strmap.h"
+#include "topo/topo.h"
+#include "util/vec.h"
+#include "conf/yp.h"
 
 struct at {
 	const char *file;

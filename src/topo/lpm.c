@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "altod/err.h"
-#include "altod/lpm.h"
+#include "util/err.h"
+#include "topo/lpm.h"
 
 /* 2^22 buckets (32 MiB) at most: about 8M intervals before buckets fill */
 #define LPM_MAX_BUCKETS ((size_t)1 << 22)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/topo.h"
+#include "topo/topo.h"
 
 void topo_free(struct topo *t)
 {

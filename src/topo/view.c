@@ -19,9 +19,9 @@
 
 #include <gnutls/crypto.h>
 
-#include "altod/err.h"
-#include "altod/topo.h"
-#include "altod/vec.h"
+#include "util/err.h"
+#include "topo/topo.h"
+#include "util/vec.h"
 
 /* ---- a set of prefixes (family, length, address) ---- */
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/buf.h"
+#include "util/buf.h"
 
 void buf_init(struct buf *b)
 {

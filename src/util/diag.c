@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/diag.h"
+#include "util/diag.h"
 
 #define DIAG_DEFAULT_MAX 1000
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <string.h>
 
-#include "altod/err.h"
+#include "util/err.h"
 
 const char *altod_strerror(int code)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/err.h"
-#include "altod/ip.h"
+#include "util/err.h"
+#include "util/ip.h"
 
 static size_t addr_bytes(enum ip_family f)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stddef.h>
 
-#include "altod/jsonnum.h"
+#include "util/jsonnum.h"
 
 static const char *digits(const char *p)
 {

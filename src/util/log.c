@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "altod/log.h"
+#include "util/log.h"
 
 static enum log_level g_max_level = LOG_LVL_INFO;
 static int g_journal = -1;

@@ -3,7 +3,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "altod/par.h"
+#include "util/par.h"
 
 #define PAR_MAX 16
 

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/strmap.h"
+#include "util/strmap.h"
 
 static uint64_t hash(const char *s)
 {

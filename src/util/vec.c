@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "altod/vec.h"
+#include "util/vec.h"
 
 bool vec_reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {

@@ -984,11 +984,11 @@ def machine_info():
     except OSError:
         pass
     rev = _cmd(["git", "-C", SRC, "rev-parse", "--short", "HEAD"])
-    dirty = _cmd(["git", "-C", SRC, "status", "--porcelain", "--untracked-files=no", "--", "src", "include"])
+    dirty = _cmd(["git", "-C", SRC, "status", "--porcelain", "--untracked-files=no", "--", "src"])
     wrk_v = _cmd(["wrk", "-v"]).splitlines()
     return {"nproc": os.cpu_count(), "cpu": cpu, "mem": mem, "os": osname, "kernel": platform.release(),
             "load_start": os.getloadavg(),
-            "altod": "commit %s%s" % (rev, " + local changes in src/ or include/" if dirty and dirty != "?" else ""),
+            "altod": "commit %s%s" % (rev, " + local changes in src/" if dirty and dirty != "?" else ""),
             "nginx": _cmd(["nginx", "-v"]).replace("nginx version: ", ""),
             "wrk": (wrk_v[0].split(" [")[0] if wrk_v else "wrk ?"),
             "openssl": _cmd(["openssl", "version"]).split(" ")[0] + " " + _cmd(["openssl", "version"]).split(" ")[1]}

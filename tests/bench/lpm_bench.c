@@ -33,8 +33,8 @@
 #include <time.h>
 #include <getopt.h>
 
-#include "altod/ip.h"
-#include "altod/lpm.h"
+#include "util/ip.h"
+#include "topo/lpm.h"
 
 #define BATCH 1024
 #define NADDR (1u << 20) /* addresses per set (cycled through) */

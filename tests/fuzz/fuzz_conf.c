@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/access.h"
-#include "altod/conf.h"
+#include "snap/access.h"
+#include "conf/conf.h"
 
 static const char *MAPS = "network-maps:\n"
                           "  m:\n"

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/alto.h"
-#include "altod/auth.h"
-#include "altod/clients.h"
+#include "alto/media.h"
+#include "alto/request.h"
+#include "server/auth.h"
+#include "server/clients.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/alto.h"
+#include "alto/request.h"
 
 static const char *MAPS = "network-maps:\n"
                           "  m:\n"

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "altod/access.h"
-#include "altod/authz.h"
-#include "altod/err.h"
+#include "snap/access.h"
+#include "server/authz.h"
+#include "util/err.h"
 #include "fixtures.h"
 #include "testutil.h"
 

@@ -8,7 +8,10 @@
 #include <check.h>
 #include <stdio.h>
 
-#include "altod/alto.h"
+#include "alto/catalog.h"
+#include "alto/errbody.h"
+#include "alto/media.h"
+#include "alto/request.h"
 #include "fixtures.h"
 #include "testutil.h"
 

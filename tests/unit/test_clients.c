@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "altod/auth.h"
-#include "altod/clients.h"
+#include "server/auth.h"
+#include "server/clients.h"
 
 static bool take(struct bucket_table *t, const char *k, double rate, double burst, double now)
 {

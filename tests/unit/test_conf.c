@@ -3,7 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 
-#include "altod/conf.h"
+#include "conf/conf.h"
 #include "testutil.h"
 
 static char *conf_err(const char *yaml)

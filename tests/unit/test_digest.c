@@ -10,7 +10,7 @@
 
 #include <gnutls/crypto.h>
 
-#include "altod/digest.h"
+#include "server/digest.h"
 #include "testutil.h"
 
 #define SEC 1000000000LL

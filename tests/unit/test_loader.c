@@ -3,7 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 
-#include "altod/topo.h"
+#include "topo/topo.h"
 #include "testutil.h"
 
 static const char *EXAMPLE = "network-maps:\n"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/ip.h"
-#include "altod/lpm.h"
+#include "util/ip.h"
+#include "topo/lpm.h"
 #include "testutil.h"
 
 static struct lpm_entry E(const char *s, enum ip_family f, uint32_t v) {

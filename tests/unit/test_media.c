@@ -2,7 +2,7 @@
 /* Accept and Content-Type matching (RFC 7231 §5.3.2, §3.1.1.5). */
 #include <check.h>
 
-#include "altod/alto.h"
+#include "alto/media.h"
 #include "testutil.h"
 
 START_TEST(accept)

@@ -5,7 +5,12 @@
 #include <zlib.h>
 #include <stdio.h>
 
-#include "altod/alto.h"
+#include "alto/catalog.h"
+#include "alto/media.h"
+#include "alto/render.h"
+#include "alto/representation.h"
+#include "alto/request.h"
+#include "alto/service.h"
 #include "fixtures.h"
 #include "testutil.h"
 

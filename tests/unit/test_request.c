@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "altod/alto.h"
+#include "alto/errbody.h"
+#include "alto/request.h"
 #include "fixtures.h"
 #include "testutil.h"
 

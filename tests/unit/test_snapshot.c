@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "altod/snapshot.h"
+#include "snap/snapshot.h"
 #include "fixtures.h"
 #include "testutil.h"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "altod/diag.h"
-#include "altod/topo.h"
+#include "util/diag.h"
+#include "topo/topo.h"
 
 /* Loads one in-memory maps file; fails the test on any error. */
 static inline struct topo *load_ok(const char *yaml)

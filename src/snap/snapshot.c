@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "altod/access.h"
-#include "altod/err.h"
-#include "altod/log.h"
-#include "altod/snapshot.h"
+#include "snap/access.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "snap/snapshot.h"
 
 static atomic_uint live; /* snapshots built and not yet freed */
 

@@ -17,8 +17,8 @@
 #include <gnutls/x509.h>
 #include <gnutls/abstract.h>
 
-#include "altod/conf.h"
-#include "altod/diag.h"
+#include "conf/conf.h"
+#include "util/diag.h"
 
 #define TLS_MAX_CHAIN 16
 

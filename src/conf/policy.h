@@ -13,8 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "altod/diag.h"
-#include "altod/digest.h"
+#include "util/diag.h"
+#include "conf/vocab.h"
+
+/* access.nonce-lifetime: seconds a Digest nonce serves */
+#define POLICY_NONCE_LIFETIME_DEFAULT 300
+#define POLICY_NONCE_LIFETIME_MIN 1
+#define POLICY_NONCE_LIFETIME_MAX 86400
 
 struct policy_at {
 	uint32_t line, col;

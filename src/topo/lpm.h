@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "altod/ip.h"
+#include "util/ip.h"
 
 #define LPM_NONE UINT32_MAX
 

@@ -3,7 +3,8 @@
 #ifndef ALTOD_RENDER_INTERNAL_H
 #define ALTOD_RENDER_INTERNAL_H
 
-#include "altod/alto.h"
+#include "alto/render.h"
+#include "alto/request.h"
 
 void render_pid_addrs(struct buf *b, const struct topo_pid *p, const bool family[2]);
 void render_networkmap_into(struct buf *b, const struct topo_netmap *nm, const uint32_t *pids, size_t npids,

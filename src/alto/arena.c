@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "altod/arena.h"
+#include "alto/arena.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ARENA_OFF 1

@@ -16,8 +16,8 @@
 
 #include <gnutls/gnutls.h>
 
-#include "altod/access.h"
-#include "altod/digest.h"
+#include "snap/access.h"
+#include "server/digest.h"
 
 enum auth_result {
 	AUTH_OK,    /* *client is set */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <string.h>
 
-#include "altod/alto_types.h"
+#include "conf/vocab.h"
 
 static bool name_char(char c)
 {

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "altod/alto_types.h"
-#include "altod/diag.h"
-#include "altod/ip.h"
-#include "altod/lpm.h"
+#include "conf/vocab.h"
+#include "util/diag.h"
+#include "util/ip.h"
+#include "topo/lpm.h"
 
 #define TOPO_NONE UINT32_MAX
 #define VTAG_LEN 64 /* hex SHA-256; RFC 7285 §10.3 allows up to 64 */

@@ -22,10 +22,10 @@
 
 #include <gnutls/gnutls.h>
 
-#include "altod/auth.h"
-#include "altod/clients.h"
-#include "altod/digest.h"
-#include "altod/snapshot.h"
+#include "server/auth.h"
+#include "server/clients.h"
+#include "server/digest.h"
+#include "snap/snapshot.h"
 
 /* Entries per bounded bucket table (each 24 bytes). */
 #define AUTHZ_THROTTLE_ENTRIES 8192

@@ -21,14 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf/vocab.h"
+
 #define DIGEST_MAX_CREDENTIALS 4096    /* bytes of an Authorization value; longer ones are refused */
 #define DIGEST_MAX_PARAMS 32           /* auth-params in one credentials list */
 #define DIGEST_NONCE_RAW ((size_t)64)  /* time 8, process 8, random 16, HMAC 32 */
 #define DIGEST_NONCE_HEX ((size_t)128) /* 2 * DIGEST_NONCE_RAW */
 #define DIGEST_TABLE_SIZE 65536        /* (nonce, highest nc) entries kept per process */
-#define DIGEST_LIFETIME_DEFAULT 300
-#define DIGEST_LIFETIME_MIN 1
-#define DIGEST_LIFETIME_MAX 86400
 #define DIGEST_KEY_LEN 32
 
 /* ---- the tokenizer ---- */
@@ -43,8 +42,6 @@ typedef int (*digest_param_fn)(void *ctx, const char *name, const char *value);
  * bytes) holds the names and values handed to fn. 0, -1 on a syntax error,
  * or fn's non-zero return. */
 int digest_tokenize(const char *s, size_t n, char *buf, size_t bufsize, digest_param_fn fn, void *ctx);
-
-enum digest_alg { DIGEST_MD5, DIGEST_SHA256 };
 
 struct digest_credentials {
 	/* NULL where absent; each points into buf */

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "altod/strmap.h"
+#include "util/strmap.h"
 
 struct client_state {
 	char *name;

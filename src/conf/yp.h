@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <yaml.h>
 
-#include "altod/diag.h"
+#include "util/diag.h"
 
 struct yp_mark {
 	size_t line; /* 1-based */

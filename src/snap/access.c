@@ -4,8 +4,8 @@
 
 #include <gnutls/crypto.h>
 
-#include "altod/access.h"
-#include "altod/err.h"
+#include "snap/access.h"
+#include "util/err.h"
 
 static void derive(const struct policy *p, const char *label, const char *id, uint8_t out[32])
 {

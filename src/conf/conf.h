@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "altod/diag.h"
-#include "altod/policy.h"
+#include "util/diag.h"
+#include "conf/policy.h"
 
 #ifndef ALTOD_CONFDIR
 #define ALTOD_CONFDIR "/etc/altod"

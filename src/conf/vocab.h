@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* RFC 7285 §10 basic types: names, cost modes, cost metrics. */
-#ifndef ALTOD_ALTO_TYPES_H
-#define ALTOD_ALTO_TYPES_H
+/* The vocabulary shared by altod.yaml, the maps and the protocol: RFC 7285
+ * §10 basic types (names, cost modes, cost metrics) and the names of the
+ * Digest algorithms (RFC 7616). It lives in the lowest layer that uses it. */
+#ifndef ALTOD_CONF_VOCAB_H
+#define ALTOD_CONF_VOCAB_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,5 +25,9 @@ int cost_mode_parse(const char *s); /* -1 if unknown */
 /* Returns true if the metric may be served; *higher_is_better says how
  * ordinal ranks are derived (bandwidth: more is better). */
 bool alto_metric_valid(const char *name, bool *higher_is_better, const char **why);
+
+/* RFC 7616 §3.3: the Digest algorithms altod offers and accepts (the
+ * -sess variants are not offered). */
+enum digest_alg { DIGEST_MD5, DIGEST_SHA256 };
 
 #endif

@@ -10,9 +10,9 @@
 
 #include <stdint.h>
 
-#include "altod/alto.h"
-#include "altod/policy.h"
-#include "altod/topo.h"
+#include "alto/catalog.h"
+#include "conf/policy.h"
+#include "topo/topo.h"
 
 struct snapshot_access {
 	struct policy *policy;

@@ -13,9 +13,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "altod/alto.h"
-#include "altod/conf.h"
-#include "altod/topo.h"
+#include "alto/catalog.h"
+#include "conf/conf.h"
+#include "topo/topo.h"
 
 struct snapshot_access;
 

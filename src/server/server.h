@@ -3,9 +3,9 @@
 #ifndef ALTOD_SERVER_H
 #define ALTOD_SERVER_H
 
-#include "altod/conf.h"
-#include "altod/snapshot.h"
-#include "altod/tls.h"
+#include "conf/conf.h"
+#include "snap/snapshot.h"
+#include "server/tls.h"
 
 struct server;
 

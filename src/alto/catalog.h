@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The resource catalog: which resources one client may see (RFC 7285 §9),
+ * each with its bodies rendered once per snapshot, and routing by URI. */
+#ifndef ALTOD_ALTO_CATALOG_H
+#define ALTOD_ALTO_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/diag.h"
+#include "topo/topo.h"
+
+enum res_kind {
+	RES_DIRECTORY,
+	RES_NETWORKMAP,
+	RES_COSTMAP,
+	RES_FILTERED_NETWORKMAP,
+	RES_FILTERED_COSTMAP,
+	RES_ENDPOINTPROP,
+	RES_ENDPOINTCOST,
+};
+
+struct cost_type {
+	const struct topo_metric *metric;
+	enum cost_mode mode;
+};
+
+struct resource {
+	enum res_kind kind;
+	char *id;
+	char *uri;
+	const char *media_type;
+	const char *accepts;          /* NULL: GET; else the POST body's media type */
+	const struct topo_netmap *nm; /* the network map it is built on (not the IRD, not endpointprop) */
+	struct cost_type ct;          /* RES_COSTMAP */
+	/* RES_FILTERED_COSTMAP, RES_ENDPOINTCOST: for each metric of nm (by
+	 * index), the cost modes this catalog grants (bits of 1 << cost_mode):
+	 * the modes of the cost maps of nm it offers. A cost type outside it
+	 * is answered as an unknown one. */
+	uint8_t *cost_modes;
+	char *body; /* GET resources: rendered once per snapshot */
+	size_t body_len;
+	char *gz; /* the same, gzip-compressed once (NULL: not worth it) */
+	size_t gz_len;
+	char etag[24]; /* strong ETags of both representations */
+	char etag_gz[28];
+	bool borrowed; /* bodies belong to another catalog of the snapshot */
+};
+
+/* What one client may see: its resources, and the network maps they show. */
+struct catalog {
+	struct resource *res; /* sorted by uri */
+	size_t nres;
+	const struct topo_netmap **maps; /* maps whose network map resource is offered */
+	size_t nmaps;
+	const struct topo_netmap *default_map;
+	bool private_; /* answers depend on the client: Cache-Control private */
+};
+
+struct catalog_spec {
+	const struct topo_netmap *const *maps; /* in directory order */
+	size_t nmaps;
+	const struct topo_netmap *default_map; /* if offered; else the first map offered */
+	/* which resource ids are offered; NULL: every one */
+	bool (*granted)(void *ctx, const char *id);
+	void *ctx;
+	const struct catalog *universe; /* bodies already rendered, to share */
+	bool private_;
+};
+
+int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct diag *diag);
+/* Every resource of a topology (no access control). */
+int catalog_build_topo(const struct topo *t, struct catalog **out, struct diag *diag);
+void catalog_free(struct catalog *c);
+const struct resource *catalog_route(const struct catalog *c, const char *uri);
+
+/* The directory (RFC 7285 §9) of a catalog: what it offers, rendered once. */
+char *render_directory(const struct catalog *c, size_t *len);
+
+#endif
