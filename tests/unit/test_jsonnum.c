@@ -11,6 +11,14 @@
 #include "altod/jsonnum.h"
 #include "testutil.h"
 
+/* ck_assert records a mark point through a pipe on every call: hot loops
+ * check with this instead, and fail with the same message. */
+#define CHECK(cond, ...)                           \
+	do {                                       \
+		if (!(cond))                       \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
+
 /* The longest prefix of s that is a JSON number, as a length; -1 if none.
  * Written as the grammar reads:
  *   number = [ "-" ] int [ frac ] [ exp ]
@@ -112,11 +120,11 @@ START_TEST(exhaustive_short_strings)
 			}
 			s[len] = '\0';
 			long want = reference(s), got = actual(s);
-			ck_assert_msg(got == want, "'%s': end %ld, want %ld", s, got, want);
+			CHECK(got == want, "'%s': end %ld, want %ld", s, got, want);
 			if (got == (long)len && len > 0) {
 				char *e;
 				(void)strtod(s, &e);
-				ck_assert_msg(e == s + len, "'%s': strtod stops at %td", s, e - s);
+				CHECK(e == s + len, "'%s': strtod stops at %td", s, e - s);
 				whole++;
 			}
 			checked++;
@@ -172,7 +180,7 @@ START_TEST(formatter_round_trip)
 {
 	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
 	size_t n = 0;
-	for (size_t i = 0; n < 200000; i++) {
+	for (size_t i = 0; n < 50000; i++) {
 		double v;
 		switch (i % 4) {
 		case 0: {
@@ -191,12 +199,12 @@ START_TEST(formatter_round_trip)
 		struct buf b;
 		buf_init(&b);
 		jw_num(&b, v);
-		ck_assert(!b.oom);
+		CHECK(!b.oom, "oom");
 		const char *e = json_number_end(b.data);
-		ck_assert_msg(e != NULL && *e == '\0', "%.17g printed as '%s', not a JSON number", v, b.data);
-		ck_assert_msg(strtod(b.data, NULL) == v, "%.17g printed as '%s'", v, b.data);
-		ck_assert_msg(sig_digits(b.data) == shortest_digits(v), "%.17g printed as '%s': %zu digits, not %zu", v,
-		              b.data, sig_digits(b.data), shortest_digits(v));
+		CHECK(e != NULL && *e == '\0', "%.17g printed as '%s', not a JSON number", v, b.data);
+		CHECK(strtod(b.data, NULL) == v, "%.17g printed as '%s'", v, b.data);
+		CHECK(sig_digits(b.data) == shortest_digits(v), "%.17g printed as '%s': %zu digits, not %zu", v, b.data,
+		      sig_digits(b.data), shortest_digits(v));
 		buf_free(&b);
 		n++;
 	}
