@@ -19,6 +19,7 @@
 
 #include "altod/access.h"
 #include "altod/digest.h"
+#include "altod/peers.h"
 
 enum auth_result {
 	AUTH_OK,    /* *client is set */
@@ -33,6 +34,7 @@ struct auth_request {
 	gnutls_session_t verified_session; /* its peer certificate verified against the listener's CAs, else NULL */
 	bool basic_ok;                     /* Basic may be used: TLS */
 	bool digest_ok;                    /* Digest may be used: TLS, or a clear-digest listener */
+	struct peers *peers;               /* told of every Digest answer accepted (NULL: nobody) */
 };
 
 /* ds: the server's Digest state (its nc table, its key when access has no

@@ -60,6 +60,7 @@ struct server {
 	size_t nls;
 	struct client_registry clients;
 	struct digest_state *digest; /* Digest's per-process key part and nc table */
+	struct peers *peers;         /* that table's updates to and from the other replicas */
 };
 
 /* Per connection (libmicrohttpd's socket context): the client its requests
@@ -418,7 +419,7 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 		ctx->digest_ok = l && l->clear_digest;
 	}
 	ssize_t idx = -1;
-	struct auth_request rq = {method, url, verified, ctx->basic_ok, ctx->digest_ok};
+	struct auth_request rq = {method, url, verified, ctx->basic_ok, ctx->digest_ok, srv->peers};
 	enum auth_result ar = auth_identify(c, a, srv->digest, &rq, &idx);
 	double rate = p->rate, burst = p->burst;
 	unsigned max_conns = p->max_connections;
@@ -772,6 +773,7 @@ void server_log_stats(struct server *srv)
 	log_notice("server",
 	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
 	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), snapshot_live());
+	peers_log_stats(srv->peers);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -1005,6 +1007,11 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		server_stop(srv, 0);
 		return ALTOD_ENOMEM;
 	}
+	int prc = peers_start(c->digest_listen, srv->digest, slot, &srv->peers);
+	if (prc != 0) {
+		server_stop(srv, 0);
+		return prc;
+	}
 	/* Every listener is opened and described before the first daemon
 	 * starts: the TLS callbacks read g_server, srv->nls and srv->ls from
 	 * worker threads without a lock, so none of it may change once a
@@ -1124,6 +1131,7 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		pthread_join(srv->watchdog, NULL);
 	pthread_mutex_destroy(&srv->conns_lock);
 	clients_destroy(&srv->clients);
+	peers_stop(srv->peers); /* no request runs: its receiver is the last user of the table */
 	digest_state_free(srv->digest);
 	free(srv->ls);
 	free(srv);
