@@ -766,6 +766,59 @@ START_TEST(peer_datagrams)
 }
 END_TEST
 
+/* a receiver thread noting what peers accepted races request threads
+ * answering the same nonce: no nc is taken by both */
+struct note_race {
+	struct digest_state *st;
+	const char *nonce;
+	uint8_t raw[DIGEST_NONCE_RAW];
+	uint8_t won[ROUNDS + 1];
+};
+
+static void *noter(void *arg)
+{
+	struct note_race *r = arg;
+	for (uint32_t nc = 1; nc <= ROUNDS; nc++)
+		if (digest_note_used(r->st, KEY, 300, NOW, r->raw, nc) == DIGEST_NOTE_RAISED)
+			r->won[nc] = 1;
+	return NULL;
+}
+
+static void *answerer(void *arg)
+{
+	struct note_race *r = arg;
+	for (uint32_t nc = 1; nc <= ROUNDS; nc++)
+		if (answer(r->st, &(struct answer){.alg = DIGEST_SHA256, .nonce = r->nonce, .nc = nc}) == DIGEST_OK)
+			r->won[nc] = 1;
+	return NULL;
+}
+
+START_TEST(peer_notes_race_answers)
+{
+	struct digest_state *st = digest_state_new(64, T0 - SEC);
+	char n[DIGEST_NONCE_HEX + 1];
+	digest_nonce_issue(st, KEY, T0, n);
+	static struct note_race a, b;
+	a = (struct note_race){.st = st, .nonce = n};
+	raw_of(n, a.raw);
+	b = a;
+	pthread_t t[2];
+	ck_assert_int_eq(pthread_create(&t[0], NULL, noter, &a), 0);
+	ck_assert_int_eq(pthread_create(&t[1], NULL, answerer, &b), 0);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	size_t total = 0;
+	for (uint32_t nc = 1; nc <= ROUNDS; nc++) {
+		ck_assert_msg(!(a.won[nc] && b.won[nc]), "nc %u taken by a note and an answer", nc);
+		total += a.won[nc] + b.won[nc];
+	}
+	ck_assert_uint_ge(total, 1);
+	/* whatever the interleaving, the highest is spent afterwards */
+	ck_assert_int_eq(answer(st, &(struct answer){.alg = DIGEST_SHA256, .nonce = n, .nc = ROUNDS}), DIGEST_FAIL);
+	digest_state_free(st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("digest");
@@ -787,6 +840,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, note_used_semantics);
 	tcase_add_test(tc, note_used_bounds);
 	tcase_add_test(tc, peer_datagrams);
+	tcase_add_test(tc, peer_notes_race_answers);
 	suite_add_tcase(s, tc);
 	return s;
 }
