@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "altod/strmap.h"
@@ -38,5 +39,76 @@ struct client_state *clients_get(struct client_registry *r, const char *name);
 bool client_take(struct client_state *cs, double rate, double burst, double *retry_after);
 void client_count(struct client_state *cs, unsigned status, uint64_t bytes);
 void clients_log(struct client_registry *r);
+
+/* The longest Retry-After altod sends: a day. */
+#define RETRY_AFTER_MAX 86400
+/* A wait in seconds as a Retry-After value: whole seconds rounded up, from
+ * 1 to RETRY_AFTER_MAX (NaN and negatives: 1). */
+unsigned retry_after_seconds(double s);
+
+/* ---- bounded tables of token buckets ----
+ *
+ * Keyed by a string an attacker chooses (a claimed user name, a peer
+ * address): the memory is fixed at init, whatever the keys. A key is
+ * hashed with a random per-process HMAC key into one set of BUCKET_WAYS
+ * entries (an attacker cannot aim at a set); only a 64-bit tag of the key
+ * is kept. A new key takes the free way of its set, else evicts the way
+ * whose bucket holds the MOST tokens: a full bucket says no more than an
+ * absent one, and the depleted bucket of a user under attack is the last
+ * to go, so cycling through fake names does not reset it.
+ * The *_at variants take the monotonic time in seconds (for tests). */
+#define BUCKET_WAYS 8
+
+struct bucket_entry {
+	uint64_t tag; /* 0: free */
+	double tokens;
+	double last; /* monotonic seconds of the last refill */
+};
+
+struct bucket_table {
+	pthread_mutex_t lock;
+	uint8_t hkey[32];
+	size_t nsets; /* a power of two */
+	struct bucket_entry *e;
+	uint64_t evictions;
+};
+
+/* capacity: entries, rounded up to BUCKET_WAYS x a power of two. */
+int buckets_init(struct bucket_table *t, size_t capacity);
+void buckets_destroy(struct bucket_table *t);
+/* Is there a token for key now? Changes nothing; an unknown key has a full
+ * bucket. false: *retry_after = seconds until there is one. rate <= 0: no
+ * limit. burst < 1: max(1, rate). */
+bool buckets_peek(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double *retry_after);
+bool buckets_peek_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now,
+                     double *retry_after);
+/* Takes a token (creating the key's bucket, full, on first use); false
+ * (nothing taken, *retry_after set) when there is none. */
+bool buckets_take(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double *retry_after);
+bool buckets_take_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now,
+                     double *retry_after);
+/* Gives back a token taken (a request that turned out not to count):
+ * never above the burst; an evicted or unknown key stays absent. */
+void buckets_give(struct bucket_table *t, const void *key, size_t len, double rate, double burst);
+void buckets_give_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now);
+/* Entries in use (tests, stats). */
+size_t buckets_used(struct bucket_table *t);
+
+/* A peer address as a throttle key: an IPv4 address whole, an IPv6 one by
+ * its /64 (one host commonly holds a whole /64; keying by /128 would give
+ * it 2^64 buckets). Returns the key's length. */
+#define THROTTLE_ADDR_KEY 9
+size_t throttle_addr_key(bool v6, const uint8_t addr[16], uint8_t key[THROTTLE_ADDR_KEY]);
+
+/* ---- who an Authorization header claims to be ----
+ *
+ * The user name an `Authorization` header claims, before anything is
+ * verified: for Basic (RFC 7617) the part of the decoded user-pass before
+ * the first ':'; for Digest (RFC 7616 §3.4) the `username` auth-param
+ * (token or quoted-string, RFC 7235 §2.1). false when there is none, the
+ * header is malformed, `username` is repeated, or the name does not fit
+ * in out (outlen - 1 bytes) or holds a NUL. */
+bool auth_claimed_user(const char *header, char *out, size_t outlen);
+#define AUTH_USER_MAX 256
 
 #endif

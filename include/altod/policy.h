@@ -90,6 +90,11 @@ struct policy {
 	bool audit;
 	double rate, burst;
 	unsigned max_connections;
+	/* failed authentications (auth-failures): per claimed user name and per
+	 * peer address; rate 0: not limited */
+	struct policy_throttle {
+		double rate, burst;
+	} fail_user, fail_addr;
 	struct policy_client *clients;
 	size_t nclients;
 	struct policy_role *roles;
@@ -97,6 +102,18 @@ struct policy {
 	struct policy_view *views;
 	size_t nviews;
 };
+
+/* Limits on rates and bursts (requests or failures per second): 0 means
+ * no limit (or "the default" where a default exists); else within these. */
+#define POLICY_RATE_MIN 0.001
+#define POLICY_RATE_MAX 1e6
+#define POLICY_BURST_MAX 1e6
+#define POLICY_REALM_MAX 128
+/* auth-failures defaults */
+#define POLICY_FAIL_USER_RATE 0.1
+#define POLICY_FAIL_USER_BURST 20
+#define POLICY_FAIL_ADDR_RATE 0.5
+#define POLICY_FAIL_ADDR_BURST 50
 
 struct yp;
 /* Parses the `access:` mapping (the parser is positioned on its value). */

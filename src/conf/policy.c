@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -141,7 +142,10 @@ static bool hex_decode(const char *s, uint8_t *out, size_t n)
 	return k == 2 * n;
 }
 
-static bool parse_number(struct yp *y, const char *what, double max, double *out)
+/* A rate (per second): 0 (no limit / the default) or POLICY_RATE_MIN to
+ * POLICY_RATE_MAX. Absurd values are refused: 1e-12 would mean a wait of
+ * 30,000 years, which no Retry-After can say. */
+static bool parse_rate(struct yp *y, const char *what, double *out)
 {
 	char *v;
 	struct yp_mark m;
@@ -149,13 +153,94 @@ static bool parse_number(struct yp *y, const char *what, double max, double *out
 
 	if (!yp_scalar(y, what, &v, &m))
 		return false;
-	bool ok = yp_parse_cost(v, &d) && d <= max;
+	bool ok = yp_parse_cost(v, &d) && (d == 0 || (d >= POLICY_RATE_MIN && d <= POLICY_RATE_MAX));
 	if (ok)
 		*out = d;
 	else
-		yp_error(y, m, "%s must be a number from 0 to %g, not '%s'", what, max, v);
+		yp_error(y, m, "%s must be 0 (no limit) or a number from %g to %g per second, not '%s'", what,
+		         POLICY_RATE_MIN, POLICY_RATE_MAX, v);
 	free(v);
 	return ok;
+}
+
+/* A burst: 0 (the default) or 1 to POLICY_BURST_MAX. */
+static bool parse_burst(struct yp *y, const char *what, double *out)
+{
+	char *v;
+	struct yp_mark m;
+	double d;
+
+	if (!yp_scalar(y, what, &v, &m))
+		return false;
+	bool ok = yp_parse_cost(v, &d) && (d == 0 || (d >= 1 && d <= POLICY_BURST_MAX));
+	if (ok)
+		*out = d;
+	else
+		yp_error(y, m, "%s must be 0 (the default) or a number from 1 to %g, not '%s'", what, POLICY_BURST_MAX,
+		         v);
+	free(v);
+	return ok;
+}
+
+/* {rate, burst} of one auth-failures limit */
+static void parse_throttle(struct yp *y, const char *what, struct policy_throttle *t)
+{
+	char *key;
+	struct yp_mark m;
+	char where[64];
+
+	if (!yp_mapping_begin(y, what))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "rate") == 0) {
+			snprintf(where, sizeof(where), "%s rate", what);
+			parse_rate(y, where, &t->rate);
+		} else if (strcmp(key, "burst") == 0) {
+			snprintf(where, sizeof(where), "%s burst", what);
+			parse_burst(y, where, &t->burst);
+		} else {
+			yp_error(y, m, "unknown key '%s' in %s (rate, burst)", key, what);
+			yp_skip(y);
+		}
+		free(key);
+	}
+}
+
+static void parse_auth_failures(struct yp *y, struct policy *p)
+{
+	char *key;
+	struct yp_mark m;
+
+	if (!yp_mapping_begin(y, "auth-failures (per-user, per-address)"))
+		return;
+	while (yp_mapping_key(y, &key, &m)) {
+		if (strcmp(key, "per-user") == 0)
+			parse_throttle(y, "auth-failures per-user", &p->fail_user);
+		else if (strcmp(key, "per-address") == 0)
+			parse_throttle(y, "auth-failures per-address", &p->fail_addr);
+		else {
+			yp_error(y, m, "unknown key '%s' in auth-failures (per-user, per-address)", key);
+			yp_skip(y);
+		}
+		free(key);
+	}
+}
+
+/* The realm goes into every challenge as a quoted-string and into every
+ * HA1: printable, no '"' or '\\' (RFC 7616 §3.3 leaves escaping to the
+ * client, and clients disagree), bounded. */
+static void check_realm(struct yp *y, struct yp_mark m, const char *realm)
+{
+	size_t n = strlen(realm);
+	if (n == 0 || n > POLICY_REALM_MAX) {
+		yp_error(y, m, "realm must have 1 to %d characters", POLICY_REALM_MAX);
+		return;
+	}
+	for (const unsigned char *c = (const unsigned char *)realm; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\') {
+			yp_error(y, m, "realm must not hold '\"', '\\' or a control character");
+			return;
+		}
 }
 
 static void parse_certificate(struct yp *y, struct policy_client *c)
@@ -250,9 +335,9 @@ static void parse_client(struct yp *y, struct policy *p, struct policy_client *c
 		else if (strcmp(key, "password") == 0)
 			parse_password(y, c, m);
 		else if (strcmp(key, "rate") == 0)
-			parse_number(y, "rate", 1e9, &c->rate);
+			parse_rate(y, "rate", &c->rate);
 		else if (strcmp(key, "burst") == 0)
-			parse_number(y, "burst", 1e9, &c->burst);
+			parse_burst(y, "burst", &c->burst);
 		else if (strcmp(key, "max-connections") == 0) {
 			if (yp_scalar_uint(y, key, 1000000, &u))
 				c->max_connections = (unsigned)u;
@@ -359,14 +444,18 @@ struct policy *policy_parse(struct yp *y, const char *file)
 	p->digest_algs[0] = DIGEST_SHA256; /* RFC 7616 §3.7: the preferred first */
 	p->digest_algs[1] = DIGEST_MD5;
 	p->ndigest_algs = 2;
+	p->fail_user = (struct policy_throttle){POLICY_FAIL_USER_RATE, POLICY_FAIL_USER_BURST};
+	p->fail_addr = (struct policy_throttle){POLICY_FAIL_ADDR_RATE, POLICY_FAIL_ADDR_BURST};
 	if (!yp_mapping_begin(y, "access")) {
 		policy_free(p);
 		return NULL;
 	}
 	while (yp_mapping_key(y, &key, &m)) {
 		if (strcmp(key, "realm") == 0) {
+			struct yp_mark rm;
 			free(p->realm);
-			yp_scalar(y, key, &p->realm, NULL);
+			if (yp_scalar(y, key, &p->realm, &rm))
+				check_realm(y, rm, p->realm);
 		} else if (strcmp(key, "secret") == 0) {
 			struct yp_mark sm;
 			free(p->secret);
@@ -411,9 +500,11 @@ struct policy *policy_parse(struct yp *y, const char *file)
 		} else if (strcmp(key, "audit") == 0) {
 			yp_scalar_bool(y, key, &p->audit);
 		} else if (strcmp(key, "rate") == 0) {
-			parse_number(y, key, 1e9, &p->rate);
+			parse_rate(y, key, &p->rate);
 		} else if (strcmp(key, "burst") == 0) {
-			parse_number(y, key, 1e9, &p->burst);
+			parse_burst(y, key, &p->burst);
+		} else if (strcmp(key, "auth-failures") == 0) {
+			parse_auth_failures(y, p);
 		} else if (strcmp(key, "max-connections") == 0) {
 			if (yp_scalar_uint(y, key, 1000000, &u))
 				p->max_connections = (unsigned)u;
@@ -475,7 +566,7 @@ struct policy *policy_parse(struct yp *y, const char *file)
 			yp_error(y, m,
 			         "unknown key '%s' in access (realm, secret, nonce-lifetime, digest-algorithms, "
 			         "digest-peers, digest-listen, anonymous-role, audit, rate, burst, max-connections, "
-			         "clients, roles, views)",
+			         "auth-failures, clients, roles, views)",
 			         key);
 			yp_skip(y);
 		}

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <gnutls/crypto.h>
 
 #include "altod/clients.h"
 #include "altod/log.h"
@@ -114,4 +118,318 @@ void clients_log(struct client_registry *r)
 		pthread_mutex_unlock(&cs->lock);
 	}
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* Converting a double out of unsigned's range (or NaN) is undefined
+ * (C11 6.3.1.4): clamp first. */
+unsigned retry_after_seconds(double s)
+{
+	if (!(s > 1)) /* NaN, negative, or under a second */
+		return 1;
+	if (s >= RETRY_AFTER_MAX)
+		return RETRY_AFTER_MAX;
+	return (unsigned)ceil(s);
+}
+
+/* ---- bounded tables of token buckets ---- */
+
+int buckets_init(struct bucket_table *t, size_t capacity)
+{
+	memset(t, 0, sizeof(*t));
+	size_t sets = 1;
+	while (sets * BUCKET_WAYS < capacity)
+		sets *= 2;
+	t->e = calloc(sets * BUCKET_WAYS, sizeof(*t->e));
+	if (t->e == NULL)
+		return -1;
+	t->nsets = sets;
+	gnutls_rnd(GNUTLS_RND_NONCE, t->hkey, sizeof(t->hkey));
+	pthread_mutex_init(&t->lock, NULL);
+	return 0;
+}
+
+void buckets_destroy(struct bucket_table *t)
+{
+	if (t->e == NULL)
+		return;
+	free(t->e);
+	t->e = NULL;
+	pthread_mutex_destroy(&t->lock);
+}
+
+/* The key's set and its tag (never 0); hkey is fixed at init, so no lock. */
+static size_t set_of(const struct bucket_table *t, const void *key, size_t len, uint64_t *tag)
+{
+	uint8_t mac[32];
+	uint64_t h = 0, s = 0;
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, t->hkey, sizeof(t->hkey), key, len, mac);
+	for (int i = 0; i < 8; i++) {
+		h = h << 8 | mac[i];
+		s = s << 8 | mac[8 + i];
+	}
+	*tag = h ? h : 1;
+	return (size_t)(s & (t->nsets - 1)) * BUCKET_WAYS;
+}
+
+static double refilled(const struct bucket_entry *e, double rate, double burst, double now)
+{
+	double v = e->tokens + (now > e->last ? now - e->last : 0) * rate;
+	return v > burst ? burst : v;
+}
+
+static double default_burst(double rate, double burst)
+{
+	if (burst >= 1)
+		return burst;
+	return rate < 1 ? 1 : rate;
+}
+
+static bool bucket_op(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now,
+                      double *retry_after, bool take)
+{
+	if (rate <= 0 || t->e == NULL)
+		return true;
+	burst = default_burst(rate, burst);
+	uint64_t tag;
+	size_t first = set_of(t, key, len, &tag);
+	pthread_mutex_lock(&t->lock);
+	struct bucket_entry *set = &t->e[first], *e = NULL;
+	for (int w = 0; w < BUCKET_WAYS && !e; w++)
+		if (set[w].tag == tag)
+			e = &set[w];
+	double tokens = e ? refilled(e, rate, burst, now) : burst;
+	bool ok = tokens >= 1;
+	if (!ok)
+		*retry_after = (1 - tokens) / rate;
+	if (ok && take) {
+		if (e == NULL) {
+			/* a free way, else the one with the most tokens */
+			double most = -1;
+			for (int w = 0; w < BUCKET_WAYS; w++) {
+				double v = set[w].tag ? refilled(&set[w], rate, burst, now) : burst + 1;
+				if (v > most) {
+					most = v;
+					e = &set[w];
+				}
+			}
+			if (e->tag)
+				t->evictions++;
+			e->tag = tag;
+		}
+		e->tokens = tokens - 1;
+		e->last = now;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+bool buckets_peek_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now,
+                     double *retry_after)
+{
+	return bucket_op(t, key, len, rate, burst, now, retry_after, false);
+}
+
+bool buckets_take_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now,
+                     double *retry_after)
+{
+	return bucket_op(t, key, len, rate, burst, now, retry_after, true);
+}
+
+bool buckets_peek(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double *retry_after)
+{
+	return bucket_op(t, key, len, rate, burst, now(), retry_after, false);
+}
+
+bool buckets_take(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double *retry_after)
+{
+	return bucket_op(t, key, len, rate, burst, now(), retry_after, true);
+}
+
+void buckets_give_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now)
+{
+	if (rate <= 0 || t->e == NULL)
+		return;
+	burst = default_burst(rate, burst);
+	uint64_t tag;
+	size_t first = set_of(t, key, len, &tag);
+	pthread_mutex_lock(&t->lock);
+	for (int w = 0; w < BUCKET_WAYS; w++) {
+		struct bucket_entry *e = &t->e[first + (size_t)w];
+		if (e->tag == tag) {
+			double v = refilled(e, rate, burst, now) + 1;
+			e->tokens = v > burst ? burst : v;
+			e->last = now;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void buckets_give(struct bucket_table *t, const void *key, size_t len, double rate, double burst)
+{
+	buckets_give_at(t, key, len, rate, burst, now());
+}
+
+size_t buckets_used(struct bucket_table *t)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->nsets * BUCKET_WAYS; i++)
+		n += t->e[i].tag != 0;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+size_t throttle_addr_key(bool v6, const uint8_t addr[16], uint8_t key[THROTTLE_ADDR_KEY])
+{
+	key[0] = v6 ? 6 : 4;
+	memcpy(key + 1, addr, v6 ? 8 : 4);
+	return v6 ? 9 : 5;
+}
+
+/* ---- the user name an Authorization header claims ---- */
+
+static int b64_value(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* Basic: base64 (RFC 4648 §4, padding optional) of user-id ":" password. */
+static bool basic_user(const char *p, char *out, size_t outlen)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0;
+	bool pad = false, colon = false;
+	for (; *p && *p != ' ' && *p != '\t'; p++) {
+		if (*p == '=') {
+			pad = true;
+			continue;
+		}
+		int v = b64_value((unsigned char)*p);
+		if (v < 0 || pad)
+			return false;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			char ch = (char)((acc >> bits) & 0xff);
+			if (colon)
+				continue;
+			if (ch == ':') {
+				colon = true;
+				continue;
+			}
+			if (ch == '\0' || n + 1 >= outlen)
+				return false;
+			out[n++] = ch;
+		}
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p || !colon)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+/* RFC 7230 §3.2.6 tchar */
+static bool is_tchar(unsigned char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Digest: #auth-param (RFC 7235 §2.1), the value of `username`. */
+static bool digest_user(const char *p, char *out, size_t outlen)
+{
+	bool found = false;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		const char *name = p;
+		while (is_tchar((unsigned char)*p))
+			p++;
+		size_t nlen = (size_t)(p - name);
+		p = skip_ows(p);
+		if (nlen == 0 || *p != '=')
+			return false;
+		p = skip_ows(p + 1);
+		bool mine = nlen == 8 && strncasecmp(name, "username", 8) == 0;
+		if (mine && found)
+			return false; /* repeated: which one would count? */
+		size_t n = 0;
+		if (*p == '"') {
+			for (p++; *p != '"'; p++) {
+				if (*p == '\0')
+					return false;
+				if (*p == '\\' && *++p == '\0')
+					return false;
+				if (mine) {
+					if (n + 1 >= outlen)
+						return false;
+					out[n++] = *p;
+				}
+			}
+			p++;
+		} else {
+			const char *v = p;
+			while (is_tchar((unsigned char)*p))
+				p++;
+			if (p == v)
+				return false;
+			if (mine) {
+				n = (size_t)(p - v);
+				if (n + 1 > outlen)
+					return false;
+				memcpy(out, v, n);
+			}
+		}
+		if (mine) {
+			out[n] = '\0';
+			found = true;
+		}
+		p = skip_ows(p);
+		if (*p != ',' && *p != '\0')
+			return false;
+	}
+	return found;
+}
+
+bool auth_claimed_user(const char *header, char *out, size_t outlen)
+{
+	if (header == NULL || outlen == 0)
+		return false;
+	const char *p = skip_ows(header);
+	const char *scheme = p;
+	while (is_tchar((unsigned char)*p))
+		p++;
+	size_t slen = (size_t)(p - scheme);
+	if (*p != ' ')
+		return false;
+	p = skip_ows(p);
+	if (slen == 5 && strncasecmp(scheme, "Basic", 5) == 0)
+		return basic_user(p, out, outlen);
+	if (slen == 6 && strncasecmp(scheme, "Digest", 6) == 0)
+		return digest_user(p, out, outlen);
+	return false;
 }

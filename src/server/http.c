@@ -9,6 +9,8 @@
  * the response and released in its free callback.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <errno.h>
@@ -61,6 +63,9 @@ struct server {
 	struct client_registry clients;
 	struct digest_state *digest; /* Digest's per-process key part and nc table */
 	struct peers *peers;         /* that table's updates to and from the other replicas */
+	/* failed authentications by claimed user and by peer address, and
+	 * anonymous requests by peer address: bounded, kept across reloads */
+	struct bucket_table fail_user, fail_addr, anon_addr;
 };
 
 /* Per connection (libmicrohttpd's socket context): the client its requests
@@ -71,8 +76,12 @@ struct server {
  * verified against (0: not yet). */
 struct conn_ctx {
 	struct client_state *cs;
+	struct MHD_Connection *conn;
 	uint64_t tls_gen; /* only this connection's thread reads and writes it */
 	int fd;
+	/* between its request line and altod's first look at its headers:
+	 * the worker thread reading them (see bad_content_length) */
+	_Atomic unsigned head_thread;
 	_Atomic int64_t deadline_ms;        /* monotonic; 0 while a response is being sent */
 	_Atomic int64_t answer_deadline_ms; /* monotonic; of the last answer; 0: no limit */
 	atomic_bool answering;              /* between a request's last call and its completion */
@@ -124,6 +133,9 @@ struct refusal {
 	bool stale;         /* 401 */
 };
 
+/* Entries per bounded bucket table (each 24 bytes). */
+#define THROTTLE_ENTRIES 8192
+
 struct req_ctx {
 	struct snapshot *snap;
 	const struct catalog *cat; /* what this client may see */
@@ -141,6 +153,8 @@ struct req_ctx {
 	bool options;
 	bool refused;
 	bool too_large;
+	bool framing;        /* refused for its framing: answered at once, then closed */
+	const char *limited; /* the audit line's reason for a 429 of the access layer */
 	struct refusal refusal;
 	unsigned status; /* for the audit log */
 	size_t bytes;
@@ -197,8 +211,7 @@ static enum MHD_Result send_refusal(struct req_ctx *ctx, struct MHD_Connection *
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, no->allow);
 	if (no->status == MHD_HTTP_TOO_MANY_REQUESTS) {
 		char ra[32];
-		unsigned seconds = (unsigned)(no->retry_after + 0.999); /* whole seconds, rounded up */
-		snprintf(ra, sizeof(ra), "%u", seconds ? seconds : 1);
+		snprintf(ra, sizeof(ra), "%u", retry_after_seconds(no->retry_after));
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
 	}
 	if (no->status == MHD_HTTP_UNAUTHORIZED) {
@@ -343,23 +356,147 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	return send_response(ctx, c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type, len);
 }
 
-static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* The framing and Host headers of a request, as received (every line). */
+struct head_fields {
+	unsigned hosts, lengths, encodings;
+	const char *host, *length, *encoding;
+	bool lengths_differ;
+	bool spaced_name; /* whitespace between a field name and its colon */
+};
+
+static enum MHD_Result count_fields(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
-		(*(unsigned *)cls)++;
+	struct head_fields *h = cls;
+	if (strpbrk(key, " \t"))
+		h->spaced_name = true;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		h->hosts++;
+		h->host = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (h->lengths++ && strcmp(h->length, value ? value : "") != 0)
+			h->lengths_differ = true;
+		if (h->lengths == 1)
+			h->length = value ? value : "";
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		h->encodings++;
+		h->encoding = value ? value : "";
+	}
 	return MHD_YES;
 }
 
-/* RFC 7230 §5.4: "A server MUST respond with a 400 (Bad Request) status code
- * to any HTTP/1.1 request message that lacks a Host header field and to any
- * request message that contains more than one Host header field". */
-static bool host_ok(struct MHD_Connection *c, const char *version)
+/* uri-host [ ":" port ] (RFC 7230 §2.7.1, RFC 3986 §3.2.2): an IP-literal
+ * in brackets, or reg-name / IPv4address (unreserved, pct-encoded,
+ * sub-delims); no userinfo. Empty only where allowed. */
+static bool authority_ok(const char *s, size_t n, bool allow_empty)
 {
-	unsigned hosts = 0;
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_host, &hosts);
-	if (hosts > 1)
+	size_t i = 0;
+	if (n == 0)
+		return allow_empty;
+	if (s[0] == '[') {
+		for (i = 1; i < n && s[i] != ']'; i++)
+			if (!(isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.'))
+				return false;
+		if (i == n || i == 1)
+			return false;
+		i++;
+	} else {
+		for (; i < n && s[i] != ':'; i++) {
+			unsigned char ch = (unsigned char)s[i];
+			if (ch == '%') {
+				if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+				    !isxdigit((unsigned char)s[i + 2]))
+					return false;
+				i += 2;
+			} else if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=", ch)) {
+				return false;
+			}
+		}
+		if (i == 0)
+			return false; /* ":port" without a host */
+	}
+	if (i == n)
+		return true;
+	if (s[i] != ':')
 		return false;
-	return hosts == 1 || strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
+	for (i++; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* RFC 7230 §5.3.2: a server MUST accept the absolute-form. Returns the
+ * path to route (the origin form's, "/" for an empty one), or NULL when
+ * the target is absolute but its scheme is not http(s) or its authority
+ * is not a valid, non-empty one (§2.7.1: "A recipient that processes such
+ * a URI reference MUST reject it as invalid"). Another target is returned
+ * as it is. */
+static const char *origin_path(const char *url)
+{
+	size_t k = 0;
+	if (!isalpha((unsigned char)url[0]))
+		return url;
+	while (isalnum((unsigned char)url[k]) || url[k] == '+' || url[k] == '-' || url[k] == '.')
+		k++;
+	if (strncmp(url + k, "://", 3) != 0)
+		return url;
+	if (!((k == 4 && strncasecmp(url, "http", 4) == 0) || (k == 5 && strncasecmp(url, "https", 5) == 0)))
+		return NULL;
+	const char *auth = url + k + 3;
+	const char *path = strchr(auth, '/');
+	size_t alen = path ? (size_t)(path - auth) : strlen(auth);
+	if (!authority_ok(auth, alen, false))
+		return NULL;
+	return path ? path : "/";
+}
+
+/* RFC 7230 §3.3.3 and §5.4: the request's framing and Host. NULL when
+ * fine, else why it is refused (a 400, and the connection closed: after a
+ * framing error no later byte can be trusted to start a request). */
+static const char *framing_error(struct MHD_Connection *c, const char *version)
+{
+	struct head_fields h = {0};
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_fields, &h);
+	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
+	/* §3.2.4: "A server MUST reject any received request message that
+	 * contains whitespace between a header field-name and colon with a
+	 * response code of 400". libmicrohttpd 0.9.75 keeps the whitespace in
+	 * the name: "Content-Length : 5" was no Content-Length to it, and the
+	 * body was read as the next request. */
+	if (h.spaced_name)
+		return "Bad Request: whitespace between a header name and its colon\n";
+	/* §5.4: "A server MUST respond with a 400 (Bad Request) status code to
+	 * any HTTP/1.1 request message that lacks a Host header field and to
+	 * any request message that contains more than one Host header field or
+	 * a Host header field with an invalid field-value." */
+	if (h.hosts > 1 || (h.hosts == 0 && !http10))
+		return "Bad Request: an HTTP/1.1 request needs one Host header\n";
+	size_t hlen = h.host ? strlen(h.host) : 0;
+	while (hlen > 0 && (h.host[hlen - 1] == ' ' || h.host[hlen - 1] == '\t'))
+		hlen--; /* §3.2.4: OWS around a value is not part of it (libmicrohttpd keeps the trailing one) */
+	if (h.host && !authority_ok(h.host, hlen, true))
+		return "Bad Request: invalid Host header\n";
+	/* §3.3.3 item 4: differing Content-Lengths are an unrecoverable
+	 * framing error. Identical repeated ones are refused too (§3.3.2 lets
+	 * a recipient reject them): a proxy in front may have read them
+	 * otherwise. libmicrohttpd 0.9.75 would take the first. */
+	if (h.lengths > 1)
+		return h.lengths_differ ? "Bad Request: Content-Length headers that differ\n"
+		                        : "Bad Request: repeated Content-Length header\n";
+	if (h.encodings > 0) {
+		/* §3.3.1: Transfer-Encoding in HTTP/1.0 is faulty framing;
+		 * §3.3.3 item 3: a request with both headers "ought to be
+		 * handled as an error" (RFC 9112 §6.1: and the connection
+		 * closed), and chunked must be the final (for altod, the only)
+		 * coding, which libmicrohttpd 0.9.75 reads from the first
+		 * Transfer-Encoding line only. */
+		if (http10)
+			return "Bad Request: Transfer-Encoding in an HTTP/1.0 request\n";
+		if (h.lengths > 0)
+			return "Bad Request: both Content-Length and Transfer-Encoding\n";
+		if (h.encodings > 1 || strcasecmp(h.encoding, "chunked") != 0)
+			return "Bad Request: the only transfer coding accepted is chunked\n";
+	}
+	return NULL;
 }
 
 /* Counts this connection against the client (once), and checks its limit. */
@@ -384,6 +521,44 @@ static bool connection_ok(struct MHD_Connection *c, struct client_state *cs, uns
 	}
 	cc->cs = cs;
 	return true;
+}
+
+/* The peer address as a throttle key (throttle_addr_key). */
+static size_t peer_key(struct MHD_Connection *c, uint8_t key[THROTTLE_ADDR_KEY])
+{
+	struct endpoint ep;
+	char text[64];
+	if (!client_endpoint(c, &ep, text, sizeof(text))) {
+		key[0] = 0;
+		return 1;
+	}
+	return throttle_addr_key(ep.family == IP_V6, ep.addr, key);
+}
+
+/* Password guessing: a request with credentials is refused (429) before
+ * any password is checked when its peer address or the user it claims
+ * has no failure token left; each failed authentication costs one of
+ * both. The per-address bucket stops one attacker trying many names, the
+ * per-user one many addresses trying one name. A header whose user
+ * cannot be read counts under one shared name, so that no malformed
+ * variant escapes the per-user limit. */
+struct claim {
+	uint8_t peer[THROTTLE_ADDR_KEY];
+	size_t peer_len;
+	char user[1 + AUTH_USER_MAX]; /* 'u' + name, or "" (unreadable) */
+	size_t user_len;
+};
+
+static void claim_of(struct MHD_Connection *c, const char *authz, struct claim *cl)
+{
+	cl->peer_len = peer_key(c, cl->peer);
+	cl->user[0] = 'u';
+	if (auth_claimed_user(authz, cl->user + 1, sizeof(cl->user) - 1)) {
+		cl->user_len = 1 + strlen(cl->user + 1);
+	} else {
+		cl->user[0] = '\0';
+		cl->user_len = 1;
+	}
 }
 
 /* Picks the catalog of the client asking. false with *no set: refused. */
@@ -418,9 +593,43 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 		const struct listener *l = listener_at(srv, c, false);
 		ctx->digest_ok = l && l->clear_digest;
 	}
+	const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct claim cl;
+	double retry = 1;
+	if (authz && ctx->digest_ok) { /* credentials that will be checked */
+		double ra = 0, ru = 0;
+		claim_of(c, authz, &cl);
+		/* a token of each is taken before the password is checked, so
+		 * that concurrent guesses cannot all pass on the same last
+		 * token, and given back unless the authentication fails */
+		bool addr_ok =
+		        buckets_take(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate, p->fail_addr.burst, &ra);
+		bool user_ok =
+		        buckets_take(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate, p->fail_user.burst, &ru);
+		if (!addr_ok || !user_ok) {
+			if (addr_ok)
+				buckets_give(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate,
+				             p->fail_addr.burst);
+			if (user_ok)
+				buckets_give(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate,
+				             p->fail_user.burst);
+			ctx->limited = addr_ok ? "auth-failures-per-user" : "auth-failures-per-address";
+			ctx->client = "?";
+			/* the wait until both have a token */
+			retry = addr_ok ? ru : user_ok ? ra : ra > ru ? ra : ru;
+			*no = (struct refusal){MHD_HTTP_TOO_MANY_REQUESTS,
+			                       "Too Many Requests: too many failed authentications\n", NULL, retry,
+			                       false};
+			return false;
+		}
+	}
 	ssize_t idx = -1;
 	struct auth_request rq = {method, url, verified, ctx->basic_ok, ctx->digest_ok, srv->peers};
 	enum auth_result ar = auth_identify(c, a, srv->digest, &rq, &idx);
+	if (authz && ctx->digest_ok && ar != AUTH_FAIL) {
+		buckets_give(&srv->fail_addr, cl.peer, cl.peer_len, p->fail_addr.rate, p->fail_addr.burst);
+		buckets_give(&srv->fail_user, cl.user, cl.user_len, p->fail_user.rate, p->fail_user.burst);
+	}
 	double rate = p->rate, burst = p->burst;
 	unsigned max_conns = p->max_connections;
 	if (ar == AUTH_OK) {
@@ -453,13 +662,22 @@ static bool authorize(struct server *srv, struct MHD_Connection *c, struct req_c
 		*no = (struct refusal){MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable\n", NULL, 1, false};
 		return false;
 	}
-	double retry = 1;
 	if (!connection_ok(c, ctx->cs, max_conns)) {
 		*no = (struct refusal){MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests: too many connections\n", NULL, 1,
 		                       false};
 		return false;
 	}
-	if (!client_take(ctx->cs, rate, burst, &retry)) {
+	bool ok;
+	if (ctx->anonymous_by_default) {
+		/* anonymous clients: a bucket per peer address, not one shared
+		 * by all (where one could starve the others) */
+		uint8_t peer[THROTTLE_ADDR_KEY];
+		size_t peer_len = peer_key(c, peer);
+		ok = buckets_take(&srv->anon_addr, peer, peer_len, rate, burst, &retry);
+	} else {
+		ok = client_take(ctx->cs, rate, burst, &retry);
+	}
+	if (!ok) {
 		*no = (struct refusal){MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests\n", NULL, retry, false};
 		return false;
 	}
@@ -487,9 +705,14 @@ static size_t head_size(struct MHD_Connection *c, const char *url, const char *m
 static bool check_headers(struct server *srv, struct MHD_Connection *c, struct req_ctx *ctx, const char *url,
                           const char *method, const char *version, struct refusal *no)
 {
-	if (!host_ok(c, version)) {
-		*no = (struct refusal){MHD_HTTP_BAD_REQUEST, "Bad Request: an HTTP/1.1 request needs one Host header\n",
-		                       NULL, 0, false};
+	const char *framing = framing_error(c, version);
+	const char *path = framing ? url : origin_path(url);
+	if (path == NULL)
+		framing = "Bad Request: invalid absolute request target\n";
+	if (framing) {
+		*no = (struct refusal){MHD_HTTP_BAD_REQUEST, framing, NULL, 0, false};
+		ctx->close = true;
+		ctx->framing = true;
 		return false;
 	}
 	if (head_size(c, url, method) > ctx->snap->limits.max_header_size) {
@@ -501,7 +724,7 @@ static bool check_headers(struct server *srv, struct MHD_Connection *c, struct r
 	if (!authorize(srv, c, ctx, url, method, no))
 		return false;
 	/* a resource this client may not see is exactly one that does not exist */
-	ctx->res = catalog_route(ctx->cat, url);
+	ctx->res = catalog_route(ctx->cat, path);
 	if (ctx->res == NULL) {
 		/* An anonymous client is challenged instead: Digest clients send
 		 * credentials only after a 401. Every URI outside the anonymous
@@ -585,13 +808,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		atomic_fetch_add(&srv->inflight, 1);
 		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
 		*con_cls = ctx;
+		struct conn_ctx *cc = conn_of(c);
+		if (cc)
+			atomic_store(&cc->head_thread, 0);
 		if (!check_headers(srv, c, ctx, url, method, version, &ctx->refusal)) {
 			/* A POST body is not read for nothing: refuse it now (and
 			 * libmicrohttpd closes the connection). Anything else is
 			 * answered after the request is complete, which keeps the
 			 * connection alive. */
-			if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 || strcmp(method, MHD_HTTP_METHOD_PUT) == 0 ||
-			    strcmp(method, "PATCH") == 0) {
+			if (ctx->framing || strcmp(method, MHD_HTTP_METHOD_POST) == 0 ||
+			    strcmp(method, MHD_HTTP_METHOD_PUT) == 0 || strcmp(method, "PATCH") == 0) {
 				conn_answering(c, ctx->snap->limits.response_timeout);
 				return send_refusal(ctx, c, &ctx->refusal);
 			}
@@ -660,9 +886,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 +
 		            (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
-		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s", ctx->client,
+		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
 		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory") : "-", ctx->status, ctx->bytes, ms,
-		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted", ctx->limited ? " limited=" : "",
+		         ctx->limited ? ctx->limited : "");
 	}
 	buf_free(&ctx->body);
 	snapshot_unref(ctx->snap);
@@ -776,9 +1003,111 @@ void server_log_stats(struct server *srv)
 	peers_log_stats(srv->peers);
 }
 
+/* ---- libmicrohttpd's own answer to a bad Content-Length ----
+ *
+ * libmicrohttpd 0.9.75 parses Content-Length before altod sees the request
+ * and answers a value it cannot parse ("abc", "-1", "82, 82", "77 ", or
+ * one past 2^64) itself, without calling altod. That answer is broken: its
+ * header block is sent twice, and the first one's Content-Length covers
+ * the second (parse_connection_headers queues the error response and
+ * builds its header, then MHD_connection_handle_idle overwrites the state
+ * and builds it again). RFC 7230 §3.3.3 item 4 wants a 400 and a close.
+ * The one hook in that path is the error logger, which runs in the worker
+ * thread that owns the connection, just before the answer is queued: it
+ * finds the connection (of this thread, between its request line and
+ * altod's first call, with an unparsable first Content-Length), writes a
+ * well-framed answer itself (plain HTTP; on TLS a raw write would break
+ * the record layer, so it only closes) and shuts the socket down, so
+ * libmicrohttpd's own bytes never leave. Another connection of the same
+ * thread still reading its headers, whose first Content-Length is already
+ * unparsable, is doomed to the same answer and gets it now. */
+
+static atomic_uint thread_tags;
+static _Thread_local unsigned thread_tag;
+
+static unsigned this_thread_tag(void)
+{
+	if (thread_tag == 0)
+		thread_tag = atomic_fetch_add(&thread_tags, 1) + 1;
+	return thread_tag;
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: right after the request line. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct conn_ctx *cc = conn_of(c);
+	if (cc) {
+		cc->conn = c;
+		atomic_store(&cc->head_thread, this_thread_tag());
+	}
+	return NULL;
+}
+
+/* As libmicrohttpd 0.9.75 reads it (MHD_str_to_uint64_n_ over the whole
+ * value): one or more digits and nothing else, below 2^64. */
+static bool mhd_parses_length(const char *v)
+{
+	uint64_t n = 0;
+	if (*v == '\0')
+		return false;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9' || n > (UINT64_MAX - (uint64_t)(*v - '0')) / 10)
+			return false;
+		n = n * 10 + (uint64_t)(*v - '0');
+	}
+	return true;
+}
+
+static void bad_content_length(struct server *srv, bool too_large)
+{
+	static const char body400[] = "Bad Request: invalid Content-Length\n";
+	static const char body413[] = "Content Too Large\n";
+	char out[320], date[64];
+	const char *body = too_large ? body413 : body400;
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm); /* RFC 7231 §7.1.1.2 */
+	int n = snprintf(out, sizeof(out),
+	                 "HTTP/1.1 %s\r\nDate: %s\r\nConnection: close\r\nContent-Type: text/plain; "
+	                 "charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
+	                 too_large ? "413 Content Too Large" : "400 Bad Request", date, strlen(body), body);
+	unsigned me = this_thread_tag();
+	pthread_mutex_lock(&srv->conns_lock);
+	for (struct conn_ctx *cc = srv->conns; cc; cc = cc->next) {
+		if (atomic_load(&cc->head_thread) != me || cc->cut || cc->fd < 0 || cc->conn == NULL)
+			continue;
+		/* this thread's connection: not read from anywhere else now. Its
+		 * headers so far (libmicrohttpd adds a line when the next one
+		 * comes): a Content-Length it cannot parse, and no
+		 * Transfer-Encoding, which would make it ignore the length */
+		const char *len =
+		        MHD_lookup_connection_value(cc->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (len == NULL || mhd_parses_length(len) ||
+		    MHD_lookup_connection_value(cc->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+			continue;
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(cc->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (!(ci && ci->tls_session) && n > 0 && send(cc->fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			log_debug("http", "the answer to a bad Content-Length was not sent: %s", strerror(errno));
+		shutdown(cc->fd, SHUT_RDWR);
+		cc->cut = true;
+		atomic_store(&cc->head_thread, 0);
+		log_info("http", "request with an invalid Content-Length: answered %s and closed",
+		         too_large ? "413" : "400");
+	}
+	pthread_mutex_unlock(&srv->conns_lock);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct server *srv = cls;
+	/* the messages of parse_connection_headers in libmicrohttpd 0.9.75 */
+	if (strstr(fmt, "Failed to parse `Content-Length' header"))
+		bad_content_length(srv, false);
+	else if (strstr(fmt, "Too large value of 'Content-Length' header"))
+		bad_content_length(srv, true);
 	log_vmsg(LOG_LVL_WARNING, "http", fmt, ap);
 }
 
@@ -992,10 +1321,19 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		return ALTOD_ENOMEM;
 	srv->slot = slot;
 	clients_init(&srv->clients);
+	if (buckets_init(&srv->fail_user, THROTTLE_ENTRIES) != 0 ||
+	    buckets_init(&srv->fail_addr, THROTTLE_ENTRIES) != 0 ||
+	    buckets_init(&srv->anon_addr, THROTTLE_ENTRIES) != 0) {
+		buckets_destroy(&srv->fail_user);
+		buckets_destroy(&srv->fail_addr);
+		clients_destroy(&srv->clients);
+		free(srv);
+		return ALTOD_ENOMEM;
+	}
 	pthread_mutex_init(&srv->conns_lock, NULL);
 	srv->ls = calloc(c->nlisten, sizeof(*srv->ls));
 	if (srv->ls == NULL) {
-		free(srv);
+		server_stop(srv, 0);
 		return ALTOD_ENOMEM;
 	}
 	unsigned threads = c->threads ? c->threads : ncpus();
@@ -1063,7 +1401,8 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 			MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 			MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-			/* Host is checked by altod itself (host_ok): libmicrohttpd
+			MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv,
+			/* Host is checked by altod itself (framing_error): libmicrohttpd
 			 * 0.9.75's own 400 for it sends its headers twice */
 			MHD_OPTION_STRICT_FOR_CLIENT, (int)0,
 			MHD_OPTION_END);
@@ -1133,6 +1472,9 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	clients_destroy(&srv->clients);
 	peers_stop(srv->peers); /* no request runs: its receiver is the last user of the table */
 	digest_state_free(srv->digest);
+	buckets_destroy(&srv->fail_user);
+	buckets_destroy(&srv->fail_addr);
+	buckets_destroy(&srv->anon_addr);
 	free(srv->ls);
 	free(srv);
 }

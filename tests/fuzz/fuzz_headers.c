@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* libFuzzer: Accept, Content-Type, Accept-Encoding and If-None-Match
- * values, endpoint addresses, prefixes and constraints. */
+ * values, endpoint addresses, prefixes and constraints, and the user an
+ * Authorization header claims. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "altod/alto.h"
+#include "altod/clients.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,6 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)alto_name_valid(s);
 	bool hib;
 	(void)alto_metric_valid(s, &hib, &why);
+	char user[AUTH_USER_MAX], tiny[3];
+	if (auth_claimed_user(s, user, sizeof(user)) && strlen(user) >= sizeof(user))
+		abort();
+	if (auth_claimed_user(s, tiny, sizeof(tiny)) && strlen(tiny) >= sizeof(tiny))
+		abort();
 	free(s);
 	return 0;
 }

@@ -13,6 +13,7 @@ import signal
 import socket
 import ssl
 import tempfile
+import threading
 import time
 import unittest
 
@@ -136,7 +137,8 @@ def roles_access(anonymous=False, extra=None, clients=None):
     c.update(clients or {})
     return iu.access_yaml(secret=SECRET, clients=c, roles={
         "full": ALL, "small": [NM], "dee": [NM, NM + "-num-hopcount"], "public": [NM, "endpoint-property"]},
-        anonymous_role="public" if anonymous else None, extra=dict({"rate": 0}, **(extra or {})))
+        anonymous_role="public" if anonymous else None,
+        extra=dict({"rate": 0, "auth-failures": iu.NO_AUTH_THROTTLE}, **(extra or {})))
 
 
 class SharedAltod(AccessTestCase):
@@ -529,6 +531,207 @@ class Limits(AccessTestCase):
         self.assertEqual([tenant.get("/").status for _ in range(3)], [200, 200, 429])
         anon = http_session(self, a)
         self.assertEqual([anon.get("/").status for _ in range(3)], [200, 200, 200])
+
+
+# ---------------------------------------------------------------- password guessing
+
+# tight and, within a test's few seconds, constant limits (a token comes
+# back every 1,000 s): the counts below are exact
+GUESS_LIMITS = {"per-user": {"rate": 0.001, "burst": 10}, "per-address": {"rate": 0.001, "burst": 5}}
+THROTTLED = b"Too Many Requests: too many failed authentications\n"
+
+
+class BoundSession(iu.Session):
+    """A Session whose connections come from `source` (127.0.0.0/8 is all
+    loopback on Linux: each address is another peer for altod)."""
+
+    def __init__(self, *args, source="127.0.0.1", **kw):
+        super().__init__(*args, **kw)
+        self.source = source
+
+    def _new_conn(self):
+        if self.scheme == "https":
+            return http.client.HTTPSConnection(self.host, self.port, timeout=at.IO_TIMEOUT, context=self.ssl_context,
+                                               source_address=(self.source, 0))
+        return http.client.HTTPConnection(self.host, self.port, timeout=at.IO_TIMEOUT,
+                                          source_address=(self.source, 0))
+
+
+class Guessing(AccessTestCase):
+    """Issue 10 §3: 2,000 wrong guesses against a client limited to rate 1,
+    burst 1 all got 401 in 0.2 s, and the right password then got 200.
+    Failed authentications are limited per peer address and per claimed
+    user before any password is checked (access.auth-failures)."""
+
+    def start_guessing(self, limits=GUESS_LIMITS, anonymous=False, extra=None):
+        x = {"auth-failures": limits}
+        x.update(extra or {})
+        return start(self, roles_access(anonymous=anonymous, extra=x, clients={
+            "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["full"],
+                         "rate": 1, "burst": 1}}))
+
+    def session(self, a, source="127.0.0.1", scheme="http"):
+        s = BoundSession(*iu.listener(a, scheme), scheme=scheme,
+                         ssl_context=PKI.client_context() if scheme == "https" else None, source=source)
+        self.addCleanup(s.close)
+        return s
+
+    def fresh_challenge(self, s):
+        """A SHA-256 challenge from a request without credentials (which
+        counts as no failure)."""
+        r = s.exchange("GET", "/")
+        self.assertEqual(r.status, 401, r)
+        return iu.digest_challenge(r, "SHA-256")
+
+    def digest_get(self, s, user, password, nc=1):
+        ch = self.fresh_challenge(s)
+        auth = iu.DigestAuth(user, password).authorization("GET", "/", ch, nc)
+        return s.exchange("GET", "/", headers={"Authorization": auth})
+
+    def assertThrottled(self, r):
+        self.assertEqual(r.status, 429, r)
+        self.assertEqual(r.body, THROTTLED)
+        self.assertRegex(r.header("Retry-After", ""), r"^[1-9][0-9]*$")
+        self.assertLessEqual(int(r.header("Retry-After")), 1000)
+        self.assertPrivate(r)
+
+    def test_digest_guesses_from_one_address(self):
+        """2,000 wrong Digest answers from one address, for the client and
+        for fake names: the first 5 (the per-address burst) get 401, the
+        rest 429 with an audit line each; then the right password from that
+        address gets 429 too (no password is checked), and from another
+        address 200 (the client's own bucket still has tokens)."""
+        a = self.start_guessing()
+        s = self.session(a)
+        ch = self.fresh_challenge(s)
+        mark = a.log_count()
+        statuses = []
+        for i in range(2000):
+            user = "tenant-b" if i % 2 == 0 else "fake-%d" % i
+            auth = iu.DigestAuth(user, "guess-%d" % i).authorization("GET", "/", ch, i + 1)
+            r = s.exchange("GET", "/", headers={"Authorization": auth})
+            statuses.append(r.status)
+        self.assertEqual(statuses[:5], [401] * 5)
+        self.assertEqual(statuses[5:], [429] * 1995)
+        self.assertThrottled(r)
+        lines = iu.wait_for_count(a, r"audit: client=\? resource=- status=429 .* limited=auth-failures-per-address$",
+                                  1995, after=mark)
+        self.assertEqual(len(lines), 1995)
+        self.assertThrottled(self.digest_get(s, "tenant-b", PW["tenant-b"]))
+        self.assertOk(self.digest_get(self.session(a, "127.0.0.2"), "tenant-b", PW["tenant-b"]), MT_DIRECTORY)
+
+    def test_digest_guesses_from_many_addresses(self):
+        """Guesses for one user spread over addresses (2 each, under the
+        per-address burst): after 10 (the per-user burst) every request
+        claiming that user gets 429, the right password included, from any
+        address; another user is not affected."""
+        a = self.start_guessing()
+        statuses = []
+        for k in range(8):
+            s = self.session(a, "127.0.1.%d" % (k + 1))
+            for i in range(2):
+                statuses.append(self.digest_get(s, "tenant-b", "guess-%d-%d" % (k, i)).status)
+        self.assertEqual(statuses, [401] * 10 + [429] * 6)
+        mark = a.log_count()
+        fresh = self.session(a, "127.0.2.1")
+        self.assertThrottled(self.digest_get(fresh, "tenant-b", PW["tenant-b"]))
+        iu.wait_for_count(a, r"status=429 .* limited=auth-failures-per-user$", 1, after=mark)
+        self.assertOk(self.digest_get(fresh, "tenant-s", PW["tenant-s"]), MT_DIRECTORY)
+
+    def test_basic_guesses_over_tls(self):
+        """The same with Basic, which only TLS listeners take."""
+        a = self.start_guessing()
+        s = self.session(a, scheme="https")
+        statuses = [s.exchange("GET", "/", headers={"Authorization": iu.basic_authorization("tenant-b", "g%d" % i)})
+                    .status for i in range(2000)]
+        self.assertEqual(statuses[:5], [401] * 5)
+        self.assertEqual(statuses[5:], [429] * 1995)
+        right = {"Authorization": iu.basic_authorization("tenant-b", PW["tenant-b"])}
+        self.assertThrottled(s.exchange("GET", "/", headers=right))
+        self.assertOk(self.session(a, "127.0.0.2", "https").exchange("GET", "/", headers=right), MT_DIRECTORY)
+
+    def test_concurrent_guesses_get_no_more_than_the_burst(self):
+        """20 connections guessing at once: a token is taken before the
+        password is checked, so exactly the burst (5) of 200 guesses are
+        checked (401), never more."""
+        a = self.start_guessing()
+        sessions = [self.session(a, scheme="https") for _ in range(20)]
+        statuses, errors = [], []
+        lock = threading.Lock()
+
+        def guess(s, k):
+            try:
+                for i in range(10):
+                    st = s.exchange("GET", "/", headers={
+                        "Authorization": iu.basic_authorization("tenant-b", "g%d-%d" % (k, i))}).status
+                    with lock:
+                        statuses.append(st)
+            except Exception as e:  # reported below, with the statuses
+                with lock:
+                    errors.append(repr(e))
+        threads = [threading.Thread(target=guess, args=(s, k)) for k, s in enumerate(sessions)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(sorted(statuses), [401] * 5 + [429] * 195)
+
+    def test_unreadable_credentials_share_one_name(self):
+        """Headers whose user cannot be read (another scheme, broken
+        base64, a repeated username) all count under one shared name: no
+        malformed variant escapes the per-user limit."""
+        a = self.start_guessing({"per-user": {"rate": 0.001, "burst": 3}, "per-address": {"rate": 0}})
+        statuses = []
+        for k, value in enumerate(["Bearer abc", "Digest username=a, username=b", "Basic !!!", "Negotiate x",
+                                   "Digest nonce=1"]):
+            statuses.append(self.session(a, "127.0.3.%d" % (k + 1)).exchange(
+                "GET", "/", headers={"Authorization": value}).status)
+        self.assertEqual(statuses, [401, 401, 401, 429, 429])
+        self.assertOk(self.digest_get(self.session(a, "127.0.3.9"), "tenant-b", PW["tenant-b"]), MT_DIRECTORY)
+
+    def test_limits_off(self):
+        """rate 0: no limit (as before)."""
+        a = self.start_guessing(iu.NO_AUTH_THROTTLE)
+        s = self.session(a)
+        ch = self.fresh_challenge(s)
+        for i in range(100):
+            auth = iu.DigestAuth("tenant-b", "guess").authorization("GET", "/", ch, i + 1)
+            self.assertEqual(s.exchange("GET", "/", headers={"Authorization": auth}).status, 401)
+        self.assertOk(self.digest_get(s, "tenant-b", PW["tenant-b"]), MT_DIRECTORY)
+
+    def test_reload_with_a_bad_limit_or_realm_keeps_serving(self):
+        """A reload with an absurd rate or a bad realm fails with the
+        file:line:column error; the old policy keeps serving."""
+        a = self.start_guessing(anonymous=True)
+        path = os.path.join(a.dir, "altod.yaml")
+        with open(path) as f:
+            good = f.read()
+        self.assertIn("  rate: 0\n", good)
+        for bad, message in ((good.replace("  rate: 0\n", "  rate: 1e-12\n"), "rate must be 0 (no limit)"),
+                             (good.replace("  rate: 0\n", "  rate: 0\n  realm: 'a\"b'\n"), "realm must not hold")):
+            with self.subTest(message):
+                with open(path + ".new", "w") as f:
+                    f.write(bad)
+                os.replace(path + ".new", path)
+                lines = a.reload(expect="failed")
+                self.assertTrue(any(re.search(r"altod\.yaml:\d+:\d+: " + re.escape(message), ln) for ln in lines),
+                                lines)
+                self.assertOk(self.session(a).get(NETMAP), MT_NETWORKMAP)
+
+    def test_anonymous_limited_per_address(self):
+        """Anonymous requests: a bucket per peer address (the access
+        section's rate and burst), not one shared by every anonymous
+        client; the wait is in whole seconds."""
+        a = self.start_guessing(anonymous=True, extra={"rate": 0.001, "burst": 2})
+        for source in ("127.0.0.2", "127.0.0.3"):
+            with self.subTest(source=source):
+                s = self.session(a, source)
+                self.assertEqual([s.get(NETMAP).status for _ in range(2)], [200, 200])
+                r = s.get(NETMAP)
+                self.assertEqual(r.status, 429, r)
+                self.assertEqual(r.body, b"Too Many Requests\n")
+                self.assertIn(int(r.header("Retry-After")), range(990, 1001))
 
 
 # ---------------------------------------------------------------- Cache-Control and Vary
@@ -996,6 +1199,63 @@ class ConfigErrors(AccessTestCase):
             self.assertNotEqual(code, 0)
             self.assertIn(diags[0][3], err)
         return out
+
+    def test_absurd_rates_and_bursts(self):
+        """Issue 10 §7: rate 1e-12 sent `Retry-After: 3567587328` (an
+        undefined conversion); rates are 0 or 0.001 to 10^6 per second,
+        bursts 0 or 1 to 10^6."""
+        self.check("""\
+access:
+  rate: 1e-12                                   #< 1e-12
+  burst: 0.5                                    #< 0.5
+  auth-failures:
+    per-user: {rate: 2000000, burst: 3}         #< 2000000
+    per-address: {rate: 1, burst: 1e7}          #< 1e7
+    per-subnet: {rate: 1}                       #< per-subnet
+  clients:
+    tenant-b:
+      password: {user: "tenant-b", sha256: "%s"}
+      roles: [r]
+      rate: -1                                  #< -1
+      burst: 1000001                            #< 1000001
+  roles:
+    r: [my-default-network-map]
+""" % ("ab" * 32), [
+            (r"^rate must be 0 \(no limit\) or a number from 0\.001 to 1e\+06 per second, not '1e-12'$", "1e-12"),
+            (r"^burst must be 0 \(the default\) or a number from 1 to 1e\+06, not '0\.5'$", "0.5"),
+            (r"^auth-failures per-user rate must be 0 \(no limit\) or a number from 0\.001 to 1e\+06 per second, "
+             r"not '2000000'$", "2000000"),
+            (r"^auth-failures per-address burst must be 0 \(the default\) or a number from 1 to 1e\+06, not '1e7'$",
+             "1e7"),
+            (r"^unknown key 'per-subnet' in auth-failures \(per-user, per-address\)$", "per-subnet"),
+            (r"^rate must be 0 \(no limit\) or a number from 0\.001 to 1e\+06 per second, not '-1'$", "-1"),
+            (r"^burst must be 0 \(the default\) or a number from 1 to 1e\+06, not '1000001'$", "1000001"),
+        ])
+
+    def test_the_edges_of_the_ranges_are_fine(self):
+        text = conf_text("""\
+access:
+  rate: 0.001
+  burst: 1000000
+  auth-failures:
+    per-user: {rate: 0, burst: 0}
+    per-address: {rate: 1000000, burst: 1}
+""" + GOOD_CLIENTS + """\
+  roles:
+    r: [my-default-network-map]
+""")
+        d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(), "altod.yaml": text})
+        self.assertEqual(at.check_config(os.path.join(d, "altod.yaml")), (0, "ok\n"))
+
+    def test_realm_checked(self):
+        """The realm goes into every challenge as a quoted-string and into
+        every HA1: no '"', no backslash, no control character, 1 to 128."""
+        for value in ("'a\"b'", "'a\\b'", '"a\\tb"', '"a\\x7fb"', "''", "r" * 129):
+            with self.subTest(realm=value):
+                self.check("access:\n  realm: %s                #< %s\n" % (value, value[:2]) + GOOD_CLIENTS +
+                           "  roles:\n    r: [my-default-network-map]\n",
+                           [(r"^realm must (not hold '\"', '\\' or a control character|have 1 to 128 characters)$",
+                             value[:2])])
 
     def test_undefined_role(self):
         self.check("""\

@@ -169,7 +169,7 @@ def write_tree(directory, pki, secret=SECRET, views=VIEWS, clients=None, https=T
         "maps/iso.yaml": iu.maps_yaml(BASES),
         "altod.yaml": iu.server_yaml(pki, https=https) + iu.access_yaml(
             secret=secret, clients=clients, roles=ROLES, views=views, anonymous_role="public",
-            extra={"rate": 0}),
+            extra={"rate": 0, "auth-failures": iu.NO_AUTH_THROTTLE}),
     })
 
 
