@@ -139,7 +139,7 @@ def datagram(nonce_hex, nc, key=None, sent_ns=None):
     return body + hmac.new(key or peer_key(), body, hashlib.sha256).digest()
 
 
-PEER_LISTEN_RE = r"digest peers: receiving nc updates on udp://([0-9.]+):(\d+)/"
+PEER_LISTEN_RE = r"digest peers: receiving nc updates on udp://(\[[0-9a-f:]+\]|[0-9.]+):(\d+)/"
 PEER_STATS_RE = re.compile(r"digest peers: sent (\d+), (\d+) failed; received (\d+) applied, (\d+) not newer; "
                            r"dropped (\d+) malformed, (\d+) forged, (\d+) old, (\d+) bad nonce, "
                            r"(\d+) without a secret")
@@ -147,8 +147,17 @@ PEER_STATS = ("sent", "failed", "applied", "not newer", "malformed", "forged", "
 
 
 def udp_addr(a):
+    """(host, port) of a replica's digest-listen, as it logged it; the host
+    of an IPv6 one in brackets."""
     m = re.search(PEER_LISTEN_RE, a.wait_for_log(PEER_LISTEN_RE))
     return m.group(1), int(m.group(2))
+
+
+def udp_send(dg, host_port):
+    host, port = host_port
+    family = socket.AF_INET6 if host.startswith("[") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as u:
+        u.sendto(dg, (host.strip("[]"), port))
 
 
 def peer_stats(a):
@@ -174,13 +183,14 @@ def wait_peer_stats(a, **want):
         time.sleep(0.02)
 
 
-def start_peered(testcase, **kw):
+def start_peered(testcase, udp_host="127.0.0.1", **kw):
     """Two replicas that tell each other of every answer they accept. Each
     picks its UDP port (digest-listen port 0): the first learns the second's
     by a reload (digest-peers is reloadable)."""
-    a = start(testcase, udp_listen="127.0.0.1:0", **kw)
-    b = start(testcase, udp_listen="127.0.0.1:0", peers=["%s:%d" % udp_addr(a)], **kw)
-    at.write_files(a.dir, {"altod.yaml": config(udp_listen="127.0.0.1:0", peers=["%s:%d" % udp_addr(b)], **kw)})
+    listen = "%s:0" % udp_host
+    a = start(testcase, udp_listen=listen, **kw)
+    b = start(testcase, udp_listen=listen, peers=["%s:%d" % udp_addr(a)], **kw)
+    at.write_files(a.dir, {"altod.yaml": config(udp_listen=listen, peers=["%s:%d" % udp_addr(b)], **kw)})
     lines = a.reload()
     assert not any("need a restart" in ln for ln in lines), lines
     return a, b
@@ -717,8 +727,6 @@ class PeeredReplicas(RoundRobin, at.AltodTestCase):
         ch = fetch_challenge(Conn(self, r1))
         self.assertEqual(send(r1, "GET", "/", B.authorization("GET", "/", ch, 1)).status, 200)
         wait_peer_stats(a2, valid=1)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.addCleanup(u.close)
         other = hmac.new(b"another-secret-0123456789", b"digest-peer\0", hashlib.sha256).digest()
         good = datagram(ch["nonce"], 100)
         forged_nonce = make_nonce(time.time_ns(), key=nonce_key("another-secret-0123456789"))
@@ -734,21 +742,21 @@ class PeeredReplicas(RoundRobin, at.AltodTestCase):
                 ("an expired nonce", datagram(make_nonce(time.time_ns() - 600 * 10**9), 100), "bad nonce")):
             with self.subTest(label):
                 before = peer_stats(a2)[counter]
-                u.sendto(dg, udp_addr(a2))
+                udp_send(dg, udp_addr(a2))
                 wait_peer_stats(a2, **{counter.replace(" ", "_"): before + 1})
         self.assertEqual(peer_stats(a2)["applied"] + peer_stats(a2)["not newer"], 1)
         # nothing of that spent nc 2..100 at r2
         self.assertEqual(send(r2, "GET", "/", B.authorization("GET", "/", ch, 2)).status, 200)
         # the right key: nc 50 is spent at r2 without any request there
         valid = wait_peer_stats(a2)["valid"]
-        u.sendto(datagram(ch["nonce"], 50), udp_addr(a2))
+        udp_send(datagram(ch["nonce"], 50), udp_addr(a2))
         wait_peer_stats(a2, valid=valid + 1)
         r = send(r2, "GET", "/", B.authorization("GET", "/", ch, 50))
         self.assertEqual(r.status, 401, r)
         self.assertEqual(send(r2, "GET", "/", B.authorization("GET", "/", ch, 51)).status, 200)
         # and a replayed datagram teaches nothing new
         st = peer_stats(a2)
-        u.sendto(datagram(ch["nonce"], 50), udp_addr(a2))
+        udp_send(datagram(ch["nonce"], 50), udp_addr(a2))
         self.assertEqual(wait_peer_stats(a2, not_newer=st["not newer"] + 1)["applied"], st["applied"])
 
 
@@ -783,6 +791,29 @@ class PeersConfig(at.AltodTestCase):
         d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(), "altod.yaml": text})
         code, out = at.check_config(os.path.join(d, "altod.yaml"))
         self.assertEqual(code, 0, out)
+
+    def test_digest_listen_in_use(self):
+        """A digest-listen address that cannot be bound stops the start,
+        saying why (as a TCP listener's would)."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            port = taken.getsockname()[1]
+            d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(),
+                                    "altod.yaml": config(udp_listen="127.0.0.1:%d" % port)})
+            code, err = at.run_altod_expect_exit(os.path.join(d, "altod.yaml"))
+        self.assertNotEqual(code, 0, err)
+        self.assertIn("digest-listen 127.0.0.1:%d: cannot bind: Address already in use" % port, err)
+
+    def test_ipv6_peers(self):
+        """Replicas that speak over IPv6 ([::1]:port) work the same."""
+        a, b = start_peered(self, udp_host="[::1]")
+        self.assertTrue(udp_addr(a)[0] == udp_addr(b)[0] == "[::1]")
+        ch = fetch_challenge(Conn(self, addr(a)))
+        h1 = B.authorization("GET", "/", ch, 1)
+        self.assertEqual(send(addr(a), "GET", "/", h1).status, 200)
+        wait_peer_stats(b, applied=1)
+        self.assertEqual(send(addr(b), "GET", "/", h1).status, 401)
+        self.assertEqual(send(addr(b), "GET", "/", B.authorization("GET", "/", ch, 2)).status, 200)
 
     def test_reload_peers_and_the_restart_only_listen(self):
         """digest-peers is reloaded; a bad one keeps the old snapshot
