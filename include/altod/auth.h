@@ -15,7 +15,6 @@
 #include <sys/types.h>
 
 #include <gnutls/gnutls.h>
-#include <microhttpd.h>
 
 #include "altod/access.h"
 #include "altod/digest.h"
@@ -28,9 +27,13 @@ enum auth_result {
 	AUTH_STALE, /* a correct Digest answer to a nonce too old or forgotten */
 };
 
+/* What a request shows of who it is, taken from it by the front end. */
 struct auth_request {
 	const char *method;
 	const char *url;                   /* libmicrohttpd's (the path, decoded) */
+	bool has_query;                    /* the target had a query */
+	const char *authorization;         /* the Authorization header's value, NULL: none */
+	unsigned nauthorization;           /* how many Authorization headers came */
 	gnutls_session_t verified_session; /* its peer certificate verified against the listener's CAs, else NULL */
 	bool basic_ok;                     /* Basic may be used: TLS */
 	bool digest_ok;                    /* Digest may be used: TLS, or a clear-digest listener */
@@ -39,13 +42,29 @@ struct auth_request {
 
 /* ds: the server's Digest state (its nc table, its key when access has no
  * secret). */
-enum auth_result auth_identify(struct MHD_Connection *c, const struct snapshot_access *a, struct digest_state *ds,
-                               const struct auth_request *rq, ssize_t *client);
-/* Queues the 401 on response r (which it takes over), with a Digest
- * challenge for SHA-256 then one for MD5, each with a fresh nonce (and
- * stale=true where asked), and a Basic one where basic_ok. */
-enum MHD_Result auth_challenge(struct MHD_Connection *c, const struct snapshot_access *a, struct digest_state *ds,
-                               bool stale, bool basic_ok, struct MHD_Response *r);
+enum auth_result auth_identify(const struct snapshot_access *a, struct digest_state *ds, const struct auth_request *rq,
+                               ssize_t *client);
+
+/* The WWW-Authenticate values of a 401, into out: a Digest challenge per
+ * access.digest-algorithms (in that order, the preferred first, each with a
+ * fresh nonce, and stale=true where asked), then Basic where basic_ok.
+ * Returns how many. */
+#define AUTH_CHALLENGE_MAX 512
+#define AUTH_CHALLENGES 3
+size_t auth_challenges(const struct snapshot_access *a, struct digest_state *ds, bool stale, bool basic_ok,
+                       char out[][AUTH_CHALLENGE_MAX], size_t max);
+
+/* ---- who an Authorization header claims to be ----
+ *
+ * The user name an `Authorization` header claims, before anything is
+ * verified: for Basic (RFC 7617) the part of the decoded user-pass before
+ * the first ':'; for Digest (RFC 7616 §3.4) the `username` auth-param
+ * (token or quoted-string, RFC 7235 §2.1). false when there is none, the
+ * header is malformed, `username` is repeated, or the name does not fit
+ * in out (outlen - 1 bytes) or holds a NUL. */
+bool auth_claimed_user(const char *header, char *out, size_t outlen);
+#define AUTH_USER_MAX 256
+
 /* HA1 = H(user ":" realm ":" password) in hex, for the config. */
 int auth_hash_password(const char *user, const char *realm, const char *password, char sha256_hex[65],
                        char md5_hex[33]);

@@ -100,15 +100,4 @@ size_t buckets_used(struct bucket_table *t);
 #define THROTTLE_ADDR_KEY 9
 size_t throttle_addr_key(bool v6, const uint8_t addr[16], uint8_t key[THROTTLE_ADDR_KEY]);
 
-/* ---- who an Authorization header claims to be ----
- *
- * The user name an `Authorization` header claims, before anything is
- * verified: for Basic (RFC 7617) the part of the decoded user-pass before
- * the first ':'; for Digest (RFC 7616 §3.4) the `username` auth-param
- * (token or quoted-string, RFC 7235 §2.1). false when there is none, the
- * header is malformed, `username` is repeated, or the name does not fit
- * in out (outlen - 1 bytes) or holds a NUL. */
-bool auth_claimed_user(const char *header, char *out, size_t outlen);
-#define AUTH_USER_MAX 256
-
 #endif

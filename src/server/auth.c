@@ -115,21 +115,12 @@ static const uint8_t *nonce_key(const struct snapshot_access *a, struct digest_s
 	return a->policy->secret ? a->nonce_key : digest_state_key(ds);
 }
 
-static enum MHD_Result count_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	(void)key;
-	(void)value;
-	*(bool *)cls = true;
-	return MHD_NO;
-}
-
-static enum auth_result digest(struct MHD_Connection *c, const struct snapshot_access *a, struct digest_state *ds,
-                               const struct auth_request *rq, const char *value, ssize_t *client)
+static enum auth_result digest(const struct snapshot_access *a, struct digest_state *ds, const struct auth_request *rq,
+                               ssize_t *client)
 {
 	const struct policy *p = a->policy;
 	struct digest_credentials *cr = malloc(sizeof(*cr));
-	if (cr == NULL || digest_parse(value, cr) != 0) {
+	if (cr == NULL || digest_parse(rq->authorization, cr) != 0) {
 		free(cr);
 		return AUTH_FAIL;
 	}
@@ -154,12 +145,10 @@ static enum auth_result digest(struct MHD_Connection *c, const struct snapshot_a
 		secret = pc->ha1_md5;
 		known = true;
 	}
-	bool query = false;
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, count_query, &query);
 	struct digest_check ck = {
 	        .method = rq->method,
 	        .target = rq->url,
-	        .has_query = query,
+	        .has_query = rq->has_query,
 	        .realm = p->realm,
 	        .key = nonce_key(a, ds),
 	        .lifetime = p->nonce_lifetime,
@@ -183,68 +172,129 @@ static enum auth_result digest(struct MHD_Connection *c, const struct snapshot_a
 	return AUTH_OK;
 }
 
-static enum auth_result basic(struct MHD_Connection *c, const struct policy *p, ssize_t *client)
+/* ---- Basic (RFC 7617) ---- */
+
+static int b64_value(unsigned char ch)
 {
-	char *pass = NULL;
-	char *user = MHD_basic_auth_get_username_password(c, &pass);
-	if (user == NULL) {
-		MHD_free(pass);
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* The token68 of Basic credentials: base64 (RFC 4648 §4, padding optional)
+ * of user-id ":" password, trailing whitespace allowed. The user (before
+ * the first ':') into user; the password into pass when pass is not NULL.
+ * false when malformed, without a ':', holding a NUL, or too long. */
+static bool basic_decode(const char *p, char *user, size_t ulen, char *pass, size_t plen)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0, m = 0;
+	bool pad = false, colon = false;
+	for (; *p && *p != ' ' && *p != '\t'; p++) {
+		if (*p == '=') {
+			pad = true;
+			continue;
+		}
+		int v = b64_value((unsigned char)*p);
+		if (v < 0 || pad)
+			return false;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits < 8)
+			continue;
+		bits -= 8;
+		char ch = (char)((acc >> bits) & 0xff);
+		if (ch == '\0')
+			return false;
+		if (!colon && ch == ':') {
+			colon = true;
+		} else if (!colon) {
+			if (n + 1 >= ulen)
+				return false;
+			user[n++] = ch;
+		} else if (pass) {
+			if (m + 1 >= plen)
+				return false;
+			pass[m++] = ch;
+		}
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p || !colon)
+		return false;
+	user[n] = '\0';
+	if (pass)
+		pass[m] = '\0';
+	return true;
+}
+
+/* "Basic" 1*SP token68: the text after the scheme, or NULL. */
+static const char *after_scheme(const char *h, const char *scheme)
+{
+	size_t n = strlen(scheme);
+	while (*h == ' ' || *h == '\t')
+		h++;
+	if (strncasecmp(h, scheme, n) != 0 || h[n] != ' ')
+		return NULL;
+	h += n;
+	while (*h == ' ')
+		h++;
+	return h;
+}
+
+static enum auth_result basic(const struct policy *p, const char *value, ssize_t *client)
+{
+	char user[AUTH_USER_MAX + 1], pass[1024];
+	const char *b = after_scheme(value, "Basic");
+	if (b == NULL || !basic_decode(b, user, sizeof(user), pass, sizeof(pass))) {
+		memset(pass, 0, sizeof(pass));
 		return AUTH_FAIL;
 	}
 	ssize_t idx;
 	const struct policy_client *pc = client_by_user(p, user, &idx);
 	uint8_t got[32] = {0}, want[32] = {0x5a};
-	bool hashed = ha1(GNUTLS_DIG_SHA256, user, p->realm, pass ? pass : "", got) == 0;
+	bool hashed = ha1(GNUTLS_DIG_SHA256, user, p->realm, pass, got) == 0;
+	memset(pass, 0, sizeof(pass));
 	if (pc)
 		memcpy(want, pc->ha1_sha256, 32);
 	bool ok = ct_equal(got, want, 32) && hashed && pc != NULL;
-	if (pass) {
-		memset(pass, 0, strlen(pass));
-		MHD_free(pass);
-	}
-	MHD_free(user);
 	if (!ok)
 		return AUTH_FAIL;
 	*client = idx;
 	return AUTH_OK;
 }
 
-static enum MHD_Result count_authorization(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	(void)value;
-	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
-		(*(unsigned *)cls)++;
-	return MHD_YES;
-}
+/* ---- the identity of a request ---- */
 
-enum auth_result auth_identify(struct MHD_Connection *c, const struct snapshot_access *a, struct digest_state *ds,
-                               const struct auth_request *rq, ssize_t *client)
+enum auth_result auth_identify(const struct snapshot_access *a, struct digest_state *ds, const struct auth_request *rq,
+                               ssize_t *client)
 {
 	const struct policy *p = a->policy;
 	ssize_t by_cert = -1;
 	*client = -1;
 	if (rq->verified_session)
 		by_cert = client_by_certificate(p, rq->verified_session);
-	unsigned nauth = 0;
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_authorization, &nauth);
-	if (nauth == 0) {
+	if (rq->nauthorization == 0 || rq->authorization == NULL) {
 		*client = by_cert;
 		return by_cert >= 0 ? AUTH_OK : AUTH_NONE;
 	}
-	if (nauth > 1)
+	if (rq->nauthorization > 1)
 		return AUTH_FAIL; /* one set of credentials per request */
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	ssize_t idx = -1;
 	enum auth_result r = AUTH_FAIL;
-	while (auth && (*auth == ' ' || *auth == '\t'))
-		auth++;
-	if (auth == NULL)
-		r = AUTH_FAIL;
-	else if (strncasecmp(auth, "Digest", 6) == 0 && (auth[6] == ' ' || auth[6] == '\0'))
-		r = rq->digest_ok ? digest(c, a, ds, rq, auth, &idx) : AUTH_FAIL;
-	else if (strncasecmp(auth, "Basic ", 6) == 0)
-		r = rq->basic_ok ? basic(c, p, &idx) : AUTH_FAIL; /* never a password in clear text */
+	if (after_scheme(rq->authorization, "Digest") != NULL)
+		r = rq->digest_ok ? digest(a, ds, rq, &idx) : AUTH_FAIL;
+	else if (after_scheme(rq->authorization, "Basic") != NULL)
+		r = rq->basic_ok ? basic(p, rq->authorization, &idx) : AUTH_FAIL; /* never a password in clear text */
 	/* credentials that are sent must verify, and name the certificate's
 	 * client where a certificate names one */
 	if (r != AUTH_OK)
@@ -255,27 +305,70 @@ enum auth_result auth_identify(struct MHD_Connection *c, const struct snapshot_a
 	return AUTH_OK;
 }
 
-enum MHD_Result auth_challenge(struct MHD_Connection *c, const struct snapshot_access *a, struct digest_state *ds,
-                               bool stale, bool basic_ok, struct MHD_Response *r)
+/* ---- who an Authorization header claims to be ---- */
+
+struct claimed {
+	char *out;
+	size_t outlen;
+	bool found, bad;
+};
+
+static int take_username(void *ctx, const char *name, const char *value)
+{
+	struct claimed *c = ctx;
+	if (strcasecmp(name, "username") != 0)
+		return 0;
+	size_t n = strlen(value);
+	if (c->found || n + 1 > c->outlen) {
+		c->bad = true; /* repeated (which one would count?), or too long */
+		return -1;
+	}
+	memcpy(c->out, value, n + 1);
+	c->found = true;
+	return 0;
+}
+
+bool auth_claimed_user(const char *header, char *out, size_t outlen)
+{
+	if (header == NULL || outlen == 0)
+		return false;
+	const char *b = after_scheme(header, "Basic");
+	if (b)
+		return basic_decode(b, out, outlen, NULL, 0);
+	const char *d = after_scheme(header, "Digest");
+	size_t n = d ? strnlen(d, DIGEST_MAX_CREDENTIALS + 1) : 0;
+	if (d == NULL || n > DIGEST_MAX_CREDENTIALS)
+		return false;
+	/* the one tokenizer of Digest credentials (digest.h) */
+	char *buf = malloc(2 * n + 2);
+	struct claimed c = {out, outlen, false, false};
+	int rc = buf ? digest_tokenize(d, n, buf, 2 * n + 2, take_username, &c) : -1;
+	free(buf);
+	return rc == 0 && c.found && !c.bad;
+}
+
+/* ---- challenges ---- */
+
+size_t auth_challenges(const struct snapshot_access *a, struct digest_state *ds, bool stale, bool basic_ok,
+                       char out[][AUTH_CHALLENGE_MAX], size_t max)
 {
 	const struct policy *p = a->policy;
 	const uint8_t *key = nonce_key(a, ds);
+	size_t n = 0;
 	/* RFC 7616 §3.7: the preferred algorithm first (access.digest-algorithms'
 	 * order); each challenge its own nonce */
-	for (size_t i = 0; i < p->ndigest_algs; i++) {
-		char nonce[DIGEST_NONCE_HEX + 1], hdr[1024];
+	for (size_t i = 0; i < p->ndigest_algs && n < max; i++) {
+		char nonce[DIGEST_NONCE_HEX + 1];
 		digest_nonce_issue(ds, key, realtime_ns(), nonce);
-		if (digest_challenge(hdr, sizeof(hdr), p->realm, nonce, p->digest_algs[i], stale) > 0)
-			MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, hdr);
+		if (digest_challenge(out[n], AUTH_CHALLENGE_MAX, p->realm, nonce, p->digest_algs[i], stale) > 0)
+			n++;
 	}
-	if (basic_ok) {
-		char hdr[256];
-		snprintf(hdr, sizeof(hdr), "Basic realm=\"%s\", charset=\"UTF-8\"", p->realm);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, hdr);
+	if (basic_ok && n < max) {
+		int k = snprintf(out[n], AUTH_CHALLENGE_MAX, "Basic realm=\"%s\", charset=\"UTF-8\"", p->realm);
+		if (k > 0 && k < AUTH_CHALLENGE_MAX)
+			n++;
 	}
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
-	MHD_destroy_response(r);
-	return ret;
+	return n;
 }
 
 int auth_hash_password(const char *user, const char *realm, const char *password, char sha256_hex[65], char md5_hex[33])

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "altod/alto.h"
+#include "altod/auth.h"
 #include "altod/clients.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -766,6 +766,37 @@ class PrivateAnswers(AccessTestCase):
         r = a.raw(b"GET / HTTP/1.1\r\n\r\n", timeout=2)  # no Host: altod's own 400
         self.assertIn(b"Cache-Control: private", r)
 
+    def test_libmicrohttpd_own_error_pages(self):
+        """docs/isolation.md's claim, pinned: the pages libmicrohttpd 0.9.75
+        writes itself, before altod sees the request (400 for a malformed
+        header line, 505 for an unknown HTTP version, 431 past its
+        connection memory), are its fixed HTML with Connection: close, name
+        no tenant, carry no Cache-Control and get no audit line. This test
+        fails when one of them starts to reach altod (then it must carry
+        altod's headers) or changes its shape."""
+        a = start(self, roles_access(anonymous=True))
+        mark = a.log_count()
+        cases = [
+            (b"GET / HTTP/1.1\r\nHost: x\r\nBadLine\r\n\r\n", 400, b"Request malformed"),
+            (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, b"Requested HTTP version is not supported"),
+            (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 40000 + b"\r\n\r\n", 431, b"Request too big"),
+        ]
+        for data, status, title in cases:
+            with self.subTest(status=status):
+                r, _ = at.parse_one_response(a.raw(data, timeout=5))
+                self.assertEqual(r.status, status, r)
+                self.assertEqual(r.header("Connection"), "close")
+                self.assertIsNone(r.header("Cache-Control"))
+                self.assertIn(b"<title>" + title + b"</title>", r.body)
+                for word in (b"tenant", NM.encode(), b"anonymous"):
+                    self.assertNotIn(word, r.body)
+        # a request altod sees gets its audit line; those three got none
+        self.assertEqual(http_session(self, a).get("/").status, 200)
+        a.wait_for_log(r"audit: client=anonymous resource=directory status=200", after=mark)
+        with a._lock:
+            audits = [ln for ln in a.stderr_lines[mark:] if "audit:" in ln]
+        self.assertEqual(len(audits), 1, audits)
+
     # endpoint addresses sent in bodies: none may reach the log (§15.4)
     SECRET_ADDRESSES = ["ipv4:192.0.2.77", "ipv4:198.51.100.201", "ipv6:2001:db8:0:7a7::1", "ipv4:203.0.113.99"]
 

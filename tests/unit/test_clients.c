@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "altod/auth.h"
 #include "altod/clients.h"
 
 static bool take(struct bucket_table *t, const char *k, double rate, double burst, double now)

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The libmicrohttpd front end's private types, shared by its parts:
+ *   listener.c  listening sockets, the daemons, start and stop
+ *   conn.c      connection life (libmicrohttpd's socket context) and the
+ *               request/response-timeout watchdog
+ *   route.c     one request: framing, authorization, routing, answers
+ *   framing.c   HTTP/1.1 framing altod checks itself (RFC 7230 §3.3, §5.3,
+ *               §5.4) where libmicrohttpd 0.9.75 does not
+ *   https.c     TLS glue: certificates per handshake, client certificates
+ *               verified against the listener's current trust
+ * The authorization decision itself is not here: authz.h, free of
+ * libmicrohttpd. Every libmicrohttpd callback gets its listener as its
+ * closure, and a connection's context remembers its listener: no global.
+ */
+#ifndef ALTOD_HTTP_INTERNAL_H
+#define ALTOD_HTTP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+
+#include "altod/authz.h"
+#include "altod/buf.h"
+#include "altod/server.h"
+#include "altod/snapshot.h"
+#include "altod/tls.h"
+
+struct server;
+struct conn_ctx;
+
+struct listener {
+	struct server *srv;
+	int fd;
+	struct MHD_Daemon *mhd;
+	char name[64];
+	struct sockaddr_storage bound;
+	_Atomic(struct tls_state *) tls; /* NULL: plain HTTP */
+	bool clear_digest;               /* plain HTTP that takes Digest anyway */
+	struct tls_state *retired;       /* replaced states, freed at stop */
+};
+
+struct server {
+	atomic_uint inflight; /* requests between their first call and completion */
+	/* the request-timeout watchdog and the connections it watches */
+	pthread_mutex_t conns_lock;
+	struct conn_ctx *conns;
+	pthread_t watchdog;
+	bool watchdog_running;
+	atomic_ulong cut_request;  /* connections cut off past request-timeout */
+	atomic_ulong cut_response; /* ... past response-timeout */
+	atomic_bool stopping;
+	struct snapshot_slot *slot;
+	struct listener *ls;
+	size_t nls;
+	struct authz authz; /* who may see what, and the limits that outlive reloads */
+};
+
+/* Per connection (libmicrohttpd's socket context): its listener, the client
+ * its requests were identified as (counted against that client's connection
+ * limit), the time by which its next request must have arrived whole, the
+ * time by which its current answer must have been built and sent, and
+ * (HTTPS) the generation of the listener's TLS state its client certificate
+ * was last verified against (0: not yet). */
+struct conn_ctx {
+	struct listener *l;
+	struct client_state *cs;
+	struct MHD_Connection *conn;
+	uint64_t tls_gen; /* only this connection's thread reads and writes it */
+	int fd;
+	/* between its request line and altod's first look at its headers:
+	 * the worker thread reading them (see framing.c) */
+	_Atomic unsigned head_thread;
+	_Atomic int64_t deadline_ms;        /* monotonic; 0 while a response is being sent */
+	_Atomic int64_t answer_deadline_ms; /* monotonic; of the last answer; 0: no limit */
+	atomic_bool answering;              /* between a request's last call and its completion */
+	bool cut;
+	struct conn_ctx *prev, *next;
+};
+
+/* ---- conn.c ---- */
+struct conn_ctx *conn_of(struct MHD_Connection *c);
+/* The request is in: request-timeout stops, response-timeout runs. */
+void conn_answering(struct MHD_Connection *c, unsigned response_timeout);
+/* The next request on this connection must arrive whole within the limit. */
+void conn_expect_request(struct conn_ctx *cc, unsigned timeout);
+/* MHD_OPTION_NOTIFY_CONNECTION (cls: the listener) */
+void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode code);
+/* The watchdog thread (arg: the server). */
+void *conn_watchdog(void *arg);
+
+/* ---- framing.c ---- */
+/* NULL when the request's framing and Host are fine, else why it is refused
+ * (a 400, and the connection closed). */
+const char *framing_error(struct MHD_Connection *c, const char *version);
+/* The path to route for a request target (the absolute form's path), or
+ * NULL for an invalid absolute target. */
+const char *framing_origin_path(const char *url);
+/* MHD_OPTION_URI_LOG_CALLBACK (cls: the listener) */
+void *framing_request_line(void *cls, const char *uri, struct MHD_Connection *c);
+/* MHD_OPTION_EXTERNAL_LOGGER (cls: the server) */
+void framing_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* ---- https.c ---- */
+/* Before each request: the connection's client certificate still passes its
+ * listener's current trust (plain HTTP: true). *verified: the session when a
+ * client certificate was checked against the current client CAs. */
+bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified);
+/* MHD_OPTION_HTTPS_CERT_CALLBACK */
+int https_retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+                        const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length, gnutls_pcert_st **pcert,
+                        unsigned int *pcert_length, gnutls_privkey_t *pkey);
+
+/* ---- route.c ---- */
+/* The access handler and the completion callback (cls: the listener). */
+enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls);
+void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe);
+
+#endif

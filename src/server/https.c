@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TLS glue: the listener's current certificate handed over per handshake
+ * (so a reload rotates it), client certificates verified against the
+ * listener's client CAs and CRLs in the handshake, and again before a
+ * request when a reload changed that trust since (tls.h).
+ */
+#include <string.h>
+
+#include <gnutls/x509.h>
+
+#include "altod/log.h"
+#include "http_internal.h"
+
+/* The listener a TLS session came in on: its connection's. */
+static struct listener *listener_of(gnutls_session_t session)
+{
+	struct MHD_Connection *c = gnutls_session_get_ptr(session);
+	struct conn_ctx *cc = c ? conn_of(c) : NULL;
+	return cc ? cc->l : NULL;
+}
+
+static void log_refused(const struct listener *l, int rc, unsigned status, const char *when)
+{
+	gnutls_datum_t why = {NULL, 0};
+	if (status)
+		gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
+	log_info("tls", "%s: client certificate refused%s: %s", l->name, when,
+	         why.data ? (char *)why.data : gnutls_strerror(rc));
+	gnutls_free(why.data);
+}
+
+/* Checks the client's certificate chain against the listener's client CAs
+ * and CRLs during the handshake: a certificate they did not sign, or that
+ * they revoked, ends it. The connection remembers what it passed. */
+static int verify_client(gnutls_session_t session)
+{
+	struct listener *l = listener_of(session);
+	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
+	if (st == NULL)
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	unsigned status = 0;
+	int rc = tls_verify_peer(st, session, &status);
+	if (rc != 0) {
+		log_refused(l, rc, status, "");
+		return rc;
+	}
+	struct MHD_Connection *c = gnutls_session_get_ptr(session);
+	struct conn_ctx *cc = c ? conn_of(c) : NULL;
+	if (cc)
+		cc->tls_gen = st->gen;
+	return 0;
+}
+
+/* Before each request on an HTTPS connection: a reload may have replaced
+ * the listener's TLS state (other client CAs, a new CRL, client-auth
+ * require) since the connection's certificate was verified. Then it is
+ * verified again against the current state; false: it does not pass, the
+ * request is refused and the connection closed. Plain HTTP: true. With
+ * true, *verified is the session when its client certificate (if any) was
+ * checked against the current client CAs. */
+bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
+{
+	*verified = NULL;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return true;
+	struct listener *l = listener_of(ci->tls_session);
+	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
+	struct conn_ctx *cc = conn_of(c);
+	if (st == NULL || cc == NULL)
+		return false; /* cannot tell what it was verified against */
+	if (cc->tls_gen != st->gen) {
+		unsigned status = 0;
+		int rc = tls_verify_peer(st, ci->tls_session, &status);
+		if (rc != 0) {
+			log_refused(l, rc, status, " on a live connection after a reload");
+			return false;
+		}
+		cc->tls_gen = st->gen;
+	}
+	if (st->trust)
+		*verified = ci->tls_session;
+	return true;
+}
+
+/* Called while the ClientHello is processed: hands over the listener's
+ * current certificate (so a reload rotates it) and asks for a client
+ * certificate where the listener wants one. */
+int https_retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+                        const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length, gnutls_pcert_st **pcert,
+                        unsigned int *pcert_length, gnutls_privkey_t *pkey)
+{
+	struct listener *l = listener_of(session);
+	struct tls_state *st = l ? atomic_load(&l->tls) : NULL;
+	if (st == NULL)
+		return -1;
+	if (st->trust) {
+		gnutls_certificate_server_set_request(
+		        session, st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_CERT_REQUIRE : GNUTLS_CERT_REQUEST);
+		/* on the session, not on the credentials: libmicrohttpd's worker
+		 * threads share one credentials structure, and setting its
+		 * callback on every handshake was a write racing with the other
+		 * threads' handshakes reading it (inside GnuTLS, where
+		 * ThreadSanitizer does not see it) */
+		gnutls_session_set_verify_function(session, verify_client);
+	}
+	*pcert = st->pcert;
+	*pcert_length = st->npcert;
+	*pkey = st->key;
+	return 0;
+}
+
+void server_set_tls(struct server *srv, struct tls_state **states)
+{
+	for (size_t i = 0; i < srv->nls; i++) {
+		struct listener *l = &srv->ls[i];
+		struct tls_state *cur = atomic_load(&l->tls);
+		if (states[i] == NULL || cur == NULL || memcmp(states[i]->digest, cur->digest, 32) == 0) {
+			tls_state_free(states[i]); /* unchanged (or not TLS): keep serving the current one */
+			continue;
+		}
+		/* a handshake may still use the old state: keep it until stop */
+		struct tls_state *old = atomic_exchange(&l->tls, states[i]);
+		old->retired_next = l->retired;
+		l->retired = old;
+	}
+}

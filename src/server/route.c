@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * One request through libmicrohttpd. On the first call of the access
+ * handler (headers only) the request's framing is checked (framing.c), its
+ * client authorized (authz.h), and it is routed and checked: unknown URI,
+ * wrong method, Content-Type, Accept and an oversized Content-Length are
+ * answered before a byte of the body is read. Per-request state lives in
+ * *con_cls and is freed by the completion callback, which writes the audit
+ * line. GET bodies are handed to libmicrohttpd without a copy; the snapshot
+ * they live in is pinned by the response and released in its free
+ * callback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "altod/arena.h"
+#include "altod/log.h"
+#include "http_internal.h"
+
+struct refusal {
+	unsigned status;
+	const char *text;
+	const char *allow;
+	double retry_after; /* 429 */
+	bool stale;         /* 401 */
+};
+
+struct req_ctx {
+	struct snapshot *snap;
+	const struct catalog *cat; /* what this client may see */
+	const struct resource *res;
+	struct listener *l;
+	const char *client; /* client name for the audit log ("-": none) */
+	struct client_state *cs;
+	struct authz_decision az; /* who asks, what it may see, what a 401 may offer */
+	bool close;               /* answer with Connection: close */
+	struct buf body;
+	size_t dropped; /* body bytes read and discarded */
+	bool post;      /* a POST to a POST resource: the body is its input */
+	bool options;
+	bool refused;
+	bool too_large;
+	bool framing; /* refused for its framing: answered at once, then closed */
+	struct refusal refusal;
+	unsigned status; /* for the audit log */
+	size_t bytes;
+	struct timespec start;
+};
+
+/* ---- responses ---- */
+
+static enum MHD_Result send_response(struct req_ctx *ctx, struct MHD_Connection *c, unsigned status,
+                                     struct MHD_Response *r, const char *content_type, size_t len)
+{
+	if (r == NULL)
+		return MHD_NO;
+	if (content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	if (ctx->snap->access) {
+		/* answers depend on who asks: no shared cache may mix tenants */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Authorization");
+	}
+	if (ctx->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ctx->status = status;
+	ctx->bytes = len;
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static struct MHD_Response *owned_body(char *body, size_t len)
+{
+	if (body == NULL)
+		return NULL;
+	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	if (r == NULL)
+		free(body);
+	return r;
+}
+
+/* HTTP-level refusals (400, 401, 404, 405, 406, 413, 415, 429, 501): RFC
+ * 7285 has no ALTO error code for them (§8.5.2 codes are about the
+ * request's JSON), so the body is a short plain-text reason. */
+static enum MHD_Result send_refusal(struct req_ctx *ctx, struct MHD_Connection *c, const struct refusal *no)
+{
+	const char *text = no->text;
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	if (no->allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, no->allow);
+	if (no->status == MHD_HTTP_TOO_MANY_REQUESTS) {
+		char ra[32];
+		snprintf(ra, sizeof(ra), "%u", retry_after_seconds(no->retry_after));
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	if (no->status == MHD_HTTP_UNAUTHORIZED) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Authorization");
+		char challenges[AUTH_CHALLENGES][AUTH_CHALLENGE_MAX];
+		size_t n = auth_challenges(ctx->snap->access, ctx->l->srv->authz.digest, no->stale, ctx->az.basic_ok,
+		                           challenges, AUTH_CHALLENGES);
+		for (size_t i = 0; i < n; i++)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenges[i]);
+		ctx->status = no->status;
+		ctx->bytes = strlen(text);
+		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	return send_response(ctx, c, no->status, r, "text/plain; charset=utf-8", strlen(text));
+}
+
+static enum MHD_Result send_alto_error(struct req_ctx *ctx, struct MHD_Connection *c, const struct alto_error *e)
+{
+	size_t len = 0;
+	char *body = alto_error_render(e, &len);
+	/* the four RFC 7285 error codes all describe a bad request */
+	return send_response(ctx, c, MHD_HTTP_BAD_REQUEST, owned_body(body, len), MT_ERROR, len);
+}
+
+static void release_snapshot(void *cls)
+{
+	snapshot_unref(cls);
+}
+
+/* A GET resource from its bodies rendered at load: gzip where the client
+ * takes it, 304 where its copy is current; handed over without a copy, the
+ * snapshot pinned until libmicrohttpd is done with the bytes. */
+static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection *c)
+{
+	const struct resource *res = ctx->res;
+	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	bool gz = res->gz && media_accepts_gzip(ae);
+	const char *etag = gz ? res->etag_gz : res->etag;
+	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct MHD_Response *r;
+	unsigned status = MHD_HTTP_OK;
+	size_t len = 0;
+
+	/* RFC 7232 §4.1: a 304 has no body but the validators and Vary of the
+	 * 200; libmicrohttpd sends no body with it and takes its Content-Length
+	 * from the response: the 200's, as RFC 7230 §3.3.2 wants. The snapshot
+	 * stays pinned either way. */
+	if (inm && etag_list_matches(inm, etag))
+		status = MHD_HTTP_NOT_MODIFIED;
+	size_t body_len = gz ? res->gz_len : res->body_len;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(body_len, gz ? res->gz : res->body, release_snapshot,
+	                                                           snapshot_ref(ctx->snap));
+	if (r == NULL) {
+		snapshot_unref(ctx->snap);
+		return MHD_NO;
+	}
+	if (status == MHD_HTTP_OK) {
+		len = body_len;
+		if (gz)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	if (res->gz) /* the representation depends on Accept-Encoding */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	return send_response(ctx, c, status, r, status == MHD_HTTP_OK ? res->media_type : NULL, len);
+}
+
+/* ---- request handling ---- */
+
+static const char *allow_of(const struct resource *res)
+{
+	return res->accepts ? "POST, OPTIONS" : "GET, HEAD, OPTIONS";
+}
+
+static bool method_known(const char *m)
+{
+	static const char *const known[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+	                                    "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(m, known[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool client_endpoint(struct MHD_Connection *c, struct endpoint *ep, char *text, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return false;
+	const struct sockaddr *sa = ci->client_addr;
+	char a[INET6_ADDRSTRLEN];
+	memset(ep->addr, 0, sizeof(ep->addr));
+	if (sa->sa_family == AF_INET) {
+		memcpy(ep->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		ep->family = IP_V4;
+	} else if (sa->sa_family == AF_INET6) {
+		const uint8_t *v6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		if (memcmp(v6, mapped, 12) == 0) { /* an IPv4 client on a dual-stack socket */
+			memcpy(ep->addr, v6 + 12, 4);
+			ep->family = IP_V4;
+		} else {
+			memcpy(ep->addr, v6, 16);
+			ep->family = IP_V6;
+		}
+	} else {
+		return false;
+	}
+	inet_ntop(ep->family == IP_V4 ? AF_INET : AF_INET6, ep->addr, a, sizeof(a));
+	snprintf(text, len, "%s:%s", ip_family_name(ep->family), a);
+	ep->text = text;
+	return true;
+}
+
+static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
+{
+	struct request req;
+	struct alto_error err = {0};
+	struct endpoint client;
+	char client_text[64];
+	const struct conf_limits *l = &ctx->snap->limits;
+	struct request_limits lim = {l->max_endpoints, l->max_endpoint_pairs, l->max_pids, l->max_json_depth,
+	                             l->max_constraints};
+	bool have_client = client_endpoint(c, &client, client_text, sizeof(client_text));
+
+	/* the body's JSON lives in this thread's arena until request_free */
+	arena_begin();
+	if (request_parse(ctx->res, ctx->cat, ctx->body.data ? ctx->body.data : "", ctx->body.len,
+	                  have_client ? &client : NULL, &lim, &req, &err) != 0) {
+		request_free(&req);
+		arena_end();
+		enum MHD_Result ret = send_alto_error(ctx, c, &err);
+		alto_error_clear(&err);
+		return ret;
+	}
+	size_t len = 0;
+	char *body = service_run(ctx->res, &req, &len);
+	request_free(&req);
+	arena_end();
+	if (body == NULL) {
+		static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n",
+		                                   NULL, 1, false};
+		return send_refusal(ctx, c, &oom);
+	}
+	return send_response(ctx, c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type, len);
+}
+
+/* The peer address as a throttle key (throttle_addr_key). */
+static size_t peer_key(struct MHD_Connection *c, uint8_t key[THROTTLE_ADDR_KEY])
+{
+	struct endpoint ep;
+	char text[64];
+	if (!client_endpoint(c, &ep, text, sizeof(text))) {
+		key[0] = 0;
+		return 1;
+	}
+	return throttle_addr_key(ep.family == IP_V6, ep.addr, key);
+}
+
+static enum MHD_Result count_authorization(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct authz_request *rq = cls;
+	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0 && rq->nauthorization++ == 0)
+		rq->authorization = value ? value : "";
+	return MHD_YES;
+}
+
+static enum MHD_Result note_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	*(bool *)cls = true;
+	return MHD_NO;
+}
+
+/* The access phase: the facts of the request to authz_decide(), and its
+ * answer. false with *no set: refused. */
+static bool authorize(struct MHD_Connection *c, struct req_ctx *ctx, const char *url, const char *method,
+                      struct refusal *no)
+{
+	struct authz_request rq = {.method = method, .url = url};
+	if (!https_rebind(c, &rq.verified)) {
+		/* the connection's client certificate does not pass the trust
+		 * of the current TLS state: RFC 9110 §15.5.20, this connection
+		 * cannot serve the request; a new one can (its handshake is
+		 * checked against the current CAs and CRLs) */
+		*no = (struct refusal){MHD_HTTP_MISDIRECTED_REQUEST,
+		                       "Misdirected Request: the client certificate of this connection is no longer "
+		                       "accepted; connect again\n",
+		                       NULL, 0, false};
+		ctx->client = "?";
+		ctx->close = true;
+		return false;
+	}
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	rq.tls = ci && ci->tls_session;
+	rq.clear_digest = ctx->l->clear_digest;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_authorization, &rq);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, note_query, &rq.has_query);
+	rq.peer_len = peer_key(c, rq.peer);
+	struct conn_ctx *cc = conn_of(c);
+	struct client_state *none = NULL;
+	bool ok = authz_decide(&ctx->l->srv->authz, ctx->snap, &rq, cc ? &cc->cs : &none, &ctx->az);
+	authz_connection_closed(none); /* no context to keep it in: not counted */
+	ctx->client = ctx->az.client;
+	ctx->cs = ctx->az.cs;
+	ctx->cat = ctx->az.cat;
+	if (!ok)
+		*no = (struct refusal){ctx->az.status, ctx->az.text, NULL, ctx->az.retry_after, ctx->az.stale};
+	return ok;
+}
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	*(size_t *)cls += strlen(key) + 2 + (value ? strlen(value) : 0) + 2; /* "key: value\r\n" */
+	return MHD_YES;
+}
+
+/* The size of the request line and headers as sent (near enough: the
+ * query string and whitespace are not counted). libmicrohttpd's own limit
+ * is its connection memory, set with room to spare; this one is exact. */
+static size_t head_size(struct MHD_Connection *c, const char *url, const char *method)
+{
+	size_t n = strlen(method) + 1 + strlen(url) + 1 + 8 + 2 + 2; /* "M U HTTP/1.1\r\n" ... "\r\n" */
+	MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_size, &n);
+	return n;
+}
+
+/* First call: route and check everything the headers can tell. Returns
+ * false with *no set when the request must be refused. */
+static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const char *url, const char *method,
+                          const char *version, struct refusal *no)
+{
+	const char *framing = framing_error(c, version);
+	const char *path = framing ? url : framing_origin_path(url);
+	if (path == NULL)
+		framing = "Bad Request: invalid absolute request target\n";
+	if (framing) {
+		*no = (struct refusal){MHD_HTTP_BAD_REQUEST, framing, NULL, 0, false};
+		ctx->close = true;
+		ctx->framing = true;
+		return false;
+	}
+	if (head_size(c, url, method) > ctx->snap->limits.max_header_size) {
+		*no = (struct refusal){MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request Header Fields Too Large\n",
+		                       NULL, 0, false};
+		ctx->close = true;
+		return false;
+	}
+	if (!authorize(c, ctx, url, method, no))
+		return false;
+	/* a resource this client may not see is exactly one that does not exist */
+	ctx->res = catalog_route(ctx->cat, path);
+	if (ctx->res == NULL) {
+		/* An anonymous client is challenged instead: Digest clients send
+		 * credentials only after a 401. Every URI outside the anonymous
+		 * catalog answers so, whether it exists for others or not. */
+		if (ctx->az.anonymous && ctx->az.digest_ok)
+			*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, false};
+		else
+			*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL, 0, false};
+		return false;
+	}
+	const struct resource *res = ctx->res;
+	bool is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	bool is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+
+	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
+		ctx->options = true;
+		return true;
+	}
+	if (!method_known(method)) {
+		*no = (struct refusal){MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented\n", NULL, 0, false};
+		return false;
+	}
+	/* §8.3.2: GET and POST are not interchangeable */
+	if ((res->accepts && !is_post) || (!res->accepts && !is_get)) {
+		*no = (struct refusal){MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n", allow_of(res), 0, false};
+		return false;
+	}
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	if (!media_accepts(accept, res->media_type)) {
+		*no = (struct refusal){MHD_HTTP_NOT_ACCEPTABLE,
+		                       "Not Acceptable: this resource is only available as its ALTO media type\n", NULL,
+		                       0, false};
+		return false;
+	}
+	if (!is_post)
+		return true;
+	/* §8.3.2: the client MUST send the media type of its input */
+	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!media_is(ctype, res->accepts)) {
+		*no = (struct refusal){MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n",
+		                       NULL, 0, false};
+		return false;
+	}
+	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (clen) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(clen, &end, 10);
+		if (errno == 0 && *end == '\0' && n > ctx->snap->limits.max_request_body) {
+			*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
+			return false;
+		}
+	}
+	ctx->post = true;
+	return true;
+}
+
+static size_t drain_bound(const struct conf_limits *l)
+{
+	size_t bound = 16u << 20;
+	return l->max_request_body > bound / 4 ? 4 * l->max_request_body : bound;
+}
+
+enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct listener *l = cls;
+	struct server *srv = l->srv;
+	struct req_ctx *ctx = *con_cls;
+
+	if (ctx == NULL) {
+		ctx = calloc(1, sizeof(*ctx));
+		if (ctx == NULL)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+		ctx->client = "-";
+		ctx->l = l;
+		buf_init(&ctx->body);
+		atomic_fetch_add(&srv->inflight, 1);
+		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
+		*con_cls = ctx;
+		struct conn_ctx *cc = conn_of(c);
+		if (cc)
+			atomic_store(&cc->head_thread, 0);
+		if (!check_headers(c, ctx, url, method, version, &ctx->refusal)) {
+			/* A POST body is not read for nothing: refuse it now (and
+			 * libmicrohttpd closes the connection). Anything else is
+			 * answered after the request is complete, which keeps the
+			 * connection alive. */
+			if (ctx->framing || strcmp(method, MHD_HTTP_METHOD_POST) == 0 ||
+			    strcmp(method, MHD_HTTP_METHOD_PUT) == 0 || strcmp(method, "PATCH") == 0) {
+				conn_answering(c, ctx->snap->limits.response_timeout);
+				return send_refusal(ctx, c, &ctx->refusal);
+			}
+			ctx->refused = true;
+		}
+		return MHD_YES;
+	}
+	const struct conf_limits *lim = &ctx->snap->limits;
+	if (*upload_data_size > 0) {
+		if (!ctx->post) {
+			/* a body where none is expected: read and dropped, bounded */
+			ctx->dropped += *upload_data_size;
+			*upload_data_size = 0;
+			return ctx->dropped > lim->max_request_body ? MHD_NO : MHD_YES;
+		}
+		if (!ctx->too_large && ctx->body.len + *upload_data_size > lim->max_request_body)
+			ctx->too_large = true;
+		if (ctx->too_large) {
+			/* A chunked body over the limit: libmicrohttpd cannot answer
+			 * before the body is read, so read and drop it up to a bound
+			 * (the client then gets its 413); past the bound, close. */
+			ctx->dropped += *upload_data_size;
+			if (ctx->dropped > drain_bound(lim))
+				return MHD_NO;
+		} else {
+			buf_append(&ctx->body, upload_data, *upload_data_size);
+			if (ctx->body.oom)
+				return MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	conn_answering(c, lim->response_timeout);
+	if (ctx->refused)
+		return send_refusal(ctx, c, &ctx->refusal);
+	if (ctx->options) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow_of(ctx->res));
+		return send_response(ctx, c, MHD_HTTP_NO_CONTENT, r, NULL, 0);
+	}
+	if (ctx->too_large) {
+		static const struct refusal big = {MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
+		return send_refusal(ctx, c, &big);
+	}
+	if (!ctx->post)
+		return send_rendered(ctx, c);
+	return run_post(ctx, c);
+}
+
+void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct listener *l = cls;
+	struct server *srv = l->srv;
+	struct req_ctx *ctx = *con_cls;
+
+	if (ctx == NULL)
+		return;
+	atomic_fetch_sub(&srv->inflight, 1);
+	conn_expect_request(conn_of(c), ctx->snap->limits.request_timeout);
+	if (ctx->cs)
+		client_count(ctx->cs, ctx->status, ctx->bytes);
+	/* the audit line (RFC 7285 §15.4: never addresses or request bodies) */
+	if (ctx->snap->access && ctx->snap->access->policy->audit) {
+		struct timespec end;
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 +
+		            (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
+		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
+		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory") : "-", ctx->status, ctx->bytes, ms,
+		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
+		         ctx->az.limited ? " limited=" : "", ctx->az.limited ? ctx->az.limited : "");
+	}
+	buf_free(&ctx->body);
+	snapshot_unref(ctx->snap);
+	free(ctx);
+	*con_cls = NULL;
+}
