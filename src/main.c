@@ -144,7 +144,8 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		log_warning(
 		        "reload",
 		        "changes of listeners (address, port, tls on/off, priorities, clear-digest), threads, "
-		        "connection-timeout, max-connections, max-connections-per-address or max-header-size "
+		        "connection-timeout, max-connections, max-connections-per-address, max-header-size or "
+		        "access.digest-listen "
 		        "need a restart: still listening as before; maps, request limits and certificates reloaded");
 		/* certificates are still rotated on listeners that stay the same */
 		struct tls_state **keep = calloc((*conf)->nlisten ? (*conf)->nlisten : 1, sizeof(*keep));

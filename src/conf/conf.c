@@ -45,6 +45,7 @@ void conf_free(struct conf *c)
 	free(c->maps);
 	free(c->maps_at);
 	policy_free(c->access);
+	free(c->digest_listen);
 	free(c);
 }
 
@@ -366,6 +367,9 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 	    a->limits.max_connections_per_address != b->limits.max_connections_per_address ||
 	    a->limits.max_header_size != b->limits.max_header_size)
 		return false;
+	if (!a->digest_listen != !b->digest_listen ||
+	    (a->digest_listen && strcmp(a->digest_listen, b->digest_listen) != 0))
+		return false;
 	for (size_t i = 0; i < a->nlisten; i++) {
 		const struct conf_listener *x = &a->listen[i], *y = &b->listen[i];
 		if (strcmp(x->address, y->address) != 0 || x->port != y->port || !x->tls != !y->tls ||
@@ -436,6 +440,10 @@ static int conf_parse(struct yp *y, struct conf *c, struct diag *diag)
 			} else if (strcmp(key, "access") == 0) {
 				policy_free(c->access);
 				c->access = policy_parse(y, c->path);
+				free(c->digest_listen);
+				c->digest_listen = NULL;
+				if (c->access && c->access->digest_listen)
+					c->digest_listen = strdup(c->access->digest_listen);
 			} else {
 				yp_error(y, m, "unknown key '%s' (server, maps, limits, access)", key);
 				yp_skip(y);

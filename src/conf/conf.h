@@ -84,14 +84,17 @@ struct conf {
 	unsigned threads; /* 0: one per CPU */
 	struct conf_limits limits;
 	struct policy *access; /* NULL: no access control (everything public) */
+	/* access.digest-listen, kept here because only a restart changes it
+	 * (snapshot_build takes access over); NULL: none */
+	char *digest_listen;
 };
 
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);
 void conf_free(struct conf *c);
 /* Are two configs the same in what only a restart can change: listeners
- * (address, port, TLS on/off, priorities, clear-digest), threads, connection timeout and
- * connection limit? */
+ * (address, port, TLS on/off, priorities, clear-digest), threads, connection timeout,
+ * connection limit and access.digest-listen? */
 bool conf_listeners_equal(const struct conf *a, const struct conf *b);
 
 #endif

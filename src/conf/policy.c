@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conf/vocab.h"
+#include "util/ip.h"
 #include "conf/policy.h"
 #include "util/vec.h"
 #include "conf/yp.h"
@@ -69,6 +71,48 @@ static void parse_digest_algorithms(struct yp *y, struct policy *p, struct yp_ma
 	}
 	if (p->ndigest_algs == 0 && errors == 0)
 		yp_error(y, key, "digest-algorithms lists no algorithm");
+}
+
+/* access.digest-peers: the other replicas, address:port each. */
+static void parse_peers(struct yp *y, struct policy *p)
+{
+	size_t cap = 0;
+	if (!yp_sequence_begin(y, "digest-peers (a list of address:port)"))
+		return;
+	while (yp_sequence_more(y)) {
+		char *v;
+		struct yp_mark vm;
+		if (!yp_scalar(y, "a peer (address:port)", &v, &vm))
+			continue;
+		struct sockaddr_storage ss;
+		size_t len;
+		const char *why;
+		if (ip_hostport_parse(v, false, &ss, &len, &why) != 0) {
+			yp_error(y, vm, "digest peer '%s': %s", v, why);
+			free(v);
+			continue;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < p->npeers && !dup; i++)
+			dup = p->peers[i].len == len && memcmp(p->peers[i].addr, &ss, len) == 0;
+		if (dup) {
+			yp_error(y, vm, "digest peer '%s' is listed twice", v);
+			free(v);
+			continue;
+		}
+		struct sockaddr_storage *copy = malloc(sizeof(*copy));
+		if (copy == NULL || !VEC_PUSH(p->peers, p->npeers, cap)) {
+			free(copy);
+			free(v);
+			continue;
+		}
+		*copy = ss;
+		struct policy_peer *pe = &p->peers[p->npeers++];
+		pe->text = v;
+		pe->at = at_of(vm);
+		pe->addr = copy;
+		pe->len = len;
+	}
 }
 
 static bool hex_decode(const char *s, uint8_t *out, size_t n)
@@ -386,7 +430,7 @@ static void parse_view(struct yp *y, struct policy_view *v)
 struct policy *policy_parse(struct yp *y, const char *file)
 {
 	char *key, *name;
-	struct yp_mark m, nm, start = yp_mark(y);
+	struct yp_mark m, nm, start = yp_mark(y), peers_at = {0, 0}, listen_at = {0, 0};
 	struct policy *p = calloc(1, sizeof(*p));
 	size_t cap_c = 0, cap_r = 0, cap_v = 0;
 	unsigned long long u;
@@ -431,6 +475,27 @@ struct policy *policy_parse(struct yp *y, const char *file)
 			}
 		} else if (strcmp(key, "digest-algorithms") == 0) {
 			parse_digest_algorithms(y, p, m);
+		} else if (strcmp(key, "digest-peers") == 0) {
+			if (peers_at.line == 0)
+				peers_at = m;
+			parse_peers(y, p);
+		} else if (strcmp(key, "digest-listen") == 0) {
+			struct yp_mark vm;
+			free(p->digest_listen);
+			p->digest_listen = NULL;
+			listen_at = m;
+			char *v;
+			if (yp_scalar(y, key, &v, &vm)) {
+				struct sockaddr_storage ss;
+				size_t len;
+				const char *why;
+				if (ip_hostport_parse(v, true, &ss, &len, &why) != 0) {
+					yp_error(y, vm, "digest-listen '%s': %s", v, why);
+					free(v);
+				} else {
+					p->digest_listen = v;
+				}
+			}
 		} else if (strcmp(key, "audit") == 0) {
 			yp_scalar_bool(y, key, &p->audit);
 		} else if (strcmp(key, "rate") == 0) {
@@ -499,8 +564,8 @@ struct policy *policy_parse(struct yp *y, const char *file)
 		} else {
 			yp_error(y, m,
 			         "unknown key '%s' in access (realm, secret, nonce-lifetime, digest-algorithms, "
-			         "anonymous-role, audit, rate, burst, max-connections, auth-failures, clients, roles, "
-			         "views)",
+			         "digest-peers, digest-listen, anonymous-role, audit, rate, burst, max-connections, "
+			         "auth-failures, clients, roles, views)",
 			         key);
 			yp_skip(y);
 		}
@@ -510,6 +575,11 @@ struct policy *policy_parse(struct yp *y, const char *file)
 		p->realm = strdup("altod");
 	if (p->nviews > 0 && p->secret == NULL)
 		yp_error(y, start, "access needs a secret (16 characters or more) for the views' tags and names");
+	/* the replicas' updates are authenticated under a key derived from it */
+	if (p->npeers > 0 && p->secret == NULL)
+		yp_error(y, peers_at, "digest-peers needs access.secret (the same on every replica)");
+	if (listen_at.line != 0 && p->secret == NULL)
+		yp_error(y, listen_at, "digest-listen needs access.secret (the same on every replica)");
 	/* fail closed: every role a client names must exist */
 	for (size_t i = 0; i < p->nclients; i++)
 		for (size_t k = 0; k < p->clients[i].nroles; k++)
@@ -556,6 +626,12 @@ void policy_free(struct policy *p)
 		free(p->secret);
 	}
 	free(p->anonymous_role);
+	for (size_t i = 0; i < p->npeers; i++) {
+		free(p->peers[i].text);
+		free(p->peers[i].addr);
+	}
+	free(p->peers);
+	free(p->digest_listen);
 	for (size_t i = 0; i < p->nclients; i++) {
 		struct policy_client *c = &p->clients[i];
 		free(c->name);

@@ -45,6 +45,14 @@ struct policy_client {
 	unsigned max_connections;
 };
 
+/* another replica, told of every Digest answer this one accepts */
+struct policy_peer {
+	char *text; /* as written */
+	struct policy_at at;
+	struct sockaddr_storage *addr;
+	size_t len;
+};
+
 struct policy_view_cost {
 	char *metric;
 	bool modes[2]; /* [COST_NUMERICAL], [COST_ORDINAL] */
@@ -79,6 +87,9 @@ struct policy {
 	unsigned nonce_lifetime;        /* seconds a Digest nonce serves */
 	enum digest_alg digest_algs[2]; /* offered and accepted, in the challenges' order */
 	size_t ndigest_algs;
+	struct policy_peer *peers; /* digest-peers: reloadable */
+	size_t npeers;
+	char *digest_listen; /* digest-listen (address:port, UDP): restart-only, see conf->digest_listen */
 	char *anonymous_role;
 	struct policy_at anonymous_at;
 	bool audit;

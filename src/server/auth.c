@@ -155,12 +155,19 @@ static enum auth_result digest(const struct snapshot_access *a, struct digest_st
 	        .now_ns = realtime_ns(),
 	        .ha1 = secret,
 	};
+	uint8_t raw[DIGEST_NONCE_RAW];
+	ck.nonce_out = raw;
 	enum digest_result r = digest_verify(ds, cr, &ck);
+	uint32_t nc = cr->ncount;
 	free(cr);
 	if (r == DIGEST_STALE && known)
 		return AUTH_STALE;
 	if (r != DIGEST_OK || !known)
 		return AUTH_FAIL;
+	/* the other replicas learn this nc now, before the answer is queued:
+	 * by the time the client sees it, the header is spent everywhere (UDP
+	 * delivery permitting; docs/isolation.md "Replicas") */
+	peers_send(rq->peers, a, raw, nc);
 	*client = idx;
 	return AUTH_OK;
 }

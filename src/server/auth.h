@@ -18,6 +18,7 @@
 
 #include "snap/access.h"
 #include "server/digest.h"
+#include "server/peers.h"
 
 enum auth_result {
 	AUTH_OK,    /* *client is set */
@@ -36,6 +37,7 @@ struct auth_request {
 	gnutls_session_t verified_session; /* its peer certificate verified against the listener's CAs, else NULL */
 	bool basic_ok;                     /* Basic may be used: TLS */
 	bool digest_ok;                    /* Digest may be used: TLS, or a clear-digest listener */
+	struct peers *peers;               /* told of every Digest answer accepted (NULL: nobody) */
 };
 
 /* ds: the server's Digest state (its nc table, its key when access has no

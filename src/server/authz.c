@@ -22,6 +22,8 @@ int authz_init(struct authz *z, int64_t now_ns)
 
 void authz_destroy(struct authz *z)
 {
+	peers_stop(z->peers); /* its receiver thread writes into z->digest */
+	z->peers = NULL;
 	buckets_destroy(&z->fail_user);
 	buckets_destroy(&z->fail_addr);
 	buckets_destroy(&z->anon_addr);
@@ -151,6 +153,7 @@ bool authz_decide(struct authz *z, const struct snapshot *s, const struct authz_
 	        .verified_session = rq->verified,
 	        .basic_ok = d->basic_ok,
 	        .digest_ok = d->digest_ok,
+	        .peers = z->peers,
 	};
 	ssize_t idx = -1;
 	enum auth_result who = auth_identify(a, z->digest, &ar, &idx);

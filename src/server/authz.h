@@ -36,6 +36,10 @@ struct authz {
 	 * anonymous requests by peer address: bounded, kept across reloads */
 	struct bucket_table fail_user, fail_addr, anon_addr;
 	struct digest_state *digest; /* Digest's per-process key part and nc table */
+	/* that table's updates to and from the other replicas (peers.h): set
+	 * by the server after authz_init, stopped by authz_destroy before the
+	 * table is freed; NULL: none */
+	struct peers *peers;
 };
 
 /* 0, or ALTOD_ENOMEM. now_ns: the process start (digest_state_new). */

@@ -294,6 +294,20 @@ static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
 	return d == 0;
 }
 
+/* A nonce's bytes with a valid HMAC under key: 0 and issued set, else -1. */
+static int nonce_check(const uint8_t *key, const uint8_t raw[DIGEST_NONCE_RAW], int64_t *issued)
+{
+	uint8_t mac[32];
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, DIGEST_KEY_LEN, raw, 32, mac);
+	if (!ct_equal(mac, raw + 32, 32))
+		return -1;
+	uint64_t t = 0;
+	for (int i = 0; i < 8; i++)
+		t = t << 8 | raw[i];
+	*issued = (int64_t)t;
+	return 0;
+}
+
 /* Exactly the form altod issues (lowercase hex of DIGEST_NONCE_RAW bytes)
  * with a valid HMAC: 0 and raw/issued set, else -1. */
 static int nonce_open(const uint8_t *key, const char *nonce, uint8_t raw[DIGEST_NONCE_RAW], int64_t *issued)
@@ -309,15 +323,7 @@ static int nonce_open(const uint8_t *key, const char *nonce, uint8_t raw[DIGEST_
 			return -1;
 		raw[i] = (uint8_t)(x << 4 | y);
 	}
-	uint8_t mac[32];
-	gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, DIGEST_KEY_LEN, raw, 32, mac);
-	if (!ct_equal(mac, raw + 32, 32))
-		return -1;
-	uint64_t t = 0;
-	for (int i = 0; i < 8; i++)
-		t = t << 8 | raw[i];
-	*issued = (int64_t)t;
-	return 0;
+	return nonce_check(key, raw, issued);
 }
 
 static size_t bucket_of(const struct digest_state *st, const uint8_t *raw)
@@ -515,7 +521,28 @@ enum digest_result digest_verify(struct digest_state *st, const struct digest_cr
 	pthread_mutex_lock(&st->lock);
 	enum digest_result r = nc_advance(st, raw, issued, cr->ncount);
 	pthread_mutex_unlock(&st->lock);
+	if (r == DIGEST_OK && ck->nonce_out)
+		memcpy(ck->nonce_out, raw, DIGEST_NONCE_RAW);
 	return r;
+}
+
+enum digest_note digest_note_used(struct digest_state *st, const uint8_t key[DIGEST_KEY_LEN], unsigned lifetime,
+                                  int64_t now_ns, const uint8_t raw[DIGEST_NONCE_RAW], uint32_t nc)
+{
+	int64_t issued;
+	/* never state for a nonce this deployment did not issue, nor for one
+	 * every replica answers stale */
+	if (nc == 0 || nonce_check(key, raw, &issued) != 0)
+		return DIGEST_NOTE_INVALID;
+	int64_t life = (int64_t)lifetime * 1000000000;
+	if (now_ns - issued > life || issued - now_ns > life)
+		return DIGEST_NOTE_INVALID;
+	/* nc_advance is the accept path's step: raise (nc above the highest),
+	 * insert (within the table's bounds), or nothing */
+	pthread_mutex_lock(&st->lock);
+	enum digest_result r = nc_advance(st, raw, issued, nc);
+	pthread_mutex_unlock(&st->lock);
+	return r == DIGEST_OK ? DIGEST_NOTE_RAISED : r == DIGEST_FAIL ? DIGEST_NOTE_NOT_NEWER : DIGEST_NOTE_STALE;
 }
 
 size_t digest_challenge(char *out, size_t size, const char *realm, const char *nonce, enum digest_alg alg, bool stale)

@@ -96,6 +96,7 @@ struct digest_check {
 	unsigned lifetime;  /* seconds */
 	int64_t now_ns;     /* CLOCK_REALTIME */
 	const uint8_t *ha1; /* H(user:realm:password) of cr->alg: 32 bytes SHA-256, 16 MD5 */
+	uint8_t *nonce_out; /* optional: receives the nonce's DIGEST_NONCE_RAW bytes on DIGEST_OK */
 };
 
 /* Checks credentials parsed by digest_parse. In this order: the realm and
@@ -107,6 +108,22 @@ struct digest_check {
  * process started; otherwise STALE. Nothing is recorded unless DIGEST_OK. */
 enum digest_result digest_verify(struct digest_state *st, const struct digest_credentials *cr,
                                  const struct digest_check *ck);
+
+/* Another replica accepted an answer with nc for the nonce raw (its
+ * DIGEST_NONCE_RAW bytes, peers.h): raises this table's highest nc for it
+ * to max(current, nc), inserting it if absent, under the same lock and
+ * with the same bounds as digest_verify. Nothing is recorded for a nonce
+ * whose HMAC fails under key, that is older (or further in the future)
+ * than lifetime seconds at now_ns, or that this process takes as stale
+ * anyway (issued before it started or before what the table dropped). */
+enum digest_note {
+	DIGEST_NOTE_RAISED,    /* recorded: inserted, or the highest nc raised */
+	DIGEST_NOTE_NOT_NEWER, /* the table already had an nc as high: nothing changed */
+	DIGEST_NOTE_STALE,     /* a nonce this process answers stale anyway: nothing changed */
+	DIGEST_NOTE_INVALID,   /* not a nonce of this deployment (HMAC), or expired: nothing changed */
+};
+enum digest_note digest_note_used(struct digest_state *st, const uint8_t key[DIGEST_KEY_LEN], unsigned lifetime,
+                                  int64_t now_ns, const uint8_t raw[DIGEST_NONCE_RAW], uint32_t nc);
 
 /* The expected response in lowercase hex (64 or 32 digits + NUL):
  * H(HA1hex ":" nonce ":" nc ":" cnonce ":" qop ":" H(method ":" uri)hex). */

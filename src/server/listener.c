@@ -81,6 +81,12 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		free(srv);
 		return ALTOD_ENOMEM;
 	}
+	int rc = peers_start(c->digest_listen, srv->authz.digest, slot, &srv->authz.peers);
+	if (rc != 0) {
+		authz_destroy(&srv->authz);
+		free(srv);
+		return rc;
+	}
 	pthread_mutex_init(&srv->conns_lock, NULL);
 	srv->ls = calloc(c->nlisten, sizeof(*srv->ls));
 	if (srv->ls == NULL) {
@@ -218,4 +224,5 @@ void server_log_stats(struct server *srv)
 	log_notice("server",
 	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
 	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), snapshot_live());
+	peers_log_stats(srv->authz.peers);
 }

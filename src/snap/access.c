@@ -143,8 +143,10 @@ int access_build(struct policy *policy, const struct topo *t, struct snapshot_ac
 	}
 	a->policy = policy;
 	/* Digest nonces: every replica with this secret checks every replica's */
-	if (policy->secret)
+	if (policy->secret) {
 		derive(policy, "digest-nonce", NULL, a->nonce_key);
+		derive(policy, "digest-peer", NULL, a->peer_key);
+	}
 
 	/* views */
 	a->views = calloc(policy->nviews ? policy->nviews : 1, sizeof(*a->views));
@@ -320,5 +322,6 @@ void access_free(struct snapshot_access *a)
 	free(a->views);
 	policy_free(a->policy);
 	memset(a->nonce_key, 0, sizeof(a->nonce_key));
+	memset(a->peer_key, 0, sizeof(a->peer_key));
 	free(a);
 }

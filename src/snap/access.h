@@ -24,6 +24,7 @@ struct snapshot_access {
 	struct catalog **client_cat; /* per policy->clients index */
 	struct catalog *anonymous;   /* NULL: no anonymous access */
 	uint8_t nonce_key[32];       /* Digest nonces' HMAC key, from policy->secret (if any) */
+	uint8_t peer_key[32];        /* the replicas' nc updates' HMAC key (peers.h), likewise */
 };
 
 /* Takes the policy over (also on failure). Errors go to diag. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,4 +114,66 @@ int ip_prefix_cmp(const struct ip_prefix *a, const struct ip_prefix *b)
 	if (c != 0)
 		return c;
 	return (a->len > b->len) - (a->len < b->len);
+}
+
+int ip_hostport_parse(const char *s, bool port0_ok, struct sockaddr_storage *out, size_t *len, const char **why)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port;
+	bool v6 = s[0] == '[';
+
+	memset(out, 0, sizeof(*out));
+	*why = v6 ? "an IPv6 address is written [address]:port" : "expected address:port";
+	if (v6) {
+		const char *end = strchr(s, ']');
+		if (end == NULL || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
+			return ALTOD_EINVAL;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		port = end + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+		if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+			return ALTOD_EINVAL;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		port = colon + 1;
+	}
+	unsigned long p = 0;
+	size_t digits = strspn(port, "0123456789");
+	if (digits == 0 || digits > 5 || port[digits] != '\0' || (p = strtoul(port, NULL, 10)) > 65535 ||
+	    (p == 0 && !port0_ok)) {
+		*why = port0_ok ? "the port must be 0 to 65535" : "the port must be 1 to 65535";
+		return ALTOD_EINVAL;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+	if (!v6 && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)p);
+		*len = sizeof(*s4);
+	} else if (v6 && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)p);
+		*len = sizeof(*s6);
+	} else {
+		*why = v6 ? "not a numeric IPv6 address" : "not a numeric IPv4 address (IPv6: [address]:port)";
+		return ALTOD_EINVAL;
+	}
+	*why = NULL;
+	return 0;
+}
+
+void ip_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(out, size, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(out, size, "%s:%u", host, ntohs(s4->sin_port));
+	}
 }

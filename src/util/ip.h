@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sockaddr_storage;
+
 enum ip_family { IP_V4 = 4, IP_V6 = 6 };
 
 struct ip_prefix {
@@ -33,5 +35,13 @@ void ip_prefix_format(const struct ip_prefix *p, char *out);
 int ip_prefix_cmp(const struct ip_prefix *a, const struct ip_prefix *b);
 int ip_family_parse(const char *s); /* "ipv4" -> IP_V4, "ipv6" -> IP_V6, else 0 */
 const char *ip_family_name(enum ip_family f);
+
+/* "192.0.2.1:7000" or "[2001:db8::1]:7000" (numeric only): 0 with out and
+ * len set, or ALTOD_EINVAL with *why naming the problem. Port 0 only where
+ * port0_ok. */
+int ip_hostport_parse(const char *s, bool port0_ok, struct sockaddr_storage *out, size_t *len, const char **why);
+/* The same form back: "a.b.c.d:port" or "[v6]:port". */
+#define IP_HOSTPORT_STRLEN 56
+void ip_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t size);
 
 #endif

@@ -14,6 +14,8 @@ import http.client
 import os
 import re
 import shutil
+import signal
+import socket
 import struct
 import subprocess
 import tempfile
@@ -35,7 +37,7 @@ COSTMAP = "/costmap/%s/routingcost/numerical" % NM
 NONCE_RE = r"[0-9a-f]{128}"
 
 
-def access(secret=SECRET, lifetime=None, algorithms=None, anonymous=True):
+def access(secret=SECRET, lifetime=None, algorithms=None, anonymous=True, udp_listen=None, peers=None):
     extra = {"rate": 0}
     # these tests send wrong answers on purpose: the failed-authentication
     # throttle (test_access_config.Guessing) is off here
@@ -44,6 +46,10 @@ def access(secret=SECRET, lifetime=None, algorithms=None, anonymous=True):
         extra["nonce-lifetime"] = lifetime
     if algorithms is not None:
         extra["digest-algorithms"] = list(algorithms)
+    if udp_listen is not None:
+        extra["digest-listen"] = udp_listen
+    if peers is not None:
+        extra["digest-peers"] = list(peers)
     return iu.access_yaml(secret=secret, clients={
         "tenant-b": {"password": iu.password_entry("tenant-b", PW), "roles": ["full"]},
     }, roles={"full": [NM, NM + "-num-routingcost"], "public": [NM]},
@@ -120,6 +126,74 @@ def make_nonce(issued_ns, key=None, process=b"\x01" * 8, rand=b"\x02" * 16):
     """A nonce of altod's form: time, process, random, HMAC of those."""
     head = struct.pack(">Q", issued_ns) + process + rand
     return (head + hmac.new(key or nonce_key(), head, hashlib.sha256).digest()).hex()
+
+
+def peer_key(secret=SECRET):
+    """access.c's derive() with the gossip's own label."""
+    return hmac.new(secret.encode(), b"digest-peer\0", hashlib.sha256).digest()
+
+
+def datagram(nonce_hex, nc, key=None, sent_ns=None):
+    """peers.h's datagram: "ADP1", sent time, nc, the nonce's bytes, HMAC."""
+    body = b"ADP1" + struct.pack(">qI", time.time_ns() if sent_ns is None else sent_ns, nc) + bytes.fromhex(nonce_hex)
+    return body + hmac.new(key or peer_key(), body, hashlib.sha256).digest()
+
+
+PEER_LISTEN_RE = r"digest peers: receiving nc updates on udp://(\[[0-9a-f:]+\]|[0-9.]+):(\d+)/"
+PEER_STATS_RE = re.compile(r"digest peers: sent (\d+), (\d+) failed; received (\d+) applied, (\d+) not newer; "
+                           r"dropped (\d+) malformed, (\d+) forged, (\d+) old, (\d+) bad nonce, "
+                           r"(\d+) without a secret")
+PEER_STATS = ("sent", "failed", "applied", "not newer", "malformed", "forged", "old", "bad nonce", "no secret")
+
+
+def udp_addr(a):
+    """(host, port) of a replica's digest-listen, as it logged it; the host
+    of an IPv6 one in brackets."""
+    m = re.search(PEER_LISTEN_RE, a.wait_for_log(PEER_LISTEN_RE))
+    return m.group(1), int(m.group(2))
+
+
+def udp_send(dg, host_port):
+    host, port = host_port
+    family = socket.AF_INET6 if host.startswith("[") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as u:
+        u.sendto(dg, (host.strip("[]"), port))
+
+
+def peer_stats(a):
+    """The counters of the SIGUSR1 line, as a dict."""
+    mark = a.log_count()
+    a.send_signal(signal.SIGUSR1)
+    m = PEER_STATS_RE.search(a.wait_for_log(PEER_STATS_RE.pattern, after=mark))
+    return dict(zip(PEER_STATS, (int(g) for g in m.groups())))
+
+
+def wait_peer_stats(a, **want):
+    """Polls the counters until each named one (spaces as _) is at least
+    its value: the replica has processed that many datagrams. No sleeping
+    on a guess: the condition is read from altod itself."""
+    deadline = time.monotonic() + at.LOG_TIMEOUT
+    while True:
+        st = peer_stats(a)
+        st["valid"] = st["applied"] + st["not newer"]  # processed, whatever it taught
+        if all(st[k.replace("_", " ")] >= v for k, v in want.items()):
+            return st
+        if time.monotonic() > deadline:
+            raise AssertionError("peer counters %r never reached %r; stderr:\n%s" % (st, want, a.stderr()))
+        time.sleep(0.02)
+
+
+def start_peered(testcase, udp_host="127.0.0.1", **kw):
+    """Two replicas that tell each other of every answer they accept. Each
+    picks its UDP port (digest-listen port 0): the first learns the second's
+    by a reload (digest-peers is reloadable)."""
+    listen = "%s:0" % udp_host
+    a = start(testcase, udp_listen=listen, **kw)
+    b = start(testcase, udp_listen=listen, peers=["%s:%d" % udp_addr(a)], **kw)
+    at.write_files(a.dir, {"altod.yaml": config(udp_listen=listen, peers=["%s:%d" % udp_addr(b)], **kw)})
+    lines = a.reload()
+    assert not any("need a restart" in ln for ln in lines), lines
+    return a, b
 
 
 class Shared(at.AltodTestCase):
@@ -508,14 +582,16 @@ class RealClients(at.AltodTestCase):
                 self.assertEqual(probes, 1 if i < 8 else 0)
 
 
-class Replicas(at.AltodTestCase):
-    """Two replicas with the same secret behind HAProxy round-robin."""
+class RoundRobin:
+    """Two replicas with the same secret behind HAProxy round-robin (with
+    digest-peers between them where PEERED)."""
+    PEERED = False
 
     def setUp(self):
         self.replicas, self.hap = self.behind_haproxy()
 
     def behind_haproxy(self, **kw):
-        replicas = [start(self, **kw), start(self, **kw)]
+        replicas = list(start_peered(self, **kw)) if self.PEERED else [start(self, **kw), start(self, **kw)]
         td = self.enterContext(tempfile.TemporaryDirectory(prefix="altodtest-haproxy-"))
         hap = test_replicas.Haproxy(td, addr(replicas[0])[1], addr(replicas[1])[1])
         self.addCleanup(hap.stop)
@@ -568,6 +644,10 @@ class Replicas(at.AltodTestCase):
         # both replicas accepted the one nonce, each with its own nc's
         self.assertEqual(sum(served), 20, served)
         self.assertGreater(min(served), 0, served)
+        if self.PEERED:  # and each told the other (what it learnt does not stop the client)
+            for r, n in zip(self.replicas, reversed(served)):
+                st = wait_peer_stats(r, valid=n)
+                self.assertEqual(st["valid"], n, st)
         # curl through the proxy
         if shutil.which("curl"):
             url = "http://127.0.0.1:%d%s" % (self.hap.port, COSTMAP)  # outside the anonymous catalog
@@ -575,11 +655,14 @@ class Replicas(at.AltodTestCase):
                                + ["-o", "/dev/null", url] * 6, stdout=subprocess.PIPE, timeout=60)
             self.assertEqual(p.stdout.decode().split(), ["200"] * 6)
 
-    def test_replay_at_the_other_replica(self):
-        """What holds without shared state: at the replica that accepted it,
-        a header never works again; at the other, only while that replica
-        has not accepted an nc as high for the nonce, and then only once
-        (docs/isolation.md says so)."""
+
+class Replicas(RoundRobin, at.AltodTestCase):
+    def test_replay_at_the_other_replica_without_peers(self):
+        """What holds without digest-peers (no shared state): at the replica
+        that accepted it, a header never works again; at the other, only
+        while that replica has not accepted an nc as high for the nonce, and
+        then only once (docs/isolation.md says so). PeeredReplicas closes
+        this."""
         r1, r2 = (addr(r) for r in self.replicas)
         ch = fetch_challenge(Conn(self, r1))
         # the client's requests alternate: nc 1 at r1, nc 2 at r2, nc 3 at r1
@@ -599,6 +682,159 @@ class Replicas(at.AltodTestCase):
         r2b = at.start_altod_in(self, d)
         r = send(addr(r2b), "GET", "/", B.authorization("GET", "/", ch, 9))
         self.assertEqual([c.get("stale") for c in challenges(r)], ["true", "true"], r)
+
+
+class PeeredReplicas(RoundRobin, at.AltodTestCase):
+    """digest-peers: each replica tells the other of every answer it
+    accepts, before it answers; a captured header fails everywhere."""
+    PEERED = True
+
+    def test_replay_at_the_other_replica(self):
+        """Against fcfb93c (and without digest-peers) h3 was accepted once
+        at r2; here every replay fails at both replicas, once the other has
+        processed the datagram (waited for on its counters), and the owner
+        goes on."""
+        (a1, a2), (r1, r2) = self.replicas, (addr(r) for r in self.replicas)
+        ch = fetch_challenge(Conn(self, r1))
+        h1, h2, h3, h4 = (B.authorization("GET", "/", ch, nc) for nc in (1, 2, 3, 4))
+        self.assertEqual(send(r1, "GET", "/", h1).status, 200)
+        wait_peer_stats(a2, valid=1)
+        self.assertEqual(send(r2, "GET", "/", h2).status, 200)
+        wait_peer_stats(a1, valid=1)
+        self.assertEqual(send(r1, "GET", "/", h3).status, 200)
+        wait_peer_stats(a2, valid=2)
+        for where in (r1, r2):
+            for h in (h1, h2, h3):
+                with self.subTest(replica=where, header=h[-20:]):
+                    r = send(where, "GET", "/", h)
+                    self.assertEqual(r.status, 401, r)
+                    self.assertEqual([c.get("stale") for c in challenges(r)], [None, None], r)
+        self.assertEqual(send(r2, "GET", "/", h4).status, 200)
+        # the refused replays taught nobody anything
+        for a in (a1, a2):
+            st = peer_stats(a)
+            self.assertEqual(st["sent"], 2 if a is a1 else 2, st)
+            self.assertEqual((st["malformed"], st["forged"], st["old"], st["bad nonce"]), (0, 0, 0, 0), st)
+
+    def test_forged_datagrams_change_nothing(self):
+        """Datagrams sent by someone without the secret (another key), cut,
+        sent long ago, or naming a nonce this deployment did not issue are
+        dropped and counted: the header they tried to spend still works. The
+        same datagram under the right key does spend it: the test speaks the
+        real format."""
+        a1, a2 = self.replicas
+        r1, r2 = addr(a1), addr(a2)
+        ch = fetch_challenge(Conn(self, r1))
+        self.assertEqual(send(r1, "GET", "/", B.authorization("GET", "/", ch, 1)).status, 200)
+        wait_peer_stats(a2, valid=1)
+        other = hmac.new(b"another-secret-0123456789", b"digest-peer\0", hashlib.sha256).digest()
+        good = datagram(ch["nonce"], 100)
+        forged_nonce = make_nonce(time.time_ns(), key=nonce_key("another-secret-0123456789"))
+        for label, dg, counter in (
+                ("another key", datagram(ch["nonce"], 100, key=other), "forged"),
+                ("one bit flipped", good[:20] + bytes([good[20] ^ 1]) + good[21:], "forged"),
+                ("nc raised after signing", good[:12] + struct.pack(">I", 200) + good[16:], "forged"),
+                ("cut", good[:-1], "malformed"),
+                ("lengthened", good + b"\0", "malformed"),
+                ("empty", b"", "malformed"),
+                ("sent 10 minutes ago", datagram(ch["nonce"], 100, sent_ns=time.time_ns() - 600 * 10**9), "old"),
+                ("a nonce of another secret", datagram(forged_nonce, 100), "bad nonce"),
+                ("an expired nonce", datagram(make_nonce(time.time_ns() - 600 * 10**9), 100), "bad nonce")):
+            with self.subTest(label):
+                before = peer_stats(a2)[counter]
+                udp_send(dg, udp_addr(a2))
+                wait_peer_stats(a2, **{counter.replace(" ", "_"): before + 1})
+        self.assertEqual(peer_stats(a2)["applied"] + peer_stats(a2)["not newer"], 1)
+        # nothing of that spent nc 2..100 at r2
+        self.assertEqual(send(r2, "GET", "/", B.authorization("GET", "/", ch, 2)).status, 200)
+        # the right key: nc 50 is spent at r2 without any request there
+        valid = wait_peer_stats(a2)["valid"]
+        udp_send(datagram(ch["nonce"], 50), udp_addr(a2))
+        wait_peer_stats(a2, valid=valid + 1)
+        r = send(r2, "GET", "/", B.authorization("GET", "/", ch, 50))
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(send(r2, "GET", "/", B.authorization("GET", "/", ch, 51)).status, 200)
+        # and a replayed datagram teaches nothing new
+        st = peer_stats(a2)
+        udp_send(datagram(ch["nonce"], 50), udp_addr(a2))
+        self.assertEqual(wait_peer_stats(a2, not_newer=st["not newer"] + 1)["applied"], st["applied"])
+
+
+class PeersConfig(at.AltodTestCase):
+    def test_bad_peers_are_refused_with_their_line(self):
+        base = config()
+        for value, rx in (('["127.0.0.1"]', r"digest peer '127.0.0.1': expected address:port"),
+                          ('["127.0.0.1:0"]', r"digest peer '127.0.0.1:0': the port must be 1 to 65535"),
+                          ('["127.0.0.1:70000"]', r"the port must be 1 to 65535"),
+                          ('["::1:7000"]', r"digest peer '::1:7000': not a numeric IPv4 address"),
+                          ('["[::1]7000"]', r"an IPv6 address is written \[address\]:port"),
+                          ('["[127.0.0.1]:7000"]', r"not a numeric IPv6 address"),
+                          ('["peer.example:7000"]', r"not a numeric IPv4 address"),
+                          ('["127.0.0.1:7000", "127.0.0.1:7000"]', r"'127.0.0.1:7000' is listed twice"),
+                          ('"127.0.0.1:7000"', r"digest-peers")):
+            with self.subTest(value=value):
+                text = base.replace("access:\n", "access:\n  digest-peers: %s\n" % value)
+                Lifetime.assertConfigError(self, text, "  digest-peers: ", rx)
+        for value, rx in (("127.0.0.1", r"digest-listen '127.0.0.1': expected address:port"),
+                          ("[::1]:x", r"digest-listen '\[::1\]:x': the port must be 0 to 65535")):
+            with self.subTest(value=value):
+                text = base.replace("access:\n", "access:\n  digest-listen: \"%s\"\n" % value)
+                Lifetime.assertConfigError(self, text, "  digest-listen: ", rx)
+        nosecret = config(secret=None)
+        for key, value in (("digest-peers", '["127.0.0.1:7000"]'), ("digest-listen", '"127.0.0.1:0"')):
+            with self.subTest(key=key):
+                text = nosecret.replace("access:\n", "access:\n  %s: %s\n" % (key, value))
+                Lifetime.assertConfigError(self, text, "  %s: " % key, key + r" needs access.secret")
+        # IPv6 forms are taken
+        text = base.replace("access:\n", 'access:\n  digest-peers: ["[::1]:7000", "[2001:db8::1]:7000", '
+                                          '"192.0.2.1:7000"]\n  digest-listen: "[::1]:0"\n')
+        d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(), "altod.yaml": text})
+        code, out = at.check_config(os.path.join(d, "altod.yaml"))
+        self.assertEqual(code, 0, out)
+
+    def test_digest_listen_in_use(self):
+        """A digest-listen address that cannot be bound stops the start,
+        saying why (as a TCP listener's would)."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("127.0.0.1", 0))
+            port = taken.getsockname()[1]
+            d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(),
+                                    "altod.yaml": config(udp_listen="127.0.0.1:%d" % port)})
+            code, err = at.run_altod_expect_exit(os.path.join(d, "altod.yaml"))
+        self.assertNotEqual(code, 0, err)
+        self.assertIn("digest-listen 127.0.0.1:%d: cannot bind: Address already in use" % port, err)
+
+    def test_ipv6_peers(self):
+        """Replicas that speak over IPv6 ([::1]:port) work the same."""
+        a, b = start_peered(self, udp_host="[::1]")
+        self.assertTrue(udp_addr(a)[0] == udp_addr(b)[0] == "[::1]")
+        ch = fetch_challenge(Conn(self, addr(a)))
+        h1 = B.authorization("GET", "/", ch, 1)
+        self.assertEqual(send(addr(a), "GET", "/", h1).status, 200)
+        wait_peer_stats(b, applied=1)
+        self.assertEqual(send(addr(b), "GET", "/", h1).status, 401)
+        self.assertEqual(send(addr(b), "GET", "/", B.authorization("GET", "/", ch, 2)).status, 200)
+
+    def test_reload_peers_and_the_restart_only_listen(self):
+        """digest-peers is reloaded; a bad one keeps the old snapshot
+        serving; a changed digest-listen needs a restart (warned, and the
+        old socket keeps receiving)."""
+        a = start(self, udp_listen="127.0.0.1:0")
+        udp = udp_addr(a)
+        at.write_files(a.dir, {"altod.yaml": config(udp_listen="127.0.0.1:0", peers=["127.0.0.1:1"])
+                               .replace('"127.0.0.1:1"', '"127.0.0.1:"')})
+        a.reload(expect="failed")
+        self.assertEqual(send(addr(a), "GET", NETMAP).status, 200)
+        at.write_files(a.dir, {"altod.yaml": config(udp_listen="127.0.0.1:1", peers=["127.0.0.1:%d" % udp[1]])})
+        lines = a.reload()
+        self.assertTrue(any("need a restart" in ln and "access.digest-listen" in ln for ln in lines), lines)
+        # the new peers list is in force (it names this replica itself: what
+        # it sends, it receives on the socket it was started with)
+        conn = Conn(self, addr(a))
+        ch = fetch_challenge(conn)
+        self.assertEqual(conn.send("GET", "/", B.authorization("GET", "/", ch, 1)).status, 200)
+        st = wait_peer_stats(a, sent=1, not_newer=1)
+        self.assertEqual((st["sent"], st["applied"]), (1, 0), st)
 
 
 if __name__ == "__main__":

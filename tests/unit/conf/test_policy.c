@@ -241,7 +241,8 @@ START_TEST(top_level_errors)
 {
 	parse_err("access:\n  realms: x\n",
 	          "altod.yaml:2:3: unknown key 'realms' in access (realm, secret, nonce-lifetime, digest-algorithms, "
-	          "anonymous-role, audit, rate, burst, max-connections, auth-failures, clients, roles, views)");
+	          "digest-peers, digest-listen, anonymous-role, audit, rate, burst, max-connections, auth-failures, "
+	          "clients, roles, views)");
 	parse_err("access:\n  secret: short\n", "altod.yaml:2:11: secret must have at least 16 characters");
 	parse_err("access:\n  secret: 0123456789abcde\n", "altod.yaml:2:11: secret must have at least 16 characters");
 	parse_err("access:\n  nonce-lifetime: 0\n", "altod.yaml:2:19: nonce-lifetime must be 1 to 86400 seconds");

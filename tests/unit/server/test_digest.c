@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* HTTP Digest as altod verifies it (RFC 7616): the credentials' tokenizer,
  * the RFC's example responses, self-authenticating nonces, and the nc table
- * that refuses replays. */
+ * that refuses replays, and the replicas' datagrams that raise it (peers.h). */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <gnutls/crypto.h>
 
 #include "server/digest.h"
+#include "server/peers.h"
 #include "testutil.h"
 
 #define SEC 1000000000LL
@@ -598,6 +599,226 @@ START_TEST(threads_never_accept_an_nc_twice)
 }
 END_TEST
 
+/* ---- what other replicas tell (digest_note_used, peers.h) ---- */
+
+static void raw_of(const char *hex, uint8_t raw[DIGEST_NONCE_RAW])
+{
+	for (size_t i = 0; i < DIGEST_NONCE_RAW; i++) {
+		unsigned v;
+		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
+		raw[i] = (uint8_t)v;
+	}
+}
+
+#define NOW (T0 + 10 * SEC)
+
+START_TEST(note_used_semantics)
+{
+	struct digest_state *st = digest_state_new(0, T0 - SEC);
+	char n[DIGEST_NONCE_HEX + 1];
+	uint8_t raw[DIGEST_NONCE_RAW];
+	digest_nonce_issue(st, KEY, T0, n);
+	raw_of(n, raw);
+	struct answer a = {.alg = DIGEST_SHA256, .nonce = n};
+	/* absent: inserted with nc 5; every nc up to 5 is spent here */
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, raw, 5), DIGEST_NOTE_RAISED);
+	for (uint32_t nc = 1; nc <= 5; nc++) {
+		a.nc = nc;
+		ck_assert_int_eq(answer(st, &a), DIGEST_FAIL);
+	}
+	/* max(current, k): lower or equal changes nothing */
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, raw, 3), DIGEST_NOTE_NOT_NEWER);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, raw, 5), DIGEST_NOTE_NOT_NEWER);
+	a.nc = 6;
+	ck_assert_int_eq(answer(st, &a), DIGEST_OK);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, raw, 6), DIGEST_NOTE_NOT_NEWER);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, raw, 10), DIGEST_NOTE_RAISED);
+	for (uint32_t nc = 7; nc <= 10; nc++) {
+		a.nc = nc;
+		ck_assert_int_eq(answer(st, &a), DIGEST_FAIL);
+	}
+	a.nc = 11;
+	ck_assert_int_eq(answer(st, &a), DIGEST_OK);
+
+	/* never for a nonce this deployment did not issue, or an expired one */
+	uint8_t bad[DIGEST_NONCE_RAW];
+	memcpy(bad, raw, sizeof(bad));
+	bad[DIGEST_NONCE_RAW - 1] ^= 1;
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, bad, 50), DIGEST_NOTE_INVALID);
+	memcpy(bad, raw, sizeof(bad));
+	bad[0] ^= 1; /* the issue time, under the HMAC */
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, bad, 50), DIGEST_NOTE_INVALID);
+	ck_assert_int_eq(digest_note_used(st, OTHER_KEY, 300, NOW, raw, 50), DIGEST_NOTE_INVALID);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, raw, 0), DIGEST_NOTE_INVALID);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, T0 + 300 * SEC + 1, raw, 50), DIGEST_NOTE_INVALID);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, T0 - 300 * SEC - 1, raw, 50), DIGEST_NOTE_INVALID);
+	/* none of that moved n's count */
+	a.nc = 12;
+	ck_assert_int_eq(answer(st, &a), DIGEST_OK);
+	/* issued before this process started: answered stale here anyway */
+	char before[DIGEST_NONCE_HEX + 1];
+	uint8_t braw[DIGEST_NONCE_RAW];
+	digest_nonce_issue(st, KEY, T0 - 2 * SEC, before);
+	raw_of(before, braw);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, braw, 1), DIGEST_NOTE_STALE);
+	digest_state_free(st);
+}
+END_TEST
+
+START_TEST(note_used_bounds)
+{
+	/* a table of one: what a note refuses creates no entry (n stays), what
+	 * it takes is bounded like an accepted answer (evicts, raises the floor) */
+	struct digest_state *st = digest_state_new(1, T0 - SEC);
+	char n[DIGEST_NONCE_HEX + 1], m[DIGEST_NONCE_HEX + 1], before[DIGEST_NONCE_HEX + 1];
+	uint8_t raw[DIGEST_NONCE_RAW], mraw[DIGEST_NONCE_RAW], braw[DIGEST_NONCE_RAW], bad[DIGEST_NONCE_RAW];
+	digest_nonce_issue(st, KEY, T0, n);
+	digest_nonce_issue(st, KEY, T0 + 1, m);
+	digest_nonce_issue(st, KEY, T0 - 2 * SEC, before);
+	raw_of(n, raw);
+	raw_of(m, mraw);
+	raw_of(before, braw);
+	ck_assert_int_eq(answer(st, &(struct answer){.alg = DIGEST_SHA256, .nonce = n, .nc = 1}), DIGEST_OK);
+	memcpy(bad, mraw, sizeof(bad));
+	bad[40] ^= 0x80;
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, bad, 7), DIGEST_NOTE_INVALID);
+	ck_assert_int_eq(digest_note_used(st, OTHER_KEY, 300, NOW, mraw, 7), DIGEST_NOTE_INVALID);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, braw, 7), DIGEST_NOTE_STALE);
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, T0 + 400 * SEC, mraw, 7), DIGEST_NOTE_INVALID);
+	/* n is still in the table: its nc 1 is spent, not stale */
+	ck_assert_int_eq(answer(st, &(struct answer){.alg = DIGEST_SHA256, .nonce = n, .nc = 1}), DIGEST_FAIL);
+	/* a valid note for m takes the one entry: n goes, and is stale from now on */
+	ck_assert_int_eq(digest_note_used(st, KEY, 300, NOW, mraw, 7), DIGEST_NOTE_RAISED);
+	ck_assert_int_eq(answer(st, &(struct answer){.alg = DIGEST_SHA256, .nonce = n, .nc = 2}), DIGEST_STALE);
+	ck_assert_int_eq(answer(st, &(struct answer){.alg = DIGEST_SHA256, .nonce = m, .nc = 7}), DIGEST_FAIL);
+	ck_assert_int_eq(answer(st, &(struct answer){.alg = DIGEST_SHA256, .nonce = m, .nc = 8}), DIGEST_OK);
+	digest_state_free(st);
+}
+END_TEST
+
+static const uint8_t PEER_KEY[DIGEST_KEY_LEN] = "the replicas' key from a secret";
+static const uint8_t OTHER_PEER_KEY[DIGEST_KEY_LEN] = "the replicas' key, another one.";
+
+START_TEST(peer_datagrams)
+{
+	struct digest_state *st = digest_state_new(0, T0 - SEC);
+	char n[DIGEST_NONCE_HEX + 1];
+	uint8_t raw[DIGEST_NONCE_RAW], d[PEERS_DATAGRAM_LEN], x[PEERS_DATAGRAM_LEN + 1];
+	digest_nonce_issue(st, KEY, T0, n);
+	raw_of(n, raw);
+	ck_assert_uint_eq(PEERS_DATAGRAM_LEN, 112);
+
+	/* everything that must not count, each claiming nc 100 */
+	peers_encode(PEER_KEY, raw, 100, NOW, d);
+	ck_assert_int_eq(peers_apply(st, OTHER_PEER_KEY, KEY, 300, NOW, d, sizeof(d)), PEERS_FORGED);
+	for (size_t i = 0; i < sizeof(d); i++) /* any bit of it changed */
+		for (int bit = 0; bit < 8; bit += 7) {
+			memcpy(x, d, sizeof(d));
+			x[i] ^= (uint8_t)(1u << bit);
+			ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, x, sizeof(d)),
+			                 i < 4 ? PEERS_MALFORMED : PEERS_FORGED);
+		}
+	memcpy(x, d, sizeof(d));
+	x[sizeof(d)] = 0;
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, x, sizeof(d) + 1), PEERS_MALFORMED);
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, d, sizeof(d) - 1), PEERS_MALFORMED);
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, d, 0), PEERS_MALFORMED);
+	/* sent longer ago than a nonce lives, or as far ahead */
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW + 300 * SEC + 1, d, sizeof(d)), PEERS_OLD);
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW - 300 * SEC - 1, d, sizeof(d)), PEERS_OLD);
+	/* well signed, but the nonce is not one of this deployment (another
+	 * nonce key, or altered) or has expired */
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, OTHER_KEY, 300, NOW, d, sizeof(d)), PEERS_BAD_NONCE);
+	uint8_t bad[DIGEST_NONCE_RAW];
+	memcpy(bad, raw, sizeof(bad));
+	bad[20] ^= 4;
+	peers_encode(PEER_KEY, bad, 100, NOW, x);
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, x, sizeof(d)), PEERS_BAD_NONCE);
+	char old[DIGEST_NONCE_HEX + 1];
+	uint8_t oraw[DIGEST_NONCE_RAW];
+	digest_nonce_issue(st, KEY, NOW - 301 * SEC, old);
+	raw_of(old, oraw);
+	peers_encode(PEER_KEY, oraw, 100, NOW, x);
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, x, sizeof(d)), PEERS_BAD_NONCE);
+	/* none of it spent anything */
+	struct answer a = {.alg = DIGEST_SHA256, .nonce = n, .nc = 1};
+	ck_assert_int_eq(answer(st, &a), DIGEST_OK);
+
+	/* the real thing: nc 7 spent here; the same datagram again (or a late
+	 * one) teaches nothing */
+	peers_encode(PEER_KEY, raw, 7, NOW - SEC, d);
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, d, sizeof(d)), PEERS_APPLIED);
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, d, sizeof(d)), PEERS_NOT_NEWER);
+	peers_encode(PEER_KEY, raw, 3, NOW, d);
+	ck_assert_int_eq(peers_apply(st, PEER_KEY, KEY, 300, NOW, d, sizeof(d)), PEERS_NOT_NEWER);
+	for (a.nc = 2; a.nc <= 7; a.nc++)
+		ck_assert_int_eq(answer(st, &a), DIGEST_FAIL);
+	a.nc = 8;
+	ck_assert_int_eq(answer(st, &a), DIGEST_OK);
+	/* the layout is what docs/isolation.md and the integration test say */
+	peers_encode(PEER_KEY, raw, 0x01020304, 0x0a0b0c0d0e0f1011LL, d);
+	ck_assert(memcmp(d, "ADP1\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x01\x02\x03\x04", 16) == 0);
+	ck_assert(memcmp(d + 16, raw, DIGEST_NONCE_RAW) == 0);
+	uint8_t mac[32];
+	gnutls_hmac_fast(GNUTLS_MAC_SHA256, PEER_KEY, DIGEST_KEY_LEN, d, 16 + DIGEST_NONCE_RAW, mac);
+	ck_assert(memcmp(d + 16 + DIGEST_NONCE_RAW, mac, 32) == 0);
+	digest_state_free(st);
+}
+END_TEST
+
+/* a receiver thread noting what peers accepted races request threads
+ * answering the same nonce: no nc is taken by both */
+struct note_race {
+	struct digest_state *st;
+	const char *nonce;
+	uint8_t raw[DIGEST_NONCE_RAW];
+	uint8_t won[ROUNDS + 1];
+};
+
+static void *noter(void *arg)
+{
+	struct note_race *r = arg;
+	for (uint32_t nc = 1; nc <= ROUNDS; nc++)
+		if (digest_note_used(r->st, KEY, 300, NOW, r->raw, nc) == DIGEST_NOTE_RAISED)
+			r->won[nc] = 1;
+	return NULL;
+}
+
+static void *answerer(void *arg)
+{
+	struct note_race *r = arg;
+	for (uint32_t nc = 1; nc <= ROUNDS; nc++)
+		if (answer(r->st, &(struct answer){.alg = DIGEST_SHA256, .nonce = r->nonce, .nc = nc}) == DIGEST_OK)
+			r->won[nc] = 1;
+	return NULL;
+}
+
+START_TEST(peer_notes_race_answers)
+{
+	struct digest_state *st = digest_state_new(64, T0 - SEC);
+	char n[DIGEST_NONCE_HEX + 1];
+	digest_nonce_issue(st, KEY, T0, n);
+	static struct note_race a, b;
+	a = (struct note_race){.st = st, .nonce = n};
+	raw_of(n, a.raw);
+	b = a;
+	pthread_t t[2];
+	ck_assert_int_eq(pthread_create(&t[0], NULL, noter, &a), 0);
+	ck_assert_int_eq(pthread_create(&t[1], NULL, answerer, &b), 0);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	size_t total = 0;
+	for (uint32_t nc = 1; nc <= ROUNDS; nc++) {
+		ck_assert_msg(!(a.won[nc] && b.won[nc]), "nc %u taken by a note and an answer", nc);
+		total += a.won[nc] + b.won[nc];
+	}
+	ck_assert_uint_ge(total, 1);
+	/* whatever the interleaving, the highest is spent afterwards */
+	ck_assert_int_eq(answer(st, &(struct answer){.alg = DIGEST_SHA256, .nonce = n, .nc = ROUNDS}), DIGEST_FAIL);
+	digest_state_free(st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("digest");
@@ -616,6 +837,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, uri_and_realm);
 	tcase_add_test(tc, challenges);
 	tcase_add_test(tc, threads_never_accept_an_nc_twice);
+	tcase_add_test(tc, note_used_semantics);
+	tcase_add_test(tc, note_used_bounds);
+	tcase_add_test(tc, peer_datagrams);
+	tcase_add_test(tc, peer_notes_race_answers);
 	suite_add_tcase(s, tc);
 	return s;
 }
