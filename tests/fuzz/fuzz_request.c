@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alto/request.h"
+#include "alto/service.h"
 
 static const char *MAPS = "network-maps:\n"
                           "  m:\n"
