@@ -223,6 +223,6 @@ void server_log_stats(struct server *srv)
 	clients_log(&srv->authz.clients);
 	log_notice("server",
 	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
-	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), snapshot_live());
+	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), slot_live(srv->slot));
 	peers_log_stats(srv->authz.peers);
 }
