@@ -120,6 +120,9 @@ void server_set_tls(struct server *srv, struct tls_state **states)
 			tls_state_free(states[i]); /* unchanged (or not TLS): keep serving the current one */
 			continue;
 		}
+		/* only this thread installs states: cur stays current until the
+		 * exchange below publishes the next one, its generation set */
+		tls_state_follow(states[i], cur);
 		/* a handshake may still use the old state: keep it until stop */
 		struct tls_state *old = atomic_exchange(&l->tls, states[i]);
 		old->retired_next = l->retired;

@@ -112,6 +112,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		l->clear_digest = c->listen[i].clear_digest;
 		srv->nls++;
 		if (tls && tls[i]) {
+			tls_state_follow(tls[i], NULL);
 			atomic_store(&l->tls, tls[i]);
 			tls[i] = NULL; /* the listener owns it now */
 		}
