@@ -264,7 +264,11 @@ static int check_constraint_count(const json_t *root, const struct request_limit
 
 /* SipHash-2-4 (Aumasson and Bernstein) under a key drawn once per process:
  * endpoint texts come from clients, and with an unkeyed hash a list of
- * crafted colliding texts would make deduplication quadratic. */
+ * crafted colliding texts would make deduplication quadratic.
+ * Not shared mutable state: sip_key is written once, inside pthread_once
+ * (which orders that write before every reader's return from it), and only
+ * read afterwards. A per-process secret has no better owner: every
+ * request of every snapshot may use it. */
 static uint64_t sip_key[2];
 static pthread_once_t sip_once = PTHREAD_ONCE_INIT;
 
