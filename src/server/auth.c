@@ -30,6 +30,9 @@ static bool san_matches(gnutls_x509_crt_t crt, const char *want)
 	}
 }
 
+/* The index of the client the session's certificate names, or -1 for none
+ * (an index lookup, util/err.h: no certificate, one that does not parse
+ * and one no client names all identify nobody). */
 static ssize_t client_by_certificate(const struct policy *p, gnutls_session_t session)
 {
 	unsigned n = 0;
