@@ -9,6 +9,7 @@
 
 #include "util/diag.h"
 #include "conf/policy.h"
+#include "conf/schema.h"
 
 #ifndef ALTOD_CONFDIR
 #define ALTOD_CONFDIR "/etc/altod"
@@ -88,6 +89,10 @@ struct conf {
 	 * (snapshot_build takes access over); NULL: none */
 	char *digest_listen;
 };
+
+/* The keys of altod.yaml (conf/schema.h): the top level, and its server
+ * and limits sections */
+extern const struct conf_section conf_schema, conf_schema_server, conf_schema_limits;
 
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);
