@@ -295,9 +295,19 @@ static const char *type_text(const struct conf_item *it, char *buf, size_t size)
  * a control character */
 static void man_text(FILE *out, const char *s)
 {
+	static const struct {
+		const char *utf8, *troff;
+	} glyphs[] = {{"–", "\\(en"}, {"—", "\\(em"}, {"×", "\\(mu"}, {"§", "\\(sc"}};
 	bool bold = false;
 	for (; *s; s++) {
-		if (*s == '`') {
+		size_t g = 0;
+		while (g < sizeof(glyphs) / sizeof(glyphs[0]) &&
+		       strncmp(s, glyphs[g].utf8, strlen(glyphs[g].utf8)) != 0)
+			g++;
+		if (g < sizeof(glyphs) / sizeof(glyphs[0])) {
+			fputs(glyphs[g].troff, out);
+			s += strlen(glyphs[g].utf8) - 1;
+		} else if (*s == '`') {
 			fputs(bold ? "\\fR" : "\\fB", out);
 			bold = !bold;
 		} else if (*s == '\\') {
@@ -318,15 +328,15 @@ static void reference(FILE *out, const struct conf_section *s, enum conf_ref_for
 		const struct conf_item *it = &s->items[i];
 		char type[160], key[160];
 		snprintf(key, sizeof(key), "%s%s", s->path, it->name);
-		type_text(it, type, sizeof(type));
+		const char *ty = type_text(it, type, sizeof(type));
 		const char *def = it->def ? it->def : "—";
 		const char *when = it->flags & CONF_RESTART ? "restart" : "reload";
 		if (fmt == CONF_REF_MARKDOWN) {
-			fprintf(out, "| `%s` | %s%s | %s | %s | %s |\n", key, type,
+			fprintf(out, "| `%s` | %s%s | %s | %s | %s |\n", key, ty,
 			        it->flags & CONF_REQUIRED ? ", required" : "", def, when, it->doc);
 		} else {
 			fprintf(out, ".TP\n.B %s\n", key);
-			man_text(out, type);
+			man_text(out, ty);
 			if (it->flags & CONF_REQUIRED)
 				fputs(", required", out);
 			if (it->def) {
