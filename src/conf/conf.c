@@ -328,11 +328,11 @@ static const struct conf_item server_items[] = {
 const struct conf_section conf_schema_server = {
         .name = "server", .path = "server.", .what = "server", .items = CONF_ITEMS(server_items)};
 
-#define LIMIT(key, field, lo, hi, dflt, unit_, flags_, text)                                                       \
-	{                                                                                                          \
-		.name = key, .type = CONF_UINT, .flags = flags_, .min = lo, .max = hi, .def = dflt, .unit = unit_, \
-		.offset = offsetof(struct conf_limits, field), .size = sizeof(((struct conf_limits *)0)->field),   \
-		.doc = text                                                                                        \
+#define LIMIT(key, field, lo, hi, dflt, unit_, flags_, text)                                                  \
+	{                                                                                                     \
+		.name = (key), .type = CONF_UINT, .flags = (flags_), .min = (lo), .max = (hi), .def = (dflt), \
+		.unit = (unit_), .offset = offsetof(struct conf_limits, field),                               \
+		.size = sizeof(((struct conf_limits *)0)->field), .doc = (text)                               \
 	}
 
 /* in the order of the reference and of the unknown-key message */
@@ -428,7 +428,8 @@ static char *resolve(const char *conf_path, const char *p)
 static void parse_maps(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct conf *c = obj;
-	size_t cap = c->nmaps, cap_at = c->nmaps;
+	size_t cap = c->nmaps;
+	size_t cap_at = cap;
 
 	(void)it;
 	(void)ctx;

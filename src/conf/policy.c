@@ -192,10 +192,9 @@ static void item_rate(struct yp *y, const struct conf_item *it, void *obj, void 
 	char what[96];
 	(void)key;
 	snprintf(what, sizeof(what), "%s%s%s", ctx ? (const char *)ctx : "", ctx ? " " : "", it->name);
-	if (it->type == CONF_RATE)
-		parse_rate(y, what, (double *)((char *)obj + it->offset));
-	else
-		parse_burst(y, what, (double *)((char *)obj + it->offset));
+	double d;
+	if (it->type == CONF_RATE ? parse_rate(y, what, &d) : parse_burst(y, what, &d))
+		memcpy((char *)obj + it->offset, &d, sizeof(d));
 }
 
 #define THROTTLE_ITEMS(rate_, burst_)                                                                           \

@@ -109,8 +109,10 @@ void conf_section_defaults(const struct conf_section *s, void *obj)
 			*(bool *)p = strcmp(it->def, "true") == 0;
 		else if (it->type == CONF_ENUM && enum_index(it, it->def) >= 0)
 			*(int *)p = enum_index(it, it->def);
-		else if (it->type == CONF_RATE || it->type == CONF_BURST)
-			*(double *)p = strtod(it->def, NULL);
+		else if (it->type == CONF_RATE || it->type == CONF_BURST) {
+			double d = strtod(it->def, NULL);
+			memcpy(p, &d, sizeof(d));
+		}
 	}
 }
 
@@ -137,12 +139,13 @@ static void parse_value(struct yp *y, const struct conf_item *it, void *obj, voi
 	case CONF_ENUM:
 		if (yp_scalar(y, it->name, &v, &vm)) {
 			int k = enum_index(it, v);
-			char list[128];
-			if (k < 0)
+			if (k < 0) {
+				char list[128];
 				yp_error(y, vm, "%s must be %s, not '%s'", it->name, enum_list(it, list, sizeof(list)),
 				         v);
-			else
+			} else {
 				*(int *)p = k;
+			}
 			free(v);
 		}
 		break;
@@ -185,8 +188,7 @@ bool conf_section_parse(struct yp *y, const struct conf_section *s, const char *
 	struct yp_mark m;
 
 	conf_section_keys(s, keys, sizeof(keys));
-	if (s->what == NULL)
-		snprintf(what, sizeof(what), "%s (%s)", s->name, keys);
+	snprintf(what, sizeof(what), "%s (%s)", s->name ? s->name : "", keys);
 	if (!yp_mapping_begin(y, s->what ? s->what : what))
 		return false;
 	while (yp_mapping_key(y, &key, &m)) {
