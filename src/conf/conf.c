@@ -151,10 +151,12 @@ static const struct conf_item tls_items[] = {
          .def = "`require` with `client-ca`, else `none`",
          .doc = "`require`: no verified client certificate, no connection; `optional`: one may be sent and, if "
                 "sent, must verify"},
+        /* compared on reload as used: with the floor appended */
         {.name = "priorities",
          .type = CONF_STRING,
          .flags = CONF_RESTART,
          .parse = parse_priorities,
+         .offset = offsetof(struct conf_tls, priorities),
          .type_doc = "GnuTLS priority string",
          .def = "TLS 1.2 and 1.3, AEAD ciphers only",
          .doc = "the ciphers and versions offered. Never below TLS 1.2: altod appends "
@@ -397,6 +399,7 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 	if (a->nlisten != b->nlisten || !conf_section_restart_equal(&conf_schema_server, a, b) ||
 	    !conf_section_restart_equal(&conf_schema_limits, &a->limits, &b->limits))
 		return false;
+	/* access.digest-listen, kept in the conf: snapshot_build takes access over */
 	if (!a->digest_listen != !b->digest_listen ||
 	    (a->digest_listen && strcmp(a->digest_listen, b->digest_listen) != 0))
 		return false;
@@ -404,7 +407,7 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 		const struct conf_listener *x = &a->listen[i], *y = &b->listen[i];
 		if (!conf_section_restart_equal(&listener_schema, x, y) || !x->tls != !y->tls)
 			return false;
-		if (x->tls && strcmp(x->tls->priorities, y->tls->priorities) != 0)
+		if (x->tls && !conf_section_restart_equal(&tls_schema, x->tls, y->tls))
 			return false;
 	}
 	return true;

@@ -97,9 +97,8 @@ extern const struct conf_section conf_schema, conf_schema_server, conf_schema_li
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);
 void conf_free(struct conf *c);
-/* Are two configs the same in what only a restart can change: listeners
- * (address, port, TLS on/off, priorities, clear-digest), threads, connection timeout,
- * connection limit and access.digest-listen? */
+/* Are two configs the same in what only a restart can change: every key
+ * the schema flags CONF_RESTART (conf_restart_keys lists them)? */
 bool conf_listeners_equal(const struct conf *a, const struct conf *b);
 
 #endif

@@ -760,6 +760,7 @@ static const struct conf_item access_items[] = {
          .type = CONF_STRING,
          .flags = CONF_RESTART,
          .parse = item_digest_listen,
+         .offset = offsetof(struct policy, digest_listen),
          .type_doc = "`address:port` (UDP; port 0 picks one, logged as `digest peers: receiving nc updates on "
                      "udp://...`; for tests)",
          .doc = "where this replica receives its peers' datagrams. Needs `secret`. Firewall it to the replicas "

@@ -334,13 +334,16 @@ static void reference(FILE *out, const struct conf_section *s, enum conf_ref_for
 		const char *def = it->def ? it->def : "—";
 		const char *when = it->flags & CONF_RESTART ? "restart" : "reload";
 		if (fmt == CONF_REF_MARKDOWN) {
-			fprintf(out, "| `%s` | %s%s | %s | %s | %s |\n", key, ty,
-			        it->flags & CONF_REQUIRED ? ", required" : "", def, when, it->doc);
+			fprintf(out, "| `%s` | %s%s%s | %s | %s | %s |\n", key, ty,
+			        it->flags & CONF_REQUIRED ? ", required" : "",
+			        it->flags & CONF_SECRET ? ", secret" : "", def, when, it->doc);
 		} else {
 			fprintf(out, ".TP\n.B %s\n", key);
 			man_text(out, ty);
 			if (it->flags & CONF_REQUIRED)
 				fputs(", required", out);
+			if (it->flags & CONF_SECRET)
+				fputs(", secret", out);
 			if (it->def) {
 				fputs("; default ", out);
 				man_text(out, it->def);

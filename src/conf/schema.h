@@ -37,7 +37,7 @@ enum conf_type {
 enum conf_flag {
 	CONF_RESTART = 1u << 0,  /* read at start only; a reload warns that it needs a restart */
 	CONF_REQUIRED = 1u << 1, /* must be given */
-	CONF_SECRET = 1u << 2,   /* never printed back */
+	CONF_SECRET = 1u << 2,   /* password-equivalent: marked so in the reference */
 };
 
 struct conf_item;
@@ -54,8 +54,11 @@ struct conf_item {
 	const char *const *values;   /* CONF_ENUM: the names, NULL-terminated */
 	const char *unit;            /* "bytes", "seconds": in messages and the reference */
 	const char *def;             /* the default as text; applied to numbers, booleans and enumerations */
-	size_t offset, size;         /* where the value goes in obj; size: of a CONF_UINT's field */
-	conf_parse_fn parse;         /* reads the value instead of the generic conversion */
+	/* where the value is in obj (for a callback's too, when it is
+	 * CONF_RESTART with a plain value: a reload compares it there);
+	 * size: of a CONF_UINT's field */
+	size_t offset, size;
+	conf_parse_fn parse; /* reads the value instead of the generic conversion */
 	const struct conf_section *child;
 	const char *type_doc; /* the reference's type column, when the type does not say it */
 	const char *doc;      /* one line: what it does */

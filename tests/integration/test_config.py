@@ -10,6 +10,7 @@ import tempfile
 import unittest
 
 import altodtest as at
+import config_reference
 from altodtest import MT_COSTMAP, MT_NETWORKMAP
 
 MARK = "#<"  # a YAML comment marking the line where an error is expected
@@ -552,26 +553,17 @@ class TestKeyReference(unittest.TestCase):
     text `altod --config-reference` generates from the schema tables; the
     unknown-key messages list the same keys, in the same order."""
 
-    DOCS = (("configuration.md", "markdown", "<!-- BEGIN generated key reference -->\n",
-             "<!-- END generated key reference -->\n"),
-            ("altod.yaml.5", "man", '.\\" BEGIN generated key reference\n', '.\\" END generated key reference\n'))
-
     def reference(self, fmt):
-        p = subprocess.run([at.BIN, "--config-reference", fmt], capture_output=True, text=True, timeout=30)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return p.stdout
+        return config_reference.generate(fmt, at.BIN)
 
     def test_docs_are_the_generated_reference(self):
-        for name, fmt, begin, end in self.DOCS:
+        for name, fmt, begin, end in config_reference.DOCS:
             with self.subTest(doc=name):
                 with open(os.path.join(at.SRC, "docs", name), encoding="utf-8") as f:
-                    text = f.read()
-                self.assertEqual(text.count(begin), 1, name)
-                self.assertEqual(text.count(end), 1, name)
-                inside = text[text.index(begin) + len(begin):text.index(end)]
+                    _, inside, _ = config_reference.split(f.read(), begin, end)
                 self.assertEqual(inside, self.reference(fmt),
-                                 "%s differs from `altod --config-reference %s`: paste its output between the "
-                                 "markers" % (name, fmt))
+                                 "docs/%s differs from `altod --config-reference %s`: run "
+                                 "tests/integration/config_reference.py" % (name, fmt))
 
     def test_bad_format(self):
         p = subprocess.run([at.BIN, "--config-reference", "xml"], capture_output=True, text=True, timeout=30)
