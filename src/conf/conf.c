@@ -113,6 +113,8 @@ static void parse_priorities(struct yp *y, const struct conf_item *it, void *obj
 	t->prio_col = vm.col;
 }
 
+/* CONF_ENUM stores an int */
+_Static_assert(sizeof(enum tls_client_auth) == sizeof(int), "client-auth is stored as an int");
 static const char *const client_auth_values[] = {
         [TLS_CLIENT_NONE] = "none", [TLS_CLIENT_OPTIONAL] = "optional", [TLS_CLIENT_REQUIRE] = "require", NULL};
 

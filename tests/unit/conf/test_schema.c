@@ -114,7 +114,8 @@ static const struct {
         {"{n: 1}\n", "t.yaml:1:5: n must be 2 to 9 widgets"},
         {"{n: 10}\n", "t.yaml:1:5: n must be a whole number from 0 to 9, not '10'"},
         {"{n: -2}\n", "t.yaml:1:5: n must be a whole number from 0 to 9, not '-2'"},
-        {"{big: 1099511627777}\n", "t.yaml:1:7: big must be a whole number from 0 to 1099511627776, not '1099511627777'"},
+        {"{big: 1099511627777}\n",
+         "t.yaml:1:7: big must be a whole number from 0 to 1099511627776, not '1099511627777'"},
         {"{b: maybe}\n", "t.yaml:1:5: b must be true or false, not 'maybe'"},
         {"{e: Red}\n", "t.yaml:1:5: e must be red, green or blue, not 'Red'"},
         {"{a: localhost}\n", "t.yaml:1:5: a 'localhost' is not a numeric IPv4 or IPv6 address"},
@@ -218,6 +219,49 @@ START_TEST(reference)
 }
 END_TEST
 
+/* every table, walked from the top: what the walker and the reference
+ * rely on */
+static size_t lint(const struct conf_section *s)
+{
+	size_t n = 0;
+	ck_assert_uint_le(s->nitems, sizeof(((struct conf_seen *)0)->at) / sizeof(struct yp_mark));
+	ck_assert_ptr_nonnull(s->path);
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct conf_item *it = &s->items[i];
+		ck_assert_msg(it->name && it->name[0], "%s: an item without a name", s->path);
+		ck_assert_msg(it->doc && it->doc[0] && !strchr(it->doc, '|') && !strchr(it->doc, '\n'),
+		              "%s%s: one line of doc, no '|'", s->path, it->name);
+		for (size_t k = 0; k < i; k++)
+			ck_assert_msg(strcmp(s->items[k].name, it->name) != 0, "%s%s twice", s->path, it->name);
+		if (it->type == CONF_UINT) {
+			ck_assert_msg(it->size == 2 || it->size == sizeof(unsigned) || it->size == sizeof(size_t),
+			              "%s%s: size", s->path, it->name);
+			ck_assert_uint_le(it->min, it->max);
+			if (it->def) {
+				unsigned long long d = strtoull(it->def, NULL, 10);
+				ck_assert_msg(d >= it->min && d <= it->max, "%s%s: default out of range", s->path,
+				              it->name);
+			}
+		}
+		/* a generic conversion needs no callback; these types do */
+		if (it->type == CONF_RATE || it->type == CONF_BURST || it->type == CONF_PATH || it->type == CONF_LIST ||
+		    it->type == CONF_MAP)
+			ck_assert_msg(it->parse != NULL, "%s%s needs a callback", s->path, it->name);
+		n++;
+		if (it->child)
+			n += lint(it->child);
+	}
+	return n;
+}
+
+START_TEST(tables_are_sound)
+{
+	/* 4 top-level, 2 server, 5 listener, 6 tls, 12 limits, 15 access,
+	 * 2 + 2 + 2 auth-failures, 6 client, 3 + 3 credentials, 5 view */
+	ck_assert_uint_eq(lint(&conf_schema), 67);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("schema");
@@ -229,6 +273,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, limits_restart_flags_drive_conf_listeners_equal, 0, (int)conf_schema_limits.nitems);
 	tcase_add_test(tc, restart_keys);
 	tcase_add_test(tc, reference);
+	tcase_add_test(tc, tables_are_sound);
 	suite_add_tcase(s, tc);
 	return s;
 }
