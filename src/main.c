@@ -295,21 +295,18 @@ int main(int argc, char **argv)
 
 	char summary[1024];
 	snapshot_summary(snap, summary, sizeof(summary));
+	/* replaced snapshots are freed on the slot's reaper thread, never on
+	 * a request thread */
 	struct snapshot_slot slot;
-	slot_init(&slot, snap);
-	ld.snap = NULL; /* the slot owns it */
-	/* replaced snapshots are freed on the reaper thread, never on a
-	 * request thread */
-	if (snapshot_reaper_start() != 0) {
+	if (slot_init(&slot, snap) != 0) {
 		log_err("main", "cannot start the snapshot reaper thread");
-		slot_destroy(&slot);
 		loaded_free(&ld);
 		return 1;
 	}
+	ld.snap = NULL; /* the slot owns it */
 	struct server *srv;
 	if (server_start(conf, &slot, ld.tls, &srv) != 0) {
 		slot_destroy(&slot);
-		snapshot_reaper_stop();
 		loaded_free(&ld);
 		return 1;
 	}
@@ -340,8 +337,7 @@ int main(int argc, char **argv)
 	log_info("main", "stopping");
 	notify_stopping();
 	server_stop(srv, 5000);
-	slot_destroy(&slot);
-	snapshot_reaper_stop(); /* frees what is queued: the last snapshot too */
+	slot_destroy(&slot); /* frees what is queued: the last snapshot too */
 	conf_free(conf);
 	log_info("main", "stopped");
 	return 0;

@@ -32,6 +32,9 @@ struct arena {
 	size_t carved;
 };
 
+/* One arena per thread, never shared: a thread reaches only its own (the
+ * allocator hooks jansson calls have no context argument to carry one).
+ * What is process-wide is only the key below, created once. */
 static _Thread_local struct arena tls_arena;
 
 static struct block *block_new(size_t size)
@@ -54,7 +57,8 @@ static bool owns(const struct arena *a, const void *p)
 }
 
 /* Frees a thread's blocks when the thread exits (MHD worker threads at
- * stop), so that nothing is left unreachable. */
+ * stop), so that nothing is left unreachable. The key is created once
+ * (pthread_once) and then only read; each thread's value is its own. */
 static pthread_key_t arena_key;
 static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
 

@@ -5,6 +5,7 @@
 
 #include "alto/render.h"
 #include "alto/render_internal.h"
+#include "util/err.h"
 
 void render_vtag(struct buf *b, const struct topo_netmap *nm)
 {
@@ -107,7 +108,7 @@ int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struc
 	if (!sel || !sel_src) {
 		free(sel);
 		free(sel_src);
-		return -1;
+		return ALTOD_ENOMEM;
 	}
 	for (size_t i = 0; i < ns; i++) {
 		uint32_t s = srcs ? srcs[i] : (uint32_t)i;
@@ -141,12 +142,13 @@ int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struc
 		if (v && rank)
 			for (size_t i = 0; i < n; i++)
 				v[i] = m->val[sel[i]];
-		if (!v || !rank || topo_rank(v, n, m->higher_is_better, rank) != 0) {
+		int rc = v && rank ? topo_rank(v, n, m->higher_is_better, rank) : ALTOD_ENOMEM;
+		if (rc != 0) {
 			free(v);
 			free(rank);
 			free(sel);
 			free(sel_src);
-			return -1;
+			return rc;
 		}
 		free(v);
 	}

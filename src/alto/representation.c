@@ -26,6 +26,7 @@
 #include "alto/render.h"
 #include "util/par.h"
 #include "alto/render_internal.h"
+#include "util/err.h"
 
 #define GZIP_MIN 512 /* smaller bodies gain nothing */
 /* on 20 MB of map YAML, level 6 took 2.3x longer than 5 for 3.5% fewer
@@ -201,14 +202,14 @@ int representations_build(struct resource *const *rs, size_t n)
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (rs[i]->body == NULL)
-			return -1;
+			return ALTOD_ENOMEM;
 		if (worth_gzip(rs[i]))
 			total += nchunks_of(rs[i]->body_len, GZIP_CHUNK);
 	}
 	/* every chunk of every body in one parallel pass */
 	struct chunk *c = calloc(total ? total : 1, sizeof(*c));
 	if (c == NULL)
-		return -1;
+		return ALTOD_ENOMEM;
 	for (size_t i = 0, k = 0; i < n; i++)
 		if (worth_gzip(rs[i])) {
 			chunks_of(rs[i]->body, rs[i]->body_len, GZIP_CHUNK, c + k);
@@ -224,7 +225,7 @@ int representations_build(struct resource *const *rs, size_t n)
 		r->gz = assemble(c + k, m, r->body_len, &r->gz_len);
 		k += m;
 		if (r->gz == NULL) {
-			rc = -1;
+			rc = ALTOD_ENOMEM;
 			continue;
 		}
 		if (r->gz_len >= r->body_len) { /* incompressible: serve it as it is */

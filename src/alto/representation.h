@@ -12,7 +12,7 @@
 
 /* Renders (network and cost maps whose body is NULL), precompresses and
  * derives the ETags (a hash of the bytes, so every replica gives the same)
- * of n GET resources, on every CPU. 0, or -1 out of memory. */
+ * of n GET resources, on every CPU. 0, or ALTOD_ENOMEM. */
 int representations_build(struct resource *const *rs, size_t n);
 /* The same for one resource whose body is rendered. */
 int representation_finish(struct resource *r);

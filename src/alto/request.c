@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "alto/request.h"
+#include "util/err.h"
 #include "util/jsonnum.h"
 
 /* The text of a JSON string. "\u0000" is valid JSON (RFC 8259 §7) but
@@ -57,7 +58,7 @@ static int fail(struct alto_error *err, const char *code, const char *field, con
 	err->field = field;
 	if (value)
 		err->value = value_string(value);
-	return -1;
+	return ALTOD_EREQUEST;
 }
 
 int constraint_parse(const char *s, struct constraint *out)
@@ -72,32 +73,32 @@ int constraint_parse(const char *s, struct constraint *out)
 		if (strncmp(s, ops[i].name, 2) == 0)
 			break;
 	if (i == sizeof(ops) / sizeof(ops[0]))
-		return -1;
+		return ALTOD_EPARSE;
 	const char *p = s + 2;
 	/* "two entities separated by whitespace" */
 	if (*p != ' ' && *p != '\t')
-		return -1;
+		return ALTOD_EPARSE;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	/* "a target cost value": a JSON number */
 	const char *num = p;
 	const char *end = json_number_end(p);
 	if (end == NULL)
-		return -1;
+		return ALTOD_EPARSE;
 	p = end;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p != '\0')
-		return -1;
+		return ALTOD_EPARSE;
 	char tmp[64];
 	size_t n = (size_t)(end - num);
 	if (n >= sizeof(tmp))
-		return -1;
+		return ALTOD_EPARSE;
 	memcpy(tmp, num, n);
 	tmp[n] = '\0';
 	double v = strtod(tmp, NULL);
 	if (!isfinite(v))
-		return -1;
+		return ALTOD_EPARSE;
 	out->op = ops[i].op;
 	out->value = v;
 	return 0;
@@ -263,7 +264,11 @@ static int check_constraint_count(const json_t *root, const struct request_limit
 
 /* SipHash-2-4 (Aumasson and Bernstein) under a key drawn once per process:
  * endpoint texts come from clients, and with an unkeyed hash a list of
- * crafted colliding texts would make deduplication quadratic. */
+ * crafted colliding texts would make deduplication quadratic.
+ * Not shared mutable state: sip_key is written once, inside pthread_once
+ * (which orders that write before every reader's return from it), and only
+ * read afterwards. A per-process secret has no better owner: every
+ * request of every snapshot may use it. */
 static uint64_t sip_key[2];
 static pthread_once_t sip_once = PTHREAD_ONCE_INIT;
 
@@ -397,7 +402,7 @@ static int parse_fnetmap(const struct resource *r, const json_t *root, size_t ma
 	if (pids == NULL)
 		return fail(err, E_MISSING_FIELD, "pids", NULL);
 	if (parse_pid_list(pids, "pids", r->nm, &req->srcs, &req->nsrcs, &req->all_srcs, max_pids, err) != 0)
-		return -1;
+		return ALTOD_EREQUEST;
 	const json_t *types = json_object_get(root, "address-types");
 	req->family[0] = req->family[1] = true;
 	if (types == NULL)
@@ -432,7 +437,7 @@ static int parse_fcostmap(const struct resource *r, const json_t *root, size_t m
                           struct alto_error *err)
 {
 	if (parse_cost_type(root, r, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
-		return -1;
+		return ALTOD_EREQUEST;
 	const json_t *pids = json_object_get(root, "pids");
 	req->all_srcs = req->all_dsts = true;
 	if (pids == NULL)
@@ -447,7 +452,7 @@ static int parse_fcostmap(const struct resource *r, const json_t *root, size_t m
 		return fail(err, E_MISSING_FIELD, "pids/dsts", NULL);
 	if (parse_pid_list(srcs, "pids/srcs", r->nm, &req->srcs, &req->nsrcs, &req->all_srcs, max_pids, err) != 0 ||
 	    parse_pid_list(dsts, "pids/dsts", r->nm, &req->dsts, &req->ndsts, &req->all_dsts, max_pids, err) != 0)
-		return -1;
+		return ALTOD_EREQUEST;
 	return 0;
 }
 
@@ -497,7 +502,7 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 		req->prop_names[req->nprops++] = s;
 	}
 	if (parse_endpoints(eps, "endpoints", &req->esrcs, &req->nesrcs, err) != 0)
-		return -1;
+		return ALTOD_EREQUEST;
 	/* endpoints<1..*> */
 	if (req->nesrcs == 0)
 		return fail(err, E_INVALID_FIELD_VALUE, "endpoints", NULL);
@@ -508,7 +513,7 @@ static int parse_ecost(const struct resource *r, const json_t *root, const struc
                        struct alto_error *err)
 {
 	if (parse_cost_type(root, r, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
-		return -1;
+		return ALTOD_EREQUEST;
 	const json_t *eps = json_object_get(root, "endpoints");
 	if (eps == NULL)
 		return fail(err, E_MISSING_FIELD, "endpoints", NULL);
@@ -517,9 +522,9 @@ static int parse_ecost(const struct resource *r, const json_t *root, const struc
 	const json_t *srcs = json_object_get(eps, "srcs");
 	const json_t *dsts = json_object_get(eps, "dsts");
 	if (srcs && parse_endpoints(srcs, "endpoints/srcs", &req->esrcs, &req->nesrcs, err) != 0)
-		return -1;
+		return ALTOD_EREQUEST;
 	if (dsts && parse_endpoints(dsts, "endpoints/dsts", &req->edsts, &req->nedsts, err) != 0)
-		return -1;
+		return ALTOD_EREQUEST;
 	/* §11.5.1.3: the lists MUST NOT both be empty; an empty (or absent) one
 	 * stands for the client's own address */
 	if (req->nesrcs == 0 && req->nedsts == 0)
@@ -593,7 +598,7 @@ int request_parse(const struct resource *r, const struct catalog *cat, const cha
 		err->code = E_SYNTAX;
 		if (asprintf(&err->syntax, "JSON nested deeper than %u levels", lim->max_depth) < 0)
 			err->syntax = NULL;
-		return -1;
+		return ALTOD_EREQUEST;
 	}
 	/* duplicate member names make the meaning ambiguous: refuse them */
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
@@ -602,18 +607,18 @@ int request_parse(const struct resource *r, const struct catalog *cat, const cha
 		err->code = E_SYNTAX;
 		if (asprintf(&err->syntax, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text) < 0)
 			err->syntax = NULL;
-		return -1;
+		return ALTOD_EREQUEST;
 	}
 	req->json = root;
 	if (!json_is_object(root)) {
 		alto_error_clear(err);
 		err->code = E_SYNTAX;
 		err->syntax = strdup("the request body must be a JSON object");
-		return -1;
+		return ALTOD_EREQUEST;
 	}
 	if ((r->kind == RES_FILTERED_COSTMAP || r->kind == RES_ENDPOINTCOST) &&
 	    check_constraint_count(root, lim, err) != 0)
-		return -1;
+		return ALTOD_EREQUEST;
 	int rc;
 	switch (r->kind) {
 	case RES_FILTERED_NETWORKMAP: rc = parse_fnetmap(r, root, max_pids, req, err); break;

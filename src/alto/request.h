@@ -19,7 +19,8 @@ struct constraint {
 	double value;
 };
 
-/* "le 10", "gt 0.5": an operator, whitespace, a number (§11.3.2.3). */
+/* "le 10", "gt 0.5": an operator, whitespace, a number (§11.3.2.3).
+ * 0, or ALTOD_EPARSE. */
 int constraint_parse(const char *s, struct constraint *out);
 
 /* A request's constraints, ANDed (§11.3.2.3: "If multiple 'constraint'
@@ -84,7 +85,8 @@ struct request_limits {
 };
 
 /* Parses a request body for a POST resource. client is the requesting
- * address, used where §11.5.1.3 says so. 0 or -1 with err set. */
+ * address, used where §11.5.1.3 says so. 0, or ALTOD_EREQUEST with err
+ * set. */
 int request_parse(const struct resource *r, const struct catalog *cat, const char *body, size_t len,
                   const struct endpoint *client, const struct request_limits *lim, struct request *req,
                   struct alto_error *err);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "conf/vocab.h"
+#include "util/err.h"
 
 static bool name_char(char c)
 {
@@ -30,7 +31,7 @@ int cost_mode_parse(const char *s)
 		return COST_NUMERICAL;
 	if (strcmp(s, "ordinal") == 0)
 		return COST_ORDINAL;
-	return -1;
+	return ALTOD_EINVAL;
 }
 
 static const struct {

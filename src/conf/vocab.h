@@ -16,7 +16,7 @@ bool alto_name_valid(const char *s);
 
 enum cost_mode { COST_NUMERICAL = 0, COST_ORDINAL = 1, COST_MODES = 2 };
 const char *cost_mode_name(enum cost_mode m);
-int cost_mode_parse(const char *s); /* -1 if unknown */
+int cost_mode_parse(const char *s); /* the mode, or ALTOD_EINVAL if unknown */
 
 /* RFC 7285 §10.6: a cost metric is 1..32 characters of [A-Za-z0-9-:_];
  * altod offers the registered metrics (routingcost, and RFC 9439's

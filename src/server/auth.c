@@ -9,6 +9,7 @@
 #include <gnutls/x509.h>
 
 #include "server/auth.h"
+#include "util/err.h"
 
 /* ---- certificates ---- */
 
@@ -29,6 +30,9 @@ static bool san_matches(gnutls_x509_crt_t crt, const char *want)
 	}
 }
 
+/* The index of the client the session's certificate names, or -1 for none
+ * (an index lookup, util/err.h: no certificate, one that does not parse
+ * and one no client names all identify nobody). */
 static ssize_t client_by_certificate(const struct policy *p, gnutls_session_t session)
 {
 	unsigned n = 0;
@@ -75,7 +79,7 @@ static int ha1(gnutls_digest_algorithm_t alg, const char *user, const char *real
 	size_t n = strlen(user) + strlen(realm) + strlen(password) + 3;
 	char *s = malloc(n);
 	if (s == NULL)
-		return -1;
+		return ALTOD_ENOMEM;
 	snprintf(s, n, "%s:%s:%s", user, realm, password);
 	gnutls_hash_fast(alg, s, strlen(s), out);
 	memset(s, 0, n);
@@ -186,7 +190,7 @@ static int b64_value(unsigned char ch)
 		return 62;
 	if (ch == '/')
 		return 63;
-	return -1;
+	return ALTOD_EINVAL;
 }
 
 /* The token68 of Basic credentials: base64 (RFC 4648 §4, padding optional)
@@ -321,7 +325,7 @@ static int take_username(void *ctx, const char *name, const char *value)
 	size_t n = strlen(value);
 	if (c->found || n + 1 > c->outlen) {
 		c->bad = true; /* repeated (which one would count?), or too long */
-		return -1;
+		return ALTOD_EPARSE;
 	}
 	memcpy(c->out, value, n + 1);
 	c->found = true;
@@ -342,7 +346,7 @@ bool auth_claimed_user(const char *header, char *out, size_t outlen)
 	/* the one tokenizer of Digest credentials (digest.h) */
 	char *buf = malloc(2 * n + 2);
 	struct claimed c = {out, outlen, false, false};
-	int rc = buf ? digest_tokenize(d, n, buf, 2 * n + 2, take_username, &c) : -1;
+	int rc = buf ? digest_tokenize(d, n, buf, 2 * n + 2, take_username, &c) : ALTOD_ENOMEM;
 	free(buf);
 	return rc == 0 && c.found && !c.bad;
 }
@@ -374,12 +378,14 @@ size_t auth_challenges(const struct snapshot_access *a, struct digest_state *ds,
 int auth_hash_password(const char *user, const char *realm, const char *password, char sha256_hex[65], char md5_hex[33])
 {
 	uint8_t d[32];
-	if (ha1(GNUTLS_DIG_SHA256, user, realm, password, d) != 0)
-		return -1;
+	int rc = ha1(GNUTLS_DIG_SHA256, user, realm, password, d);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < 32; i++)
 		snprintf(sha256_hex + 2 * i, 3, "%02x", d[i]);
-	if (ha1(GNUTLS_DIG_MD5, user, realm, password, d) != 0)
-		return -1;
+	rc = ha1(GNUTLS_DIG_MD5, user, realm, password, d);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < 16; i++)
 		snprintf(md5_hex + 2 * i, 3, "%02x", d[i]);
 	return 0;

@@ -8,6 +8,7 @@
 #include <gnutls/crypto.h>
 
 #include "server/clients.h"
+#include "util/err.h"
 #include "util/log.h"
 #include "util/vec.h"
 
@@ -141,7 +142,7 @@ int buckets_init(struct bucket_table *t, size_t capacity)
 		sets *= 2;
 	t->e = calloc(sets * BUCKET_WAYS, sizeof(*t->e));
 	if (t->e == NULL)
-		return -1;
+		return ALTOD_ENOMEM;
 	t->nsets = sets;
 	gnutls_rnd(GNUTLS_RND_NONCE, t->hkey, sizeof(t->hkey));
 	pthread_mutex_init(&t->lock, NULL);

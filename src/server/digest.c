@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 
 #include "server/digest.h"
+#include "util/err.h"
 
 /* ---- the tokenizer ---- */
 
@@ -47,7 +48,7 @@ int digest_tokenize(const char *s, size_t n, char *buf, size_t bufsize, digest_p
 {
 	size_t i = 0, o = 0;
 	if (bufsize < 2 * n + 2)
-		return -1;
+		return ALTOD_ERANGE;
 	for (;;) {
 		/* empty elements and whitespace before the next one */
 		for (;;) {
@@ -64,18 +65,18 @@ int digest_tokenize(const char *s, size_t n, char *buf, size_t bufsize, digest_p
 		while (i < n && is_tchar((unsigned char)s[i]))
 			buf[o++] = s[i++];
 		if (i == start)
-			return -1;
+			return ALTOD_EPARSE;
 		buf[o++] = '\0';
 		i = skip_ows(s, n, i);
 		if (i == n || s[i] != '=')
-			return -1;
+			return ALTOD_EPARSE;
 		i = skip_ows(s, n, i + 1);
 		const char *value = buf + o;
 		if (i < n && s[i] == '"') {
 			i++;
 			for (;;) {
 				if (i == n)
-					return -1; /* unterminated */
+					return ALTOD_EPARSE; /* unterminated */
 				unsigned char c = (unsigned char)s[i];
 				if (c == '"') {
 					i++;
@@ -83,13 +84,13 @@ int digest_tokenize(const char *s, size_t n, char *buf, size_t bufsize, digest_p
 				}
 				if (c == '\\') {
 					if (i + 1 == n || !is_qpchar((unsigned char)s[i + 1]))
-						return -1;
+						return ALTOD_EPARSE;
 					buf[o++] = s[i + 1];
 					i += 2;
 					continue;
 				}
 				if (!is_qdtext(c))
-					return -1;
+					return ALTOD_EPARSE;
 				buf[o++] = (char)c;
 				i++;
 			}
@@ -98,7 +99,7 @@ int digest_tokenize(const char *s, size_t n, char *buf, size_t bufsize, digest_p
 			while (i < n && is_tchar((unsigned char)s[i]))
 				buf[o++] = s[i++];
 			if (i == start)
-				return -1;
+				return ALTOD_EPARSE;
 		}
 		buf[o++] = '\0';
 		int rc = fn(ctx, name, value);
@@ -108,7 +109,7 @@ int digest_tokenize(const char *s, size_t n, char *buf, size_t bufsize, digest_p
 		if (i == n)
 			return 0;
 		if (s[i] != ',')
-			return -1;
+			return ALTOD_EPARSE;
 	}
 }
 
@@ -117,9 +118,9 @@ static int take_param(void *ctx, const char *name, const char *value)
 	struct digest_credentials *cr = ctx;
 	for (size_t k = 0; k < cr->nparams; k++)
 		if (strcasecmp(cr->names[k], name) == 0)
-			return -1; /* every parameter at most once */
+			return ALTOD_EPARSE; /* every parameter at most once */
 	if (cr->nparams == DIGEST_MAX_PARAMS)
-		return -1;
+		return ALTOD_EPARSE;
 	cr->names[cr->nparams++] = name;
 	static const char *const known[] = {"username",  "realm", "nonce", "uri",    "response",
 	                                    "algorithm", "qop",   "nc",    "cnonce", "opaque"};
@@ -129,7 +130,7 @@ static int take_param(void *ctx, const char *name, const char *value)
 		if (strcasecmp(name, known[k]) == 0)
 			*field[k] = value;
 	if (strcasecmp(name, "userhash") == 0 && strcasecmp(value, "false") != 0)
-		return -1; /* never offered: a hashed user name names nobody */
+		return ALTOD_EPARSE; /* never offered: a hashed user name names nobody */
 	return 0;
 }
 
@@ -141,7 +142,7 @@ static int hexval(char c)
 		return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
-	return -1;
+	return ALTOD_EINVAL;
 }
 
 int digest_parse(const char *value, struct digest_credentials *out)
@@ -149,37 +150,37 @@ int digest_parse(const char *value, struct digest_credentials *out)
 	memset(out, 0, offsetof(struct digest_credentials, buf));
 	size_t n = strnlen(value, DIGEST_MAX_CREDENTIALS + 1);
 	if (n > DIGEST_MAX_CREDENTIALS)
-		return -1;
+		return ALTOD_EPARSE;
 	size_t i = skip_ows(value, n, 0);
 	/* credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ];
 	 * the scheme is case-insensitive (RFC 7235 §2.1) */
 	if (n - i < 6 || strncasecmp(value + i, "Digest", 6) != 0)
-		return -1;
+		return ALTOD_EPARSE;
 	i += 6;
 	if (i < n && value[i] != ' ')
-		return -1;
+		return ALTOD_EPARSE;
 	while (i < n && value[i] == ' ')
 		i++;
 	if (digest_tokenize(value + i, n - i, out->buf, sizeof(out->buf), take_param, out) != 0)
-		return -1;
+		return ALTOD_EPARSE;
 	if (!out->username || !out->realm || !out->nonce || !out->uri || !out->response || !out->qop || !out->nc ||
 	    !out->cnonce)
-		return -1;
+		return ALTOD_EPARSE;
 	/* qop=auth only: auth-int (a hash of the body) is not offered */
 	if (strcasecmp(out->qop, "auth") != 0)
-		return -1;
+		return ALTOD_EPARSE;
 	/* nc = 8LHEX (RFC 7616 §3.4) */
 	if (strlen(out->nc) != 8)
-		return -1;
+		return ALTOD_EPARSE;
 	uint32_t nc = 0;
 	for (size_t k = 0; k < 8; k++) {
 		int v = hexval(out->nc[k]);
 		if (v < 0)
-			return -1;
+			return ALTOD_EPARSE;
 		nc = nc << 4 | (uint32_t)v;
 	}
 	if (nc == 0)
-		return -1;
+		return ALTOD_EPARSE;
 	out->ncount = nc;
 	/* no algorithm: MD5 (RFC 7616 §3.3); the -sess variants are refused */
 	if (out->algorithm == NULL || strcasecmp(out->algorithm, "MD5") == 0)
@@ -187,7 +188,7 @@ int digest_parse(const char *value, struct digest_credentials *out)
 	else if (strcasecmp(out->algorithm, "SHA-256") == 0)
 		out->alg = DIGEST_SHA256;
 	else
-		return -1;
+		return ALTOD_EPARSE;
 	return 0;
 }
 
@@ -294,13 +295,14 @@ static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
 	return d == 0;
 }
 
-/* A nonce's bytes with a valid HMAC under key: 0 and issued set, else -1. */
+/* A nonce's bytes with a valid HMAC under key: 0 and issued set, else
+ * ALTOD_EAUTH. */
 static int nonce_check(const uint8_t *key, const uint8_t raw[DIGEST_NONCE_RAW], int64_t *issued)
 {
 	uint8_t mac[32];
 	gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, DIGEST_KEY_LEN, raw, 32, mac);
 	if (!ct_equal(mac, raw + 32, 32))
-		return -1;
+		return ALTOD_EAUTH;
 	uint64_t t = 0;
 	for (int i = 0; i < 8; i++)
 		t = t << 8 | raw[i];
@@ -309,18 +311,18 @@ static int nonce_check(const uint8_t *key, const uint8_t raw[DIGEST_NONCE_RAW], 
 }
 
 /* Exactly the form altod issues (lowercase hex of DIGEST_NONCE_RAW bytes)
- * with a valid HMAC: 0 and raw/issued set, else -1. */
+ * with a valid HMAC: 0 and raw/issued set, else ALTOD_EAUTH. */
 static int nonce_open(const uint8_t *key, const char *nonce, uint8_t raw[DIGEST_NONCE_RAW], int64_t *issued)
 {
 	if (strlen(nonce) != DIGEST_NONCE_HEX)
-		return -1;
+		return ALTOD_EAUTH;
 	for (size_t i = 0; i < DIGEST_NONCE_RAW; i++) {
 		char a = nonce[2 * i], b = nonce[2 * i + 1];
 		if ((a >= 'A' && a <= 'F') || (b >= 'A' && b <= 'F'))
-			return -1;
+			return ALTOD_EAUTH;
 		int x = hexval(a), y = hexval(b);
 		if (x < 0 || y < 0)
-			return -1;
+			return ALTOD_EAUTH;
 		raw[i] = (uint8_t)(x << 4 | y);
 	}
 	return nonce_check(key, raw, issued);
@@ -472,7 +474,8 @@ static bool uri_matches(const char *uri, const char *target, bool has_query)
 	for (size_t i = 0; i < plen; i++) {
 		char c = p[i];
 		if (c == '%') {
-			int x = i + 2 < plen ? hexval(p[i + 1]) : -1, y = x >= 0 ? hexval(p[i + 2]) : -1;
+			int x = i + 2 < plen ? hexval(p[i + 1]) : ALTOD_EINVAL,
+			    y = x >= 0 ? hexval(p[i + 2]) : ALTOD_EINVAL;
 			if (x < 0 || y < 0)
 				return false;
 			c = (char)(x << 4 | y);

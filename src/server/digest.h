@@ -33,14 +33,15 @@
 /* ---- the tokenizer ---- */
 
 /* Called once per auth-param, with the name and the value (a quoted-string
- * unquoted, its escapes resolved), both NUL-terminated. Non-zero stops. */
+ * unquoted, its escapes resolved), both NUL-terminated. 0 goes on; a
+ * negative ALTOD_E* code stops the tokenizer, which returns it. */
 typedef int (*digest_param_fn)(void *ctx, const char *name, const char *value);
 
 /* Tokenizes an auth-param list (RFC 7235 §2.1, with RFC 7230 §7's list
  * rule: empty elements and optional whitespace around commas allowed):
  * s[0..n) is the text after the scheme and its spaces. buf (at least 2n+2
- * bytes) holds the names and values handed to fn. 0, -1 on a syntax error,
- * or fn's non-zero return. */
+ * bytes) holds the names and values handed to fn. 0, ALTOD_EPARSE on a
+ * syntax error, ALTOD_ERANGE if buf is too small, or fn's non-zero return. */
 int digest_tokenize(const char *s, size_t n, char *buf, size_t bufsize, digest_param_fn fn, void *ctx);
 
 struct digest_credentials {
@@ -58,7 +59,7 @@ struct digest_credentials {
  * parameter at most once; username, realm, nonce, uri, response, qop=auth,
  * nc (8 hex digits, not 0) and cnonce present; algorithm absent, MD5 or
  * SHA-256 (the -sess variants and qop=auth-int are refused); userhash
- * absent or false (altod never offers it). -1 otherwise. Unknown
+ * absent or false (altod never offers it). ALTOD_EPARSE otherwise. Unknown
  * parameters are ignored. */
 int digest_parse(const char *value, struct digest_credentials *out);
 

@@ -179,14 +179,16 @@ const char *framing_error(struct MHD_Connection *c, const char *version)
  * thread still reading its headers, whose first Content-Length is already
  * unparsable, is doomed to the same answer and gets it now. */
 
-static atomic_uint thread_tags;
-static _Thread_local unsigned thread_tag;
+/* The worker thread's own identity, as a number that fits an atomic: no
+ * counter or thread-local to keep. On glibc a pthread_t is the address of
+ * the thread's descriptor, never 0. An identity is reused only after its
+ * thread ends, and libmicrohttpd's pool workers live as long as their
+ * daemon, whose connections end with it. */
+_Static_assert(sizeof(pthread_t) <= sizeof(uintptr_t), "pthread_t is an integer or a pointer");
 
-static unsigned this_thread_tag(void)
+static uintptr_t this_thread(void)
 {
-	if (thread_tag == 0)
-		thread_tag = atomic_fetch_add(&thread_tags, 1) + 1;
-	return thread_tag;
+	return (uintptr_t)pthread_self();
 }
 
 /* MHD_OPTION_URI_LOG_CALLBACK: right after the request line. */
@@ -195,7 +197,7 @@ void *framing_request_line(void *cls, const char *uri, struct MHD_Connection *c)
 	struct conn_ctx *cc = conn_of(c);
 	if (cc) {
 		cc->conn = c;
-		atomic_store(&cc->head_thread, this_thread_tag());
+		atomic_store(&cc->head_thread, this_thread());
 	}
 	return NULL;
 }
@@ -229,7 +231,7 @@ static void bad_content_length(struct server *srv, bool too_large)
 	                 "HTTP/1.1 %s\r\nDate: %s\r\nConnection: close\r\nContent-Type: text/plain; "
 	                 "charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
 	                 too_large ? "413 Content Too Large" : "400 Bad Request", date, strlen(body), body);
-	unsigned me = this_thread_tag();
+	uintptr_t me = this_thread();
 	pthread_mutex_lock(&srv->conns_lock);
 	for (struct conn_ctx *cc = srv->conns; cc; cc = cc->next) {
 		if (atomic_load(&cc->head_thread) != me || cc->cut || cc->fd < 0 || cc->conn == NULL)

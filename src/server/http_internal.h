@@ -76,8 +76,8 @@ struct conn_ctx {
 	uint64_t tls_gen; /* only this connection's thread reads and writes it */
 	int fd;
 	/* between its request line and altod's first look at its headers:
-	 * the worker thread reading them (see framing.c) */
-	_Atomic unsigned head_thread;
+	 * the worker thread reading them, this_thread() in framing.c; 0: none */
+	_Atomic uintptr_t head_thread;
 	_Atomic int64_t deadline_ms;        /* monotonic; 0 while a response is being sent */
 	_Atomic int64_t answer_deadline_ms; /* monotonic; of the last answer; 0: no limit */
 	atomic_bool answering;              /* between a request's last call and its completion */

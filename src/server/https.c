@@ -86,7 +86,8 @@ bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
 
 /* Called while the ClientHello is processed: hands over the listener's
  * current certificate (so a reload rotates it) and asks for a client
- * certificate where the listener wants one. */
+ * certificate where the listener wants one. GnuTLS's convention
+ * (gnutls_certificate_retrieve_function2): 0, or -1 to fail the handshake. */
 int https_retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
                         const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length, gnutls_pcert_st **pcert,
                         unsigned int *pcert_length, gnutls_privkey_t *pkey)
@@ -120,6 +121,9 @@ void server_set_tls(struct server *srv, struct tls_state **states)
 			tls_state_free(states[i]); /* unchanged (or not TLS): keep serving the current one */
 			continue;
 		}
+		/* only this thread installs states: cur stays current until the
+		 * exchange below publishes the next one, its generation set */
+		tls_state_follow(states[i], cur);
 		/* a handshake may still use the old state: keep it until stop */
 		struct tls_state *old = atomic_exchange(&l->tls, states[i]);
 		old->retired_next = l->retired;

@@ -112,6 +112,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		l->clear_digest = c->listen[i].clear_digest;
 		srv->nls++;
 		if (tls && tls[i]) {
+			tls_state_follow(tls[i], NULL);
 			atomic_store(&l->tls, tls[i]);
 			tls[i] = NULL; /* the listener owns it now */
 		}
@@ -223,6 +224,6 @@ void server_log_stats(struct server *srv)
 	clients_log(&srv->authz.clients);
 	log_notice("server",
 	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
-	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), snapshot_live());
+	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), slot_live(srv->slot));
 	peers_log_stats(srv->authz.peers);
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,8 +28,6 @@ static int fail(struct diag *d, const struct conf *c, const struct conf_listener
 	diag_add(d, c->path, l->line, l->col, "tls %s %s: %s", what, file, gnutls_strerror(gerr));
 	return ALTOD_ECONFIG;
 }
-
-static _Atomic uint64_t next_gen = 1;
 
 /* The CRLs of client-crl (PEM: one or more; else one in DER), each checked
  * against the client CAs before it is used: a CRL that none of them signed,
@@ -121,7 +118,6 @@ int tls_state_load(const struct conf *c, const struct conf_listener *l, struct t
 	if (st == NULL)
 		return ALTOD_ENOMEM;
 	st->client_auth = t->client_auth;
-	st->gen = atomic_fetch_add(&next_gen, 1);
 	if ((g = gnutls_load_file(t->certificate, &cert)) < 0) {
 		fail(d, c, l, "certificate", t->certificate, g);
 		goto out;
@@ -280,6 +276,11 @@ int tls_verify_peer(const struct tls_state *st, gnutls_session_t session, unsign
 static void gnutls_log(int level, const char *msg)
 {
 	log_msg(LOG_LVL_DEBUG, "gnutls", "<%d> %s", level, msg);
+}
+
+void tls_state_follow(struct tls_state *st, const struct tls_state *prev)
+{
+	st->gen = prev ? prev->gen + 1 : 1;
 }
 
 void tls_log_init(int verbose)

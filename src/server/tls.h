@@ -4,9 +4,10 @@
  * the CAs (and their CRLs) its clients' certificates must chain to. Loaded
  * (and checked) at start and on every reload; the listener serves whichever
  * state is current, so certificates rotate without a restart. Each state
- * has a generation: a connection remembers the one its client certificate
- * was last verified against, and is verified again against the current
- * state before a request is served under a newer one.
+ * has a generation, given by its listener when it installs it: a
+ * connection remembers the one its client certificate was last verified
+ * against, and is verified again against the current state before a
+ * request is served under a newer one.
  */
 #ifndef ALTOD_TLS_H
 #define ALTOD_TLS_H
@@ -28,7 +29,7 @@ struct tls_state {
 	gnutls_privkey_t key;
 	gnutls_x509_trust_list_t trust; /* NULL: client certificates are not asked for */
 	enum tls_client_auth client_auth;
-	uint64_t gen;                   /* unique in the process, never 0 */
+	uint64_t gen;                   /* unique in its listener, never 0; 0 until installed */
 	uint8_t digest[32];             /* of the files and settings it was loaded from */
 	struct tls_state *retired_next; /* kept until the server stops */
 };
@@ -44,6 +45,10 @@ void tls_state_free(struct tls_state *st);
  * chain was checked). Runs in the handshake and again, on a live
  * connection, after a reload replaced st. */
 int tls_verify_peer(const struct tls_state *st, gnutls_session_t session, unsigned *status);
+/* Gives st the generation that follows prev's (prev NULL: the listener's
+ * first state), before the listener installs it: the generations of one
+ * listener's states increase and are never 0. */
+void tls_state_follow(struct tls_state *st, const struct tls_state *prev);
 /* Routes GnuTLS's own log messages through altod's logger. */
 void tls_log_init(int verbose);
 

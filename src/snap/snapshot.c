@@ -15,8 +15,6 @@
 #include "util/log.h"
 #include "snap/snapshot.h"
 
-static atomic_uint live; /* snapshots built and not yet freed */
-
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -79,7 +77,6 @@ int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag)
 		return rc;
 	}
 	atomic_init(&s->refs, 1);
-	atomic_fetch_add(&live, 1);
 	s->limits = c->limits;
 	s->load_seconds = now_seconds() - t0;
 	*out = s;
@@ -92,112 +89,52 @@ struct snapshot *snapshot_ref(struct snapshot *s)
 	return s;
 }
 
-/* The reaper: the thread that frees snapshots. A request thread that
- * drops the last reference to a replaced snapshot only queues it: freeing
- * a large topology and handing the memory back to the system (malloc_trim)
- * takes long enough to stall the requests queued behind it. */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct snapshot *head; /* queued, through reap_next */
-	pthread_t thread;
-	bool running;  /* the thread takes what is queued */
-	bool stopping; /* drain the queue, then end */
-	void (*hook)(void *arg);
-	void *hook_arg;
-} reaper = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-
 static void snapshot_free(struct snapshot *s)
 {
 	catalog_free(s->cat);
 	access_free(s->access);
 	topo_free(s->topo);
 	free(s);
-	atomic_fetch_sub(&live, 1);
 }
 
 /* glibc keeps what a snapshot freed in its arenas: hand it back, or RSS
  * grows with every reload (190 to 538 MiB over four reloads of 'huge') */
-static void give_back(void)
+static void give_back(struct snapshot_reaper *r)
 {
 	malloc_trim(0);
-	pthread_mutex_lock(&reaper.lock);
-	void (*hook)(void *) = reaper.hook;
-	void *arg = reaper.hook_arg;
-	pthread_mutex_unlock(&reaper.lock);
+	pthread_mutex_lock(&r->lock);
+	void (*hook)(void *) = r->hook;
+	void *arg = r->hook_arg;
+	pthread_mutex_unlock(&r->lock);
 	if (hook)
 		hook(arg);
 }
 
 static void *reap(void *arg)
 {
-	(void)arg;
-	pthread_mutex_lock(&reaper.lock);
+	struct snapshot_reaper *r = arg;
+	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (reaper.head == NULL && !reaper.stopping)
-			pthread_cond_wait(&reaper.cond, &reaper.lock);
-		struct snapshot *batch = reaper.head;
-		reaper.head = NULL;
+		while (r->head == NULL && !r->stopping)
+			pthread_cond_wait(&r->cond, &r->lock);
+		struct snapshot *batch = r->head;
+		r->head = NULL;
 		if (batch == NULL) { /* stopping, and nothing left */
-			reaper.running = false;
+			r->running = false;
 			break;
 		}
-		pthread_mutex_unlock(&reaper.lock);
+		pthread_mutex_unlock(&r->lock);
 		while (batch) {
 			struct snapshot *next = batch->reap_next;
 			snapshot_free(batch);
+			atomic_fetch_sub(&r->live, 1);
 			batch = next;
 		}
-		give_back();
-		pthread_mutex_lock(&reaper.lock);
+		give_back(r);
+		pthread_mutex_lock(&r->lock);
 	}
-	pthread_mutex_unlock(&reaper.lock);
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
-}
-
-int snapshot_reaper_start(void)
-{
-	pthread_mutex_lock(&reaper.lock);
-	int rc = 0;
-	if (!reaper.running) {
-		reaper.stopping = false;
-		rc = pthread_create(&reaper.thread, NULL, reap, NULL) == 0 ? 0 : ALTOD_ENOMEM;
-		reaper.running = rc == 0;
-	}
-	pthread_mutex_unlock(&reaper.lock);
-	return rc;
-}
-
-void snapshot_reaper_stop(void)
-{
-	pthread_mutex_lock(&reaper.lock);
-	if (!reaper.running || reaper.stopping) {
-		pthread_mutex_unlock(&reaper.lock);
-		return;
-	}
-	reaper.stopping = true;
-	pthread_cond_signal(&reaper.cond);
-	pthread_t t = reaper.thread;
-	pthread_mutex_unlock(&reaper.lock);
-	/* it frees everything queued, even what is queued meanwhile, and
-	 * clears `running` before it ends: later releases free in place */
-	pthread_join(t, NULL);
-	pthread_mutex_lock(&reaper.lock);
-	reaper.stopping = false;
-	pthread_mutex_unlock(&reaper.lock);
-}
-
-void snapshot_reaper_hook(void (*fn)(void *arg), void *arg)
-{
-	pthread_mutex_lock(&reaper.lock);
-	reaper.hook = fn;
-	reaper.hook_arg = arg;
-	pthread_mutex_unlock(&reaper.lock);
-}
-
-unsigned snapshot_live(void)
-{
-	return atomic_load(&live);
 }
 
 void snapshot_unref(struct snapshot *s)
@@ -206,17 +143,23 @@ void snapshot_unref(struct snapshot *s)
 		return;
 	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	pthread_mutex_lock(&reaper.lock);
-	bool queued = reaper.running;
-	if (queued) {
-		s->reap_next = reaper.head;
-		reaper.head = s;
-		pthread_cond_signal(&reaper.cond);
+	struct snapshot_reaper *r = s->reaper;
+	bool queued = false;
+	if (r) {
+		pthread_mutex_lock(&r->lock);
+		queued = r->running;
+		if (queued) {
+			s->reap_next = r->head;
+			r->head = s;
+			pthread_cond_signal(&r->cond);
+		}
+		pthread_mutex_unlock(&r->lock);
 	}
-	pthread_mutex_unlock(&reaper.lock);
-	if (!queued) { /* no reaper (altod -t, before start, after stop) */
+	if (!queued) { /* never installed (altod -t, a failed reload) */
 		snapshot_free(s);
-		give_back();
+		if (r)
+			atomic_fetch_sub(&r->live, 1);
+		malloc_trim(0);
 	}
 }
 
@@ -240,10 +183,26 @@ void snapshot_summary(const struct snapshot *s, char *out, size_t len)
 		n += snprintf(out + n, len - (size_t)n, " %s=%.16s", t->netmaps[i].id, t->netmaps[i].vtag);
 }
 
-void slot_init(struct snapshot_slot *slot, struct snapshot *first)
+int slot_init(struct snapshot_slot *slot, struct snapshot *first)
 {
+	struct snapshot_reaper *r = &slot->reaper;
+	memset(slot, 0, sizeof(*slot));
 	pthread_mutex_init(&slot->lock, NULL);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	atomic_init(&r->live, 0);
+	/* running before the thread exists: a release meanwhile is queued */
+	r->running = true;
+	if (pthread_create(&r->thread, NULL, reap, r) != 0) {
+		pthread_cond_destroy(&r->cond);
+		pthread_mutex_destroy(&r->lock);
+		pthread_mutex_destroy(&slot->lock);
+		return ALTOD_ENOMEM;
+	}
+	first->reaper = r;
+	atomic_fetch_add(&r->live, 1);
 	slot->cur = first;
+	return 0;
 }
 
 struct snapshot *slot_acquire(struct snapshot_slot *slot)
@@ -256,6 +215,8 @@ struct snapshot *slot_acquire(struct snapshot_slot *slot)
 
 void slot_swap(struct snapshot_slot *slot, struct snapshot *next)
 {
+	next->reaper = &slot->reaper;
+	atomic_fetch_add(&slot->reaper.live, 1);
 	pthread_mutex_lock(&slot->lock);
 	struct snapshot *old = slot->cur;
 	slot->cur = next;
@@ -265,7 +226,30 @@ void slot_swap(struct snapshot_slot *slot, struct snapshot *next)
 
 void slot_destroy(struct snapshot_slot *slot)
 {
+	struct snapshot_reaper *r = &slot->reaper;
 	snapshot_unref(slot->cur);
 	slot->cur = NULL;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	/* it frees everything queued, even what is queued meanwhile, and
+	 * clears `running` before it ends */
+	pthread_join(r->thread, NULL);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&slot->lock);
+}
+
+unsigned slot_live(const struct snapshot_slot *slot)
+{
+	return atomic_load(&slot->reaper.live);
+}
+
+void slot_reaper_hook(struct snapshot_slot *slot, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&slot->reaper.lock);
+	slot->reaper.hook = fn;
+	slot->reaper.hook_arg = arg;
+	pthread_mutex_unlock(&slot->reaper.lock);
 }

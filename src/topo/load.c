@@ -384,12 +384,13 @@ static struct raw_netmap *raw_netmap_find(struct loader *ld, const char *id)
 	return ld->nnms ? bsearch(&key, ld->nms, ld->nnms, sizeof(*ld->nms), raw_netmap_cmp) : NULL;
 }
 
-static const struct raw_pid *g_sort_pids; /* qsort has no context argument */
-
-static int pid_index_cmp(const void *a, const void *b)
+/* Orders indices into a network map's PIDs (ctx) by name: glibc's qsort_r
+ * hands the comparison its context, so concurrent loads share nothing. */
+static int pid_index_cmp(const void *a, const void *b, void *ctx)
 {
+	const struct raw_pid *pids = ctx;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int c = strcmp(g_sort_pids[x].name, g_sort_pids[y].name);
+	int c = strcmp(pids[x].name, pids[y].name);
 	return c ? c : (x > y) - (x < y);
 }
 
@@ -414,8 +415,7 @@ static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_ne
 	}
 	for (size_t i = 0; i < np; i++)
 		order[i] = (uint32_t)i;
-	g_sort_pids = rm->pids;
-	qsort(order, np, sizeof(uint32_t), pid_index_cmp);
+	qsort_r(order, np, sizeof(uint32_t), pid_index_cmp, rm->pids);
 	for (size_t i = 0; i < np; i++) {
 		rm->pid_remap[order[i]] = (uint32_t)i;
 		if (i > 0 && strcmp(rm->pids[order[i]].name, rm->pids[order[i - 1]].name) == 0) {

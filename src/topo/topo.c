@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "topo/topo.h"
+#include "util/err.h"
 
 void topo_free(struct topo *t)
 {
@@ -122,7 +123,7 @@ int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ran
 {
 	double *d = malloc((n ? n : 1) * sizeof(double));
 	if (d == NULL)
-		return -1;
+		return ALTOD_ENOMEM;
 	memcpy(d, vals, n * sizeof(double));
 	qsort(d, n, sizeof(double), dbl_cmp);
 	size_t nd = 0;

@@ -76,7 +76,7 @@ const struct topo_metric *topo_metric_find(const struct topo_netmap *nm, const c
 uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const uint8_t addr[16]);
 /* The cost from src to dst: entry index into val/rank, or TOPO_NONE. */
 uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst);
-/* Dense ordinal ranks of n costs (1 = best). 0, or -1 out of memory. */
+/* Dense ordinal ranks of n costs (1 = best). 0, or ALTOD_ENOMEM. */
 int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks);
 /* What a view keeps of its network map (see view.c). */
 struct topo_view_spec {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,14 @@
 
 #include "util/log.h"
 
-static enum log_level g_max_level = LOG_LVL_INFO;
-static int g_journal = -1;
+/* The logger's settings: process-wide by nature (one stderr, one
+ * journal), written once by log_init while the process is still single
+ * threaded, only read afterwards, so every thread logs without a lock.
+ * Until log_init: info and above, with timestamps. */
+static struct {
+	enum log_level max_level;
+	bool journal; /* stderr is a journald stream: "<N>" prefixes */
+} g_log = {LOG_LVL_INFO, false};
 
 static const char *level_name(enum log_level level)
 {
@@ -23,8 +30,8 @@ static const char *level_name(enum log_level level)
 
 void log_init(enum log_level max_level)
 {
-	g_max_level = max_level;
-	g_journal = getenv("JOURNAL_STREAM") != NULL;
+	g_log.max_level = max_level;
+	g_log.journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
 void log_vmsg(enum log_level level, const char *subject, const char *fmt, va_list ap)
@@ -32,10 +39,8 @@ void log_vmsg(enum log_level level, const char *subject, const char *fmt, va_lis
 	char msg[2048];
 	char line[2304];
 
-	if (level > g_max_level)
+	if (level > g_log.max_level)
 		return;
-	if (g_journal < 0)
-		g_journal = getenv("JOURNAL_STREAM") != NULL;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* one message, one line: a newline inside would forge a log entry */
 	for (char *p = msg; *p; p++)
@@ -43,7 +48,7 @@ void log_vmsg(enum log_level level, const char *subject, const char *fmt, va_lis
 			*p = ' ';
 	for (size_t n = strlen(msg); n > 0 && msg[n - 1] == ' '; n--)
 		msg[n - 1] = '\0';
-	if (g_journal) {
+	if (g_log.journal) {
 		snprintf(line, sizeof(line), "<%d>%s: %s: %s\n", (int)level, level_name(level), subject, msg);
 	} else {
 		char ts[32];

@@ -18,6 +18,10 @@ enum log_level {
 	LOG_LVL_DEBUG = 7,
 };
 
+/* Sets the level and the format (journal or terminal) for the whole
+ * process. Call it once, before any other thread starts: the settings are
+ * read without a lock afterwards. Without it: info and above, terminal
+ * format. */
 void log_init(enum log_level max_level);
 void log_msg(enum log_level level, const char *subject, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, const char *subject, const char *fmt, va_list ap)

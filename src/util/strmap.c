@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "util/strmap.h"
+#include "util/err.h"
 
 static uint64_t hash(const char *s)
 {
@@ -44,7 +45,7 @@ static int grow(struct strmap *m)
 	if (keys == NULL || vals == NULL) {
 		free(keys);
 		free(vals);
-		return -1;
+		return ALTOD_ENOMEM;
 	}
 	for (size_t i = 0; i < m->cap; i++) {
 		if (m->keys[i] == NULL)

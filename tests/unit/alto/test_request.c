@@ -10,6 +10,7 @@
 #include "alto/request.h"
 #include "fixtures.h"
 #include "testutil.h"
+#include "util/err.h"
 
 static struct topo *T;
 static struct catalog *C;
@@ -288,6 +289,33 @@ static int parse(const char *uri, const char *body, struct request *req, struct 
 #define FCM "/costmap/my-default-network-map/filtered"
 #define EP "/endpointprop"
 #define EC "/endpointcost/my-default-network-map"
+
+/* The codes of util/err.h: a constraint that does not parse is
+ * ALTOD_EPARSE; a refused request is ALTOD_EREQUEST with the error body's
+ * code set. */
+START_TEST(error_codes)
+{
+	struct constraint c;
+	ck_assert_int_eq(constraint_parse("le10", &c), ALTOD_EPARSE);
+	ck_assert_int_eq(constraint_parse("le nan", &c), ALTOD_EPARSE);
+	struct request req;
+	struct alto_error err;
+	ck_assert_int_eq(parse(FNM, "not json", &req, &err), ALTOD_EREQUEST);
+	ck_assert_str_eq(err.code, E_SYNTAX);
+	request_free(&req);
+	alto_error_clear(&err);
+	ck_assert_int_eq(parse(FNM, "{}", &req, &err), ALTOD_EREQUEST);
+	ck_assert_str_eq(err.code, E_MISSING_FIELD);
+	request_free(&req);
+	alto_error_clear(&err);
+	ck_assert_int_eq(
+	        parse(FCM, "{\"cost-type\":{\"cost-metric\":\"routingcost\",\"cost-mode\":\"x\"}}", &req, &err),
+	        ALTOD_EREQUEST);
+	ck_assert_str_eq(err.code, E_INVALID_FIELD_VALUE);
+	request_free(&req);
+	alto_error_clear(&err);
+}
+END_TEST
 
 START_TEST(filtered_networkmap_input)
 {
@@ -625,6 +653,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, constraint_folding_edges);
 	tcase_add_test(tc, constraint_folding_matches_naive);
 	tcase_add_test(tc, max_constraints);
+	tcase_add_test(tc, error_codes);
 	tcase_add_test(tc, filtered_networkmap_input);
 	tcase_add_test(tc, cost_map_input);
 	tcase_add_test(tc, endpoint_lists_deduplicated_and_bounded);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "conf/vocab.h"
+#include "util/err.h"
 #include "testutil.h"
 
 START_TEST(names)
@@ -51,7 +52,7 @@ START_TEST(cost_modes)
 	ck_assert_int_eq(cost_mode_parse("ordinal"), COST_ORDINAL);
 	static const char *bad[] = {"Numerical", "ORDINAL", "numeric", "ordinals", "", " ordinal", "ordinal "};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_int_eq(cost_mode_parse(bad[i]), -1);
+		ck_assert_int_eq(cost_mode_parse(bad[i]), ALTOD_EINVAL);
 	ck_assert_str_eq(cost_mode_name(COST_NUMERICAL), "numerical");
 	ck_assert_str_eq(cost_mode_name(COST_ORDINAL), "ordinal");
 	for (int m = 0; m < COST_MODES; m++)

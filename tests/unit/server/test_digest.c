@@ -12,6 +12,7 @@
 
 #include "server/digest.h"
 #include "server/peers.h"
+#include "util/err.h"
 #include "testutil.h"
 
 #define SEC 1000000000LL
@@ -100,6 +101,33 @@ START_TEST(tokenizer_garbage)
 	/* the output buffer must hold twice the input */
 	char small[8];
 	ck_assert_int_ne(digest_tokenize("a=b", 3, small, 7, collect, &c), 0);
+}
+END_TEST
+
+/* The codes of util/err.h: a syntax error is ALTOD_EPARSE, a buffer too
+ * small ALTOD_ERANGE, and a callback's own code comes back unchanged. */
+static int refuse_second(void *ctx, const char *name, const char *value)
+{
+	(void)name;
+	(void)value;
+	return ++*(int *)ctx == 2 ? ALTOD_EEXIST : 0;
+}
+
+START_TEST(error_codes)
+{
+	struct collected c;
+	ck_assert_int_eq(tok("a=\"unterminated", &c), ALTOD_EPARSE);
+	ck_assert_int_eq(tok("a=b c=d", &c), ALTOD_EPARSE);
+	char small[8];
+	ck_assert_int_eq(digest_tokenize("a=b", 3, small, 7, collect, &c), ALTOD_ERANGE);
+	char buf[64];
+	int calls = 0;
+	ck_assert_int_eq(digest_tokenize("a=b, c=d, e=f", 13, buf, sizeof(buf), refuse_second, &calls), ALTOD_EEXIST);
+	ck_assert_int_eq(calls, 2);
+	struct digest_credentials cr;
+	ck_assert_int_eq(digest_parse("Basic dTpw", &cr), ALTOD_EPARSE);
+	ck_assert_int_eq(digest_parse("Digest a=\"unterminated", &cr), ALTOD_EPARSE);
+	ck_assert_int_eq(digest_parse("Digest username=\"u\", username=\"v\"", &cr), ALTOD_EPARSE);
 }
 END_TEST
 
@@ -826,6 +854,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, tokenizer_lists);
 	tcase_add_test(tc, tokenizer_garbage);
+	tcase_add_test(tc, error_codes);
 	tcase_add_test(tc, parse_rfc_example);
 	tcase_add_test(tc, parse_refusals);
 	tcase_add_test(tc, parse_sizes);

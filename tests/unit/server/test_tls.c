@@ -136,7 +136,11 @@ START_TEST(good_state)
 	ck_assert_ptr_nonnull(a->key);
 	ck_assert_ptr_null(a->trust);
 	ck_assert_int_eq(a->client_auth, TLS_CLIENT_NONE);
-	/* each load its own generation, never 0; the same files, the same digest */
+	/* each installed state its own generation, never 0, given by its
+	 * listener (tls_state_follow); the same files, the same digest */
+	ck_assert_uint_eq(a->gen, 0);
+	tls_state_follow(a, NULL);
+	tls_state_follow(b, a);
 	ck_assert_uint_ne(a->gen, 0);
 	ck_assert_uint_gt(b->gen, a->gen);
 	ck_assert_mem_eq(a->digest, b->digest, 32);

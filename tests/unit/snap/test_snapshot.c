@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The snapshot reaper: the last reference dropped on a request thread only
- * queues the snapshot; the reaper thread frees it; stop frees what is
- * queued. Every wait is on a condition variable, never a sleep. */
+/* The snapshot slot's reaper: the last reference dropped on a request
+ * thread only queues the snapshot; the reaper thread frees it; destroying
+ * the slot frees what is queued. Every wait is on a condition variable,
+ * never a sleep. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -93,14 +94,15 @@ static void *request_thread(void *arg)
 
 START_TEST(last_unref_on_a_request_thread_freed_by_the_reaper)
 {
-	snapshot_reaper_hook(hook, NULL);
-	ck_assert_int_eq(snapshot_reaper_start(), 0);
-	struct snapshot *s = build();
-	ck_assert_uint_eq(snapshot_live(), 1);
+	struct snapshot_slot slot;
+	ck_assert_int_eq(slot_init(&slot, build()), 0);
+	slot_reaper_hook(&slot, hook, NULL);
+	ck_assert_uint_eq(slot_live(&slot), 1);
 	/* a request pins it; the reload drops the slot's reference */
-	snapshot_ref(s);
-	snapshot_unref(s);
-	ck_assert_uint_eq(snapshot_live(), 1);
+	struct snapshot *s = slot_acquire(&slot);
+	slot_swap(&slot, build());
+	ck_assert_uint_eq(slot_live(&slot), 2);
+	ck_assert_ptr_eq(s->reaper, &slot.reaper);
 	pthread_t req;
 	ck_assert_int_eq(pthread_create(&req, NULL, request_thread, s), 0);
 	ck_assert_int_eq(pthread_join(req, NULL), 0);
@@ -110,59 +112,80 @@ START_TEST(last_unref_on_a_request_thread_freed_by_the_reaper)
 	pthread_mutex_unlock(&seen.lock);
 	ck_assert(!pthread_equal(freer, req));
 	ck_assert(!pthread_equal(freer, pthread_self()));
-	ck_assert_uint_eq(snapshot_live(), 0);
-	snapshot_reaper_stop();
-	ck_assert_uint_eq(seen.calls, 1);
+	ck_assert_uint_eq(slot_live(&slot), 1);
+	/* destroy hands the live one to the reaper too, in a batch of its own */
+	slot_destroy(&slot);
+	ck_assert_uint_eq(slot_live(&slot), 0);
+	ck_assert_uint_eq(seen.calls, 2);
+	ck_assert(!pthread_equal(seen.last, pthread_self()));
 }
 END_TEST
 
-/* stop frees what is still queued: the reaper is held in the hook while
- * two more snapshots are released, then stopped. */
+/* destroy frees what is still queued: the reaper is held in the hook while
+ * two more snapshots are released, then the slot is destroyed. */
 START_TEST(stop_drains_the_queue)
 {
-	snapshot_reaper_hook(hook, NULL);
-	ck_assert_int_eq(snapshot_reaper_start(), 0);
-	struct snapshot *a = build(), *b = build(), *c = build();
-	ck_assert_uint_eq(snapshot_live(), 3);
+	struct snapshot_slot slot;
+	struct snapshot *a = build(), *b = build(), *c = build(), *d = build();
+	ck_assert_int_eq(slot_init(&slot, a), 0);
+	slot_reaper_hook(&slot, hook, NULL);
 	set_gate(true);
-	snapshot_unref(a);
+	slot_swap(&slot, b);
 	wait_calls(1); /* the reaper freed a and waits at the gate */
-	snapshot_unref(b);
-	snapshot_unref(c);
-	ck_assert_uint_eq(snapshot_live(), 2); /* queued, not freed */
+	slot_swap(&slot, c);
+	slot_swap(&slot, d);
+	ck_assert_uint_eq(slot_live(&slot), 3); /* b and c queued, not freed; d live */
 	set_gate(false);
-	snapshot_reaper_stop();
-	ck_assert_uint_eq(snapshot_live(), 0);
+	slot_destroy(&slot);
+	ck_assert_uint_eq(slot_live(&slot), 0);
 	ck_assert_uint_ge(seen.calls, 2);
-	/* after stop, the last release frees in place, on its own thread */
+	/* a snapshot never installed (altod -t, a failed reload) has no
+	 * reaper: its last release frees it in place, on its own thread */
 	unsigned before = seen.calls;
-	struct snapshot *d = build();
-	snapshot_unref(d);
-	ck_assert_uint_eq(snapshot_live(), 0);
-	ck_assert_uint_eq(seen.calls, before + 1);
-	ck_assert(pthread_equal(seen.last, pthread_self()));
+	struct snapshot *e = build();
+	ck_assert_ptr_null(e->reaper);
+	snapshot_unref(e);
+	ck_assert_uint_eq(seen.calls, before);
 }
 END_TEST
 
 /* The slot: a swap hands the old snapshot to the reaper, destroy too. */
 START_TEST(slot_swap_and_destroy_go_through_the_reaper)
 {
-	snapshot_reaper_hook(hook, NULL);
-	ck_assert_int_eq(snapshot_reaper_start(), 0);
 	struct snapshot_slot slot;
-	slot_init(&slot, build());
+	ck_assert_int_eq(slot_init(&slot, build()), 0);
+	slot_reaper_hook(&slot, hook, NULL);
 	struct snapshot *pinned = slot_acquire(&slot);
 	slot_swap(&slot, build());
-	ck_assert_uint_eq(snapshot_live(), 2); /* the old one is pinned */
+	ck_assert_uint_eq(slot_live(&slot), 2); /* the old one is pinned */
 	ck_assert_uint_eq(seen.calls, 0);
 	snapshot_unref(pinned);
 	wait_calls(1);
 	ck_assert(!pthread_equal(seen.last, pthread_self()));
-	ck_assert_uint_eq(snapshot_live(), 1);
+	ck_assert_uint_eq(slot_live(&slot), 1);
 	slot_destroy(&slot);
-	snapshot_reaper_stop();
-	ck_assert_uint_eq(snapshot_live(), 0);
+	ck_assert_uint_eq(slot_live(&slot), 0);
 	ck_assert(!pthread_equal(seen.last, pthread_self()));
+}
+END_TEST
+
+/* Two slots, two reapers: each frees only what it installed, and counts
+ * only that. */
+START_TEST(each_slot_owns_its_reaper)
+{
+	struct snapshot_slot one, two;
+	ck_assert_int_eq(slot_init(&one, build()), 0);
+	ck_assert_int_eq(slot_init(&two, build()), 0);
+	slot_reaper_hook(&two, hook, NULL);
+	slot_swap(&one, build());
+	slot_swap(&one, build());
+	slot_destroy(&one);
+	ck_assert_uint_eq(slot_live(&one), 0);
+	ck_assert_uint_eq(slot_live(&two), 1);
+	ck_assert_uint_eq(seen.calls, 0); /* one's reaper has no hook */
+	slot_destroy(&two);
+	ck_assert_uint_eq(slot_live(&two), 0);
+	ck_assert_uint_eq(seen.calls, 1);
 }
 END_TEST
 
@@ -174,6 +197,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, last_unref_on_a_request_thread_freed_by_the_reaper);
 	tcase_add_test(tc, stop_drains_the_queue);
 	tcase_add_test(tc, slot_swap_and_destroy_go_through_the_reaper);
+	tcase_add_test(tc, each_slot_owns_its_reaper);
 	suite_add_tcase(s, tc);
 	return s;
 }
