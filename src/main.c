@@ -42,6 +42,8 @@ static void usage(FILE *out)
 	             "  --hash-password USER [REALM]\n"
 	             "                     read a password on stdin and print the access.clients\n"
 	             "                     password entry (HA1 hashes; realm default: altod)\n"
+	             "  --config-reference [markdown|man]\n"
+	             "                     print the reference of every configuration key\n"
 	             "  -h, --help         show this help\n"
 	             "  -V, --version      show the version\n\n"
 	             "Runs in the foreground and logs to stderr. SIGHUP reloads the configuration\n"
@@ -141,12 +143,12 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		server_set_tls(srv, nl.tls); /* takes the states over */
 		memset(nl.tls, 0, nl.conf->nlisten * sizeof(*nl.tls));
 	} else {
-		log_warning(
-		        "reload",
-		        "changes of listeners (address, port, tls on/off, priorities, clear-digest), threads, "
-		        "connection-timeout, max-connections, max-connections-per-address, max-header-size or "
-		        "access.digest-listen "
-		        "need a restart: still listening as before; maps, request limits and certificates reloaded");
+		char keys[1024];
+		conf_restart_keys(&conf_schema, keys, sizeof(keys));
+		log_warning("reload",
+		            "changes of %s need a restart: still listening as before; maps, request limits and "
+		            "certificates reloaded",
+		            keys);
 		/* certificates are still rotated on listeners that stay the same */
 		struct tls_state **keep = calloc((*conf)->nlisten ? (*conf)->nlisten : 1, sizeof(*keep));
 		for (size_t i = 0; keep && i < (*conf)->nlisten && i < nl.conf->nlisten; i++) {
@@ -191,6 +193,21 @@ static int hash_password(const char *user, const char *realm)
 	return 0;
 }
 
+/* The key reference, generated from the schema tables: docs/configuration.md
+ * and altod.yaml(5) hold this text between their "generated" markers. */
+static int config_reference(const char *format)
+{
+	if (strcmp(format, "markdown") == 0)
+		conf_reference(stdout, &conf_schema, CONF_REF_MARKDOWN);
+	else if (strcmp(format, "man") == 0)
+		conf_reference(stdout, &conf_schema, CONF_REF_MAN);
+	else {
+		fprintf(stderr, "altod: --config-reference takes markdown or man, not '%s'\n", format);
+		return 2;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -200,6 +217,7 @@ int main(int argc, char **argv)
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, 'V'},
 	        {"hash-password", required_argument, NULL, 'H'},
+	        {"config-reference", optional_argument, NULL, 'R'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *path = CONF_DEFAULT_PATH;
@@ -216,6 +234,7 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("altod %s\n", ALTOD_VERSION); return 0;
 		case 'H': return hash_password(optarg, optind < argc ? argv[optind] : "altod");
+		case 'R': return config_reference(optarg ? optarg : optind < argc ? argv[optind] : "markdown");
 		default: usage(stderr); return 2;
 		}
 	}

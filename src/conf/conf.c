@@ -10,24 +10,14 @@
 #include "util/err.h"
 #include "util/vec.h"
 #include "conf/yp.h"
+#include "conf/schema.h"
 
 static void tls_free(struct conf_tls *t);
 
 static void conf_defaults(struct conf *c)
 {
-	c->limits.max_request_body = (size_t)1024 * 1024;
-	c->limits.connection_timeout = 30;
-	c->limits.request_timeout = 10;
-	c->limits.max_connections = 10000;
-	c->limits.max_connections_per_address = 256;
-	c->limits.max_header_size = 16384;
-	c->limits.max_json_depth = 32;
-	c->limits.max_endpoints = 10000;
-	c->limits.max_endpoint_pairs = 1000000;
-	c->limits.max_pids = 100000;
-	c->limits.max_constraints = 64;
-	c->limits.response_timeout = 60;
-	c->threads = 0;
+	conf_section_defaults(&conf_schema_server, c);
+	conf_section_defaults(&conf_schema_limits, &c->limits);
 }
 
 void conf_free(struct conf *c)
@@ -64,15 +54,18 @@ static void tls_free(struct conf_tls *t)
 
 static char *resolve(const char *conf_path, const char *p);
 
-static void parse_path(struct yp *y, const struct conf *c, const char *what, char **out)
+/* a path, resolved against the config file's folder */
+static void parse_path(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	char *v;
+	const struct conf *c = ctx;
+	char **out = (char **)((char *)obj + it->offset), *v;
 	struct yp_mark m;
 
-	if (!yp_scalar(y, what, &v, &m))
+	(void)key;
+	if (!yp_scalar(y, it->name, &v, &m))
 		return;
 	if (v[0] == '\0')
-		yp_error(y, m, "%s: empty path", what);
+		yp_error(y, m, "%s: empty path", it->name);
 	else {
 		free(*out);
 		*out = resolve(c->path, v);
@@ -100,79 +93,104 @@ static const char *old_version_asked(const char *prio)
 	return NULL;
 }
 
+static void parse_priorities(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct conf_tls *t = obj;
+	char *v;
+	struct yp_mark vm;
+
+	(void)ctx;
+	(void)key;
+	if (!yp_scalar(y, it->name, &v, &vm))
+		return;
+	const char *old = old_version_asked(v);
+	if (old)
+		yp_error(y, vm, "priorities '%s' enables %s: altod never speaks a protocol below TLS 1.2 (RFC 8996)", v,
+		         old);
+	free(t->priorities_conf);
+	t->priorities_conf = v;
+	t->prio_line = vm.line;
+	t->prio_col = vm.col;
+}
+
+/* CONF_ENUM stores an int */
+_Static_assert(sizeof(enum tls_client_auth) == sizeof(int), "client-auth is stored as an int");
+static const char *const client_auth_values[] = {
+        [TLS_CLIENT_NONE] = "none", [TLS_CLIENT_OPTIONAL] = "optional", [TLS_CLIENT_REQUIRE] = "require", NULL};
+
+static const struct conf_item tls_items[] = {
+        {.name = "certificate",
+         .type = CONF_PATH,
+         .flags = CONF_REQUIRED,
+         .offset = offsetof(struct conf_tls, certificate),
+         .parse = parse_path,
+         .doc = "PEM: the server certificate, then its chain"},
+        {.name = "key",
+         .type = CONF_PATH,
+         .flags = CONF_REQUIRED,
+         .offset = offsetof(struct conf_tls, key),
+         .parse = parse_path,
+         .doc = "PEM: its private key (must match the certificate)"},
+        {.name = "client-ca",
+         .type = CONF_PATH,
+         .offset = offsetof(struct conf_tls, client_ca),
+         .parse = parse_path,
+         .doc = "PEM: the CAs that sign client certificates; a client certificate is verified during the "
+                "handshake (TLS client purpose), and again on each open connection after a reload that changed "
+                "`client-ca`, `client-crl` or `client-auth` (see below)"},
+        {.name = "client-crl",
+         .type = CONF_PATH,
+         .offset = offsetof(struct conf_tls, client_crl),
+         .parse = parse_path,
+         .doc = "the CRLs of those CAs: PEM (one or more) or DER (one). A revoked certificate (or one under a "
+                "revoked intermediate) fails the handshake. Needs `client-ca`; each CRL must verify against it "
+                "and must not be past its next update, else a load error at this key's line. altod never "
+                "fetches CRLs: publish a new file and reload. With `client-auth: none` neither file is read"},
+        {.name = "client-auth",
+         .type = CONF_ENUM,
+         .values = client_auth_values,
+         .offset = offsetof(struct conf_tls, client_auth),
+         .def = "`require` with `client-ca`, else `none`",
+         .doc = "`require`: no verified client certificate, no connection; `optional`: one may be sent and, if "
+                "sent, must verify"},
+        /* compared on reload as used: with the floor appended */
+        {.name = "priorities",
+         .type = CONF_STRING,
+         .flags = CONF_RESTART,
+         .parse = parse_priorities,
+         .offset = offsetof(struct conf_tls, priorities),
+         .type_doc = "GnuTLS priority string",
+         .def = "TLS 1.2 and 1.3, AEAD ciphers only",
+         .doc = "the ciphers and versions offered. Never below TLS 1.2: altod appends "
+                "`" TLS_PRIORITIES_FLOOR "` to every string (so `NORMAL` means TLS 1.2 and 1.3), and a string "
+                "that asks for one of those versions by name (`+VERS-TLS1.0`, ...) or leaves neither TLS 1.2 nor "
+                "1.3 on is a load error at its line"},
+};
+static const struct conf_section tls_schema = {
+        .name = "tls", .path = "server.listen[].tls.", .items = CONF_ITEMS(tls_items)};
+
 static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 {
-	char *key;
-	struct yp_mark m, start = yp_mark(y);
+	struct yp_mark start = yp_mark(y);
 	struct conf_tls *t = calloc(1, sizeof(*t));
-	bool have_auth = false;
+	struct conf_seen seen = {0};
 
-	if (t == NULL ||
-	    !yp_mapping_begin(y, "tls (certificate, key, client-ca, client-crl, client-auth, priorities)")) {
+	if (t == NULL || !conf_section_parse(y, &tls_schema, NULL, t, (void *)c, &seen)) {
 		free(t);
 		return NULL;
 	}
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "certificate") == 0) {
-			parse_path(y, c, "certificate", &t->certificate);
-		} else if (strcmp(key, "key") == 0) {
-			parse_path(y, c, "key", &t->key);
-		} else if (strcmp(key, "client-ca") == 0) {
-			parse_path(y, c, "client-ca", &t->client_ca);
-		} else if (strcmp(key, "client-crl") == 0) {
-			t->crl_line = m.line;
-			t->crl_col = m.col;
-			parse_path(y, c, "client-crl", &t->client_crl);
-		} else if (strcmp(key, "client-auth") == 0) {
-			char *v;
-			struct yp_mark vm;
-			if (yp_scalar(y, "client-auth", &v, &vm)) {
-				have_auth = true;
-				if (strcmp(v, "none") == 0)
-					t->client_auth = TLS_CLIENT_NONE;
-				else if (strcmp(v, "optional") == 0)
-					t->client_auth = TLS_CLIENT_OPTIONAL;
-				else if (strcmp(v, "require") == 0)
-					t->client_auth = TLS_CLIENT_REQUIRE;
-				else
-					yp_error(y, vm, "client-auth must be none, optional or require, not '%s'", v);
-				free(v);
-			}
-		} else if (strcmp(key, "priorities") == 0) {
-			char *v;
-			struct yp_mark vm;
-			if (yp_scalar(y, "priorities", &v, &vm)) {
-				const char *old = old_version_asked(v);
-				if (old)
-					yp_error(y, vm,
-					         "priorities '%s' enables %s: altod never speaks a protocol below TLS "
-					         "1.2 "
-					         "(RFC 8996)",
-					         v, old);
-				free(t->priorities_conf);
-				t->priorities_conf = v;
-				t->prio_line = vm.line;
-				t->prio_col = vm.col;
-			}
-		} else {
-			yp_error(y, m,
-			         "unknown key '%s' in tls (certificate, key, client-ca, client-crl, client-auth, "
-			         "priorities)",
-			         key);
-			yp_skip(y);
-		}
-		free(key);
-	}
 	if (t->certificate == NULL || t->key == NULL)
 		yp_error(y, start, "tls needs a certificate and a key");
-	if (!have_auth && t->client_ca)
+	if (conf_seen_at(&tls_schema, &seen, "client-auth").line == 0 && t->client_ca)
 		t->client_auth = TLS_CLIENT_REQUIRE; /* a CA given: clients must show a certificate it signed */
 	if (t->client_auth != TLS_CLIENT_NONE && t->client_ca == NULL)
 		yp_error(y, start, "client-auth: %s needs client-ca, the CA that signs client certificates",
-		         t->client_auth == TLS_CLIENT_REQUIRE ? "require" : "optional");
+		         client_auth_values[t->client_auth]);
+	struct yp_mark crl = conf_seen_at(&tls_schema, &seen, "client-crl");
+	t->crl_line = crl.line;
+	t->crl_col = crl.col;
 	if (t->client_crl && t->client_ca == NULL)
-		yp_error(y, (struct yp_mark){t->crl_line, t->crl_col},
-		         "client-crl needs client-ca, the CA whose revocations it lists");
+		yp_error(y, crl, "client-crl needs client-ca, the CA whose revocations it lists");
 	if (t->priorities_conf == NULL)
 		t->priorities_conf = strdup(TLS_DEFAULT_PRIORITIES);
 	if (t->priorities_conf) {
@@ -186,6 +204,15 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 	return t;
 }
 
+static void parse_tls_item(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct conf_listener *l = obj;
+	(void)it;
+	(void)key;
+	tls_free(l->tls);
+	l->tls = parse_tls(y, ctx);
+}
+
 static bool is_loopback(const char *a)
 {
 	unsigned char b[16];
@@ -195,52 +222,59 @@ static bool is_loopback(const char *a)
 	return inet_pton(AF_INET6, a, b) == 1 && memcmp(b, v6lo, 16) == 0;
 }
 
+static const struct conf_item listener_items[] = {
+        {.name = "address",
+         .type = CONF_ADDRESS,
+         .flags = CONF_REQUIRED | CONF_RESTART,
+         .offset = offsetof(struct conf_listener, address),
+         .doc = "e.g. `127.0.0.1`, `0.0.0.0`, `::1`, `::`. An IPv6 listener is IPv6 only: list `0.0.0.0` too for "
+                "IPv4"},
+        {.name = "port",
+         .type = CONF_UINT,
+         .flags = CONF_REQUIRED | CONF_RESTART,
+         .min = 0,
+         .max = 65535,
+         .offset = offsetof(struct conf_listener, port),
+         .size = sizeof(uint16_t),
+         .doc = "TCP port; 0 picks a free port (logged at start; for tests)"},
+        {.name = "tls",
+         .type = CONF_SECTION,
+         .flags = CONF_RESTART,
+         .parse = parse_tls_item,
+         .child = &tls_schema,
+         .doc = "serve HTTPS on this listener (keys below); on or off needs a restart, its files are re-read on "
+                "reload"},
+        {.name = "plain-http",
+         .type = CONF_BOOL,
+         .def = "false",
+         .offset = offsetof(struct conf_listener, plain_http),
+         .doc = "plain HTTP on a non-loopback address must be asked for with this (RFC 7285 §8.3.5 wants HTTPS); "
+                "loopback listeners without `tls` serve plain HTTP"},
+        {.name = "clear-digest",
+         .type = CONF_BOOL,
+         .flags = CONF_RESTART,
+         .def = "false",
+         .offset = offsetof(struct conf_listener, clear_digest),
+         .doc = "accept HTTP Digest on this plain-HTTP listener (for loopback tests; refused with `tls`). Without "
+                "it a plain listener offers no challenge and answers a request that carries credentials `403`, "
+                "unread; Basic is never accepted without TLS. See isolation.md"},
+};
+static const struct conf_section listener_schema = {
+        .name = "a listener", .path = "server.listen[].", .items = CONF_ITEMS(listener_items)};
+
 static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 {
-	char *key;
-	struct yp_mark m, start = yp_mark(y);
+	struct yp_mark start = yp_mark(y);
 	struct conf_listener l = {.line = start.line, .col = start.col};
-	struct yp_mark clear_at = start;
-	bool have_port = false;
+	struct conf_seen seen = {0};
 
-	if (!yp_mapping_begin(y, "a listener (address, port, tls, plain-http, clear-digest)"))
+	conf_section_defaults(&listener_schema, &l);
+	if (!conf_section_parse(y, &listener_schema, NULL, &l, c, &seen))
 		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "address") == 0) {
-			char *a;
-			struct yp_mark am;
-			if (yp_scalar(y, "address", &a, &am)) {
-				unsigned char tmp[16];
-				if (inet_pton(AF_INET, a, tmp) != 1 && inet_pton(AF_INET6, a, tmp) != 1) {
-					yp_error(y, am, "address '%s' is not a numeric IPv4 or IPv6 address", a);
-					free(a);
-				} else {
-					free(l.address);
-					l.address = a;
-				}
-			}
-		} else if (strcmp(key, "port") == 0) {
-			unsigned long long p;
-			if (yp_scalar_uint(y, "port", 65535, &p)) {
-				l.port = (uint16_t)p;
-				have_port = true;
-			}
-		} else if (strcmp(key, "tls") == 0) {
-			tls_free(l.tls);
-			l.tls = parse_tls(y, c);
-		} else if (strcmp(key, "plain-http") == 0) {
-			yp_scalar_bool(y, "plain-http", &l.plain_http);
-		} else if (strcmp(key, "clear-digest") == 0) {
-			clear_at = m;
-			yp_scalar_bool(y, "clear-digest", &l.clear_digest);
-		} else {
-			yp_error(y, m, "unknown key '%s' in a listener (address, port, tls, plain-http, clear-digest)",
-			         key);
-			yp_skip(y);
-		}
-		free(key);
-	}
-	if (l.address == NULL || !have_port) {
+	struct yp_mark clear_at = conf_seen_at(&listener_schema, &seen, "clear-digest");
+	if (clear_at.line == 0)
+		clear_at = start;
+	if (l.address == NULL || conf_seen_at(&listener_schema, &seen, "port").line == 0) {
 		yp_error(y, start, "a listener needs an address and a port");
 		free(l.address);
 		tls_free(l.tls);
@@ -267,115 +301,115 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	c->listen[c->nlisten++] = l;
 }
 
-static void parse_server(struct yp *y, struct conf *c)
+static void parse_listen(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	char *key;
-	struct yp_mark m;
-	size_t cap = 0;
-
-	if (!yp_mapping_begin(y, "server"))
-		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "listen") == 0) {
-			if (yp_sequence_begin(y, "listen"))
-				while (yp_sequence_more(y))
-					parse_listener(y, c, &cap);
-		} else if (strcmp(key, "threads") == 0) {
-			unsigned long long v;
-			if (yp_scalar_uint(y, "threads", 1024, &v))
-				c->threads = (unsigned)v;
-		} else {
-			yp_error(y, m, "unknown key '%s' in server (listen, threads)", key);
-			yp_skip(y);
-		}
-		free(key);
-	}
+	struct conf *c = obj;
+	size_t cap = c->nlisten;
+	(void)ctx;
+	(void)key;
+	if (yp_sequence_begin(y, it->name))
+		while (yp_sequence_more(y))
+			parse_listener(y, c, &cap);
 }
 
-static void parse_limits(struct yp *y, struct conf *c)
-{
-	char *key;
-	struct yp_mark m;
-	unsigned long long v;
+static const struct conf_item server_items[] = {
+        {.name = "listen",
+         .type = CONF_LIST,
+         .flags = CONF_REQUIRED | CONF_RESTART,
+         .parse = parse_listen,
+         .child = &listener_schema,
+         .doc = "the addresses to serve on; at least one"},
+        {.name = "threads",
+         .type = CONF_UINT,
+         .flags = CONF_RESTART,
+         .min = 0,
+         .max = 1024,
+         .def = "0",
+         .offset = offsetof(struct conf, threads),
+         .size = sizeof(unsigned),
+         .doc = "worker threads per listener; 0 = one per CPU"},
+};
+const struct conf_section conf_schema_server = {
+        .name = "server", .path = "server.", .what = "server", .items = CONF_ITEMS(server_items)};
 
-	if (!yp_mapping_begin(y, "limits"))
-		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "max-request-body") == 0) {
-			if (yp_scalar_uint(y, key, 1ull << 30, &v))
-				c->limits.max_request_body = (size_t)v;
-		} else if (strcmp(key, "connection-timeout") == 0) {
-			if (yp_scalar_uint(y, key, 86400, &v))
-				c->limits.connection_timeout = (unsigned)v;
-		} else if (strcmp(key, "max-connections") == 0) {
-			if (yp_scalar_uint(y, key, 1000000, &v)) {
-				if (v == 0) /* a listener that takes no connection */
-					yp_error(y, m, "max-connections must be at least 1");
-				c->limits.max_connections = (unsigned)v;
-			}
-		} else if (strcmp(key, "request-timeout") == 0) {
-			if (yp_scalar_uint(y, key, 86400, &v))
-				c->limits.request_timeout = (unsigned)v;
-		} else if (strcmp(key, "max-connections-per-address") == 0) {
-			if (yp_scalar_uint(y, key, 1000000, &v))
-				c->limits.max_connections_per_address = (unsigned)v;
-		} else if (strcmp(key, "max-header-size") == 0) {
-			if (yp_scalar_uint(y, key, 1u << 20, &v)) {
-				if (v < 1024)
-					yp_error(y, m, "max-header-size must be at least 1024");
-				c->limits.max_header_size = (size_t)v;
-			}
-		} else if (strcmp(key, "max-json-depth") == 0) {
-			if (yp_scalar_uint(y, key, 1000, &v))
-				c->limits.max_json_depth = (unsigned)v;
-		} else if (strcmp(key, "max-endpoints") == 0) {
-			if (yp_scalar_uint(y, key, 10000000, &v))
-				c->limits.max_endpoints = (size_t)v;
-		} else if (strcmp(key, "max-pids") == 0) {
-			if (yp_scalar_uint(y, key, 100000000, &v))
-				c->limits.max_pids = (size_t)v;
-		} else if (strcmp(key, "max-endpoint-pairs") == 0) {
-			if (yp_scalar_uint(y, key, 100000000, &v))
-				c->limits.max_endpoint_pairs = (size_t)v;
-		} else if (strcmp(key, "max-constraints") == 0) {
-			/* folded into one interval, constraints cost O(1) per
-			 * cost: the bound is on parsing them, and a body holds at
-			 * most max-request-body / 7 of them anyway */
-			if (yp_scalar_uint(y, key, 1000000, &v))
-				c->limits.max_constraints = (size_t)v;
-		} else if (strcmp(key, "response-timeout") == 0) {
-			if (yp_scalar_uint(y, key, 86400, &v))
-				c->limits.response_timeout = (unsigned)v;
-		} else {
-			yp_error(y, m,
-			         "unknown key '%s' in limits (max-request-body, max-header-size, max-json-depth, "
-			         "connection-timeout, request-timeout, response-timeout, max-connections, "
-			         "max-connections-per-address, max-endpoints, max-endpoint-pairs, max-pids, "
-			         "max-constraints)",
-			         key);
-			yp_skip(y);
-		}
-		free(key);
+#define LIMIT(key, field, lo, hi, dflt, unit_, flags_, text)                                                  \
+	{                                                                                                     \
+		.name = (key), .type = CONF_UINT, .flags = (flags_), .min = (lo), .max = (hi), .def = (dflt), \
+		.unit = (unit_), .offset = offsetof(struct conf_limits, field),                               \
+		.size = sizeof(((struct conf_limits *)0)->field), .doc = (text)                               \
 	}
-}
+
+/* in the order of the reference and of the unknown-key message */
+static const struct conf_item limits_items[] = {
+        LIMIT("max-request-body", max_request_body, 0, 1ull << 30, "1048576", "bytes", 0,
+              "a POST body larger than this gets `413`: at once when `Content-Length` says so; a chunked body is "
+              "read and dropped up to 16 MiB (or 4 × the limit) for the 413 to be read, past that the connection "
+              "is closed"),
+        LIMIT("max-header-size", max_header_size, 1024, 1u << 20, "16384", "bytes", CONF_RESTART,
+              "the request line and headers must fit; more gets `431`. The number of header lines is bounded "
+              "too: libmicrohttpd keeps about 40 bytes per line in the same connection memory (max-header-size + "
+              "16 KiB), so 300 lines always fit at the default and a few hundred more may get its own `431` "
+              "(Apache's default is 100 lines)"),
+        LIMIT("max-json-depth", max_json_depth, 0, 1000, "32", NULL, 0,
+              "arrays and objects nested deeper in a request body get `E_SYNTAX` before the body is parsed (0: "
+              "jansson's own limit)"),
+        LIMIT("connection-timeout", connection_timeout, 0, 86400, "30", "seconds", CONF_RESTART,
+              "a connection that makes no progress (nothing read, nothing written — e.g. a client that never "
+              "reads its answer) is closed after this long (0: never)"),
+        LIMIT("request-timeout", request_timeout, 0, 86400, "10", "seconds", 0,
+              "a request must arrive whole (line, headers and body) within this long of the connection opening "
+              "or of the previous answer; else the connection is cut off, so a client sending one byte a second "
+              "cannot hold it. An idle keep-alive connection is closed after this long too (0: no limit)"),
+        LIMIT("response-timeout", response_timeout, 0, 86400, "60", "seconds", 0,
+              "an answer must be built and sent (into the kernel's send buffer, and out of it) within this long "
+              "of its request arriving whole; else the connection is cut off. A client that stops reading, or "
+              "reads a byte now and then (which keeps `connection-timeout` happy), cannot hold a worker's answer, "
+              "the connection, or the maps snapshot its answer comes from past a reload, for longer. Set it above "
+              "the time your slowest legitimate client needs for your largest map (0: no limit). `kill -USR1` "
+              "logs how many connections each timeout cut off"),
+        LIMIT("max-connections", max_connections, 1, 1000000, "10000", NULL, CONF_RESTART,
+              "concurrent connections per listener (libmicrohttpd divides it among its worker threads); more "
+              "wait in the kernel's backlog, unanswered, until one closes"),
+        LIMIT("max-connections-per-address", max_connections_per_address, 0, 1000000, "256", NULL, CONF_RESTART,
+              "concurrent connections from one client address, per listener (0: no limit)"),
+        LIMIT("max-endpoints", max_endpoints, 0, 10000000, "10000", NULL, 0,
+              "endpoints in one endpoint property or endpoint cost request (all lists together, repeated ones "
+              "counted once); more get `E_INVALID_FIELD_VALUE` on `endpoints`. (0: no limit)"),
+        LIMIT("max-endpoint-pairs", max_endpoint_pairs, 0, 100000000, "1000000", NULL, 0,
+              "sources × destinations in one endpoint cost request; more get `E_INVALID_FIELD_VALUE` on "
+              "`endpoints` (0: no limit). With the constraints folded (see `max-constraints`), the work of an "
+              "endpoint cost request is proportional to this, whatever else it asks for"),
+        LIMIT("max-pids", max_pids, 0, 100000000, "100000", NULL, 0,
+              "PIDs named in one list of a filtered network map or cost map request; more get "
+              "`E_INVALID_FIELD_VALUE` (0: no limit)"),
+        /* folded into one interval, constraints cost O(1) per cost: the
+         * bound is on parsing them, and a body holds at most
+         * max-request-body / 7 of them anyway */
+        LIMIT("max-constraints", max_constraints, 0, 1000000, "64", NULL, 0,
+              "entries of `constraints` in one filtered cost map or endpoint cost request; more get "
+              "`E_INVALID_FIELD_VALUE` on `constraints`, before any is parsed (0: no limit, as for every limit "
+              "here). Constraints are ANDed (RFC 7285 §11.3.2.3), so altod folds them into one interval when it "
+              "parses them and tests each cost once, whatever their number: this bounds parsing only. A client "
+              "needs at most four (two bounds, or one `eq`) to say anything"),
+};
+const struct conf_section conf_schema_limits = {
+        .name = "limits", .path = "limits.", .what = "limits", .items = CONF_ITEMS(limits_items)};
 
 bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 {
-	if (a->nlisten != b->nlisten || a->threads != b->threads ||
-	    a->limits.connection_timeout != b->limits.connection_timeout ||
-	    a->limits.max_connections != b->limits.max_connections ||
-	    a->limits.max_connections_per_address != b->limits.max_connections_per_address ||
-	    a->limits.max_header_size != b->limits.max_header_size)
+	/* what a restart changes is what the tables flag so */
+	if (a->nlisten != b->nlisten || !conf_section_restart_equal(&conf_schema_server, a, b) ||
+	    !conf_section_restart_equal(&conf_schema_limits, &a->limits, &b->limits))
 		return false;
+	/* access.digest-listen, kept in the conf: snapshot_build takes access over */
 	if (!a->digest_listen != !b->digest_listen ||
 	    (a->digest_listen && strcmp(a->digest_listen, b->digest_listen) != 0))
 		return false;
 	for (size_t i = 0; i < a->nlisten; i++) {
 		const struct conf_listener *x = &a->listen[i], *y = &b->listen[i];
-		if (strcmp(x->address, y->address) != 0 || x->port != y->port || !x->tls != !y->tls ||
-		    x->clear_digest != y->clear_digest)
+		if (!conf_section_restart_equal(&listener_schema, x, y) || !x->tls != !y->tls)
 			return false;
-		if (x->tls && strcmp(x->tls->priorities, y->tls->priorities) != 0)
+		if (x->tls && !conf_section_restart_equal(&tls_schema, x->tls, y->tls))
 			return false;
 	}
 	return true;
@@ -396,10 +430,15 @@ static char *resolve(const char *conf_path, const char *p)
 	return out;
 }
 
-static void parse_maps(struct yp *y, struct conf *c)
+static void parse_maps(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	size_t cap = 0, cap_at = 0;
+	struct conf *c = obj;
+	size_t cap = c->nmaps;
+	size_t cap_at = cap;
 
+	(void)it;
+	(void)ctx;
+	(void)key;
 	if (!yp_sequence_begin(y, "maps (a list of maps files)"))
 		return;
 	while (yp_sequence_more(y)) {
@@ -421,40 +460,62 @@ static void parse_maps(struct yp *y, struct conf *c)
 	}
 }
 
+static void parse_access(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct conf *c = obj;
+	(void)it;
+	(void)ctx;
+	(void)key;
+	policy_free(c->access);
+	c->access = policy_parse(y, c->path);
+	free(c->digest_listen);
+	c->digest_listen = NULL;
+	if (c->access && c->access->digest_listen)
+		c->digest_listen = strdup(c->access->digest_listen);
+}
+
+static const struct conf_item top_items[] = {
+        {.name = "server",
+         .type = CONF_SECTION,
+         .flags = CONF_REQUIRED,
+         .offset = 0,
+         .child = &conf_schema_server,
+         .doc = "the listeners and the worker threads"},
+        {.name = "maps",
+         .type = CONF_LIST,
+         .flags = CONF_REQUIRED,
+         .parse = parse_maps,
+         .type_doc = "list of paths",
+         .doc = "the maps files; a relative path is relative to the folder of `altod.yaml`. A file that cannot "
+                "be read is reported at the line of `altod.yaml` that names it"},
+        {.name = "limits",
+         .type = CONF_SECTION,
+         .offset = offsetof(struct conf, limits),
+         .child = &conf_schema_limits,
+         .doc = "bounds on connections, requests and answers"},
+        {.name = "access",
+         .type = CONF_SECTION,
+         .parse = parse_access,
+         .child = &policy_schema,
+         .doc = "per-client isolation: clients, roles, grants, views, rate and connection limits, the audit "
+                "log, HTTP Digest (isolation.md). Without it every resource is public"},
+};
+const struct conf_section conf_schema = {.name = NULL,
+                                         .path = "",
+                                         .what = "the configuration (a mapping with server and maps)",
+                                         .items = CONF_ITEMS(top_items)};
+
 static int conf_parse(struct yp *y, struct conf *c, struct diag *diag)
 {
-	char *key;
-	struct yp_mark m, top = yp_mark(y);
-	bool have_server = false, have_maps = false;
+	struct yp_mark top = yp_mark(y);
+	struct conf_seen seen = {0};
 
-	if (yp_mapping_begin(y, "the configuration (a mapping with server and maps)")) {
-		while (yp_mapping_key(y, &key, &m)) {
-			if (strcmp(key, "server") == 0) {
-				have_server = true;
-				parse_server(y, c);
-			} else if (strcmp(key, "maps") == 0) {
-				have_maps = true;
-				parse_maps(y, c);
-			} else if (strcmp(key, "limits") == 0) {
-				parse_limits(y, c);
-			} else if (strcmp(key, "access") == 0) {
-				policy_free(c->access);
-				c->access = policy_parse(y, c->path);
-				free(c->digest_listen);
-				c->digest_listen = NULL;
-				if (c->access && c->access->digest_listen)
-					c->digest_listen = strdup(c->access->digest_listen);
-			} else {
-				yp_error(y, m, "unknown key '%s' (server, maps, limits, access)", key);
-				yp_skip(y);
-			}
-			free(key);
-		}
-	}
+	(void)diag;
+	conf_section_parse(y, &conf_schema, NULL, c, c, &seen);
 	if (y->errors == 0 && !y->failed) {
-		if (!have_server || c->nlisten == 0)
+		if (conf_seen_at(&conf_schema, &seen, "server").line == 0 || c->nlisten == 0)
 			yp_error(y, top, "no listener: server.listen needs at least one address and port");
-		if (!have_maps || c->nmaps == 0)
+		if (conf_seen_at(&conf_schema, &seen, "maps").line == 0 || c->nmaps == 0)
 			yp_error(y, top, "no maps files: maps needs at least one path");
 	}
 	return 0;

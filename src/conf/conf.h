@@ -9,6 +9,7 @@
 
 #include "util/diag.h"
 #include "conf/policy.h"
+#include "conf/schema.h"
 
 #ifndef ALTOD_CONFDIR
 #define ALTOD_CONFDIR "/etc/altod"
@@ -89,12 +90,15 @@ struct conf {
 	char *digest_listen;
 };
 
+/* The keys of altod.yaml (conf/schema.h): the top level, and its server
+ * and limits sections */
+extern const struct conf_section conf_schema, conf_schema_server, conf_schema_limits;
+
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);
 void conf_free(struct conf *c);
-/* Are two configs the same in what only a restart can change: listeners
- * (address, port, TLS on/off, priorities, clear-digest), threads, connection timeout,
- * connection limit and access.digest-listen? */
+/* Are two configs the same in what only a restart can change: every key
+ * the schema flags CONF_RESTART (conf_restart_keys lists them)? */
 bool conf_listeners_equal(const struct conf *a, const struct conf *b);
 
 #endif

@@ -9,6 +9,10 @@
 #include "conf/policy.h"
 #include "util/vec.h"
 #include "conf/yp.h"
+#include "conf/schema.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static struct policy_at at_of(struct yp_mark m)
 {
@@ -181,49 +185,68 @@ static bool parse_burst(struct yp *y, const char *what, double *out)
 	return ok;
 }
 
-/* {rate, burst} of one auth-failures limit */
-static void parse_throttle(struct yp *y, const char *what, struct policy_throttle *t)
+/* rate and burst callbacks: ctx, when set, names the limit in messages
+ * ("auth-failures per-user") */
+static void item_rate(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	char *key;
-	struct yp_mark m;
-	char where[64];
-
-	if (!yp_mapping_begin(y, what))
-		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "rate") == 0) {
-			snprintf(where, sizeof(where), "%s rate", what);
-			parse_rate(y, where, &t->rate);
-		} else if (strcmp(key, "burst") == 0) {
-			snprintf(where, sizeof(where), "%s burst", what);
-			parse_burst(y, where, &t->burst);
-		} else {
-			yp_error(y, m, "unknown key '%s' in %s (rate, burst)", key, what);
-			yp_skip(y);
-		}
-		free(key);
-	}
+	char what[96];
+	(void)key;
+	snprintf(what, sizeof(what), "%s%s%s", ctx ? (const char *)ctx : "", ctx ? " " : "", it->name);
+	double d;
+	if (it->type == CONF_RATE ? parse_rate(y, what, &d) : parse_burst(y, what, &d))
+		memcpy((char *)obj + it->offset, &d, sizeof(d));
 }
 
-static void parse_auth_failures(struct yp *y, struct policy *p)
-{
-	char *key;
-	struct yp_mark m;
-
-	if (!yp_mapping_begin(y, "auth-failures (per-user, per-address)"))
-		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "per-user") == 0)
-			parse_throttle(y, "auth-failures per-user", &p->fail_user);
-		else if (strcmp(key, "per-address") == 0)
-			parse_throttle(y, "auth-failures per-address", &p->fail_addr);
-		else {
-			yp_error(y, m, "unknown key '%s' in auth-failures (per-user, per-address)", key);
-			yp_skip(y);
-		}
-		free(key);
+#define THROTTLE_ITEMS(rate_, burst_)                                                                           \
+	{                                                                                                       \
+		{.name = "rate",                                                                                \
+		 .type = CONF_RATE,                                                                             \
+		 .def = STR(rate_),                                                                             \
+		 .offset = offsetof(struct policy_throttle, rate),                                              \
+		 .parse = item_rate,                                                                            \
+		 .doc = "failed authentications per second given back; past them `429` before any password is " \
+		        "checked (0: no limit)"},                                                               \
+		        {.name = "burst",                                                                       \
+		         .type = CONF_BURST,                                                                    \
+		         .def = STR(burst_),                                                                    \
+		         .offset = offsetof(struct policy_throttle, burst),                                     \
+		         .parse = item_rate,                                                                    \
+		         .doc = "failed authentications allowed at once"},                                      \
 	}
+static const struct conf_item fail_user_items[] = THROTTLE_ITEMS(POLICY_FAIL_USER_RATE, POLICY_FAIL_USER_BURST);
+static const struct conf_item fail_addr_items[] = THROTTLE_ITEMS(POLICY_FAIL_ADDR_RATE, POLICY_FAIL_ADDR_BURST);
+static const struct conf_section fail_user_schema = {.name = "auth-failures per-user",
+                                                     .path = "access.auth-failures.per-user.",
+                                                     .what = "auth-failures per-user",
+                                                     .items = CONF_ITEMS(fail_user_items)};
+static const struct conf_section fail_addr_schema = {.name = "auth-failures per-address",
+                                                     .path = "access.auth-failures.per-address.",
+                                                     .what = "auth-failures per-address",
+                                                     .items = CONF_ITEMS(fail_addr_items)};
+
+static void item_throttle(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	(void)ctx;
+	(void)key;
+	conf_section_parse(y, it->child, NULL, (char *)obj + it->offset, (void *)it->child->name, NULL);
 }
+
+static const struct conf_item auth_failures_items[] = {
+        {.name = "per-user",
+         .type = CONF_SECTION,
+         .offset = offsetof(struct policy, fail_user),
+         .parse = item_throttle,
+         .child = &fail_user_schema,
+         .doc = "per claimed user name"},
+        {.name = "per-address",
+         .type = CONF_SECTION,
+         .offset = offsetof(struct policy, fail_addr),
+         .parse = item_throttle,
+         .child = &fail_addr_schema,
+         .doc = "per peer address (IPv6: per /64)"},
+};
+static const struct conf_section auth_failures_schema = {
+        .name = "auth-failures", .path = "access.auth-failures.", .items = CONF_ITEMS(auth_failures_items)};
 
 /* The realm goes into every challenge as a quoted-string and into every
  * HA1: printable, no '"' or '\\' (RFC 7616 §3.3 leaves escaping to the
@@ -242,335 +265,585 @@ static void check_realm(struct yp *y, struct yp_mark m, const char *realm)
 		}
 }
 
-static void parse_certificate(struct yp *y, struct policy_client *c)
+static void item_cert_sha256(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	char *key, *v;
-	struct yp_mark m, vm;
+	struct policy_client *c = obj;
+	char *v;
+	struct yp_mark vm;
+	uint8_t fp[32];
 
-	if (!yp_mapping_begin(y, "certificate (sha256, subject, san)"))
+	(void)ctx;
+	(void)key;
+	if (!yp_scalar(y, it->name, &v, &vm))
 		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "sha256") == 0 && yp_scalar(y, key, &v, &vm)) {
-			uint8_t fp[32];
-			if (!hex_decode(v, fp, sizeof(fp))) {
-				yp_error(y, vm, "certificate sha256 must be 64 hex digits (colons allowed)");
-			} else {
-				static const char hex[] = "0123456789abcdef";
-				free(c->cert_sha256);
-				c->cert_sha256 = calloc(65, 1);
-				for (size_t i = 0; c->cert_sha256 && i < 32; i++) {
-					c->cert_sha256[2 * i] = hex[fp[i] >> 4];
-					c->cert_sha256[2 * i + 1] = hex[fp[i] & 15];
-				}
-			}
-			free(v);
-		} else if (strcmp(key, "subject") == 0 && yp_scalar(y, key, &v, &vm)) {
-			free(c->cert_subject);
-			c->cert_subject = v;
-		} else if (strcmp(key, "san") == 0 && yp_scalar(y, key, &v, &vm)) {
-			free(c->cert_san);
-			c->cert_san = v;
-		} else if (strcmp(key, "sha256") != 0 && strcmp(key, "subject") != 0 && strcmp(key, "san") != 0) {
-			yp_error(y, m, "unknown key '%s' in certificate (sha256, subject, san)", key);
-			yp_skip(y);
+	if (!hex_decode(v, fp, sizeof(fp))) {
+		yp_error(y, vm, "certificate sha256 must be 64 hex digits (colons allowed)");
+	} else {
+		static const char hex[] = "0123456789abcdef";
+		free(c->cert_sha256);
+		c->cert_sha256 = calloc(65, 1);
+		for (size_t i = 0; c->cert_sha256 && i < 32; i++) {
+			c->cert_sha256[2 * i] = hex[fp[i] >> 4];
+			c->cert_sha256[2 * i + 1] = hex[fp[i] & 15];
 		}
-		free(key);
 	}
+	free(v);
 }
 
-static void parse_password(struct yp *y, struct policy_client *c, struct yp_mark start)
+static const struct conf_item certificate_items[] = {
+        {.name = "sha256",
+         .type = CONF_STRING,
+         .parse = item_cert_sha256,
+         .type_doc = "64 hex digits, colons allowed",
+         .doc = "the SHA-256 fingerprint of the client certificate"},
+        {.name = "subject",
+         .type = CONF_STRING,
+         .offset = offsetof(struct policy_client, cert_subject),
+         .type_doc = "RFC 4514 DN",
+         .doc = "its subject, e.g. `CN=tenant-a,O=Example`"},
+        {.name = "san",
+         .type = CONF_STRING,
+         .offset = offsetof(struct policy_client, cert_san),
+         .doc = "a DNS name, e-mail address or URI in its subjectAltName"},
+};
+static const struct conf_section certificate_schema = {
+        .name = "certificate", .path = "access.clients.<name>.certificate.", .items = CONF_ITEMS(certificate_items)};
+
+static void item_password_field(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	char *key, *v;
-	struct yp_mark m, vm;
+	struct policy_client *c = obj;
+	char *v;
+	struct yp_mark vm;
 
-	if (!yp_mapping_begin(y, "password (user, sha256, md5)"))
+	(void)ctx;
+	(void)key;
+	if (!yp_scalar(y, it->name, &v, &vm))
 		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "user") == 0 && yp_scalar(y, key, &v, &vm)) {
-			if (v[0] == '\0' || strchr(v, ':') || strchr(v, '"')) {
-				yp_error(y, vm, "password user must be non-empty, without ':' or '\"'");
-				free(v);
-			} else {
-				free(c->user);
-				c->user = v;
-			}
-		} else if (strcmp(key, "sha256") == 0 && yp_scalar(y, key, &v, &vm)) {
-			c->has_sha256 = hex_decode(v, c->ha1_sha256, sizeof(c->ha1_sha256));
-			if (!c->has_sha256)
-				yp_error(y, vm,
-				         "password sha256 must be 64 hex digits: SHA-256 of user:realm:password "
-				         "(see altod --hash-password)");
+	if (strcmp(it->name, "user") == 0) {
+		if (v[0] == '\0' || strchr(v, ':') || strchr(v, '"')) {
+			yp_error(y, vm, "password user must be non-empty, without ':' or '\"'");
 			free(v);
-		} else if (strcmp(key, "md5") == 0 && yp_scalar(y, key, &v, &vm)) {
-			c->has_md5 = hex_decode(v, c->ha1_md5, sizeof(c->ha1_md5));
-			if (!c->has_md5)
-				yp_error(y, vm, "password md5 must be 32 hex digits: MD5 of user:realm:password");
-			free(v);
-		} else if (strcmp(key, "user") != 0 && strcmp(key, "sha256") != 0 && strcmp(key, "md5") != 0) {
-			yp_error(y, m,
-			         "unknown key '%s' in password (user, sha256, md5); plain passwords are never stored",
-			         key);
-			yp_skip(y);
-		}
-		free(key);
-	}
-	if (c->user == NULL || !c->has_sha256)
-		yp_error(y, start, "client '%s': password needs user and sha256", c->name);
-}
-
-static void parse_client(struct yp *y, struct policy *p, struct policy_client *c)
-{
-	char *key;
-	struct yp_mark m, start = yp_mark(y);
-	unsigned long long u;
-
-	if (!yp_mapping_begin(y, "a client (roles, certificate, password, rate, burst, max-connections)"))
-		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "roles") == 0)
-			parse_list(y, "roles", true, &c->roles, NULL, &c->nroles);
-		else if (strcmp(key, "certificate") == 0)
-			parse_certificate(y, c);
-		else if (strcmp(key, "password") == 0)
-			parse_password(y, c, m);
-		else if (strcmp(key, "rate") == 0)
-			parse_rate(y, "rate", &c->rate);
-		else if (strcmp(key, "burst") == 0)
-			parse_burst(y, "burst", &c->burst);
-		else if (strcmp(key, "max-connections") == 0) {
-			if (yp_scalar_uint(y, key, 1000000, &u))
-				c->max_connections = (unsigned)u;
 		} else {
-			yp_error(y, m,
-			         "unknown key '%s' in client '%s' (roles, certificate, password, rate, burst, "
-			         "max-connections)",
-			         key, c->name);
-			yp_skip(y);
+			free(c->user);
+			c->user = v;
 		}
-		free(key);
+		return;
 	}
+	if (strcmp(it->name, "sha256") == 0) {
+		c->has_sha256 = hex_decode(v, c->ha1_sha256, sizeof(c->ha1_sha256));
+		if (!c->has_sha256)
+			yp_error(y, vm,
+			         "password sha256 must be 64 hex digits: SHA-256 of user:realm:password "
+			         "(see altod --hash-password)");
+	} else {
+		c->has_md5 = hex_decode(v, c->ha1_md5, sizeof(c->ha1_md5));
+		if (!c->has_md5)
+			yp_error(y, vm, "password md5 must be 32 hex digits: MD5 of user:realm:password");
+	}
+	free(v);
+}
+
+static const struct conf_item password_items[] = {
+        {.name = "user",
+         .type = CONF_STRING,
+         .flags = CONF_REQUIRED,
+         .parse = item_password_field,
+         .type_doc = "string without `:` or `\"`",
+         .doc = "the Digest (and Basic) user name"},
+        {.name = "sha256",
+         .type = CONF_STRING,
+         .flags = CONF_REQUIRED | CONF_SECRET,
+         .parse = item_password_field,
+         .type_doc = "64 hex digits",
+         .doc = "HA1: SHA-256 of user:realm:password (`altod --hash-password`)"},
+        {.name = "md5",
+         .type = CONF_STRING,
+         .flags = CONF_SECRET,
+         .parse = item_password_field,
+         .type_doc = "32 hex digits",
+         .doc = "HA1: MD5 of user:realm:password, for clients without SHA-256"},
+};
+static const struct conf_section password_schema = {.name = "password",
+                                                    .path = "access.clients.<name>.password.",
+                                                    .unknown = "; plain passwords are never stored",
+                                                    .items = CONF_ITEMS(password_items)};
+
+static void item_client_roles(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy_client *c = obj;
+	(void)ctx;
+	(void)key;
+	parse_list(y, it->name, true, &c->roles, NULL, &c->nroles);
+}
+
+static void item_certificate(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	(void)key;
+	conf_section_parse(y, it->child, NULL, obj, ctx, NULL);
+}
+
+static void item_password(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy_client *c = obj;
+	if (conf_section_parse(y, it->child, NULL, obj, ctx, NULL) && (c->user == NULL || !c->has_sha256))
+		yp_error(y, key, "client '%s': password needs user and sha256", c->name);
+}
+
+static const struct conf_item client_items[] = {
+        {.name = "roles",
+         .type = CONF_LIST,
+         .flags = CONF_REQUIRED,
+         .parse = item_client_roles,
+         .type_doc = "list of role names",
+         .doc = "the roles the client holds; each must be defined in `roles`"},
+        {.name = "certificate",
+         .type = CONF_SECTION,
+         .parse = item_certificate,
+         .child = &certificate_schema,
+         .doc = "identifies the client by its TLS client certificate: every key given must match"},
+        {.name = "password",
+         .type = CONF_SECTION,
+         .parse = item_password,
+         .child = &password_schema,
+         .doc = "identifies the client by HTTP Digest (and Basic over TLS)"},
+        {.name = "rate",
+         .type = CONF_RATE,
+         .def = "0",
+         .offset = offsetof(struct policy_client, rate),
+         .parse = item_rate,
+         .doc = "requests per second of the client's token bucket; 0: the section's"},
+        {.name = "burst",
+         .type = CONF_BURST,
+         .def = "0",
+         .offset = offsetof(struct policy_client, burst),
+         .parse = item_rate,
+         .doc = "the bucket's size; 0: the section's"},
+        {.name = "max-connections",
+         .type = CONF_UINT,
+         .min = 0,
+         .max = 1000000,
+         .def = "0",
+         .offset = offsetof(struct policy_client, max_connections),
+         .size = sizeof(unsigned),
+         .doc = "concurrent connections of the client; 0: the section's"},
+};
+static const struct conf_section client_schema = {
+        .name = "a client", .path = "access.clients.<name>.", .items = CONF_ITEMS(client_items)};
+
+static void parse_client(struct yp *y, struct policy_client *c)
+{
+	struct yp_mark start = yp_mark(y);
+	char where[96];
+
+	snprintf(where, sizeof(where), "client '%s'", c->name);
+	if (!conf_section_parse(y, &client_schema, where, c, NULL, NULL))
+		return;
 	if (!c->cert_sha256 && !c->cert_subject && !c->cert_san && !c->user)
 		yp_error(y, start, "client '%s' has no credential: give a certificate or a password", c->name);
 	if (c->nroles == 0)
 		yp_error(y, start, "client '%s' has no roles", c->name);
-	(void)p;
 }
+
+static void item_view_pids(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy_view *v = obj;
+	(void)ctx;
+	(void)key;
+	parse_list(y, it->name, true, &v->pids, &v->pid_at, &v->npids);
+}
+
+static void item_view_catch_all(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy_view *v = obj;
+	struct yp_mark vm;
+	(void)ctx;
+	(void)key;
+	free(v->catch_all);
+	if (yp_scalar(y, it->name, &v->catch_all, &vm) && !alto_name_valid(v->catch_all))
+		yp_error(y, vm, "catch-all '%s' is not a valid PID name", v->catch_all);
+}
+
+static void item_view_costs(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy_view *v = obj;
+	char *metric;
+	struct yp_mark mm;
+	size_t cap = v->ncosts;
+
+	(void)it;
+	(void)ctx;
+	(void)key;
+	v->all_costs = false;
+	if (!yp_mapping_begin(y, "costs (a mapping of cost metrics to their modes)"))
+		return;
+	while (yp_mapping_key(y, &metric, &mm)) {
+		if (!VEC_PUSH(v->costs, v->ncosts, cap)) {
+			free(metric);
+			yp_skip(y);
+			continue;
+		}
+		struct policy_view_cost *c = &v->costs[v->ncosts++];
+		memset(c, 0, sizeof(*c));
+		c->metric = metric;
+		char **modes = NULL;
+		size_t nmodes = 0;
+		struct policy_at *mat = NULL;
+		parse_list(y, "cost modes", false, &modes, &mat, &nmodes);
+		for (size_t i = 0; i < nmodes; i++) {
+			int md = cost_mode_parse(modes[i]);
+			if (md < 0)
+				yp_error(y, (struct yp_mark){mat[i].line, mat[i].col},
+				         "unknown cost mode '%s' (numerical, ordinal)", modes[i]);
+			else
+				c->modes[md] = true;
+			free(modes[i]);
+		}
+		if (nmodes == 0)
+			yp_error(y, mm, "cost metric '%s' of the view lists no cost mode", metric);
+		free(modes);
+		free(mat);
+	}
+}
+
+static const struct conf_item view_items[] = {
+        {.name = "network-map",
+         .type = CONF_STRING,
+         .flags = CONF_REQUIRED,
+         .offset = offsetof(struct policy_view, netmap),
+         .type_doc = "resource id",
+         .doc = "the network map the view projects"},
+        {.name = "pids",
+         .type = CONF_LIST,
+         .parse = item_view_pids,
+         .type_doc = "list of PID names",
+         .doc = "the PIDs kept, with their prefixes"},
+        {.name = "catch-all",
+         .type = CONF_STRING,
+         .def = "other",
+         .parse = item_view_catch_all,
+         .type_doc = "PID name",
+         .doc = "everything else: `0.0.0.0/0`, `::/0` and every hidden prefix inside a kept prefix"},
+        {.name = "costs",
+         .type = CONF_MAP,
+         .parse = item_view_costs,
+         .type_doc = "mapping of cost metrics to lists of `numerical`, `ordinal`",
+         .def = "every metric, both modes",
+         .doc = "the cost metrics and modes the view offers (`{}`: none); costs between kept PIDs only"},
+        {.name = "opaque-pids",
+         .type = CONF_BOOL,
+         .def = "false",
+         .offset = offsetof(struct policy_view, opaque_pids),
+         .doc = "rename kept PIDs `p` + 16 hex digits of an HMAC of their name under the view's secret"},
+};
+static const struct conf_section view_schema = {
+        .name = "a view", .path = "access.views.<id>.", .items = CONF_ITEMS(view_items)};
 
 static void parse_view(struct yp *y, struct policy_view *v)
 {
-	char *key;
-	struct yp_mark m, start = yp_mark(y);
-	size_t cap = 0;
+	struct yp_mark start = yp_mark(y);
+	char where[96];
 
 	v->all_costs = true;
-	if (!yp_mapping_begin(y, "a view (network-map, pids, catch-all, costs, opaque-pids)"))
+	snprintf(where, sizeof(where), "view '%s'", v->id);
+	if (!conf_section_parse(y, &view_schema, where, v, NULL, NULL))
 		return;
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "network-map") == 0) {
-			free(v->netmap);
-			yp_scalar(y, key, &v->netmap, NULL);
-		} else if (strcmp(key, "pids") == 0) {
-			parse_list(y, "pids", true, &v->pids, &v->pid_at, &v->npids);
-		} else if (strcmp(key, "catch-all") == 0) {
-			struct yp_mark vm;
-			free(v->catch_all);
-			if (yp_scalar(y, key, &v->catch_all, &vm) && !alto_name_valid(v->catch_all)) {
-				yp_error(y, vm, "catch-all '%s' is not a valid PID name", v->catch_all);
-			}
-		} else if (strcmp(key, "opaque-pids") == 0) {
-			yp_scalar_bool(y, key, &v->opaque_pids);
-		} else if (strcmp(key, "costs") == 0) {
-			v->all_costs = false;
-			char *metric;
-			struct yp_mark mm;
-			if (!yp_mapping_begin(y, "costs (a mapping of cost metrics to their modes)"))
-				goto next;
-			while (yp_mapping_key(y, &metric, &mm)) {
-				if (!VEC_PUSH(v->costs, v->ncosts, cap)) {
-					free(metric);
-					yp_skip(y);
-					continue;
-				}
-				struct policy_view_cost *c = &v->costs[v->ncosts++];
-				memset(c, 0, sizeof(*c));
-				c->metric = metric;
-				char **modes = NULL;
-				size_t nmodes = 0;
-				struct policy_at *mat = NULL;
-				parse_list(y, "cost modes", false, &modes, &mat, &nmodes);
-				for (size_t i = 0; i < nmodes; i++) {
-					int md = cost_mode_parse(modes[i]);
-					if (md < 0)
-						yp_error(y, (struct yp_mark){mat[i].line, mat[i].col},
-						         "unknown cost mode '%s' (numerical, ordinal)", modes[i]);
-					else
-						c->modes[md] = true;
-					free(modes[i]);
-				}
-				if (nmodes == 0)
-					yp_error(y, mm, "cost metric '%s' of the view lists no cost mode", metric);
-				free(modes);
-				free(mat);
-			}
-		} else {
-			yp_error(y, m,
-			         "unknown key '%s' in view '%s' (network-map, pids, catch-all, costs, opaque-pids)",
-			         key, v->id);
-			yp_skip(y);
-		}
-	next:
-		free(key);
-	}
 	if (v->netmap == NULL)
 		yp_error(y, start, "view '%s' needs a network-map", v->id);
 	if (v->catch_all == NULL)
 		v->catch_all = strdup("other");
 }
 
+static void item_realm(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy *p = obj;
+	struct yp_mark rm;
+	(void)ctx;
+	(void)key;
+	free(p->realm);
+	p->realm = NULL;
+	if (yp_scalar(y, it->name, &p->realm, &rm))
+		check_realm(y, rm, p->realm);
+}
+
+static void item_secret(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy *p = obj;
+	struct yp_mark sm;
+	(void)ctx;
+	(void)key;
+	free(p->secret);
+	p->secret = NULL;
+	if (yp_scalar(y, it->name, &p->secret, &sm) && strlen(p->secret) < 16)
+		yp_error(y, sm, "secret must have at least 16 characters");
+}
+
+static void item_anonymous_role(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy *p = obj;
+	(void)ctx;
+	(void)key;
+	free(p->anonymous_role);
+	p->anonymous_role = NULL;
+	p->anonymous_at = at_of(yp_mark(y));
+	yp_scalar(y, it->name, &p->anonymous_role, NULL);
+}
+
+static void item_digest_algorithms(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	(void)it;
+	(void)ctx;
+	parse_digest_algorithms(y, obj, key);
+}
+
+static void item_digest_peers(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	(void)it;
+	(void)ctx;
+	(void)key;
+	parse_peers(y, obj);
+}
+
+static void item_digest_listen(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy *p = obj;
+	struct yp_mark vm;
+	char *v;
+	(void)ctx;
+	(void)key;
+	free(p->digest_listen);
+	p->digest_listen = NULL;
+	if (!yp_scalar(y, it->name, &v, &vm))
+		return;
+	struct sockaddr_storage ss;
+	size_t len;
+	const char *why;
+	if (ip_hostport_parse(v, true, &ss, &len, &why) != 0) {
+		yp_error(y, vm, "digest-listen '%s': %s", v, why);
+		free(v);
+	} else {
+		p->digest_listen = v;
+	}
+}
+
+static void item_auth_failures(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	(void)ctx;
+	(void)key;
+	conf_section_parse(y, it->child, NULL, obj, NULL, NULL);
+}
+
+static void item_clients(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy *p = obj;
+	char *name;
+	struct yp_mark nm;
+	size_t cap = p->nclients;
+	(void)ctx;
+	(void)key;
+	if (!yp_mapping_begin(y, it->name))
+		return;
+	while (yp_mapping_key(y, &name, &nm)) {
+		if (!VEC_PUSH(p->clients, p->nclients, cap)) {
+			free(name);
+			yp_skip(y);
+			continue;
+		}
+		struct policy_client *c = &p->clients[p->nclients++];
+		memset(c, 0, sizeof(*c));
+		c->name = name;
+		c->at = at_of(nm);
+		/* the name goes into the audit log and keys the client's
+		 * limits: plain, and never "anonymous" */
+		if (!alto_name_valid(name) || strcmp(name, "anonymous") == 0)
+			yp_error(y, nm, "client name '%s': 1 to 64 of A-Z a-z 0-9 - : @ _, and not 'anonymous'", name);
+		parse_client(y, c);
+	}
+}
+
+static void item_roles(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy *p = obj;
+	char *name;
+	struct yp_mark nm;
+	size_t cap = p->nroles;
+	(void)ctx;
+	(void)key;
+	if (!yp_mapping_begin(y, it->name))
+		return;
+	while (yp_mapping_key(y, &name, &nm)) {
+		if (!VEC_PUSH(p->roles, p->nroles, cap)) {
+			free(name);
+			yp_skip(y);
+			continue;
+		}
+		struct policy_role *r = &p->roles[p->nroles++];
+		memset(r, 0, sizeof(*r));
+		r->name = name;
+		r->at = at_of(nm);
+		if (!alto_name_valid(name))
+			yp_error(y, nm, "role name '%s' is not a valid name", name);
+		parse_list(y, "a role's grants (resource and view ids)", true, &r->grants, &r->grant_at, &r->ngrants);
+	}
+}
+
+static void item_views(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy *p = obj;
+	char *name;
+	struct yp_mark nm;
+	size_t cap = p->nviews;
+	(void)ctx;
+	(void)key;
+	if (!yp_mapping_begin(y, it->name))
+		return;
+	while (yp_mapping_key(y, &name, &nm)) {
+		if (!VEC_PUSH(p->views, p->nviews, cap)) {
+			free(name);
+			yp_skip(y);
+			continue;
+		}
+		struct policy_view *v = &p->views[p->nviews++];
+		memset(v, 0, sizeof(*v));
+		v->id = name;
+		v->at = at_of(nm);
+		if (!alto_name_valid(name))
+			yp_error(y, nm, "view id '%s' is not a valid resource id", name);
+		parse_view(y, v);
+	}
+}
+
+/* in the order of the reference and of the unknown-key message */
+static const struct conf_item access_items[] = {
+        {.name = "realm",
+         .type = CONF_STRING,
+         .def = "altod",
+         .parse = item_realm,
+         .type_doc = "1–" STR(POLICY_REALM_MAX) " printable characters, no `\"` or `\\`",
+         .doc = "the realm of the Digest and Basic challenges, and of every HA1"},
+        {.name = "secret",
+         .type = CONF_STRING,
+         .flags = CONF_SECRET,
+         .parse = item_secret,
+         .type_doc = "16 characters or more",
+         .doc = "keys the Digest nonces (and the views' names and tags): every replica with the same secret "
+                "accepts every replica's nonces. Without it each process has a random nonce key (replicas do not "
+                "share nonces; a restart voids them)"},
+        {.name = "nonce-lifetime",
+         .type = CONF_UINT,
+         .min = POLICY_NONCE_LIFETIME_MIN,
+         .max = POLICY_NONCE_LIFETIME_MAX,
+         .unit = "seconds",
+         .def = STR(POLICY_NONCE_LIFETIME_DEFAULT),
+         .offset = offsetof(struct policy, nonce_lifetime),
+         .size = sizeof(unsigned),
+         .doc = "how long a Digest nonce serves; a correct answer to an older one gets `401` with `stale=true` "
+                "and fresh challenges. Shorter bounds how long a captured answer could be replayed at another "
+                "replica that has not heard of it (see `digest-peers`); a peer's datagram older than this is "
+                "dropped"},
+        {.name = "digest-algorithms",
+         .type = CONF_LIST,
+         .parse = item_digest_algorithms,
+         .def = "`[SHA-256, MD5]`",
+         .type_doc = "list of `SHA-256`, `MD5` (written so)",
+         .doc = "the Digest algorithms offered (one challenge each, in this order) and accepted. Python's urllib "
+                "answers only the first challenge and has no SHA-256: list `MD5` first for it"},
+        {.name = "digest-peers",
+         .type = CONF_LIST,
+         .parse = item_digest_peers,
+         .type_doc = "list of `address:port` (numeric: `192.0.2.12:7433`, `\"[2001:db8::12]:7433\"`)",
+         .doc = "the other replicas' `digest-listen` addresses. When this replica accepts a Digest answer it "
+                "sends each of them one UDP datagram (the nonce, its `nc`, the time, an HMAC under a key derived "
+                "from `secret`) before it answers, so a captured answer fails at every replica (isolation.md, "
+                "\"Replicas\"). Needs `secret` (the same on every replica). Without it, another replica accepts a "
+                "captured answer once"},
+        {.name = "digest-listen",
+         .type = CONF_STRING,
+         .flags = CONF_RESTART,
+         .parse = item_digest_listen,
+         .offset = offsetof(struct policy, digest_listen),
+         .type_doc = "`address:port` (UDP; port 0 picks one, logged as `digest peers: receiving nc updates on "
+                     "udp://...`; for tests)",
+         .doc = "where this replica receives its peers' datagrams. Needs `secret`. Firewall it to the replicas "
+                "(deployment.md). `kill -USR1` logs `digest peers: sent ..., received ... applied, ... not newer; "
+                "dropped ... malformed, ... forged, ... old, ... bad nonce`"},
+        {.name = "anonymous-role",
+         .type = CONF_STRING,
+         .parse = item_anonymous_role,
+         .type_doc = "role name",
+         .doc = "the role served to requests without credentials; without it such a request gets `401`"},
+        {.name = "audit",
+         .type = CONF_BOOL,
+         .def = "true",
+         .offset = offsetof(struct policy, audit),
+         .doc = "log one line per request: client, resource, status, bytes, duration (never endpoint addresses)"},
+        {.name = "rate",
+         .type = CONF_RATE,
+         .def = "0",
+         .offset = offsetof(struct policy, rate),
+         .parse = item_rate,
+         .doc = "requests per second of each client's token bucket (anonymous clients: of each peer address's); "
+                "0: no limit"},
+        {.name = "burst",
+         .type = CONF_BURST,
+         .def = "0",
+         .offset = offsetof(struct policy, burst),
+         .parse = item_rate,
+         .doc = "the bucket's size; 0: the rate, at least 1"},
+        {.name = "max-connections",
+         .type = CONF_UINT,
+         .min = 0,
+         .max = 1000000,
+         .def = "0",
+         .offset = offsetof(struct policy, max_connections),
+         .size = sizeof(unsigned),
+         .doc = "concurrent connections of each client (the anonymous ones count as one); more get `429`; 0: no "
+                "limit"},
+        {.name = "auth-failures",
+         .type = CONF_SECTION,
+         .parse = item_auth_failures,
+         .child = &auth_failures_schema,
+         .doc = "failed authentications given back per second and at once; past them `429` before any password "
+                "is checked"},
+        {.name = "clients",
+         .type = CONF_MAP,
+         .parse = item_clients,
+         .child = &client_schema,
+         .doc = "the clients by name (1 to 64 of `A-Z a-z 0-9 - : @ _`, not `anonymous`)"},
+        {.name = "roles",
+         .type = CONF_MAP,
+         .parse = item_roles,
+         .type_doc = "mapping of role names to lists of resource and view ids",
+         .doc = "what each role is granted; a resource granted to no role is served to nobody"},
+        {.name = "views",
+         .type = CONF_MAP,
+         .parse = item_views,
+         .child = &view_schema,
+         .doc = "tenant-facing projections of network maps, by view id (a resource id)"},
+};
+const struct conf_section policy_schema = {
+        .name = "access", .path = "access.", .what = "access", .items = CONF_ITEMS(access_items)};
+
 struct policy *policy_parse(struct yp *y, const char *file)
 {
-	char *key, *name;
-	struct yp_mark m, nm, start = yp_mark(y), peers_at = {0, 0}, listen_at = {0, 0};
+	struct yp_mark start = yp_mark(y);
 	struct policy *p = calloc(1, sizeof(*p));
-	size_t cap_c = 0, cap_r = 0, cap_v = 0;
-	unsigned long long u;
+	struct conf_seen seen = {0};
 
 	if (p == NULL)
 		return NULL;
 	p->file = file;
-	p->audit = true;
-	p->nonce_lifetime = POLICY_NONCE_LIFETIME_DEFAULT;
+	conf_section_defaults(&policy_schema, p);
 	p->digest_algs[0] = DIGEST_SHA256; /* RFC 7616 §3.7: the preferred first */
 	p->digest_algs[1] = DIGEST_MD5;
 	p->ndigest_algs = 2;
-	p->fail_user = (struct policy_throttle){POLICY_FAIL_USER_RATE, POLICY_FAIL_USER_BURST};
-	p->fail_addr = (struct policy_throttle){POLICY_FAIL_ADDR_RATE, POLICY_FAIL_ADDR_BURST};
-	if (!yp_mapping_begin(y, "access")) {
+	conf_section_defaults(&fail_user_schema, &p->fail_user);
+	conf_section_defaults(&fail_addr_schema, &p->fail_addr);
+	if (!conf_section_parse(y, &policy_schema, NULL, p, NULL, &seen)) {
 		policy_free(p);
 		return NULL;
 	}
-	while (yp_mapping_key(y, &key, &m)) {
-		if (strcmp(key, "realm") == 0) {
-			struct yp_mark rm;
-			free(p->realm);
-			if (yp_scalar(y, key, &p->realm, &rm))
-				check_realm(y, rm, p->realm);
-		} else if (strcmp(key, "secret") == 0) {
-			struct yp_mark sm;
-			free(p->secret);
-			if (yp_scalar(y, key, &p->secret, &sm) && strlen(p->secret) < 16)
-				yp_error(y, sm, "secret must have at least 16 characters");
-		} else if (strcmp(key, "anonymous-role") == 0) {
-			free(p->anonymous_role);
-			p->anonymous_at = at_of(yp_mark(y));
-			yp_scalar(y, key, &p->anonymous_role, NULL);
-		} else if (strcmp(key, "nonce-lifetime") == 0) {
-			struct yp_mark vm = yp_mark(y);
-			if (yp_scalar_uint(y, key, POLICY_NONCE_LIFETIME_MAX, &u)) {
-				if (u < POLICY_NONCE_LIFETIME_MIN)
-					yp_error(y, vm, "nonce-lifetime must be %u to %u seconds",
-					         POLICY_NONCE_LIFETIME_MIN, POLICY_NONCE_LIFETIME_MAX);
-				else
-					p->nonce_lifetime = (unsigned)u;
-			}
-		} else if (strcmp(key, "digest-algorithms") == 0) {
-			parse_digest_algorithms(y, p, m);
-		} else if (strcmp(key, "digest-peers") == 0) {
-			if (peers_at.line == 0)
-				peers_at = m;
-			parse_peers(y, p);
-		} else if (strcmp(key, "digest-listen") == 0) {
-			struct yp_mark vm;
-			free(p->digest_listen);
-			p->digest_listen = NULL;
-			listen_at = m;
-			char *v;
-			if (yp_scalar(y, key, &v, &vm)) {
-				struct sockaddr_storage ss;
-				size_t len;
-				const char *why;
-				if (ip_hostport_parse(v, true, &ss, &len, &why) != 0) {
-					yp_error(y, vm, "digest-listen '%s': %s", v, why);
-					free(v);
-				} else {
-					p->digest_listen = v;
-				}
-			}
-		} else if (strcmp(key, "audit") == 0) {
-			yp_scalar_bool(y, key, &p->audit);
-		} else if (strcmp(key, "rate") == 0) {
-			parse_rate(y, key, &p->rate);
-		} else if (strcmp(key, "burst") == 0) {
-			parse_burst(y, key, &p->burst);
-		} else if (strcmp(key, "auth-failures") == 0) {
-			parse_auth_failures(y, p);
-		} else if (strcmp(key, "max-connections") == 0) {
-			if (yp_scalar_uint(y, key, 1000000, &u))
-				p->max_connections = (unsigned)u;
-		} else if (strcmp(key, "clients") == 0) {
-			if (yp_mapping_begin(y, "clients"))
-				while (yp_mapping_key(y, &name, &nm)) {
-					if (!VEC_PUSH(p->clients, p->nclients, cap_c)) {
-						free(name);
-						yp_skip(y);
-						continue;
-					}
-					struct policy_client *c = &p->clients[p->nclients++];
-					memset(c, 0, sizeof(*c));
-					c->name = name;
-					c->at = at_of(nm);
-					/* the name goes into the audit log and keys the
-					 * client's limits: plain, and never "anonymous" */
-					if (!alto_name_valid(name) || strcmp(name, "anonymous") == 0)
-						yp_error(y, nm,
-						         "client name '%s': 1 to 64 of A-Z a-z 0-9 - : @ _, and not "
-						         "'anonymous'",
-						         name);
-					parse_client(y, p, c);
-				}
-		} else if (strcmp(key, "roles") == 0) {
-			if (yp_mapping_begin(y, "roles"))
-				while (yp_mapping_key(y, &name, &nm)) {
-					if (!VEC_PUSH(p->roles, p->nroles, cap_r)) {
-						free(name);
-						yp_skip(y);
-						continue;
-					}
-					struct policy_role *r = &p->roles[p->nroles++];
-					memset(r, 0, sizeof(*r));
-					r->name = name;
-					r->at = at_of(nm);
-					if (!alto_name_valid(name))
-						yp_error(y, nm, "role name '%s' is not a valid name", name);
-					parse_list(y, "a role's grants (resource and view ids)", true, &r->grants,
-					           &r->grant_at, &r->ngrants);
-				}
-		} else if (strcmp(key, "views") == 0) {
-			if (yp_mapping_begin(y, "views"))
-				while (yp_mapping_key(y, &name, &nm)) {
-					if (!VEC_PUSH(p->views, p->nviews, cap_v)) {
-						free(name);
-						yp_skip(y);
-						continue;
-					}
-					struct policy_view *v = &p->views[p->nviews++];
-					memset(v, 0, sizeof(*v));
-					v->id = name;
-					v->at = at_of(nm);
-					if (!alto_name_valid(name))
-						yp_error(y, nm, "view id '%s' is not a valid resource id", name);
-					parse_view(y, v);
-				}
-		} else {
-			yp_error(y, m,
-			         "unknown key '%s' in access (realm, secret, nonce-lifetime, digest-algorithms, "
-			         "digest-peers, digest-listen, anonymous-role, audit, rate, burst, max-connections, "
-			         "auth-failures, clients, roles, views)",
-			         key);
-			yp_skip(y);
-		}
-		free(key);
-	}
+	struct yp_mark peers_at = conf_seen_at(&policy_schema, &seen, "digest-peers");
+	struct yp_mark listen_at = conf_seen_at(&policy_schema, &seen, "digest-listen");
 	if (p->realm == NULL)
 		p->realm = strdup("altod");
 	if (p->nviews > 0 && p->secret == NULL)

@@ -15,6 +15,7 @@
 
 #include "util/diag.h"
 #include "conf/vocab.h"
+#include "conf/schema.h"
 
 /* access.nonce-lifetime: seconds a Digest nonce serves */
 #define POLICY_NONCE_LIFETIME_DEFAULT 300
@@ -121,6 +122,8 @@ struct policy {
 #define POLICY_FAIL_ADDR_BURST 50
 
 struct yp;
+/* the keys of `access:` (conf/schema.h) */
+extern const struct conf_section policy_schema;
 /* Parses the `access:` mapping (the parser is positioned on its value). */
 struct policy *policy_parse(struct yp *y, const char *file);
 void policy_free(struct policy *p);

@@ -5,9 +5,12 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import tempfile
 import unittest
 
 import altodtest as at
+import config_reference
 from altodtest import MT_COSTMAP, MT_NETWORKMAP
 
 MARK = "#<"  # a YAML comment marking the line where an error is expected
@@ -543,6 +546,63 @@ cost-maps:
         r = a.post(ird.endpointprop_uri(), {"properties": ["net2.pid"], "endpoints": ["ipv4:10.1.2.3"]},
                    at.MT_ENDPOINTPROPPARAMS)
         self.assertEqual(self.assertOk(r, at.MT_ENDPOINTPROP)["meta"]["dependent-vtags"], [n2["meta"]["vtag"]])
+
+
+class TestKeyReference(unittest.TestCase):
+    """The key reference in docs/configuration.md and altod.yaml(5) is the
+    text `altod --config-reference` generates from the schema tables; the
+    unknown-key messages list the same keys, in the same order."""
+
+    def reference(self, fmt):
+        return config_reference.generate(fmt, at.BIN)
+
+    def test_docs_are_the_generated_reference(self):
+        for name, fmt, begin, end in config_reference.DOCS:
+            with self.subTest(doc=name):
+                with open(os.path.join(at.SRC, "docs", name), encoding="utf-8") as f:
+                    _, inside, _ = config_reference.split(f.read(), begin, end)
+                self.assertEqual(inside, self.reference(fmt),
+                                 "docs/%s differs from `altod --config-reference %s`: run "
+                                 "tests/integration/config_reference.py" % (name, fmt))
+
+    def test_bad_format(self):
+        p = subprocess.run([at.BIN, "--config-reference", "xml"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("markdown or man, not 'xml'", p.stderr)
+
+    def test_unknown_key_messages_list_the_reference(self):
+        keys = re.findall(r"^\| `([^`]*)` \|", self.reference("markdown"), re.M)
+        under = {}
+        for k in keys:
+            parent, _, leaf = k.rpartition(".")
+            under.setdefault(parent, []).append(leaf)
+        listen = "server:\n  listen:\n    - {address: 127.0.0.1, port: 1%s}\n"
+        cases = (("", "colour: 1\n" + listen % "" + "maps: [m.yaml]\n", "unknown key 'colour' (%s)"),
+                 ("server", "server: {colour: 1, listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m.yaml]\n",
+                  "unknown key 'colour' in server (%s)"),
+                 ("server.listen[]", listen % ", colour: 1" + "maps: [m.yaml]\n",
+                  "unknown key 'colour' in a listener (%s)"),
+                 ("limits", listen % "" + "maps: [m.yaml]\nlimits: {colour: 1}\n",
+                  "unknown key 'colour' in limits (%s)"),
+                 ("access", listen % "" + "maps: [m.yaml]\naccess: {colour: 1}\n",
+                  "unknown key 'colour' in access (%s)"),
+                 ("access.auth-failures", listen % "" + "maps: [m.yaml]\naccess: {auth-failures: {colour: 1}}\n",
+                  "unknown key 'colour' in auth-failures (%s)"))
+        for parent, conf, message in cases:
+            with self.subTest(section=parent or "top"):
+                tmp = tempfile.TemporaryDirectory()
+                self.addCleanup(tmp.cleanup)
+                d = tmp.name
+                path = os.path.join(d, "altod.yaml")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(conf)
+                with open(os.path.join(d, "m.yaml"), "w", encoding="utf-8") as f:
+                    f.write("network-maps:\n  net1:\n    pids: {P: {ipv4: [10.0.0.0/8]}}\n")
+                p = subprocess.run([at.BIN, "-t", "-c", path], capture_output=True, text=True, timeout=30)
+                self.assertEqual(p.returncode, 1, p.stdout)
+                want = message % ", ".join(under[parent])
+                self.assertTrue(any(ln.endswith(": " + want) for ln in p.stdout.splitlines()),
+                                "%r not in:\n%s" % (want, p.stdout))
 
 
 if __name__ == "__main__":

@@ -113,6 +113,16 @@ static const struct {
          "altod.yaml:4:20: max-constraints must be a whole number from 0 to 1000000, not '1000001'"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  response-timeout: 1.5\n",
          "altod.yaml:4:21: response-timeout must be a whole number from 0 to 86400, not '1.5'"},
+        /* below the table's minimum: the range, at the value */
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-connections: 0\n",
+         "altod.yaml:4:20: max-connections must be 1 to 1000000"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-header-size: 1023\n",
+         "altod.yaml:4:20: max-header-size must be 1024 to 1048576 bytes"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-connections: 1\n  colour: "
+         "red\n",
+         "altod.yaml:5:3: unknown key 'colour' in limits (max-request-body, max-header-size, max-json-depth, "
+         "connection-timeout, request-timeout, response-timeout, max-connections, max-connections-per-address, "
+         "max-endpoints, max-endpoint-pairs, max-pids, max-constraints)"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: m\n",
          "maps (a list of maps files) must be a sequence"},
         {"server: {listen: [{address: 0.0.0.0, port: 1}]}\nmaps: [m]\n",
