@@ -4,6 +4,7 @@
 
 #include <gnutls/crypto.h>
 
+#include "topo/view.h"
 #include "snap/access.h"
 #include "util/err.h"
 

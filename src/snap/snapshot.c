@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "topo/load.h"
 #include "snap/access.h"
 #include "util/err.h"
 #include "util/log.h"

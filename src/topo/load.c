@@ -14,6 +14,7 @@
 
 #include <gnutls/crypto.h>
 
+#include "topo/load.h"
 #include "util/err.h"
 #include "util/strmap.h"
 #include "topo/topo.h"

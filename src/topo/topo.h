@@ -62,11 +62,6 @@ struct topo {
 	uint32_t default_map; /* index of the default network map; TOPO_NONE if none */
 };
 
-/* Loads every maps file; on any error reports them all into diag and
- * returns ALTOD_ECONFIG with *out NULL: nothing is ever half-loaded. */
-int topo_load(const char *const *paths, size_t npaths, struct topo **out, struct diag *diag);
-/* The same over in-memory documents (tests and fuzzing). */
-int topo_load_mem(const char *const *names, const char *const *texts, size_t n, struct topo **out, struct diag *diag);
 void topo_free(struct topo *t);
 
 const struct topo_netmap *topo_netmap_find(const struct topo *t, const char *id);
@@ -78,25 +73,6 @@ uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const 
 uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst);
 /* Dense ordinal ranks of n costs (1 = best). 0, or ALTOD_ENOMEM. */
 int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks);
-/* What a view keeps of its network map (see view.c). */
-struct topo_view_spec {
-	const char *id;
-	const char *file; /* where it is defined, for messages */
-	uint32_t line, col;
-	const char *const *pids;
-	const uint32_t *pid_lines, *pid_cols;
-	size_t npids;
-	const char *catch_all;
-	bool opaque;
-	const uint8_t *secret; /* 32 bytes */
-	/* the modes a metric is offered in (bits of 1 << cost_mode), 0: hidden */
-	uint8_t (*modes_of)(void *ctx, const char *metric);
-	void *ctx;
-};
-
-int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec *spec, struct topo_netmap *out,
-                    struct diag *d);
-
 /* Frees what one metric / one network map holds (not the struct itself). */
 void topo_metric_clear(struct topo_metric *m);
 void topo_netmap_clear(struct topo_netmap *nm);

@@ -19,6 +19,7 @@
 
 #include <gnutls/crypto.h>
 
+#include "topo/view.h"
 #include "util/err.h"
 #include "topo/topo.h"
 #include "util/vec.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topo/load.h"
 #include "snap/access.h"
 #include "conf/conf.h"
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topo/load.h"
 #include "util/diag.h"
 #include "topo/topo.h"
 

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 
+#include "topo/load.h"
 #include "topo/topo.h"
 #include "testutil.h"
 

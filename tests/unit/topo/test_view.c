@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 
+#include "topo/view.h"
 #include "topo/topo.h"
 #include "testutil.h"
 
