@@ -186,6 +186,20 @@ static int hash_password(const char *user, const char *realm)
 		return 1;
 	}
 	line[strcspn(line, "\r\n")] = '\0';
+	/* the same rules as altod.yaml's: a realm it would refuse, or a user
+	 * name that cannot be written in the entry, makes no entry */
+	const char *why = policy_realm_error(realm);
+	if (why) {
+		fprintf(stderr, "altod: %s\n", why);
+		return 1;
+	}
+	if (policy_realm_error(user)) {
+		fprintf(stderr,
+		        "altod: a user name must have 1 to %d characters, without '\"', '\\' or a control "
+		        "character\n",
+		        POLICY_REALM_MAX);
+		return 1;
+	}
 	if (auth_hash_password(user, realm, line, sha, md5) != 0)
 		return 1;
 	memset(line, 0, sizeof(line));

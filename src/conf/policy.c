@@ -251,18 +251,22 @@ static const struct conf_section auth_failures_schema = {
 /* The realm goes into every challenge as a quoted-string and into every
  * HA1: printable, no '"' or '\\' (RFC 7616 §3.3 leaves escaping to the
  * client, and clients disagree), bounded. */
-static void check_realm(struct yp *y, struct yp_mark m, const char *realm)
+const char *policy_realm_error(const char *realm)
 {
 	size_t n = strlen(realm);
-	if (n == 0 || n > POLICY_REALM_MAX) {
-		yp_error(y, m, "realm must have 1 to %d characters", POLICY_REALM_MAX);
-		return;
-	}
+	if (n == 0 || n > POLICY_REALM_MAX)
+		return "realm must have 1 to " POLICY_REALM_MAX_TEXT " characters";
 	for (const unsigned char *c = (const unsigned char *)realm; *c; c++)
-		if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\') {
-			yp_error(y, m, "realm must not hold '\"', '\\' or a control character");
-			return;
-		}
+		if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+			return "realm must not hold '\"', '\\' or a control character";
+	return NULL;
+}
+
+static void check_realm(struct yp *y, struct yp_mark m, const char *realm)
+{
+	const char *why = policy_realm_error(realm);
+	if (why)
+		yp_error(y, m, "%s", why);
 }
 
 static void item_cert_sha256(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)

@@ -115,6 +115,12 @@ struct policy {
 #define POLICY_RATE_MAX 1e6
 #define POLICY_BURST_MAX 1e6
 #define POLICY_REALM_MAX 128
+#define POLICY_REALM_MAX_TEXT "128"
+/* Why a realm cannot be used (it goes into every challenge as a
+ * quoted-string and into every HA1), or NULL: 1 to POLICY_REALM_MAX
+ * printable characters, no '"' or '\\'. Also the rule of a Digest user name
+ * (a quoted-string in every answer). */
+const char *policy_realm_error(const char *realm);
 /* auth-failures defaults */
 #define POLICY_FAIL_USER_RATE 0.1
 #define POLICY_FAIL_USER_BURST 20

@@ -949,6 +949,17 @@ class HashPassword(AccessTestCase):
         self.assertEqual(p.stdout, b"")
         self.assertIn(b"password", p.stderr)
 
+    def test_realm_and_user_it_cannot_write(self):
+        """A realm altod.yaml would refuse, or a user name that cannot stand
+        in the printed entry, makes no entry (exit 1, the reason)."""
+        cases = [("tenant-h", 'ex"ample', b"realm must not hold"), ("tenant-h", "a" * 129, b"realm must have 1 to 128"),
+                 ("ten\\ant", "altod", b"user name must have"), ('te"n', "altod", b"user name must have")]
+        for user, realm, why in cases:
+            with self.subTest(user=user, realm=realm):
+                code, out, err = iu.hash_password(user, PW["tenant-h"], realm)
+                self.assertEqual((code, out), (1, ""))
+                self.assertIn(why.decode(), err)
+
     def test_entry_works_in_a_config(self):
         """The printed line, pasted as is under a client, lets that password
         in (Digest SHA-256 and MD5, Basic); for another realm, only with

@@ -95,7 +95,7 @@ def access_section():
                           views=views, anonymous_role="public", extra={"rate": 100000, "burst": 100000})
 
 
-def config(clear_auth):
+def config():
     # HTTPS first: its worker threads run (and may handshake) while the
     # HTTP listener is still being set up
     lines = ["server:", "  threads: %d" % THREADS, "  listen:",
@@ -103,8 +103,7 @@ def config(clear_auth):
              "        certificate: tls/cur.pem", "        key: tls/cur.key",
              "        client-ca: tls/ca.pem", "        client-auth: optional",
              "    - address: 127.0.0.1", "      port: 0"]
-    if clear_auth:
-        lines.append("      " + CLEAR_AUTH)
+    lines.append("      " + CLEAR_AUTH)
     lines += ["limits:", "  max-endpoints: 10000", "  request-timeout: %d" % REQUEST_TIMEOUT,
               "maps:", "  - maps/net.yaml"]
     return "\n".join(lines) + "\n" + access_section()
@@ -415,8 +414,8 @@ class TsanStressTest(unittest.TestCase):
         shutil.copy(self.pki.ca_pem, os.path.join(d, "tls", "ca.pem"))
         self.swap(d, 0)
         with open(os.path.join(d, "altod.yaml"), "w", encoding="utf-8") as f:
-            f.write(config(True))
-        return d, True
+            f.write(config())
+        return d
 
     @staticmethod
     def swap(d, i, broken=False):
@@ -431,7 +430,7 @@ class TsanStressTest(unittest.TestCase):
             os.replace(tmp, os.path.join(d, dst))
 
     def test_stress(self):
-        d, clear_auth = self.tree()
+        d = self.tree()
         a = at.Altod(d, env={"TSAN_OPTIONS": TSAN_OPTIONS})
         self.addCleanup(a.stop)
         cert_tls = self.pki_context("client")
@@ -456,9 +455,7 @@ class TsanStressTest(unittest.TestCase):
         stop = threading.Event()
         shutdown = threading.Event()
         workers = [
-            # without clear-auth, a plain-HTTP listener may challenge with nothing (issue 10)
-            Worker("anonymous-http", "anonymous", hh, hp, "http", anon, stop, denied=["outside"],
-                   offers_digest=clear_auth),
+            Worker("anonymous-http", "anonymous", hh, hp, "http", anon, stop, denied=["outside"]),
             Worker("anonymous-https", "anonymous", sh, sp, "https", anon, stop, ssl_context=anon_tls,
                    denied=["outside"]),
             Worker("certificate", "certificate", sh, sp, "https", cert, stop, ssl_context=cert_tls),
@@ -468,14 +465,12 @@ class TsanStressTest(unittest.TestCase):
                    auth=iu.DigestAuth("tenant-b", PW["tenant-b"], "SHA-256")),
             Worker("digest-md5-https", "digest", sh, sp, "https", None, stop, ssl_context=anon_tls,
                    auth=iu.DigestAuth("tenant-c", PW["tenant-c"], "MD5")),
-            Worker("guesser", "guesser", hh if clear_auth else sh, hp if clear_auth else sp,
-                   "http" if clear_auth else "https", [("outside", "GET", OUTSIDE_ANONYMOUS, None, None)], stop,
+            Worker("guesser", "guesser", hh, hp, "http", [("outside", "GET", OUTSIDE_ANONYMOUS, None, None)], stop,
                    ssl_context=anon_tls, auth=iu.DigestAuth("tenant-x", "not the password", "SHA-256"),
                    source=("127.0.0.2", 0)),
         ]
-        if clear_auth:
-            workers.append(Worker("digest-sha256-http", "digest", hh, hp, "http", None, stop,
-                                  auth=iu.DigestAuth("tenant-b", PW["tenant-b"], "SHA-256")))
+        workers.append(Worker("digest-sha256-http", "digest", hh, hp, "http", None, stop,
+                              auth=iu.DigestAuth("tenant-b", PW["tenant-b"], "SHA-256")))
         for w in workers:
             w.shutdown = shutdown
         slow = SlowClient(hh, hp, stop, shutdown)
@@ -519,8 +514,8 @@ class TsanStressTest(unittest.TestCase):
         elapsed = time.monotonic() - t0
         err = a.stderr()
 
-        summary = "%.1f s, %d handshakes while starting, %d reloads (max %.2f s), clear-auth %s; " % (
-            elapsed, early.handshakes, len(reloads), max(reloads) if reloads else -1, clear_auth) + \
+        summary = "%.1f s, %d handshakes while starting, %d reloads (max %.2f s); " % (
+            elapsed, early.handshakes, len(reloads), max(reloads) if reloads else -1) + \
             "slow client cut %d times; " % slow.cuts + "; ".join(
             "%s %s reconnects=%d digest-retries=%d" % (w.name, sorted(w.status_counts.items()), w.reconnects,
                                                      w.digest_retries) for w in workers)
