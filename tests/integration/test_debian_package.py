@@ -3,7 +3,9 @@ checked by lintian, installed with dpkg, its configuration checked with the
 installed altod, reinstalled over itself keeping a locally changed conffile,
 reinstalled with a configuration that fails `altod -t` (the installation
 succeeds, the service is not restarted), removed and purged leaving no file
-behind.
+behind; and postinst's decision (start on a first installation, restart on
+an upgrade, neither when `altod -t` fails; prerm stops only on removal) with
+systemd made to seem running in a mount namespace, through stubs.
 
 Needs root (it installs a package on this machine; CI runs as root) and the
 build tools .ci/deps.sh installs. It builds the package from the sources,
@@ -208,6 +210,51 @@ class DebianPackage(unittest.TestCase):
         left = [p for p in shipped + extra if os.path.lexists(p) and (not os.path.isdir(p) or "altod" in p)]
         self.assertEqual(left, [])
         self.assertIn("/usr/share/doc/altod/examples", shipped)
+
+    def test_postinst_starts_only_after_the_check(self):
+        """postinst's decision, with systemd running or not on this machine:
+        its maintainer scripts run in a mount namespace where /run is a fresh
+        tmpfs holding /run/systemd/system (so systemd seems to run), with
+        systemctl, deb-systemd-invoke and deb-systemd-helper replaced by stubs
+        that record their arguments."""
+        if run(["unshare", "-m", "true"], check=False).returncode != 0:
+            self.skipTest("unshare -m is not permitted here")
+        run(["dpkg", "-i", self.deb])
+        self.addCleanup(run, ["dpkg", "--purge", PKG], check=False)
+        ctl = os.path.join(self.tmp, "control")
+        stubs = os.path.join(self.tmp, "stubs")
+        calls = os.path.join(self.tmp, "calls")
+        run(["dpkg-deb", "--control", self.deb, ctl])
+        os.makedirs(stubs, exist_ok=True)
+        for name in ("systemctl", "deb-systemd-invoke", "deb-systemd-helper"):
+            with open(os.path.join(stubs, name), "w") as f:
+                f.write('#!/bin/sh\necho "%s $*" >> %s\n' % (name, calls))
+            os.chmod(os.path.join(stubs, name), 0o755)
+
+        def script(name, *args):
+            open(calls, "w").close()
+            p = run(["unshare", "-m", "sh", "-c", 'mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system && '
+                     'PATH=%s:$PATH exec sh "$@"' % stubs, "sh", os.path.join(ctl, name)] + list(args))
+            with open(calls) as f:
+                return p.stdout, [c for c in f.read().splitlines() if not c.startswith("deb-systemd-helper ")]
+
+        out, invoked = script("postinst", "configure", "")  # a first installation
+        self.assertEqual(invoked, ["systemctl --system daemon-reload", "deb-systemd-invoke start altod.service"], out)
+        out, invoked = script("postinst", "configure", "0.1.0")  # an upgrade
+        self.assertEqual(invoked, ["systemctl --system daemon-reload", "deb-systemd-invoke restart altod.service"], out)
+        with open(CONF) as f:
+            line = len(f.read().splitlines()) + 1
+        with open(CONF, "a") as f:
+            f.write("no-such-key: 1\n")
+        for previous in ("", "0.1.0"):
+            out, invoked = script("postinst", "configure", previous)
+            self.assertEqual(invoked, [], out)
+            self.assertIn("altod: %s does not pass altod -t; altod.service was not (re)started" % CONF, out)
+            self.assertIn("%s:%d:1: unknown key 'no-such-key'" % (CONF, line), out)
+        out, invoked = script("prerm", "upgrade", "0.1.0")
+        self.assertEqual(invoked, [], out)
+        out, invoked = script("prerm", "remove")
+        self.assertEqual(invoked, ["deb-systemd-invoke stop altod.service"], out)
 
 
 if __name__ == "__main__":
