@@ -179,7 +179,7 @@ static void epoch_of(const char *id, const char *tag, char out[17])
 		gnutls_hash(h, tag, strlen(tag));
 		gnutls_hash_deinit(h, d);
 	}
-	for (int i = 0; i < 8; i++) {
+	for (size_t i = 0; i < 8; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
