@@ -164,9 +164,11 @@ static inline uint32_t rnd(uint64_t *s)
 
 #define GEN_PIDS 24   /* the pool of PID names */
 #define GEN_MOVING 12 /* prefixes that move between PIDs */
+#define GEN_STABLE 4  /* PIDs 0-3 are always there (views name them) */
 
-/* One version of a network map "m" and its costs. PID 0 is always there
- * (with a cost to itself), so both metrics always have a cost map. */
+/* One version of a network map "m" and its costs. PIDs 0 to GEN_STABLE-1
+ * are always there, PID 0 with a cost to itself, so both metrics always
+ * have a cost map. */
 struct gen {
 	bool present[GEN_PIDS];
 	uint8_t own[GEN_PIDS];              /* bits: which of the PID's own prefixes it has */
@@ -193,7 +195,7 @@ static inline void gen_init(struct gen *g, uint64_t *s)
 {
 	memset(g, 0, sizeof(*g));
 	for (int i = 0; i < GEN_PIDS; i++) {
-		g->present[i] = i == 0 || rnd(s) % 3 != 0;
+		g->present[i] = i < GEN_STABLE || rnd(s) % 3 != 0;
 		g->own[i] = (uint8_t)(rnd(s) % 32);
 	}
 	for (int k = 0; k < GEN_MOVING; k++)
@@ -209,7 +211,7 @@ static inline void gen_init(struct gen *g, uint64_t *s)
 static inline void gen_mutate(struct gen *g, uint64_t *s, unsigned pct)
 {
 	for (int i = 1; i < GEN_PIDS; i++) {
-		if (rnd(s) % 100 < pct)
+		if (i >= GEN_STABLE && rnd(s) % 100 < pct)
 			g->present[i] = !g->present[i];
 		if (rnd(s) % 100 < pct)
 			g->own[i] ^= (uint8_t)(1u << (rnd(s) % 5));
