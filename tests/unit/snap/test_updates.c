@@ -174,6 +174,8 @@ START_TEST(unchanged_keeps_the_history)
 	struct snapshot *s2 = next_of(s1, MAPS_COST, NULL, NULL);
 	struct snapshot *s3 = next_of(s2, MAPS_COST, NULL, NULL);
 	ck_assert_uint_eq(s3->updates->gen, 2);
+	ck_assert_uint_eq(s3->updates->changed, 0);
+	ck_assert_uint_eq(s3->updates->new_merge_bytes, 0);
 	for (size_t i = 0; i < 5; i++) {
 		const struct upd_resource *a = hist(s2, IDS[i]), *b = hist(s3, IDS[i]);
 		ck_assert_uint_eq(a->nv, b->nv);
@@ -212,6 +214,11 @@ START_TEST(a_cost_change_versions_its_cost_map_only)
 	ck_assert_str_eq(hist(s1, "m-num-routingcost")->epoch, r->epoch);
 	ck_assert_uint_eq(s2->updates->bytes, r->v[1].merge->len + r->v[1].jsonpatch->len);
 	ck_assert_uint_eq(s2->updates->versions, 6);
+	ck_assert_uint_eq(s2->updates->changed, 1);
+	ck_assert_uint_eq(s2->updates->new_merge_bytes, r->v[1].merge->len);
+	ck_assert_uint_eq(s2->updates->new_jp_bytes, r->v[1].jsonpatch->len);
+	ck_assert_uint_eq(s2->updates->new_body_bytes, res_of(s2, "m-num-routingcost")->body_len);
+	ck_assert_uint_eq(s2->updates->new_jp_bodies, res_of(s2, "m-num-routingcost")->body_len);
 	/* the network map has no JSON patch (the directory offers it for cost
 	 * maps); its change changes every cost map (dependent-vtags) */
 	const char *moved = "network-maps:\n"
