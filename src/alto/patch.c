@@ -274,7 +274,12 @@ static void put_row(struct buf *b, const struct topo_netmap *nm, const struct co
 	buf_putc(b, '}');
 }
 
-/* The writers of both patches, with what they have opened so far */
+/* The writers of both patches, with what they have opened so far. The JSON
+ * patch's operations (RFC 6902 §4) always name a location whose parent
+ * exists in the document as patched so far: "add" for a cost or row that is
+ * new (§4.1), "remove" (§4.2) and "replace" (§4.3) for one that exists;
+ * the order of operations does not matter, no two name the same
+ * location. */
 struct cm_out {
 	struct buf *merge, *jp;
 	bool merge_first, cm_opened, row_opened, jp_first;
