@@ -245,9 +245,16 @@ START_TEST(a_cost_change_versions_its_cost_map_only)
 	         "\"192.0.2.0/24\",\"203.0.113.0/24\"]}}}",
 	         n->v[1].tag);
 	ck_assert_str_eq(n->v[1].merge->data, want);
+	/* the cost maps' patches: their dependent vtag only, nothing else */
 	const struct upd_resource *h = hist(s3, "m-ord-hopcount");
-	ck_assert_ptr_nonnull(strstr(h->v[1].merge->data, "\"meta\":{\"dependent-vtags\":["));
-	ck_assert_ptr_nonnull(strstr(h->v[1].jsonpatch->data, "{\"op\":\"replace\",\"path\":\"/meta\""));
+	snprintf(want, sizeof(want), "{\"meta\":{\"dependent-vtags\":[{\"resource-id\":\"m\",\"tag\":\"%s\"}]}}",
+	         n->v[1].tag);
+	ck_assert_str_eq(h->v[1].merge->data, want);
+	snprintf(want, sizeof(want),
+	         "[{\"op\":\"replace\",\"path\":\"/meta/dependent-vtags\",\"value\":[{\"resource-id\":\"m\",\"tag\":"
+	         "\"%s\"}]}]",
+	         n->v[1].tag);
+	ck_assert_str_eq(h->v[1].jsonpatch->data, want);
 	snapshot_unref(s1);
 	snapshot_unref(s2);
 	snapshot_unref(s3);
