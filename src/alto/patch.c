@@ -170,10 +170,15 @@ int patch_networkmap(const struct topo_netmap *a, const struct topo_netmap *b, s
 	bool first = true;
 
 	buf_putc(merge, '{');
-	if (strcmp(a->vtag, b->vtag) != 0 || strcmp(a->id, b->id) != 0) {
+	if (strcmp(a->id, b->id) != 0) {
 		buf_puts(merge, "\"meta\":{\"vtag\":");
 		render_vtag(merge, b);
 		buf_putc(merge, '}');
+		first = false;
+	} else if (strcmp(a->vtag, b->vtag) != 0) { /* the tag only: the resource id stays */
+		buf_puts(merge, "\"meta\":{\"vtag\":{\"tag\":");
+		jw_str(merge, b->vtag);
+		buf_puts(merge, "}}");
 		first = false;
 	}
 	bool opened = false;

@@ -241,7 +241,7 @@ START_TEST(a_cost_change_versions_its_cost_map_only)
 	ck_assert_str_eq(n->v[1].tag, res_of(s3, "m")->nm->vtag);
 	char want[256];
 	snprintf(want, sizeof(want),
-	         "{\"meta\":{\"vtag\":{\"resource-id\":\"m\",\"tag\":\"%s\"}},\"network-map\":{\"B\":{\"ipv4\":["
+	         "{\"meta\":{\"vtag\":{\"tag\":\"%s\"}},\"network-map\":{\"B\":{\"ipv4\":["
 	         "\"192.0.2.0/24\",\"203.0.113.0/24\"]}}}",
 	         n->v[1].tag);
 	ck_assert_str_eq(n->v[1].merge->data, want);
