@@ -84,6 +84,17 @@ static const char *const bucket_text[METRICS_BUCKETS] = {"0.0001", "0.00025", "0
                                                          "0.005",  "0.01",    "0.025",  "0.05",  "0.1",
                                                          "0.25",   "0.5",     "1",      "5"};
 
+/* The packed labels of a series: resource and client indexes (their
+ * tables' cap: "other"; resources cap + 1: "unknown", cap + 2: "health",
+ * cap + 3: "directory"),
+ * method index, status. Bit 63 set: never 0. */
+#define RES_UNKNOWN (METRICS_RESOURCES + 1)
+#define RES_HEALTH (METRICS_RESOURCES + 2)
+#define RES_DIRECTORY (METRICS_RESOURCES + 3)
+#define NHIST (METRICS_RESOURCES + 4)
+#define CLIENT_ANONYMOUS (METRICS_CLIENTS + 1)
+#define CLIENT_UNAUTH (METRICS_CLIENTS + 2)
+
 /* Interned names: an open-addressing table whose slots are written once,
  * under the lock, and read without it. A name is published (its pointer
  * stored with release order) after its index is. */
@@ -112,7 +123,7 @@ struct metrics {
 	struct names resources, clients;
 	struct series *series; /* METRICS_SERIES slots */
 	atomic_size_t nseries;
-	struct histogram *hist; /* per resource index, "other" included, and "unknown", "health" */
+	struct histogram *hist; /* per resource index, "other", "unknown", "health", "directory" included */
 	atomic_uint_fast64_t unauthorized, rate_limited, tls_failures, connections, dropped;
 	atomic_llong open_connections;
 	atomic_uint_fast64_t reloads_ok, reloads_failed;
@@ -215,8 +226,8 @@ struct metrics *metrics_new(double start_time)
 	int rc = names_init(&m->resources, METRICS_RESOURCES);
 	rc |= names_init(&m->clients, METRICS_CLIENTS);
 	m->series = calloc(METRICS_SERIES, sizeof(*m->series));
-	/* per resource index: the names, "other", "unknown" and "health" */
-	m->hist = calloc(METRICS_RESOURCES + 3, sizeof(*m->hist));
+	/* per resource index: the names, "other", "unknown", "health", "directory" */
+	m->hist = calloc(NHIST, sizeof(*m->hist));
 	if (rc != 0 || m->series == NULL || m->hist == NULL) {
 		metrics_free(m);
 		return NULL;
@@ -234,14 +245,6 @@ void metrics_free(struct metrics *m)
 	free(m->hist);
 	free(m);
 }
-
-/* The packed labels of a series: resource and client indexes (their
- * tables' cap: "other"; resources cap + 1: "unknown", cap + 2: "health"),
- * method index, status. Bit 63 set: never 0. */
-#define RES_UNKNOWN (METRICS_RESOURCES + 1)
-#define RES_HEALTH (METRICS_RESOURCES + 2)
-#define CLIENT_ANONYMOUS (METRICS_CLIENTS + 1)
-#define CLIENT_UNAUTH (METRICS_CLIENTS + 2)
 
 static uint64_t pack(uint32_t res, uint32_t client, uint32_t method, unsigned status)
 {
@@ -262,7 +265,9 @@ static uint32_t resource_index(struct metrics *m, const char *resource)
 		return RES_UNKNOWN;
 	if (resource == metrics_resource_health)
 		return RES_HEALTH;
-	return names_index(&m->resources, resource[0] ? resource : "directory");
+	if (resource[0] == '\0')
+		return RES_DIRECTORY;
+	return names_index(&m->resources, resource);
 }
 
 static uint32_t client_index(struct metrics *m, const char *client)
@@ -427,6 +432,8 @@ static const char *resource_name(const struct metrics *m, uint32_t res)
 		return "unknown";
 	if (res == RES_HEALTH)
 		return "health";
+	if (res == RES_DIRECTORY)
+		return "directory";
 	return names_name(&m->resources, res);
 }
 
@@ -494,7 +501,7 @@ static void histograms(const struct metrics *m, struct buf *out)
 	const char *name = metrics_list[M_DURATION].name;
 	family(out, M_DURATION);
 	size_t nres = atomic_load(&m->resources.n);
-	for (size_t r = 0; r < METRICS_RESOURCES + 3; r++) {
+	for (size_t r = 0; r < NHIST; r++) {
 		if (r >= nres && r < METRICS_RESOURCES)
 			continue;
 		const struct histogram *h = &m->hist[r];
