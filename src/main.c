@@ -159,7 +159,7 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		server_set_tls(srv, nl.tls); /* takes the states over */
 		memset(nl.tls, 0, nl.conf->nlisten * sizeof(*nl.tls));
 	} else {
-		char keys[1024];
+		char keys[2048];
 		conf_restart_keys(&conf_schema, keys, sizeof(keys));
 		log_warning("reload",
 		            "changes of %s need a restart: still listening as before; maps, request limits and "

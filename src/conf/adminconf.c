@@ -31,7 +31,8 @@ static void parse_sha256(struct yp *y, const struct conf_item *it, void *obj, vo
 	for (size_t i = 0; ok && i < 32; i++) {
 		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
 		ok = hi >= 0 && lo >= 0;
-		u->sha256[i] = (uint8_t)(hi << 4 | lo);
+		if (ok)
+			u->sha256[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
 	}
 	if (!ok)
 		yp_error(y, vm,
@@ -53,7 +54,8 @@ static const struct conf_item user_items[] = {
          .flags = CONF_REQUIRED | CONF_RESTART | CONF_SECRET,
          .parse = parse_sha256,
          .type_doc = "64 hexadecimal digits",
-         .doc = "the SHA-256 of its password (`printf %s \"$password\" | sha256sum`); use a long random "
+         .doc = "the SHA-256 of its password, in hexadecimal (`sha256sum` of the password without a trailing newline); "
+                "use a long random "
                 "password: a fast hash of a guessable one is easy to invert"},
 };
 static const struct conf_section user_schema = {

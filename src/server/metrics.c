@@ -7,6 +7,7 @@
  * and newline escaped; a histogram is its cumulative `_bucket{le="..."}`
  * series ending with le="+Inf", then `_sum` and `_count`.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -290,7 +291,7 @@ static struct series *series_of(struct metrics *m, uint64_t key)
 		if (k != 0)
 			continue;
 		/* a free slot: claim it, unless the table is 3/4 full */
-		if (atomic_fetch_add(&m->nseries, 1) >= METRICS_SERIES / 4 * 3) {
+		if (atomic_fetch_add(&m->nseries, 1) >= (size_t)METRICS_SERIES / 4 * 3) {
 			atomic_fetch_sub(&m->nseries, 1);
 			return NULL;
 		}
@@ -585,8 +586,17 @@ void metrics_reference(FILE *out)
 
 double metrics_statm_rss(const char *statm, long page_size)
 {
-	unsigned long long size, resident;
-	if (statm == NULL || page_size <= 0 || sscanf(statm, "%llu %llu", &size, &resident) != 2)
+	/* "size resident shared text lib data dt", in pages (proc(5)) */
+	if (statm == NULL || page_size <= 0)
+		return -1;
+	char *end;
+	errno = 0;
+	strtoull(statm, &end, 10);
+	if (errno || end == statm || *end != ' ')
+		return -1;
+	const char *p = end + 1;
+	unsigned long long resident = strtoull(p, &end, 10);
+	if (errno || end == p)
 		return -1;
 	return (double)resident * (double)page_size;
 }
