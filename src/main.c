@@ -195,23 +195,25 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 	notify_ready(summary);
 }
 
-/* The counters, and the admin listener when altod.yaml has one: started
+/* The counters and the admin listener, when altod.yaml has one: started
  * before the maps are loaded, so /healthz answers and /readyz says 503
  * meanwhile. A configuration with errors starts none: load_all reports
  * them. Returns 0, or 1 when altod cannot start. */
 static int start_admin(const char *path, struct metrics **m, struct admin **out)
 {
-	*m = metrics_new(wall_now());
-	if (*m == NULL) {
-		log_err("main", "out of memory");
-		return 1;
-	}
+	double started = wall_now();
 	struct diag d;
 	struct conf *c = NULL;
 	diag_init(&d);
 	int rc = 0;
+	/* without an admin listener nothing reads counters: none are kept
+	 * (adding one needs a restart) */
 	if (conf_load(path, &c, &d) == 0 && c->admin) {
-		if (admin_check(c, &d) != 0) {
+		*m = metrics_new(started);
+		if (*m == NULL) {
+			log_err("main", "out of memory");
+			rc = 1;
+		} else if (admin_check(c, &d) != 0) {
 			log_diag(&d);
 			rc = 1;
 		} else if (admin_start(c, *m, out) != 0) {

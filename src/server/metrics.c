@@ -28,7 +28,7 @@ const struct metric_desc metrics_list[M_COUNT] = {
         [M_RESPONSE_BYTES] = {"altod_http_response_bytes_total", METRIC_COUNTER, "resource, method, status, client",
                               "body bytes sent in answers, as above"},
         [M_DURATION] = {"altod_http_request_duration_seconds", METRIC_HISTOGRAM, "resource",
-                        "time from a request's first byte of headers seen by altod to its answer queued"},
+                        "time from a request's headers read to its answer sent (into the kernel's send buffer)"},
         [M_UNAUTHORIZED] = {"altod_http_unauthorized_total", METRIC_COUNTER, "",
                             "answers `401` (no or failed authentication)"},
         [M_RATE_LIMITED] = {"altod_http_rate_limited_total", METRIC_COUNTER, "",
