@@ -273,7 +273,9 @@ int admin_start(const struct conf *c, struct metrics *m, struct admin **out)
 	memset(&ss, 0, sizeof(ss));
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* epoll: connection descriptors may be past FD_SETSIZE when the ALTO
+	 * listeners hold thousands of connections */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (inet_pton(AF_INET, ca->l.address, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(ca->l.port);
