@@ -23,6 +23,14 @@
 #include "http_internal.h"
 
 #define ADMIN_REALM "altod admin"
+/* Failed Basic authentications per peer address: 10 at once, then one per
+ * 10 seconds. Past that every request from the address gets 429 before its
+ * credentials are looked at, so guessing cannot go faster and a right guess
+ * is not told apart. Prometheus sends the right password: it never gets
+ * here. */
+#define ADMIN_FAIL_BURST 10
+#define ADMIN_FAIL_RATE 0.1
+#define ADMIN_FAIL_TABLE 1024
 
 struct admin {
 	struct MHD_Daemon *mhd;
@@ -31,6 +39,8 @@ struct admin {
 	_Atomic(struct server *) srv;
 	struct conf_admin_user *users; /* copies; none: no credentials asked */
 	size_t nusers;
+	struct bucket_table fails; /* failed authentications per peer address */
+	bool fails_init;
 	char *cert_pem, *key_pem;
 	char name[80];
 };
@@ -103,16 +113,42 @@ static char *render(struct admin *a, size_t *len)
 	return buf_finish(&b, len);
 }
 
+/* The peer address as a throttle key (an IPv4 client on a dual-stack
+ * socket as IPv4) */
+static size_t peer_key(struct MHD_Connection *c, uint8_t key[THROTTLE_ADDR_KEY])
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	uint8_t addr[16] = {0};
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, 4);
+		return throttle_addr_key(false, addr, key);
+	}
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+		const uint8_t *v6 = ((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr.s6_addr;
+		if (memcmp(v6, mapped, 12) == 0) {
+			memcpy(addr, v6 + 12, 4);
+			return throttle_addr_key(false, addr, key);
+		}
+		memcpy(addr, v6, 16);
+		return throttle_addr_key(true, addr, key);
+	}
+	key[0] = 0;
+	return 1;
+}
+
+enum admin_auth { ADMIN_AUTH_OK, ADMIN_AUTH_NONE, ADMIN_AUTH_FAILED };
+
 /* Basic credentials of one of the users (RFC 7617), checked against every
  * user whatever matches, so the time taken does not tell which names
- * exist. */
-static bool authorized(struct admin *a, struct MHD_Connection *c)
+ * exist. ADMIN_AUTH_NONE: no Basic credentials sent. */
+static enum admin_auth authorized(struct admin *a, struct MHD_Connection *c)
 {
 	if (a->nusers == 0)
-		return true;
+		return ADMIN_AUTH_OK;
 	char *pass = NULL;
 	char *user = MHD_basic_auth_get_username_password(c, &pass);
-	bool ok = false;
+	bool ok = false, sent = user != NULL;
 	if (user && pass) {
 		uint8_t h[32];
 		if (gnutls_hash_fast(GNUTLS_DIG_SHA256, pass, strlen(pass), h) == 0) {
@@ -127,7 +163,7 @@ static bool authorized(struct admin *a, struct MHD_Connection *c)
 	}
 	MHD_free(user);
 	MHD_free(pass);
-	return ok;
+	return ok ? ADMIN_AUTH_OK : sent ? ADMIN_AUTH_FAILED : ADMIN_AUTH_NONE;
 }
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *ctype, char *body, size_t len,
@@ -167,7 +203,27 @@ static enum MHD_Result admin_request(void *cls, struct MHD_Connection *c, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (!authorized(a, c)) {
+	uint8_t key[THROTTLE_ADDR_KEY];
+	size_t klen = a->nusers ? peer_key(c, key) : 0;
+	double ra = 0;
+	if (a->nusers && !buckets_peek(&a->fails, key, klen, ADMIN_FAIL_RATE, ADMIN_FAIL_BURST, &ra)) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+		        strlen("Too Many Requests: too many failed authentications\n"),
+		        (void *)"Too Many Requests: too many failed authentications\n", MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			return MHD_NO;
+		char secs[32];
+		snprintf(secs, sizeof(secs), "%u", retry_after_seconds(ra));
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	enum admin_auth who = authorized(a, c);
+	if (who == ADMIN_AUTH_FAILED)
+		buckets_take(&a->fails, key, klen, ADMIN_FAIL_RATE, ADMIN_FAIL_BURST, &ra);
+	if (who != ADMIN_AUTH_OK) {
 		static const char no[] = "Unauthorized\n";
 		struct MHD_Response *r =
 		        MHD_create_response_from_buffer(sizeof(no) - 1, (void *)no, MHD_RESPMEM_PERSISTENT);
@@ -244,6 +300,8 @@ static void admin_free(struct admin *a)
 	for (size_t i = 0; i < a->nusers; i++)
 		free(a->users[i].user);
 	free(a->users);
+	if (a->fails_init)
+		buckets_destroy(&a->fails);
 	free(a);
 }
 
@@ -257,6 +315,11 @@ int admin_start(const struct conf *c, struct metrics *m, struct admin **out)
 	if (a == NULL)
 		return ALTOD_ENOMEM;
 	a->metrics = m;
+	if (buckets_init(&a->fails, ADMIN_FAIL_TABLE) != 0) {
+		free(a);
+		return ALTOD_ENOMEM;
+	}
+	a->fails_init = true;
 	a->users = calloc(ca->nusers ? ca->nusers : 1, sizeof(*a->users));
 	for (size_t i = 0; a->users && i < ca->nusers; i++) {
 		a->users[i] = ca->users[i];

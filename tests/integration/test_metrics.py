@@ -399,6 +399,24 @@ class TestAdminTls(at.AltodTestCase):
         self.assertEqual(self.adm.get("/readyz", auth=iu.basic_authorization("other", "another long password"))
                          .status, 200)
 
+    def test_guessing_is_throttled(self):
+        # ten failed guesses from an address, then 429 for everything from
+        # it, the right password included: a right guess is not told apart
+        for i in range(10):
+            r = self.adm.get("/metrics", auth=iu.basic_authorization(USER, "guess %d" % i))
+            self.assertEqual(r.status, 401, i)
+        for auth in (iu.basic_authorization(USER, "guess 10"), iu.basic_authorization(USER, PASSWORD), None):
+            r = self.adm.get("/metrics", auth=auth)
+            self.assertEqual(r.status, 429, auth)
+            self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+            self.assertNotIn(b"altod_", r.body)
+        # requests without credentials are challenges, not guesses
+        b = start(self, admin_section(tls=(self.pki.server_pem, self.pki.server_key), users=[(USER, PASSWORD)]))
+        adm = Admin(b, self.ctx)
+        for _ in range(20):
+            self.assertEqual(adm.get("/healthz").status, 401)
+        self.assertEqual(adm.get("/healthz", auth=iu.basic_authorization(USER, PASSWORD)).status, 200)
+
     def test_no_plain_http(self):
         c = http.client.HTTPConnection(self.adm.host, self.adm.port, timeout=at.IO_TIMEOUT)
         try:
