@@ -7,12 +7,11 @@
 #include <strings.h>
 
 #include "conf/conf.h"
+#include "conf/adminconf.h"
 #include "util/err.h"
 #include "util/vec.h"
 #include "conf/yp.h"
 #include "conf/schema.h"
-
-static void tls_free(struct conf_tls *t);
 
 static void conf_defaults(struct conf *c)
 {
@@ -28,7 +27,7 @@ void conf_free(struct conf *c)
 	free(c->path);
 	for (size_t i = 0; i < c->nlisten; i++) {
 		free(c->listen[i].address);
-		tls_free(c->listen[i].tls);
+		conf_tls_free(c->listen[i].tls);
 	}
 	free(c->listen);
 	for (size_t i = 0; i < c->nmaps; i++)
@@ -37,10 +36,11 @@ void conf_free(struct conf *c)
 	free(c->maps_at);
 	policy_free(c->access);
 	free(c->digest_listen);
+	conf_admin_free(c->admin);
 	free(c);
 }
 
-static void tls_free(struct conf_tls *t)
+void conf_tls_free(struct conf_tls *t)
 {
 	if (t == NULL)
 		return;
@@ -205,16 +205,16 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 	return t;
 }
 
-static void parse_tls_item(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+void conf_tls_item_parse(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct conf_listener *l = obj;
 	(void)it;
 	(void)key;
-	tls_free(l->tls);
+	conf_tls_free(l->tls);
 	l->tls = parse_tls(y, ctx);
 }
 
-static bool is_loopback(const char *a)
+bool conf_is_loopback(const char *a)
 {
 	unsigned char b[16];
 	static const unsigned char v6lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -241,7 +241,7 @@ static const struct conf_item listener_items[] = {
         {.name = "tls",
          .type = CONF_SECTION,
          .flags = CONF_RESTART,
-         .parse = parse_tls_item,
+         .parse = conf_tls_item_parse,
          .child = &tls_schema,
          .doc = "serve HTTPS on this listener (keys below); on or off needs a restart, its files are re-read on "
                 "reload"},
@@ -278,7 +278,7 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	if (l.address == NULL || conf_seen_at(&listener_schema, &seen, "port").line == 0) {
 		yp_error(y, start, "a listener needs an address and a port");
 		free(l.address);
-		tls_free(l.tls);
+		conf_tls_free(l.tls);
 		return;
 	}
 	/* RFC 7285 §8.3.5 wants HTTPS: plain HTTP off the loopback only when
@@ -288,13 +288,13 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	/* Digest answers travel in clear only where the operator says so */
 	if (l.tls && l.clear_digest)
 		yp_error(y, clear_at, "clear-digest is for a listener without tls (TLS listeners always take Digest)");
-	else if (!l.tls && !l.plain_http && !is_loopback(l.address))
+	else if (!l.tls && !l.plain_http && !conf_is_loopback(l.address))
 		yp_error(y, start,
 		         "listener %s serves plain HTTP off the loopback: add a tls section, or plain-http: true "
 		         "to ask for plain HTTP explicitly",
 		         l.address);
 	if (!VEC_PUSH(c->listen, c->nlisten, *cap)) {
-		tls_free(l.tls);
+		conf_tls_free(l.tls);
 		free(l.address);
 		yp_error(y, start, "out of memory");
 		return;
@@ -423,6 +423,8 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 	    !conf_section_restart_equal(&conf_schema_limits, &a->limits, &b->limits))
 		return false;
 	/* access.digest-listen, kept in the conf: snapshot_build takes access over */
+	if (!conf_admin_equal(a->admin, b->admin))
+		return false;
 	if (!a->digest_listen != !b->digest_listen ||
 	    (a->digest_listen && strcmp(a->digest_listen, b->digest_listen) != 0))
 		return false;
@@ -525,6 +527,14 @@ static const struct conf_item top_items[] = {
          .child = &policy_schema,
          .doc = "per-client isolation: clients, roles, grants, views, rate and connection limits, the audit "
                 "log, HTTP Digest (isolation.md). Without it every resource is public"},
+        {.name = "admin",
+         .type = CONF_SECTION,
+         .flags = CONF_RESTART,
+         .parse = conf_admin_parse,
+         .offset = offsetof(struct conf, admin),
+         .child = &conf_schema_admin,
+         .doc = "the admin listener: Prometheus `/metrics`, `/healthz` and `/readyz` (operations.md). Without it "
+                "there is none"},
 };
 const struct conf_section conf_schema = {.name = NULL,
                                          .path = "",
