@@ -372,7 +372,8 @@ static void render_tips_capabilities(struct buf *b, const struct catalog *c)
 			buf_putc(b, ',');
 		first = false;
 		jw_str(b, r->id);
-		buf_puts(b, r->kind == RES_COSTMAP ? ":\"" MT_MERGE_PATCH "," MT_JSON_PATCH "\"" : ":\"" MT_MERGE_PATCH "\"");
+		buf_puts(b, r->kind == RES_COSTMAP ? ":\"" MT_MERGE_PATCH "," MT_JSON_PATCH "\""
+		                                   : ":\"" MT_MERGE_PATCH "\"");
 	}
 	buf_puts(b, "}},\"uses\":[");
 	first = true;

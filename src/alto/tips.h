@@ -91,7 +91,7 @@ enum tips_edge tips_classify(uint64_t start, uint64_t end, uint64_t i, uint64_t 
  * same bytes), an edge not in the graph (404), gone (410), too early
  * (425), not acceptable in any media type the edge has (415), and too
  * many views (429). */
-extern const char tips_err_no_view[], tips_err_no_edge[], tips_err_gone[], tips_err_too_early[],
-        tips_err_media[], tips_err_too_many[];
+extern const char tips_err_no_view[], tips_err_no_edge[], tips_err_gone[], tips_err_too_early[], tips_err_media[],
+        tips_err_too_many[];
 
 #endif

@@ -35,6 +35,7 @@
 
 struct server;
 struct conn_ctx;
+struct tips_state;
 
 struct listener {
 	struct server *srv;
@@ -61,6 +62,7 @@ struct server {
 	struct listener *ls;
 	size_t nls;
 	struct authz authz; /* who may see what, and the limits that outlive reloads */
+	struct tips_state *tips; /* TIPS views and long polls (tips.h) */
 };
 
 /* Per connection (libmicrohttpd's socket context): its listener, the client

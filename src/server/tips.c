@@ -41,10 +41,10 @@ struct tips_limits {
 
 static void limits_of(const struct snapshot *s, struct tips_limits *l)
 {
-	l->per_client = s->upd_limits.tips_views_per_client;
-	l->views = s->upd_limits.tips_views;
-	l->lifetime = s->upd_limits.tips_view_lifetime;
-	l->poll_timeout = s->upd_limits.poll_timeout;
+	l->per_client = s->upd_conf.tips_views_per_client;
+	l->views = s->upd_conf.tips_views;
+	l->lifetime = s->upd_conf.tips_view_lifetime;
+	l->poll_timeout = s->upd_conf.poll_timeout;
 }
 
 static int64_t now_ms(void)
@@ -266,8 +266,7 @@ static size_t patch_len(const struct upd_version *v)
 
 /* The summary of a history, with the edge recommended to a client that
  * has the version tagged tag (NULL: none). */
-static int summarize(const struct upd_resource *ur, const struct resource *res, const char *tag,
-                     struct tips_summary *s)
+static int summarize(const struct upd_resource *ur, const struct resource *res, const char *tag, struct tips_summary *s)
 {
 	s->start_seq = ur->v[0].seq;
 	s->end_seq = ur->v[ur->nv - 1].seq;
@@ -287,8 +286,8 @@ static int summarize(const struct upd_resource *ur, const struct resource *res, 
 /* The view of a token, for this client, in this snapshot: its map and
  * history, held in the registry. false: *out says what to answer (404
  * like a view that never existed, or 429). */
-static bool resolve(struct tips_state *t, const struct tips_request *rq, const char *token,
-                    const struct resource **res, const struct upd_resource **ur, struct tips_reply *out)
+static bool resolve(struct tips_state *t, const struct tips_request *rq, const char *token, const struct resource **res,
+                    const struct upd_resource **ur, struct tips_reply *out)
 {
 	struct tips_limits l;
 	uint8_t key[32];
@@ -487,8 +486,8 @@ void tips_edge(struct tips_state *t, const struct tips_request *rq, const struct
 	}
 }
 
-void tips_next_edge(struct tips_state *t, const struct tips_request *rq, const struct tips_target *tt,
-                    const char *body, size_t len, struct tips_reply *out)
+void tips_next_edge(struct tips_state *t, const struct tips_request *rq, const struct tips_target *tt, const char *body,
+                    size_t len, struct tips_reply *out)
 {
 	const struct resource *res;
 	const struct upd_resource *ur;

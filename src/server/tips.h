@@ -98,8 +98,8 @@ bool tips_view_check(struct tips_state *t, const struct tips_request *rq, const 
 void tips_edge(struct tips_state *t, const struct tips_request *rq, const struct tips_target *tt,
                struct tips_reply *out);
 /* POST <view>/ug (§7.4). */
-void tips_next_edge(struct tips_state *t, const struct tips_request *rq, const struct tips_target *tt,
-                    const char *body, size_t len, struct tips_reply *out);
+void tips_next_edge(struct tips_state *t, const struct tips_request *rq, const struct tips_target *tt, const char *body,
+                    size_t len, struct tips_reply *out);
 void tips_reply_clear(struct tips_reply *r);
 
 /* Wakes: a counter read before looking at the history; tips_wait
