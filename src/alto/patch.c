@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +55,7 @@ json_t *patch_merge_diff(const json_t *from, const json_t *to, bool *inexpressib
 			*inexpressible = true;
 			goto fail;
 		}
-		if (old && json_is_object(old) && json_is_object(v)) {
+		if (json_is_object(old) && json_is_object(v)) {
 			d = patch_merge_diff(old, v, inexpressible);
 		} else if (has_null_member(v)) {
 			*inexpressible = true;
@@ -73,7 +74,7 @@ fail:
 
 static int add_op(json_t *ops, const char *op, const char *path, const json_t *value)
 {
-	json_t *o = value ? json_pack("{s:s,s:s,s:O}", "op", op, "path", path, value)
+	json_t *o = value ? json_pack("{s:s,s:s,s:O}", "op", op, "path", path, "value", value)
 	                  : json_pack("{s:s,s:s}", "op", op, "path", path);
 	return o ? json_array_append_new(ops, o) : -1;
 }
@@ -439,8 +440,8 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 					eb++;
 				} else {
 					double va = shown(ma, ca, ea), vb = shown(mb, cb, eb);
-					/* bit for bit: what differs renders differently */
-					if (ca->mode != cb->mode || memcmp(&va, &vb, sizeof(va)) != 0)
+					/* -0 and 0 may render differently: the sign too */
+					if (ca->mode != cb->mode || va != vb || signbit(va) != signbit(vb))
 						entry_changed(&o, src, b->pids[kb].name, cb, &vb, "replace");
 					ea++;
 					eb++;
