@@ -168,7 +168,10 @@ static void drop_view(struct tips_state *t, struct tips_view *v)
 {
 	free(v->identity);
 	free(v->id);
-	*v = t->views[--t->nviews];
+	struct tips_view *last = &t->views[--t->nviews];
+	if (v != last)
+		*v = *last;
+	memset(last, 0, sizeof(*last));
 }
 
 static size_t views_of(const struct tips_state *t, const char *identity)
@@ -325,7 +328,7 @@ static bool resolve(struct tips_state *t, const struct tips_request *rq, const c
 			if (!token_equal(mine, token))
 				continue;
 			int rc = hold_view(t, &l, token, rq->identity, u->id, u->epoch);
-			if (rc == 429 || rc != 0) {
+			if (rc != 0) {
 				pthread_mutex_unlock(&t->lock);
 				if (rc == 429)
 					reply_too_many(out, &l);
