@@ -355,7 +355,7 @@ static void cost_type_names_of(struct buf *b, const struct resource *r)
 	buf_putc(b, ']');
 }
 
-/* RFC 9569 §4.2, §4.3: the media types of the incremental changes of
+/* RFC 9569 §5.2, §5.3: the media types of the incremental changes of
  * every resource the TIPS covers, and those resources as "uses". Merge
  * patches for every map; cost maps also as JSON patches (a client that
  * opens a TIPS view takes both, §6.1), which altod serves where they are

@@ -201,7 +201,7 @@ enum tips_edge tips_classify(uint64_t start, uint64_t end, uint64_t i, uint64_t 
 {
 	if (i >= j)
 		return TIPS_EDGE_NONE;
-	/* §7.3: 410 for a seq smaller than start-seq */
+	/* §7.2: 410 for a seq smaller than start-seq */
 	if ((i != 0 && i < start) || j < start)
 		return TIPS_EDGE_GONE;
 	if (j > end + 1)

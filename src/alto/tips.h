@@ -3,7 +3,7 @@
  * The protocol parts of the Transport Information Publication Service
  * (TIPS, RFC 9569) that need no server state: its media types, the open
  * request (§6.1) and the next-edge request (§7.4), the updates graph
- * summary (§6.2), the URIs of a TIPS view (§5.2), which edges of an
+ * summary (§6.2), the URIs of a TIPS view (§4.2), which edges of an
  * updates graph altod serves (§7) and the edge it recommends.
  *
  * altod's updates graph of a resource, per TIPS view: versions start-seq

@@ -229,7 +229,7 @@ static void reply_error(struct tips_reply *out, unsigned status, const char *bod
 
 static void reply_too_many(struct tips_reply *out, const struct tips_limits *l)
 {
-	/* RFC 9569 §6.2, §7.3: 429; a slot frees when a view has been idle
+	/* RFC 9569 §6.2, §7.2: 429; a slot frees when a view has been idle
 	 * for its lifetime */
 	reply_error(out, 429, tips_err_too_many);
 	out->retry_after = l->lifetime ? l->lifetime : 1;
@@ -452,7 +452,7 @@ void tips_edge(struct tips_state *t, const struct tips_request *rq, const struct
 	uint64_t start = ur->v[0].seq, end = ur->v[ur->nv - 1].seq;
 	switch (tips_classify(start, end, tt->i, tt->j)) {
 	case TIPS_EDGE_FULL:
-		/* §7.3: 415 when the client does not take the edge's media type */
+		/* §7.2: 415 when the client does not take the edge's media type */
 		if (!media_accepts(rq->accept, res->media_type)) {
 			reply_error(out, 415, tips_err_media);
 			return;

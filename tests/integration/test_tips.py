@@ -8,7 +8,7 @@
   python3-jsonpatch for RFC 6902, the RFC 7396 §2 algorithm below), and
   checks its copy against a fresh GET of the resource and its tag against
   the server's; changes a view does not show make no version of it.
-- Every error path (§6.2, §7.3, §7.4) and limit; views belong to who
+- Every error path (§6.2, §7.2, §7.4) and limit; views belong to who
   opened them (anyone else gets the bytes of a view that never existed).
 - Long polls: answered by a reload, by poll-timeout (204), and at SIGTERM.
 - Two replicas behind HAProxy: same history, same view, either replica
@@ -378,7 +378,7 @@ class TestErrors(at.AltodTestCase):
             r = code(uri)
             self.assertEqual((r.status, r.content_type), (status, at.MT_ERROR if status != 405 else
                                                           "text/plain; charset=utf-8"), (uri, r))
-        # §7.3: 415 when the client takes no media type of the edge
+        # §7.2: 415 when the client takes no media type of the edge
         self.assertEqual(code("/ug/3/4", accept=at.MT_COSTMAP).status, 415)
         self.assertEqual(code("/ug/0/4", accept=at.MT_MERGE_PATCH).status, 415)
         self.assertEqual(code("/ug/4/5", accept=at.MT_NETWORKMAP).status, 415)
