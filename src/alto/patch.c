@@ -274,7 +274,12 @@ static void put_row(struct buf *b, const struct topo_netmap *nm, const struct co
 	buf_putc(b, '}');
 }
 
-/* The writers of both patches, with what they have opened so far */
+/* The writers of both patches, with what they have opened so far. The JSON
+ * patch's operations (RFC 6902 §4) always name a location whose parent
+ * exists in the document as patched so far: "add" for a cost or row that is
+ * new (§4.1), "remove" (§4.2) and "replace" (§4.3) for one that exists;
+ * the order of operations does not matter, no two name the same
+ * location. */
 struct cm_out {
 	struct buf *merge, *jp;
 	bool merge_first, cm_opened, row_opened, jp_first;
@@ -351,17 +356,47 @@ static void entry_changed(struct cm_out *o, const char *src, const char *dst, co
 	}
 }
 
+/* A row's operations (from jp_mark on) that take more bytes than the row
+ * itself give way to one that replaces the row: when many of its costs
+ * changed (an ordinal map's ranks shift), the JSON patch stays below the
+ * size of the rows it changes. */
+static int shorter_row(struct cm_out *o, const struct topo_netmap *b, const struct cost_type *cb, uint32_t j,
+                       size_t jp_mark, bool jp_first_mark, struct buf *scratch)
+{
+	const struct topo_metric *m = cb->metric;
+	size_t ops = o->jp->len - jp_mark;
+	/* a row takes at least 6 bytes per cost ("x":1,): no need to render
+	 * it when its operations take less (few costs changed) */
+	if (ops <= (size_t)(m->row[j + 1] - m->row[j]) * 6)
+		return 0;
+	scratch->len = 0;
+	put_row(scratch, b, cb, j);
+	if (scratch->oom)
+		return ALTOD_ENOMEM;
+	if (scratch->len + 48 + o->ptr_row >= ops)
+		return 0;
+	o->jp->len = jp_mark;
+	if (o->jp->data)
+		o->jp->data[jp_mark] = '\0';
+	o->jp_first = jp_first_mark;
+	jp_op(o, "replace", NULL);
+	buf_append(o->jp, scratch->data, scratch->len);
+	buf_putc(o->jp, '}');
+	return 0;
+}
+
 int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const struct topo_netmap *b,
                   const struct cost_type *cb, struct buf *merge, struct buf *jsonpatch)
 {
 	const struct topo_metric *ma = ca->metric, *mb = cb->metric;
 	struct cm_out o = {.merge = merge, .jp = jsonpatch, .merge_first = true, .jp_first = true};
-	struct buf meta_a, meta_b;
+	struct buf meta_a, meta_b, scratch;
 	int rc = 0;
 
 	buf_init(&o.ptr);
 	buf_init(&meta_a);
 	buf_init(&meta_b);
+	buf_init(&scratch);
 	buf_putc(merge, '{');
 	if (jsonpatch)
 		buf_putc(jsonpatch, '[');
@@ -421,6 +456,8 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 				buf_putc(jsonpatch, '}');
 			}
 		} else if (in_a && in_b) {
+			size_t jp_mark = jsonpatch ? jsonpatch->len : 0;
+			bool jp_first_mark = o.jp_first;
 			uint32_t ea = ma->row[i], enda = ma->row[i + 1];
 			uint32_t eb = mb->row[j], endb = mb->row[j + 1];
 			while (ea < enda || eb < endb) {
@@ -449,6 +486,9 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 			}
 			if (o.row_opened)
 				buf_putc(merge, '}');
+			if (jsonpatch && o.row_opened &&
+			    shorter_row(&o, b, cb, j, jp_mark, jp_first_mark, &scratch) != 0)
+				rc = ALTOD_ENOMEM;
 		}
 		if (c <= 0)
 			i++;
@@ -456,6 +496,7 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 			j++;
 	}
 	free(ab);
+	buf_free(&scratch);
 	if (o.cm_opened)
 		buf_putc(merge, '}');
 	buf_putc(merge, '}');

@@ -377,6 +377,57 @@ START_TEST(costmap_patch_is_minimal)
 }
 END_TEST
 
+/* A row whose every cost changed (ordinal ranks shift) is replaced whole in
+ * the JSON patch: fewer bytes than one operation per cost */
+static void costmap_patches(const char *costs_a, const char *costs_b, enum cost_mode mode, const char *want_merge,
+                            const char *want_jp)
+{
+	char *ya, *yb;
+	const char *net = "network-maps: {m: {pids: {A: {ipv4: [10.0.0.0/8]}, B: {ipv4: [11.0.0.0/8]}, "
+	                  "C: {ipv4: [12.0.0.0/8]}, D: {ipv4: [13.0.0.0/8]}}}}\n";
+	ck_assert_int_ge(asprintf(&ya, "%scost-maps: {m: {routingcost: %s}}\n", net, costs_a), 0);
+	ck_assert_int_ge(asprintf(&yb, "%scost-maps: {m: {routingcost: %s}}\n", net, costs_b), 0);
+	struct topo *ta = load_ok(ya), *tb = load_ok(yb);
+	const struct topo_netmap *na = &ta->netmaps[0], *nb = &tb->netmaps[0];
+	struct cost_type ca = {na->metrics, mode}, cb = {nb->metrics, mode};
+	struct buf merge, jp;
+	buf_init(&merge);
+	buf_init(&jp);
+	ck_assert_int_eq(patch_costmap(na, &ca, nb, &cb, &merge, &jp), 0);
+	ck_assert_str_eq(merge.data, want_merge);
+	ck_assert_str_eq(jp.data, want_jp);
+	buf_free(&merge);
+	buf_free(&jp);
+	topo_free(ta);
+	topo_free(tb);
+	free(ya);
+	free(yb);
+}
+
+/* A row whose every cost changed (an ordinal map's ranks shift) is
+ * replaced whole in the JSON patch: fewer bytes than one operation per
+ * cost; a row with one change keeps its one operation */
+START_TEST(jsonpatch_replaces_rows_when_shorter)
+{
+	costmap_patches("{A: {A: 2, B: 3, C: 4, D: 5}, B: {A: 6, B: 7}}",
+	                "{A: {A: 2, B: 3, C: 4, D: 5}, B: {A: 6, B: 1}}", COST_ORDINAL,
+	                "{\"cost-map\":{\"A\":{\"A\":2,\"B\":3,\"C\":4,\"D\":5},\"B\":{\"A\":6,\"B\":1}}}",
+	                "[{\"op\":\"replace\",\"path\":\"/cost-map/A\",\"value\":{\"A\":2,\"B\":3,\"C\":4,\"D\":5}},"
+	                "{\"op\":\"replace\",\"path\":\"/cost-map/B\",\"value\":{\"A\":6,\"B\":1}}]");
+	costmap_patches("{A: {A: 2, B: 3, C: 4, D: 5}, B: {A: 6, B: 7, C: 1, D: 1}}",
+	                "{A: {A: 12, B: 13, C: 14, D: 15}, B: {A: 6, B: 7, C: 1, D: 2}}", COST_NUMERICAL,
+	                "{\"cost-map\":{\"A\":{\"A\":12,\"B\":13,\"C\":14,\"D\":15},\"B\":{\"D\":2}}}",
+	                "[{\"op\":\"replace\",\"path\":\"/cost-map/A\",\"value\":{\"A\":12,\"B\":13,\"C\":14,\"D\":"
+	                "15}},{\"op\":\"replace\",\"path\":\"/cost-map/B/D\",\"value\":2}]");
+	/* the other way round: the row with one change first */
+	costmap_patches("{A: {A: 6, B: 7, C: 1, D: 1}, B: {A: 2, B: 3, C: 4, D: 5}}",
+	                "{A: {A: 6, B: 7, C: 1, D: 2}, B: {A: 12, B: 13, C: 14, D: 15}}", COST_NUMERICAL,
+	                "{\"cost-map\":{\"A\":{\"D\":2},\"B\":{\"A\":12,\"B\":13,\"C\":14,\"D\":15}}}",
+	                "[{\"op\":\"replace\",\"path\":\"/cost-map/A/D\",\"value\":2},{\"op\":\"replace\",\"path\":"
+	                "\"/cost-map/B\",\"value\":{\"A\":12,\"B\":13,\"C\":14,\"D\":15}}]");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("patch");
@@ -389,6 +440,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, random_documents, 0, 4);
 	tcase_add_loop_test(tc, random_maps, 0, 4);
 	tcase_add_test(tc, costmap_patch_is_minimal);
+	tcase_add_test(tc, jsonpatch_replaces_rows_when_shorter);
 	suite_add_tcase(s, tc);
 	return s;
 }
