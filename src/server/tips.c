@@ -105,11 +105,19 @@ const struct catalog *tips_catalog_of(const struct snapshot *s, const char *iden
 /* ---- view tokens ---- */
 
 /* The key view tokens are derived under: from the access secret (every
- * replica with it derives the same tokens), else this process's own. */
+ * replica with it derives the same tokens); without an access section,
+ * where every client sees everything and is the same identity, a fixed
+ * one (every replica agrees, and a token names nothing a client could not
+ * open itself); else (access without a secret) this process's own. */
 static void view_key(const struct tips_state *t, const struct snapshot *s, uint8_t key[32])
 {
-	if (s->access && s->access->policy->secret) {
-		static const char label[] = "altod tips view";
+	static const char label[] = "altod tips view";
+	if (s->access == NULL) {
+		static const uint8_t public_key[32] = {0};
+		gnutls_hmac_fast(GNUTLS_MAC_SHA256, public_key, sizeof(public_key), label, sizeof(label), key);
+		return;
+	}
+	if (s->access->policy->secret) {
 		gnutls_hmac_fast(GNUTLS_MAC_SHA256, s->access->nonce_key, 32, label, sizeof(label), key);
 		return;
 	}

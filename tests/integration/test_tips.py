@@ -77,6 +77,7 @@ class World:
                 for b in self.pids:
                     self.costs[metric][(a, b)] = self.rnd.randint(1, 99)
         self.view_b = ["p3", "p4"]
+        self.grants_b = [NM] + COST_KINDS + ["view-b"]
 
     def fresh(self):
         self.next_net += 1
@@ -140,7 +141,7 @@ class World:
             secret=SECRET, anonymous_role="pub", extra={"auth-failures": iu.NO_AUTH_THROTTLE},
             clients={"tenant-a": {"password": iu.password_entry("tenant-a", PW["tenant-a"]), "roles": ["ra"]},
                      "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["rb"]}},
-            roles={"pub": [NM], "ra": ["view-a"], "rb": [NM] + COST_KINDS + ["view-b"]},
+            roles={"pub": [NM], "ra": ["view-a"], "rb": self.grants_b},
             views={"view-a": {"network-map": NM, "pids": ["p0", "p1", "p2"], "costs": {"routingcost": ["numerical"]}},
                    "view-b": {"network-map": NM, "pids": self.view_b}})
 
@@ -441,6 +442,38 @@ class TestIsolation(at.AltodTestCase):
         self.assertEqual(sa.get(pa + "/ug/0/1").status, 200)
         self.assertEqual(sb.get(pb + "/ug/0/1").status, 200)
         self.assertEqual(anon.get(pp + "/ug/0/1").status, 200)
+
+    def test_a_grant_taken_away_takes_the_view(self):
+        world = World(5)
+        a = start_world(self, world)
+        sb = session(self, a, "tenant-b")
+        cm = COST_KINDS[1]
+        p = view_path(open_view(sb, cm))
+        self.assertEqual(sb.get(p + "/ug/0/1").status, 200)
+        world.grants_b = [NM, "view-b"]
+        write_world(a.dir, world)
+        a.reload()
+        never = "/tips/" + "f" * 32
+        for sub in ("/ug/0/1", "/ug/1/2"):
+            self.assertEqual(triple(sb.get(p + sub)), triple(sb.get(never + sub)))
+        r = open_view(sb, cm)
+        self.assertEqual(r.json()["meta"], {"code": "E_INVALID_FIELD_VALUE", "field": "resource-id", "value": cm})
+        # granted again: the same history, the same view
+        world.grants_b = [NM, cm]
+        write_world(a.dir, world)
+        a.reload()
+        self.assertEqual(view_path(open_view(sb, cm)), p)
+        self.assertEqual(sb.get(p + "/ug/0/1").status, 200)
+
+    def test_without_access_every_replica_names_views_alike(self):
+        reps = [at.start_altod(self) for _ in range(2)]
+        paths = []
+        for r in reps:
+            s = iu.Session(r.host, r.port)
+            self.addCleanup(s.close)
+            paths.append(view_path(open_view(s, at.EXAMPLE_NETMAP)))
+            self.assertEqual(s.get(paths[0] + "/ug/0/1").status, 200)
+        self.assertEqual(paths[0], paths[1])
 
     def test_hidden_changes_make_no_version(self):
         world = World(6)
