@@ -718,8 +718,9 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 		double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 +
 		            (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
 		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
-		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory") : "-", ctx->status, ctx->bytes, ms,
-		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
+		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory")
+		                  : (ctx->tips.kind != TIPS_PATH_NONE ? "tips-view" : "-"),
+		         ctx->status, ctx->bytes, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
 		         ctx->az.limited ? " limited=" : "", ctx->az.limited ? ctx->az.limited : "");
 	}
 	buf_free(&ctx->body);
