@@ -61,6 +61,9 @@ struct req_ctx {
 	const char *identity;
 	const char *allow;         /* OPTIONS on a TIPS view path */
 	const char *refusal_ctype; /* a TIPS refusal's: application/alto-error+json */
+	/* copies of client and identity, which point into the snapshot the
+	 * request started on, once a long poll moves to a newer one */
+	char *owned_client, *owned_identity;
 	struct tips_waiter waiter;
 };
 
@@ -259,6 +262,21 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 	for (;;) {
 		uint64_t gen = tips_generation(srv->tips);
 		struct snapshot *fresh = slot_acquire(srv->slot);
+		if (fresh != ctx->snap && ctx->owned_identity == NULL) {
+			ctx->owned_client = strdup(ctx->client);
+			ctx->owned_identity = strdup(ctx->identity);
+			if (ctx->owned_client == NULL || ctx->owned_identity == NULL) {
+				free(ctx->owned_client);
+				free(ctx->owned_identity);
+				ctx->owned_client = ctx->owned_identity = NULL;
+				snapshot_unref(fresh);
+				fresh = ctx->snap; /* out of memory: answer from the one it has */
+				snapshot_ref(fresh);
+			} else {
+				ctx->client = ctx->owned_client;
+				ctx->identity = ctx->owned_identity;
+			}
+		}
 		if (fresh != ctx->snap) {
 			snapshot_unref(ctx->snap);
 			ctx->snap = fresh;
@@ -724,6 +742,8 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 		         ctx->az.limited ? " limited=" : "", ctx->az.limited ? ctx->az.limited : "");
 	}
 	buf_free(&ctx->body);
+	free(ctx->owned_client);
+	free(ctx->owned_identity);
 	snapshot_unref(ctx->snap);
 	free(ctx);
 	*con_cls = NULL;

@@ -28,6 +28,11 @@ struct tips_state {
 	pthread_mutex_t lock;
 	struct tips_view *views;
 	size_t nviews, cap;
+	/* views by token: open addressing, view index + 1 (0: empty); a
+	 * power of two at least twice nviews. NULL (out of memory): the
+	 * views are searched one by one */
+	uint32_t *index;
+	size_t index_cap;
 	struct tips_waiter *waiters;
 	size_t nwaiting;
 	uint64_t gen;
@@ -78,6 +83,7 @@ void tips_destroy(struct tips_state *t)
 		free(t->views[i].id);
 	}
 	free(t->views);
+	free(t->index);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -164,14 +170,51 @@ static const struct resource *covered(const struct catalog *cat, const char *id)
 
 /* ---- the registry (t->lock held) ---- */
 
+/* Tokens are HMAC outputs: their first hex digits are a hash already. */
+static size_t token_slot(const char *token, size_t cap)
+{
+	size_t h = 0;
+	for (size_t i = 0; i < 2 * sizeof(size_t) && i < TIPS_TOKEN_LEN; i++)
+		h = h << 4 | (size_t)(token[i] <= '9' ? token[i] - '0' : token[i] - 'a' + 10);
+	return h & (cap - 1);
+}
+
+static void index_put(struct tips_state *t, size_t i)
+{
+	size_t h = token_slot(t->views[i].token, t->index_cap);
+	while (t->index[h])
+		h = (h + 1) & (t->index_cap - 1);
+	t->index[h] = (uint32_t)(i + 1);
+}
+
+/* Rebuilds the index for the views there are (after drops, or to grow). */
+static void index_rebuild(struct tips_state *t)
+{
+	size_t cap = 64;
+	while (cap < 2 * (t->nviews + 1))
+		cap *= 2;
+	free(t->index);
+	t->index = calloc(cap, sizeof(*t->index));
+	t->index_cap = t->index ? cap : 0;
+	for (size_t i = 0; t->index && i < t->nviews; i++)
+		index_put(t, i);
+}
+
 static struct tips_view *find_view(struct tips_state *t, const char *token)
 {
-	for (size_t i = 0; i < t->nviews; i++)
-		if (token_equal(t->views[i].token, token))
-			return &t->views[i];
+	if (t->index == NULL) {
+		for (size_t i = 0; i < t->nviews; i++)
+			if (token_equal(t->views[i].token, token))
+				return &t->views[i];
+		return NULL;
+	}
+	for (size_t h = token_slot(token, t->index_cap); t->index[h]; h = (h + 1) & (t->index_cap - 1))
+		if (token_equal(t->views[t->index[h] - 1].token, token))
+			return &t->views[t->index[h] - 1];
 	return NULL;
 }
 
+/* Removes a view; the caller rebuilds the index (index_rebuild). */
 static void drop_view(struct tips_state *t, struct tips_view *v)
 {
 	free(v->identity);
@@ -216,6 +259,10 @@ static int hold_view(struct tips_state *t, const struct tips_limits *l, const ch
 	snprintf(v->epoch, sizeof(v->epoch), "%s", epoch);
 	v->last_ms = now_ms();
 	t->nviews++;
+	if (t->index == NULL || 2 * t->nviews > t->index_cap)
+		index_rebuild(t);
+	else
+		index_put(t, t->nviews - 1);
 	return 0;
 }
 
@@ -320,8 +367,10 @@ static bool resolve(struct tips_state *t, const struct tips_request *rq, const c
 				*ur = u;
 			}
 		}
-		if (*res == NULL) /* its resource, its history or the key is gone */
+		if (*res == NULL) { /* its resource, its history or the key is gone */
 			drop_view(t, v);
+			index_rebuild(t);
+		}
 	} else if (v == NULL) {
 		/* held nowhere here: is it this client's, for one of its maps as
 		 * its history is now (opened at another replica, or expired)? */
@@ -667,12 +716,15 @@ void tips_sweep(struct tips_state *t, const struct snapshot *s, int64_t now)
 	if (due)
 		cs = take(t, now, &n);
 	/* views nobody asked about for their lifetime */
+	size_t before = t->nviews;
 	for (size_t i = 0; i < t->nviews;) {
 		if (l.lifetime && now - t->views[i].last_ms > (int64_t)l.lifetime * 1000)
 			drop_view(t, &t->views[i]);
 		else
 			i++;
 	}
+	if (t->nviews != before)
+		index_rebuild(t);
 	pthread_mutex_unlock(&t->lock);
 	if (cs) {
 		resume_all(cs, n);

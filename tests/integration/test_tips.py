@@ -563,7 +563,7 @@ class TestLongPoll(at.AltodTestCase):
         for p in polls[:2]:
             p.join(30)
             self.assertIsNone(p.error)
-        self.assertEqual(polls[0].r.status, 200)
+        self.assertEqual(polls[0].r.status, 200, polls[0].r.body)
         self.assertEqual(merge_patch(full, polls[0].r.json()) if polls[0].r.content_type == at.MT_MERGE_PATCH
                          else jsonpatch.apply_patch(full, polls[0].r.json()), polls[1].r.json())
         self.assertEqual(polls[1].r.json(), sb.get(sb.get("/").json()["resources"][cm]["uri"]).json())
