@@ -170,10 +170,15 @@ int patch_networkmap(const struct topo_netmap *a, const struct topo_netmap *b, s
 	bool first = true;
 
 	buf_putc(merge, '{');
-	if (strcmp(a->vtag, b->vtag) != 0 || strcmp(a->id, b->id) != 0) {
+	if (strcmp(a->id, b->id) != 0) {
 		buf_puts(merge, "\"meta\":{\"vtag\":");
 		render_vtag(merge, b);
 		buf_putc(merge, '}');
+		first = false;
+	} else if (strcmp(a->vtag, b->vtag) != 0) { /* the tag only: the resource id stays */
+		buf_puts(merge, "\"meta\":{\"vtag\":{\"tag\":");
+		jw_str(merge, b->vtag);
+		buf_puts(merge, "}}");
 		first = false;
 	}
 	bool opened = false;
@@ -400,26 +405,48 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 	buf_putc(merge, '{');
 	if (jsonpatch)
 		buf_putc(jsonpatch, '[');
-	/* meta: {"meta":{...},  -- compared and sent whole */
-	render_costmap_meta(&meta_a, a, ca);
-	render_costmap_meta(&meta_b, b, cb);
-	if (meta_a.oom || meta_b.oom) {
-		rc = ALTOD_ENOMEM;
-		goto out;
-	}
-	if (meta_a.len != meta_b.len || memcmp(meta_a.data, meta_b.data, meta_a.len) != 0) {
-		const char *obj = meta_b.data + strlen("{\"meta\":");
-		size_t objlen = meta_b.len - strlen("{\"meta\":") - 1; /* without the ',' */
-		buf_puts(merge, "\"meta\":");
-		buf_append(merge, obj, objlen);
-		o.merge_first = false;
+	/* meta (RFC 7285 §11.2.3.6): the dependent vtags and the cost type,
+	 * each sent whole when it changed */
+	struct buf *parts_a[2] = {&meta_a, &meta_b}, *parts_b[2] = {&scratch, &o.ptr};
+	render_vtag(parts_a[0], a);
+	render_vtag(parts_b[0], b);
+	render_cost_type(parts_a[1], ca);
+	render_cost_type(parts_b[1], cb);
+	static const char *const names[2] = {"dependent-vtags", "cost-type"};
+	bool meta_open = false;
+	for (int k = 0; k < 2; k++) {
+		struct buf *x = parts_a[k], *y = parts_b[k];
+		if (x->oom || y->oom) {
+			rc = ALTOD_ENOMEM;
+			goto out;
+		}
+		if (x->len == y->len && memcmp(x->data, y->data, x->len) == 0)
+			continue;
+		buf_puts(merge, meta_open ? "," : "\"meta\":{");
+		meta_open = true;
+		jw_str(merge, names[k]);
+		buf_putc(merge, ':');
+		if (k == 0)
+			buf_putc(merge, '[');
+		buf_append(merge, y->data, y->len);
+		if (k == 0)
+			buf_putc(merge, ']');
 		if (jsonpatch) {
-			buf_puts(jsonpatch, "{\"op\":\"replace\",\"path\":\"/meta\",\"value\":");
-			buf_append(jsonpatch, obj, objlen);
-			buf_putc(jsonpatch, '}');
+			buf_puts(jsonpatch, o.jp_first ? "" : ",");
+			buf_puts(jsonpatch, "{\"op\":\"replace\",\"path\":\"/meta/");
+			buf_puts(jsonpatch, names[k]);
+			buf_puts(jsonpatch, k == 0 ? "\",\"value\":[" : "\",\"value\":");
+			buf_append(jsonpatch, y->data, y->len);
+			buf_puts(jsonpatch, k == 0 ? "]}" : "}");
 			o.jp_first = false;
 		}
 	}
+	if (meta_open) {
+		buf_putc(merge, '}');
+		o.merge_first = false;
+	}
+	scratch.len = 0;
+	o.ptr.len = 0;
 
 	/* a's PID index -> b's, by name (both sorted by name) */
 	uint32_t *ab = malloc((a->npids ? a->npids : 1) * sizeof(uint32_t));
