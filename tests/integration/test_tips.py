@@ -530,9 +530,9 @@ class TestLimits(at.AltodTestCase):
 # ---------------------------------------------------------------- long polls
 
 class Poll(threading.Thread):
-    def __init__(self, a, who, path, accept=ACCEPT_BOTH):
+    def __init__(self, a, who, path, accept=ACCEPT_BOTH, session=None):
         super().__init__(daemon=True)
-        self.s = iu.Session(*iu.listener(a, "http"), auth=iu.DigestAuth(who, PW[who]) if who else None)
+        self.s = session or iu.Session(*iu.listener(a, "http"), auth=iu.DigestAuth(who, PW[who]) if who else None)
         self.path, self.accept, self.r, self.error = path, accept, None, None
 
     def run(self):
@@ -606,6 +606,45 @@ class TestLongPoll(at.AltodTestCase):
             self.assertEqual((p.r.status, p.r.header("Connection")), (503, "close"))
         self.assertLess(time.monotonic() - t0, 30)
         self.assertNotIn("requests still in flight", a.stderr())
+
+
+class TestOverHttps(at.AltodTestCase):
+    def test_long_poll_over_tls(self):
+        td = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
+        self.addCleanup(td.cleanup)
+        pki = iu.make_pki(td.name)
+        world = World(14)
+        d = tempfile.TemporaryDirectory(prefix="altodtest-tips-")
+        self.addCleanup(d.cleanup)
+
+        def write():
+            at.write_files(d.name, {"maps/net.yaml": world.maps_yaml(), "altod.yaml": (
+                iu.server_yaml(pki, http=False, maps=("maps/net.yaml",)) + "updates:\n  poll-timeout: 60\n" +
+                world.access_yaml())})
+
+        write()
+        a = at.start_altod_in(self, d.name)
+
+        def tls_session():
+            return iu.Session(*iu.listener(a, "https"), scheme="https", ssl_context=pki.client_context(),
+                              auth=iu.BasicAuth("tenant-b", PW["tenant-b"]))
+
+        s = tls_session()
+        self.addCleanup(s.close)
+        r = open_view(s, NM)
+        self.assertTrue(r.json()["tips-view-uri"].startswith("https://127.0.0.1:"), r.json())
+        path = view_path(r)
+        poll = Poll(a, None, path + "/ug/1/2", session=tls_session())
+        poll.start()
+        wait_polls(a, 1)
+        world.change("move-prefix")
+        write()
+        a.reload()
+        poll.join(30)
+        self.assertIsNone(poll.error)
+        self.assertEqual((poll.r.status, poll.r.content_type), (200, at.MT_MERGE_PATCH))
+        full = s.get(path + "/ug/0/2").json()
+        self.assertEqual(full, s.get("/networkmap/" + NM).json())
 
 
 # ---------------------------------------------------------------- replicas
