@@ -20,6 +20,7 @@ enum res_kind {
 	RES_FILTERED_COSTMAP,
 	RES_ENDPOINTPROP,
 	RES_ENDPOINTCOST,
+	RES_UPDATESTREAM, /* RFC 8895 update stream service (alto/sse.h) */
 };
 
 struct cost_type {

@@ -412,6 +412,15 @@ static const struct conf_item updates_items[] = {
             "bytes of patches (merge patches and JSON patches) kept over all resources; past it the oldest "
             "patches are dropped first, whichever resource they belong to. `kill -USR1` and the reload log "
             "show what is held"),
+        UPD("streams-per-client", streams_per_client, 0, 1000000, "16", NULL,
+            "RFC 8895 update streams (SSE) one client may have open at once (a named client by its name; "
+            "anyone else by its address); one more gets `429`. 0: no limit"),
+        UPD("streams", streams, 0, 10000000, "10000", NULL,
+            "update streams open at once in the process; one more gets `503`. Each holds a connection (see "
+            "`limits.max-connections`) and, idle, a few hundred bytes: no thread, no maps snapshot. 0: no limit"),
+        UPD("keepalive", keepalive, 0, 86400, "25", "seconds",
+            "an update stream with nothing to send for this long sends an SSE comment (`: keep-alive`), so "
+            "proxies keep it open and a client that went away is noticed. 0: never"),
 };
 const struct conf_section conf_schema_updates = {
         .name = "updates", .path = "updates.", .what = "updates", .items = CONF_ITEMS(updates_items)};

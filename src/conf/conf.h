@@ -77,6 +77,10 @@ struct conf_limits {
 struct conf_updates {
 	unsigned max_versions; /* kept per resource, the current one included */
 	size_t max_bytes;      /* of patches held over all resources */
+	/* RFC 8895 update streams (SSE) */
+	unsigned streams_per_client; /* open at once per client identity (0: no limit) */
+	unsigned streams;            /* open at once in the process (0: no limit) */
+	unsigned keepalive;          /* seconds between keep-alive comments (0: none) */
 };
 
 struct conf {

@@ -12,6 +12,7 @@
 
 #include "util/log.h"
 #include "http_internal.h"
+#include "sse_internal.h"
 
 static int64_t now_ms(void)
 {
@@ -139,6 +140,7 @@ void *conn_watchdog(void *arg)
 			cut(srv, cc, false);
 		}
 		pthread_mutex_unlock(&srv->conns_lock);
+		sse_tick(srv); /* keep-alives that are due */
 	}
 	return NULL;
 }

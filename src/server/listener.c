@@ -16,6 +16,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "http_internal.h"
+#include "sse_internal.h"
 
 static int open_listener(const struct conf_listener *l, struct listener *out)
 {
@@ -74,16 +75,22 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	if (srv == NULL)
 		return ALTOD_ENOMEM;
 	srv->slot = slot;
+	if (sse_init(srv) != 0) {
+		free(srv);
+		return ALTOD_ENOMEM;
+	}
 	/* Digest: nonces issued before now were never seen by this process */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (authz_init(&srv->authz, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec) != 0) {
+		sse_free(srv);
 		free(srv);
 		return ALTOD_ENOMEM;
 	}
 	int rc = peers_start(c->digest_listen, srv->authz.digest, slot, &srv->authz.peers);
 	if (rc != 0) {
 		authz_destroy(&srv->authz);
+		sse_free(srv);
 		free(srv);
 		return rc;
 	}
@@ -92,6 +99,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	if (srv->ls == NULL) {
 		pthread_mutex_destroy(&srv->conns_lock);
 		authz_destroy(&srv->authz);
+		sse_free(srv);
 		free(srv);
 		return ALTOD_ENOMEM;
 	}
@@ -119,7 +127,9 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	}
 	for (size_t i = 0; i < srv->nls; i++) {
 		struct listener *l = &srv->ls[i];
-		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+		/* suspend/resume: update streams wait without a thread (sse_internal.h) */
+		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+		                 MHD_ALLOW_SUSPEND_RESUME;
 		struct MHD_OptionItem tls_opts[] = {
 		        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)https_retrieve_cert},
 		        {MHD_OPTION_HTTPS_PRIORITIES, 0, c->listen[i].tls ? c->listen[i].tls->priorities : NULL},
@@ -190,6 +200,10 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		if (l->fd >= 0)
 			shutdown(l->fd, SHUT_RDWR);
 	}
+	/* update streams end now (they would never finish by themselves),
+	 * and every suspended one is resumed: libmicrohttpd must not be
+	 * stopped with a connection suspended */
+	sse_shutdown(srv);
 	struct timespec step = {0, 10L * 1000 * 1000};
 	/* idle keep-alive connections are not waited for: requests are */
 	for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0; waited += 10)
@@ -215,6 +229,7 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		pthread_join(srv->watchdog, NULL);
 	pthread_mutex_destroy(&srv->conns_lock);
 	authz_destroy(&srv->authz);
+	sse_free(srv);
 	free(srv->ls);
 	free(srv);
 }
@@ -233,5 +248,5 @@ void server_snapshot_changed(struct server *srv)
 	/* TIPS long polls (RFC 9569) and SSE streams (RFC 8895) wake their
 	 * waiters here: each re-acquires the slot and reads its resource's
 	 * history in the new snapshot */
-	(void)srv;
+	sse_wake(srv);
 }
