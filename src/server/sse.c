@@ -220,8 +220,8 @@ static void full_event(struct sse_stream *st, struct sse_sub *sub, const struct 
 }
 
 /* What one substream lacks of snapshot s: nothing, the patches of each
- * version since the one it has (RFC 8895 §4: merge patches, or for cost
- * maps whichever of the two patches of a version is shorter), or the full
+ * version since the one it has (RFC 8895 §4: JSON merge patches; for cost
+ * maps JSON patches), or the full
  * resource (the first time; without incremental changes; or when the
  * history no longer holds every step: never a wrong patch). */
 static void sub_events(struct sse_stream *st, struct sse_sub *sub, const struct resource *r,
@@ -254,14 +254,14 @@ static void sub_events(struct sse_stream *st, struct sse_sub *sub, const struct 
 		return;
 	}
 	for (uint64_t q = sub->seq + 1; q <= cur; q++) {
+		/* the JSON patch where the history has one (cost maps, as the
+		 * directory offers: each changed cost one operation with its
+		 * JSON pointer, applied in place), else the merge patch */
 		const struct upd_version *v = upd_version_seq(u, q);
-		const struct upd_blob *b = v->merge;
-		const char *mt = SSE_MT_MERGEPATCH;
-		if (v->jsonpatch && (b == NULL || v->jsonpatch->len < b->len)) {
-			b = v->jsonpatch;
-			mt = SSE_MT_JSONPATCH;
-		}
-		data_event(st, mt, sub->cid, b->data, b->len);
+		if (v->jsonpatch)
+			data_event(st, SSE_MT_JSONPATCH, sub->cid, v->jsonpatch->data, v->jsonpatch->len);
+		else
+			data_event(st, SSE_MT_MERGEPATCH, sub->cid, v->merge->data, v->merge->len);
 	}
 	sub->seq = cur;
 	memcpy(sub->etag, r->etag, sizeof(sub->etag));
