@@ -266,5 +266,11 @@ void framing_mhd_log(void *cls, const char *fmt, va_list ap)
 		bad_content_length(srv, false);
 	else if (strstr(fmt, "Too large value of 'Content-Length' header"))
 		bad_content_length(srv, true);
+	/* only update streams are chunked (every other answer has its
+	 * length): a client that goes away is how a stream usually ends */
+	if (strstr(fmt, "Failed to send the chunked response body")) {
+		log_vmsg(LOG_LVL_DEBUG, "http", fmt, ap);
+		return;
+	}
 	log_vmsg(LOG_LVL_WARNING, "http", fmt, ap);
 }

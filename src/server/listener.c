@@ -240,6 +240,7 @@ void server_log_stats(struct server *srv)
 	log_notice("server",
 	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
 	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), slot_live(srv->slot));
+	log_notice("server", "update streams (SSE) open: %zu", sse_count(srv));
 	peers_log_stats(srv->authz.peers);
 }
 

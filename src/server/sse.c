@@ -571,7 +571,7 @@ int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who 
 	reg->n++;
 	pthread_mutex_unlock(&reg->lock);
 
-	a->r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader, st, stream_done);
+	a->r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, (size_t)16 * 1024, reader, st, stream_done);
 	if (a->r == NULL) {
 		unlink_stream(st);
 		stream_free(st);

@@ -635,6 +635,33 @@ class Public(unittest.TestCase):
         self.assertEqual(evs[2].json(), a.get("/costmap/big/routingcost/numerical").json())
         self.assertEqual(evs[2].json()["cost-map"], {"pid000": {"pid001": 4}})
 
+    def test_a_client_that_does_not_read_is_cut_off(self):
+        """A stream's events must be out within response-timeout of being
+        made (the snapshot they come from stays pinned until then): a client
+        that never reads is cut off, and its stream is gone. An idle stream
+        is not (it pins nothing): the other stream, read, stays."""
+        big = at.big_maps_text(300000, netmap="big", n_pids=50)
+        a = self.start(limits={"response-timeout": 1}, maps={"maps/big.yaml": big})
+        idle = self.open(a, {"c": {"resource-id": "big"}})
+        self.assertGreater(len(idle.next().data), 10 ** 7)
+        stuck = self.open(a, {"c": {"resource-id": "big"}}, rcvbuf=4096)
+        self.assertEqual(stuck.status(), 200)
+
+        def stats(_=None):
+            mark = a.log_count()
+            a.send_signal(signal.SIGUSR1)
+            return a.wait_for_log(r"update streams \(SSE\) open: \d+", after=mark)
+
+        line = until(stats, lambda ln: ln.endswith("open: 1"))
+        self.assertTrue(line.endswith("open: 1"), line)
+        self.assertRegex(a.stderr(), r"connections cut off: 0 past request-timeout, 1 past response-timeout")
+        with self.assertRaises((http.client.IncompleteRead, ConnectionError, socket.timeout)):
+            stuck.read_to_end()
+        # the idle one still follows
+        r = a.post(idle.control_uri, {"add": {"n": {"resource-id": "big"}}}, MT_PARAMS)
+        self.assertEqual(r.status, 204)
+        self.assertEqual(idle.next().cid, "n")
+
     def test_limits_and_keepalive(self):
         a = self.start(updates={"streams-per-client": 2, "keepalive": 1})
         add = {"x": {"resource-id": EX_NM}}
