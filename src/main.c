@@ -130,8 +130,8 @@ static void log_updates_stats(struct snapshot_slot *slot)
 	struct snapshot *s = slot_acquire(slot);
 	const struct updates *u = s->updates;
 	if (u)
-		log_notice("stats",
-		           "updates history: %zu resources, %zu versions, %zu bytes of patches, last built in %.3f s "
+		log_notice("updates",
+		           "history: %zu resources, %zu versions, %zu bytes of patches, last built in %.3f s "
 		           "(patches %.3f s)",
 		           u->n, u->versions, u->bytes, u->build_seconds, u->patch_seconds);
 	snapshot_unref(s);

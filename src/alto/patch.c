@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +55,7 @@ json_t *patch_merge_diff(const json_t *from, const json_t *to, bool *inexpressib
 			*inexpressible = true;
 			goto fail;
 		}
-		if (old && json_is_object(old) && json_is_object(v)) {
+		if (json_is_object(old) && json_is_object(v)) {
 			d = patch_merge_diff(old, v, inexpressible);
 		} else if (has_null_member(v)) {
 			*inexpressible = true;
@@ -73,7 +74,7 @@ fail:
 
 static int add_op(json_t *ops, const char *op, const char *path, const json_t *value)
 {
-	json_t *o = value ? json_pack("{s:s,s:s,s:O}", "op", op, "path", path, value)
+	json_t *o = value ? json_pack("{s:s,s:s,s:O}", "op", op, "path", path, "value", value)
 	                  : json_pack("{s:s,s:s}", "op", op, "path", path);
 	return o ? json_array_append_new(ops, o) : -1;
 }
@@ -169,10 +170,15 @@ int patch_networkmap(const struct topo_netmap *a, const struct topo_netmap *b, s
 	bool first = true;
 
 	buf_putc(merge, '{');
-	if (strcmp(a->vtag, b->vtag) != 0 || strcmp(a->id, b->id) != 0) {
+	if (strcmp(a->id, b->id) != 0) {
 		buf_puts(merge, "\"meta\":{\"vtag\":");
 		render_vtag(merge, b);
 		buf_putc(merge, '}');
+		first = false;
+	} else if (strcmp(a->vtag, b->vtag) != 0) { /* the tag only: the resource id stays */
+		buf_puts(merge, "\"meta\":{\"vtag\":{\"tag\":");
+		jw_str(merge, b->vtag);
+		buf_puts(merge, "}}");
 		first = false;
 	}
 	bool opened = false;
@@ -273,7 +279,12 @@ static void put_row(struct buf *b, const struct topo_netmap *nm, const struct co
 	buf_putc(b, '}');
 }
 
-/* The writers of both patches, with what they have opened so far */
+/* The writers of both patches, with what they have opened so far. The JSON
+ * patch's operations (RFC 6902 §4) always name a location whose parent
+ * exists in the document as patched so far: "add" for a cost or row that is
+ * new (§4.1), "remove" (§4.2) and "replace" (§4.3) for one that exists;
+ * the order of operations does not matter, no two name the same
+ * location. */
 struct cm_out {
 	struct buf *merge, *jp;
 	bool merge_first, cm_opened, row_opened, jp_first;
@@ -350,40 +361,92 @@ static void entry_changed(struct cm_out *o, const char *src, const char *dst, co
 	}
 }
 
+/* A row's operations (from jp_mark on) that take more bytes than the row
+ * itself give way to one that replaces the row: when many of its costs
+ * changed (an ordinal map's ranks shift), the JSON patch stays below the
+ * size of the rows it changes. */
+static int shorter_row(struct cm_out *o, const struct topo_netmap *b, const struct cost_type *cb, uint32_t j,
+                       size_t jp_mark, bool jp_first_mark, struct buf *scratch)
+{
+	const struct topo_metric *m = cb->metric;
+	size_t ops = o->jp->len - jp_mark;
+	/* a row takes at least 6 bytes per cost ("x":1,): no need to render
+	 * it when its operations take less (few costs changed) */
+	if (ops <= (size_t)(m->row[j + 1] - m->row[j]) * 6)
+		return 0;
+	scratch->len = 0;
+	put_row(scratch, b, cb, j);
+	if (scratch->oom)
+		return ALTOD_ENOMEM;
+	if (scratch->len + 48 + o->ptr_row >= ops)
+		return 0;
+	o->jp->len = jp_mark;
+	if (o->jp->data)
+		o->jp->data[jp_mark] = '\0';
+	o->jp_first = jp_first_mark;
+	jp_op(o, "replace", NULL);
+	buf_append(o->jp, scratch->data, scratch->len);
+	buf_putc(o->jp, '}');
+	return 0;
+}
+
 int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const struct topo_netmap *b,
                   const struct cost_type *cb, struct buf *merge, struct buf *jsonpatch)
 {
 	const struct topo_metric *ma = ca->metric, *mb = cb->metric;
 	struct cm_out o = {.merge = merge, .jp = jsonpatch, .merge_first = true, .jp_first = true};
-	struct buf meta_a, meta_b;
+	struct buf meta_a, meta_b, scratch;
 	int rc = 0;
 
 	buf_init(&o.ptr);
 	buf_init(&meta_a);
 	buf_init(&meta_b);
+	buf_init(&scratch);
 	buf_putc(merge, '{');
 	if (jsonpatch)
 		buf_putc(jsonpatch, '[');
-	/* meta: {"meta":{...},  -- compared and sent whole */
-	render_costmap_meta(&meta_a, a, ca);
-	render_costmap_meta(&meta_b, b, cb);
-	if (meta_a.oom || meta_b.oom) {
-		rc = ALTOD_ENOMEM;
-		goto out;
-	}
-	if (meta_a.len != meta_b.len || memcmp(meta_a.data, meta_b.data, meta_a.len) != 0) {
-		const char *obj = meta_b.data + strlen("{\"meta\":");
-		size_t objlen = meta_b.len - strlen("{\"meta\":") - 1; /* without the ',' */
-		buf_puts(merge, "\"meta\":");
-		buf_append(merge, obj, objlen);
-		o.merge_first = false;
+	/* meta (RFC 7285 §11.2.3.6): the dependent vtags and the cost type,
+	 * each sent whole when it changed */
+	struct buf *parts_a[2] = {&meta_a, &meta_b}, *parts_b[2] = {&scratch, &o.ptr};
+	render_vtag(parts_a[0], a);
+	render_vtag(parts_b[0], b);
+	render_cost_type(parts_a[1], ca);
+	render_cost_type(parts_b[1], cb);
+	static const char *const names[2] = {"dependent-vtags", "cost-type"};
+	bool meta_open = false;
+	for (int k = 0; k < 2; k++) {
+		struct buf *x = parts_a[k], *y = parts_b[k];
+		if (x->oom || y->oom) {
+			rc = ALTOD_ENOMEM;
+			goto out;
+		}
+		if (x->len == y->len && memcmp(x->data, y->data, x->len) == 0)
+			continue;
+		buf_puts(merge, meta_open ? "," : "\"meta\":{");
+		meta_open = true;
+		jw_str(merge, names[k]);
+		buf_putc(merge, ':');
+		if (k == 0)
+			buf_putc(merge, '[');
+		buf_append(merge, y->data, y->len);
+		if (k == 0)
+			buf_putc(merge, ']');
 		if (jsonpatch) {
-			buf_puts(jsonpatch, "{\"op\":\"replace\",\"path\":\"/meta\",\"value\":");
-			buf_append(jsonpatch, obj, objlen);
-			buf_putc(jsonpatch, '}');
+			buf_puts(jsonpatch, o.jp_first ? "" : ",");
+			buf_puts(jsonpatch, "{\"op\":\"replace\",\"path\":\"/meta/");
+			buf_puts(jsonpatch, names[k]);
+			buf_puts(jsonpatch, k == 0 ? "\",\"value\":[" : "\",\"value\":");
+			buf_append(jsonpatch, y->data, y->len);
+			buf_puts(jsonpatch, k == 0 ? "]}" : "}");
 			o.jp_first = false;
 		}
 	}
+	if (meta_open) {
+		buf_putc(merge, '}');
+		o.merge_first = false;
+	}
+	scratch.len = 0;
+	o.ptr.len = 0;
 
 	/* a's PID index -> b's, by name (both sorted by name) */
 	uint32_t *ab = malloc((a->npids ? a->npids : 1) * sizeof(uint32_t));
@@ -420,6 +483,8 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 				buf_putc(jsonpatch, '}');
 			}
 		} else if (in_a && in_b) {
+			size_t jp_mark = jsonpatch ? jsonpatch->len : 0;
+			bool jp_first_mark = o.jp_first;
 			uint32_t ea = ma->row[i], enda = ma->row[i + 1];
 			uint32_t eb = mb->row[j], endb = mb->row[j + 1];
 			while (ea < enda || eb < endb) {
@@ -439,8 +504,8 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 					eb++;
 				} else {
 					double va = shown(ma, ca, ea), vb = shown(mb, cb, eb);
-					/* bit for bit: what differs renders differently */
-					if (ca->mode != cb->mode || memcmp(&va, &vb, sizeof(va)) != 0)
+					/* -0 and 0 may render differently: the sign too */
+					if (ca->mode != cb->mode || va != vb || signbit(va) != signbit(vb))
 						entry_changed(&o, src, b->pids[kb].name, cb, &vb, "replace");
 					ea++;
 					eb++;
@@ -448,6 +513,9 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 			}
 			if (o.row_opened)
 				buf_putc(merge, '}');
+			if (jsonpatch && o.row_opened &&
+			    shorter_row(&o, b, cb, j, jp_mark, jp_first_mark, &scratch) != 0)
+				rc = ALTOD_ENOMEM;
 		}
 		if (c <= 0)
 			i++;
@@ -455,6 +523,7 @@ int patch_costmap(const struct topo_netmap *a, const struct cost_type *ca, const
 			j++;
 	}
 	free(ab);
+	buf_free(&scratch);
 	if (o.cm_opened)
 		buf_putc(merge, '}');
 	buf_putc(merge, '}');

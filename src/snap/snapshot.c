@@ -183,11 +183,13 @@ void snapshot_summary(const struct snapshot *s, char *out, size_t len)
 	                 "loaded in %.3f s;",
 	                 t->nnetmaps, pids, prefixes, pairs, s->cat ? s->cat->nres : s->access->universe->nres,
 	                 s->load_seconds);
-	if (s->updates && n > 0 && (size_t)n < len)
+	const struct updates *u = s->updates;
+	if (u && n > 0 && (size_t)n < len)
 		n += snprintf(out + n, len - (size_t)n,
-		              " updates history: %zu versions, %zu bytes of patches, built in %.3f s (patches %.3f s);",
-		              s->updates->versions, s->updates->bytes, s->updates->build_seconds,
-		              s->updates->patch_seconds);
+		              " updates history: %zu versions, %zu bytes of patches, built in %.3f s (patches %.3f s), "
+		              "%zu resources changed (merge patches %zu bytes of %zu; JSON patches %zu bytes of %zu);",
+		              u->versions, u->bytes, u->build_seconds, u->patch_seconds, u->changed, u->new_merge_bytes,
+		              u->new_body_bytes, u->new_jp_bytes, u->new_jp_bodies);
 	if (n > 0 && (size_t)n < len)
 		n += snprintf(out + n, len - (size_t)n, " vtags:");
 	for (uint32_t i = 0; i < t->nnetmaps && n > 0 && (size_t)n < len; i++)

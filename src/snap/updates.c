@@ -179,7 +179,7 @@ static void epoch_of(const char *id, const char *tag, char out[17])
 		gnutls_hash(h, tag, strlen(tag));
 		gnutls_hash_deinit(h, d);
 	}
-	for (int i = 0; i < 8; i++) {
+	for (size_t i = 0; i < 8; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
@@ -311,9 +311,17 @@ int updates_build(const struct snapshot *prev, struct snapshot *next, const stru
 	double t1 = now_seconds();
 	par_for(ntasks, diff_one, tasks);
 	u->patch_seconds = now_seconds() - t1;
-	for (size_t i = 0; i < ntasks; i++)
+	for (size_t i = 0; i < ntasks; i++) {
 		if (tasks[i].rc != 0)
 			goto fail;
+		u->changed++;
+		u->new_merge_bytes += tasks[i].v->merge->len;
+		u->new_body_bytes += tasks[i].to->body_len;
+		if (tasks[i].v->jsonpatch) {
+			u->new_jp_bytes += tasks[i].v->jsonpatch->len;
+			u->new_jp_bodies += tasks[i].to->body_len;
+		}
+	}
 	enforce_limits(u, l);
 	free(tasks);
 	free(rs);

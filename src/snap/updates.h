@@ -74,6 +74,12 @@ struct updates {
 	uint64_t gen;         /* builds since start (0: the start) */
 	double build_seconds; /* time updates_build took (reload statistics, benchmarks) */
 	double patch_seconds; /* of which computing patches */
+	/* this build's new versions (reload log line, benchmarks) */
+	size_t changed;         /* resources with a new version since the previous build */
+	size_t new_merge_bytes; /* their merge patches' bytes */
+	size_t new_jp_bytes;    /* their JSON patches' bytes */
+	size_t new_jp_bodies;   /* the bodies of those that have a JSON patch (cost maps) */
+	size_t new_body_bytes;  /* their new bodies' bytes (what a client would fetch instead) */
 };
 
 struct updates_limits {
