@@ -24,29 +24,28 @@ START_TEST(full)
 	struct diag d;
 	struct conf *c;
 	diag_init(&d);
-	ck_assert_int_eq(
-	        conf_load_mem(
-	                "/etc/altod/altod.yaml",
-	                "server:\n"
-	                "  listen:\n"
-	                "    - {address: 127.0.0.1, port: 8080}\n"
-	                "    - address: '::'\n"
-	                "      port: 443\n"
-	                "      tls: {certificate: tls/cert.pem, key: /k.pem, client-ca: ca.pem}\n"
-	                "    - {address: 0.0.0.0, port: 80, plain-http: true}\n"
-	                "  threads: 4\n"
-	                "limits:\n"
-	                "  max-request-body: 2048\n"
-	                "  connection-timeout: 5\n"
-	                "  max-connections: 7\n"
-	                "  max-endpoints: 9\n"
-	                "  max-endpoint-pairs: 81\n"
-	                "  max-constraints: 3\n"
-	                "  response-timeout: 11\n"
-	                "updates: {max-versions: 3, max-bytes: 1000, streams-per-client: 2, streams: 5, keepalive: 7}\n"
-	                "maps: [maps/a.yaml, /var/lib/altod/b.yaml]\n",
-	                &c, &d),
-	        0);
+	ck_assert_int_eq(conf_load_mem("/etc/altod/altod.yaml",
+	                               "server:\n"
+	                               "  listen:\n"
+	                               "    - {address: 127.0.0.1, port: 8080}\n"
+	                               "    - address: '::'\n"
+	                               "      port: 443\n"
+	                               "      tls: {certificate: tls/cert.pem, key: /k.pem, client-ca: ca.pem}\n"
+	                               "    - {address: 0.0.0.0, port: 80, plain-http: true}\n"
+	                               "  threads: 4\n"
+	                               "limits:\n"
+	                               "  max-request-body: 2048\n"
+	                               "  connection-timeout: 5\n"
+	                               "  max-connections: 7\n"
+	                               "  max-endpoints: 9\n"
+	                               "  max-endpoint-pairs: 81\n"
+	                               "  max-constraints: 3\n"
+	                               "  response-timeout: 11\n"
+	                               "updates: {max-versions: 3, max-bytes: 1000, streams-per-client: 2,\n"
+	                               "  streams: 5, keepalive: 7}\n"
+	                               "maps: [maps/a.yaml, /var/lib/altod/b.yaml]\n",
+	                               &c, &d),
+	                 0);
 	ck_assert_uint_eq(c->nlisten, 3);
 	ck_assert_ptr_null(c->listen[0].tls);
 	ck_assert_str_eq(c->listen[1].address, "::");
