@@ -366,8 +366,9 @@ static const struct conf_item limits_items[] = {
               "of its request arriving whole; else the connection is cut off. A client that stops reading, or "
               "reads a byte now and then (which keeps `connection-timeout` happy), cannot hold a worker's answer, "
               "the connection, or the maps snapshot its answer comes from past a reload, for longer. Set it above "
-              "the time your slowest legitimate client needs for your largest map (0: no limit). `kill -USR1` "
-              "logs how many connections each timeout cut off"),
+              "the time your slowest legitimate client needs for your largest map (0: no limit). An update "
+              "stream (SSE) runs as long as it is read: this bounds each batch of its events, not the stream. "
+              "`kill -USR1` logs how many connections each timeout cut off"),
         LIMIT("max-connections", max_connections, 1, 1000000, "10000", NULL, CONF_RESTART,
               "concurrent connections per listener (libmicrohttpd divides it among its worker threads); more "
               "wait in the kernel's backlog, unanswered, until one closes"),
