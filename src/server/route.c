@@ -53,6 +53,10 @@ struct req_ctx {
 	bool framing;     /* refused for its framing: answered at once, then closed */
 	bool sse_control; /* a POST to the stream control URI of one of its update streams */
 	char *path;       /* that URI */
+	/* an update stream, answered: snap, cat and res are released (a stream
+	 * must not pin the snapshot it was opened on), client is its own copy */
+	bool stream;
+	char *client_copy;
 	struct refusal refusal;
 	unsigned status; /* for the audit log */
 	size_t bytes;
@@ -289,7 +293,17 @@ static enum MHD_Result run_sse(struct req_ctx *ctx, struct MHD_Connection *c)
 		struct conn_ctx *cc = conn_of(c);
 		if (cc)
 			atomic_store(&cc->answer_deadline_ms, 0);
-		return send_response(ctx, c, MHD_HTTP_OK, a.r, SSE_MT_STREAM, 0);
+		enum MHD_Result ret = send_response(ctx, c, MHD_HTTP_OK, a.r, SSE_MT_STREAM, 0);
+		/* the stream reads the serving snapshot whenever it sends: it
+		 * holds none for its whole life (sse_internal.h) */
+		ctx->client_copy = strdup(ctx->client);
+		ctx->client = ctx->client_copy ? ctx->client_copy : "?";
+		ctx->stream = true;
+		ctx->res = NULL;
+		ctx->cat = NULL;
+		snapshot_unref(ctx->snap);
+		ctx->snap = NULL;
+		return ret;
 	}
 	return send_response(ctx, c, a.status, a.r, NULL, 0);
 }
@@ -596,6 +610,8 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 	if (ctx == NULL)
 		return;
 	atomic_fetch_sub(&srv->inflight, 1);
+	if (ctx->snap == NULL) /* an update stream: the config serving now */
+		ctx->snap = slot_acquire(srv->slot);
 	conn_expect_request(conn_of(c), ctx->snap->limits.request_timeout);
 	if (ctx->cs)
 		client_count(ctx->cs, ctx->status, ctx->bytes);
@@ -606,12 +622,15 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 		double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 +
 		            (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
 		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
-		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory") : "-", ctx->status, ctx->bytes, ms,
-		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
+		         ctx->stream ? SSE_RESOURCE_ID
+		         : ctx->res  ? (ctx->res->id[0] ? ctx->res->id : "directory")
+		                     : "-",
+		         ctx->status, ctx->bytes, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
 		         ctx->az.limited ? " limited=" : "", ctx->az.limited ? ctx->az.limited : "");
 	}
 	buf_free(&ctx->body);
 	free(ctx->path);
+	free(ctx->client_copy);
 	snapshot_unref(ctx->snap);
 	free(ctx);
 	*con_cls = NULL;

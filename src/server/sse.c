@@ -648,20 +648,25 @@ int sse_control(struct server *srv, const char *path, const struct sse_who *who,
 	struct sse_req req;
 	struct alto_error err = {0};
 	memset(a, 0, sizeof(*a));
+	/* parsed before the stream is locked (its events wait meanwhile) */
+	int rc = sse_req_parse(body, len, cat, snap->limits.max_json_depth, &req, &err);
+	if (rc != 0 && rc != ALTOD_EREQUEST)
+		return rc;
 	struct sse_registry *reg = srv->sse;
 	pthread_mutex_lock(&reg->lock);
 	struct sse_stream *st = find_locked(reg, path, who);
 	pthread_mutex_unlock(&reg->lock);
-	/* (the stream cannot be freed while locked: its reader, which ends
-	 * it, takes the same lock) */
-	if (st == NULL) {
+	/* (a stream found stays until it is unlocked: stream_done takes its
+	 * lock before it frees it) */
+	if (st == NULL) { /* gone meanwhile: as if it never existed */
+		alto_error_clear(&err);
+		sse_req_free(&req);
 		a->status = MHD_HTTP_NOT_FOUND;
 		return 0;
 	}
-	int rc = sse_req_parse(body, len, cat, snap->limits.max_json_depth, &req, &err);
 	if (rc != 0) {
 		pthread_mutex_unlock(&st->lock);
-		return rc == ALTOD_EREQUEST ? request_error(a, &err) : rc;
+		return request_error(a, &err);
 	}
 	/* §7: every part is checked before any is applied: a request with an
 	 * error changes nothing */

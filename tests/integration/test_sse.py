@@ -160,6 +160,13 @@ class Copy:
             raise AssertionError("unexpected event %r" % ev)
 
 
+def stats_line(a, pattern):
+    """SIGUSR1; the statistics line that matches."""
+    mark = a.log_count()
+    a.send_signal(signal.SIGUSR1)
+    return a.wait_for_log(pattern, after=mark)
+
+
 def until(make, done, timeout=30.0):
     """make() again until done(result): for what the server notices on its
     own (a closed connection, at a stream's next keep-alive). Not a timing
@@ -604,9 +611,12 @@ class Public(unittest.TestCase):
                 self.assertEqual(ev.json()["remove"], ["hop"])
                 break
             seen.append(ev)
-        # the cost map of routingcost changed back: its patch (before or after)
         r = a.post(ctl, {"remove": ["hop"]}, MT_PARAMS)
         self.assertEqual(r.json()["meta"], {"code": "E_INVALID_FIELD_VALUE", "field": "remove", "value": "hop"})
+        # an idle stream pins no snapshot: not the one it was opened on,
+        # nor any since (the reaper frees replaced ones in the background)
+        line = until(lambda: stats_line(a, r"snapshot\(s\) in memory"), lambda ln: ln.endswith(" 1 snapshot(s) in memory"))
+        self.assertTrue(line.endswith(" 1 snapshot(s) in memory"), line)
 
     def test_fallen_behind_the_history_gets_the_full_resource(self):
         """max-versions 3: a stream whose client does not read while three
@@ -647,12 +657,7 @@ class Public(unittest.TestCase):
         stuck = self.open(a, {"c": {"resource-id": "big"}}, rcvbuf=4096)
         self.assertEqual(stuck.status(), 200)
 
-        def stats(_=None):
-            mark = a.log_count()
-            a.send_signal(signal.SIGUSR1)
-            return a.wait_for_log(r"update streams \(SSE\) open: \d+", after=mark)
-
-        line = until(stats, lambda ln: ln.endswith("open: 1"))
+        line = until(lambda: stats_line(a, r"update streams \(SSE\) open: \d+"), lambda ln: ln.endswith("open: 1"))
         self.assertTrue(line.endswith("open: 1"), line)
         self.assertRegex(a.stderr(), r"connections cut off: 0 past request-timeout, 1 past response-timeout")
         with self.assertRaises((http.client.IncompleteRead, ConnectionError, socket.timeout)):
