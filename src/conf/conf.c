@@ -418,7 +418,8 @@ static const struct conf_item updates_items[] = {
             "anyone else by its address); one more gets `429`. 0: no limit"),
         UPD("streams", streams, 0, 10000000, "10000", NULL,
             "update streams open at once in the process; one more gets `503`. Each holds a connection (see "
-            "`limits.max-connections`) and, idle, a few hundred bytes: no thread, no maps snapshot. 0: no limit"),
+            "`limits.max-connections`) with its libmicrohttpd memory (`limits.max-header-size` + 16 KiB) and, "
+            "idle, a few hundred bytes of its own: no thread, no maps snapshot. 0: no limit"),
         UPD("keepalive", keepalive, 0, 86400, "25", "seconds",
             "an update stream with nothing to send for this long sends an SSE comment (`: keep-alive`), so "
             "proxies keep it open and a client that went away is noticed. 0: never"),
