@@ -367,13 +367,13 @@ USERS = {"ops": "ops-password", "ta": "ta-password", "tb": "tb-password"}
 BASE_GRANTS = ["net", "net-num-routingcost", "net-ord-routingcost", "net-num-hopcount", "net-ord-hopcount"]
 
 
-def follower_config(world, limits=None, updates=None):
+def follower_config(world, limits=None, updates=None, anonymous_role=None):
     clients = {name: {"password": iu.password_entry(name, pw), "roles": [name]} for name, pw in USERS.items()}
     access = iu.access_yaml(
         secret="sse-test-secret-0123456789", clients=clients,
         roles={"ops": BASE_GRANTS, "ta": ["va"], "tb": ["vb"]},
         views={v: {"network-map": "net", "pids": pids} for v, pids in world.views.items()},
-        extra={"auth-failures": iu.NO_AUTH_THROTTLE})
+        extra={"auth-failures": iu.NO_AUTH_THROTTLE}, anonymous_role=anonymous_role)
     upd = "updates:\n" + "".join("  %s: %s\n" % kv for kv in (updates or {}).items()) if updates else ""
     return iu.server_yaml(https=False, limits=limits, maps=("maps/net.yaml",)) + access + upd
 
@@ -386,9 +386,9 @@ def session(altod, user):
 
 
 class FollowerTest(unittest.TestCase):
-    def write(self, d, world, updates=None):
+    def write(self, d, world, updates=None, anonymous_role=None):
         at.write_files(d, {"maps/net.yaml": world.maps_yaml(),
-                           "altod.yaml": follower_config(world, updates=updates)})
+                           "altod.yaml": follower_config(world, updates=updates, anonymous_role=anonymous_role)})
 
     def test_follow_30_reloads(self):
         world = World(12)
@@ -434,7 +434,7 @@ class FollowerTest(unittest.TestCase):
         existed gets."""
         world = World(3)
         d = at.make_tree(self, {})
-        self.write(d, world, {"keepalive": 1})
+        self.write(d, world, {"keepalive": 1}, anonymous_role="tb")
         a = at.start_altod_in(self, d)
         sa, sb = session(a, "ta"), session(a, "tb")
         self.addCleanup(sa.close)
@@ -449,6 +449,14 @@ class FollowerTest(unittest.TestCase):
                                  headers={"Content-Type": MT_PARAMS} if method == "POST" else {})
             self.assertEqual(theirs.status, 404)
             self.assertEqual(iu.normalized(theirs), iu.normalized(nothing))
+        # anonymous requests (served tb's role here) are challenged for
+        # both, alike
+        host, port = iu.listener(a, "http")
+        anon = iu.Session(host, port, label="anonymous")
+        self.addCleanup(anon.close)
+        theirs = anon.post(fa.stream.control_uri, body, MT_PARAMS)
+        self.assertEqual(theirs.status, 401)
+        self.assertEqual(iu.normalized(theirs), iu.normalized(anon.post(never, body, MT_PARAMS)))
         # its owner: a GET is the wrong method; an add of tb's view is a
         # resource that does not exist for ta
         r = sa.get(fa.stream.control_uri)
