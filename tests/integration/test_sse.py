@@ -657,9 +657,10 @@ class Public(unittest.TestCase):
         """A stream's events must be out within response-timeout of being
         made (the snapshot they come from stays pinned until then): a client
         that never reads is cut off, and its stream is gone. An idle stream
-        is not (it pins nothing): the other stream, read, stays."""
+        is not (it pins nothing): the other stream, read, stays, past both
+        response-timeout and request-timeout."""
         big = at.big_maps_text(300000, netmap="big", n_pids=50)
-        a = self.start(limits={"response-timeout": 1}, maps={"maps/big.yaml": big})
+        a = self.start(limits={"response-timeout": 1, "request-timeout": 1}, maps={"maps/big.yaml": big})
         idle = self.open(a, {"c": {"resource-id": "big"}})
         self.assertGreater(len(idle.next().data), 10 ** 7)
         stuck = self.open(a, {"c": {"resource-id": "big"}}, rcvbuf=4096)
