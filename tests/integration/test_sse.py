@@ -236,6 +236,14 @@ class Follower:
         self.tc.assertEqual(r.status, 204, r)
         return got
 
+    def next_unsynced(self):
+        """The next event that is not about a barrier of sync()."""
+        while True:
+            ev = self.stream.next()
+            if ev is None or not (ev.media == MT_CONTROL and
+                                  all(c.startswith("sync") for c in ev.json().get("remove", []))):
+                return ev
+
     def check(self, changed):
         """Every copy equals a fresh GET; `changed`: rid -> whether its GET
         may differ from the previous one."""
@@ -367,8 +375,8 @@ USERS = {"ops": "ops-password", "ta": "ta-password", "tb": "tb-password"}
 BASE_GRANTS = ["net", "net-num-routingcost", "net-ord-routingcost", "net-num-hopcount", "net-ord-hopcount"]
 
 
-def follower_config(world, limits=None, updates=None, anonymous_role=None):
-    clients = {name: {"password": iu.password_entry(name, pw), "roles": [name]} for name, pw in USERS.items()}
+def follower_config(world, limits=None, updates=None, anonymous_role=None, users=USERS):
+    clients = {name: {"password": iu.password_entry(name, pw), "roles": [name]} for name, pw in users.items()}
     access = iu.access_yaml(
         secret="sse-test-secret-0123456789", clients=clients,
         roles={"ops": BASE_GRANTS, "ta": ["va"], "tb": ["vb"]},
@@ -427,6 +435,42 @@ class FollowerTest(unittest.TestCase):
         self.assertGreater(total["merge"], 10, total)
         self.assertGreater(total["json"], 30, total)
         self.assertLess(total["full"], 2 * sum(len(f.rids) for f in followers.values()), total)
+
+    def test_grants_and_clients_that_go_away(self):
+        """Grants a client loses: their substreams are removed (a control event
+        says which), the stream goes on. A client removed from the
+        configuration: its stream ends, cleanly."""
+        world = World(5)
+        d = at.make_tree(self, {})
+        self.write(d, world)
+        a = at.start_altod_in(self, d)
+        fb = Follower(self, a, session(a, "tb"), None)
+        self.addCleanup(fb.session.close)
+        fo = Follower(self, a, session(a, "ops"), None)
+        self.addCleanup(fo.session.close)
+        # ops loses its cost maps (only the network map stays granted)
+        text = follower_config(world).replace(
+            "ops: [" + ", ".join('"%s"' % g for g in BASE_GRANTS) + "]", 'ops: ["net"]')
+        self.assertIn('ops: ["net"]', text)
+        at.write_files(d, {"altod.yaml": text})
+        a.reload()
+        ev = fo.next_unsynced()
+        self.assertEqual(ev.media, MT_CONTROL)
+        gone = sorted(fo.cid[rid] for rid in fo.rids if rid != "net")
+        self.assertEqual(sorted(ev.json()["remove"]), gone)
+        self.assertEqual(ev.json()["description"], "the resource is no longer offered")
+        # tb is no client any more
+        users = {k: v for k, v in USERS.items() if k != "tb"}
+        at.write_files(d, {"altod.yaml": follower_config(world, users=users)})
+        a.reload()
+        rest = [ev for ev in fb.stream.read_to_end()  # the end of the chunked body: no error
+                if not (ev.media == MT_CONTROL and all(c.startswith("sync") for c in ev.json()["remove"]))]
+        self.assertEqual([ev.media for ev in rest], [MT_CONTROL])
+        self.assertEqual(sorted(rest[0].json()["remove"]), sorted(fb.cid.values()))
+        self.assertEqual(rest[0].json()["description"], "the client is no longer served")
+        # ops's stream goes on with what it still has
+        self.assertEqual(fo.sync(), [])
+        self.assertEqual(fo.session.get("/networkmap/net").json(), fo.copy.docs[fo.cid["net"]])
 
     def test_other_identity_and_closed_streams_are_unknown(self):
         """A stream control URI answers its owner only: anyone else (and
