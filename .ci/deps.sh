@@ -4,8 +4,7 @@
 set -eu
 # build: compiler, CMake, the libraries (and zlib for precompressed maps); tests: Check, Python, openssl
 # (test certificates), haproxy (replicas test), python3-jsonpatch (RFC 6902 patches in test_sse.py),
-# systemd + man-db
-# (systemd-analyze verify of the unit)
+# systemd + man-db (systemd-analyze verify of the unit)
 pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev zlib1g-dev check python3 python3-jsonpatch openssl haproxy systemd man-db"
 # --ci adds what the CI jobs beyond the tests need: clang (libFuzzer),
 # clang-tidy, cppcheck, clang-format, valgrind
