@@ -11,6 +11,7 @@
  *   <map>-endpoint-cost            POST /endpointcost/<map>
  *   endpoint-property              POST /endpointprop
  *   tips                           POST /tips  (RFC 9569; its views below)
+ *   update-stream                  POST /updates/stream (RFC 8895, alto/sse.h)
  *   (the directory)                GET  /
  */
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "alto/render.h"
 #include "alto/representation.h"
 #include "alto/tips.h"
+#include "alto/sse.h"
 #include "util/err.h"
 #include "util/vec.h"
 
@@ -231,6 +233,11 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			break;
 		}
 	}
+	/* the update stream service covers the maps offered here: no grant
+	 * of its own (what it streams is granted map by map) */
+	if (c->nmaps > 0 && bd.rc != ALTOD_ENOMEM)
+		add(&bd, RES_UPDATESTREAM, NULL, strdup(SSE_RESOURCE_ID), strdup(SSE_URI), SSE_MT_STREAM,
+		    SSE_MT_PARAMS);
 	if (bd.rc == 0)
 		check_unique_ids(&bd);
 
@@ -424,6 +431,7 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 		buf_puts(b, "]}");
 		break;
 	case RES_TIPS: render_tips_capabilities(b, c); break;
+	case RES_UPDATESTREAM: sse_render_entry(b, c); break;
 	default: break;
 	}
 	/* §11.5.1.5: an endpoint cost resource MUST NOT have "uses";

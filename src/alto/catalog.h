@@ -21,6 +21,7 @@ enum res_kind {
 	RES_ENDPOINTPROP,
 	RES_ENDPOINTCOST,
 	RES_TIPS, /* RFC 9569: the network and cost maps of its catalog */
+	RES_UPDATESTREAM, /* RFC 8895 update stream service (alto/sse.h) */
 };
 
 struct cost_type {

@@ -27,6 +27,8 @@
 #include "server/admin.h"
 #include "http_internal.h"
 #include "server/tips.h"
+#include "alto/sse.h"
+#include "sse_internal.h"
 
 struct refusal {
 	unsigned status;
@@ -51,7 +53,13 @@ struct req_ctx {
 	bool options;
 	bool refused;
 	bool too_large;
-	bool framing; /* refused for its framing: answered at once, then closed */
+	bool framing;     /* refused for its framing: answered at once, then closed */
+	bool sse_control; /* a POST to the stream control URI of one of its update streams */
+	char *path;       /* that URI */
+	/* an update stream, answered: snap, cat and res are released (a stream
+	 * must not pin the snapshot it was opened on), client is its own copy */
+	bool stream;
+	char *client_copy;
 	struct refusal refusal;
 	unsigned status; /* for the audit log */
 	size_t bytes;
@@ -453,6 +461,60 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	return send_response(ctx, c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type, len);
 }
 
+static void not_found(const struct req_ctx *ctx, struct refusal *no);
+static void sse_identity(struct MHD_Connection *c, const struct req_ctx *ctx, struct sse_who *who);
+
+/* RFC 8895: opening an update stream, or a stream control request. */
+static enum MHD_Result run_sse(struct req_ctx *ctx, struct MHD_Connection *c)
+{
+	struct sse_who who;
+	struct sse_answer a;
+	sse_identity(c, ctx, &who);
+	const char *body = ctx->body.data ? ctx->body.data : "";
+	int rc = ctx->sse_control
+	                 ? sse_control(ctx->l->srv, ctx->path, &who, ctx->snap, ctx->cat, body, ctx->body.len, &a)
+	                 : sse_open(ctx->l->srv, c, &who, ctx->snap, ctx->cat, body, ctx->body.len, &a);
+	if (rc != 0) {
+		static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n",
+		                                   NULL, 1, false};
+		return send_refusal(ctx, c, &oom);
+	}
+	if (a.status == MHD_HTTP_BAD_REQUEST) {
+		enum MHD_Result ret = send_alto_error(ctx, c, &a.err);
+		alto_error_clear(&a.err);
+		return ret;
+	}
+	if (a.status == MHD_HTTP_NOT_FOUND) { /* the stream ended meanwhile */
+		struct refusal no;
+		not_found(ctx, &no);
+		return send_refusal(ctx, c, &no);
+	}
+	if (a.r == NULL) {
+		struct refusal no = {a.status, a.text, NULL, a.retry_after, false};
+		return send_refusal(ctx, c, &no);
+	}
+	if (a.status == MHD_HTTP_OK) {
+		/* a stream runs as long as it is read (sse_internal.h): its
+		 * answer has no response-timeout as a whole, each of its event
+		 * batches has */
+		struct conn_ctx *cc = conn_of(c);
+		if (cc)
+			atomic_store(&cc->answer_deadline_ms, 0);
+		enum MHD_Result ret = send_response(ctx, c, MHD_HTTP_OK, a.r, SSE_MT_STREAM, 0);
+		/* the stream reads the serving snapshot whenever it sends: it
+		 * holds none for its whole life (sse_internal.h) */
+		ctx->client_copy = strdup(ctx->client);
+		ctx->client = ctx->client_copy ? ctx->client_copy : "?";
+		ctx->stream = true;
+		ctx->res = NULL;
+		ctx->cat = NULL;
+		snapshot_unref(ctx->snap);
+		ctx->snap = NULL;
+		return ret;
+	}
+	return send_response(ctx, c, a.status, a.r, NULL, 0);
+}
+
 /* The peer address as a throttle key (throttle_addr_key). */
 static size_t peer_key(struct MHD_Connection *c, uint8_t key[THROTTLE_ADDR_KEY])
 {
@@ -516,6 +578,43 @@ static bool authorize(struct MHD_Connection *c, struct req_ctx *ctx, const char 
 	return ok;
 }
 
+/* A URI this client cannot use gets what a URI that never existed gets.
+ * An anonymous client is challenged instead: Digest clients send
+ * credentials only after a 401. Every URI outside the anonymous catalog
+ * answers so, whether it exists for others or not. */
+static void not_found(const struct req_ctx *ctx, struct refusal *no)
+{
+	if (ctx->az.anonymous && ctx->az.digest_ok)
+		*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, false};
+	else
+		*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL, 0, false};
+}
+
+/* The identity an update stream belongs to (sse_internal.h). */
+static void sse_identity(struct MHD_Connection *c, const struct req_ctx *ctx, struct sse_who *who)
+{
+	memset(who, 0, sizeof(*who));
+	who->anonymous = ctx->az.anonymous;
+	if (ctx->az.cs && !ctx->az.anonymous) {
+		who->client = ctx->az.client;
+		snprintf(who->key, sizeof(who->key), "client:%s", ctx->az.client);
+		return;
+	}
+	struct endpoint ep;
+	char text[64];
+	snprintf(who->key, sizeof(who->key), "peer:%s", client_endpoint(c, &ep, text, sizeof(text)) ? text : "?");
+}
+
+/* The stream control service of a stream (RFC 8895 §7): only POST, with an
+ * UpdateStreamReq; it answers 204, or an ALTO error. */
+static struct resource sse_control_resource = {
+        .kind = RES_UPDATESTREAM,
+        .id = "update-stream-control",
+        .uri = "",
+        .media_type = NULL,
+        .accepts = SSE_MT_PARAMS,
+};
+
 static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	*(size_t *)cls += strlen(key) + 2 + (value ? strlen(value) : 0) + 2; /* "key: value\r\n" */
@@ -569,14 +668,21 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		if (ctx->tips.kind != TIPS_PATH_NONE)
 			return check_tips_headers(c, ctx, method, no);
 	}
+	if (ctx->res == NULL && strncmp(path, SSE_CONTROL_PREFIX, strlen(SSE_CONTROL_PREFIX)) == 0) {
+		/* another identity's stream, or a closed one, is one that
+		 * never existed */
+		struct sse_who who;
+		sse_identity(c, ctx, &who);
+		if (sse_control_known(ctx->l->srv, path, &who)) {
+			ctx->res = &sse_control_resource;
+			ctx->sse_control = true;
+			ctx->path = strdup(path);
+			if (ctx->path == NULL)
+				ctx->res = NULL;
+		}
+	}
 	if (ctx->res == NULL) {
-		/* An anonymous client is challenged instead: Digest clients send
-		 * credentials only after a 401. Every URI outside the anonymous
-		 * catalog answers so, whether it exists for others or not. */
-		if (ctx->az.anonymous && ctx->az.digest_ok)
-			*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, false};
-		else
-			*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL, 0, false};
+		not_found(ctx, no);
 		return false;
 	}
 	const struct resource *res = ctx->res;
@@ -597,7 +703,7 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		return false;
 	}
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	if (!media_accepts(accept, res->media_type)) {
+	if (res->media_type && !media_accepts(accept, res->media_type)) {
 		*no = (struct refusal){MHD_HTTP_NOT_ACCEPTABLE,
 		                       "Not Acceptable: this resource is only available as its ALTO media type\n", NULL,
 		                       0, false};
@@ -732,6 +838,8 @@ enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (!ctx->post)
 		return send_rendered(ctx, c);
+	if (ctx->res->kind == RES_UPDATESTREAM)
+		return run_sse(ctx, c);
 	return run_post(ctx, c);
 }
 
@@ -745,6 +853,8 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 		return;
 	tips_unwait(srv->tips, &ctx->waiter);
 	atomic_fetch_sub(&srv->inflight, 1);
+	if (ctx->snap == NULL) /* an update stream: the config serving now */
+		ctx->snap = slot_acquire(srv->slot);
 	conn_expect_request(conn_of(c), ctx->snap->limits.request_timeout);
 	if (ctx->cs)
 		client_count(ctx->cs, ctx->status, ctx->bytes);
@@ -759,14 +869,18 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 	/* the audit line (RFC 7285 §15.4: never addresses or request bodies) */
 	if (ctx->snap->access && ctx->snap->access->policy->audit) {
 		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
-		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory")
-		                  : (ctx->tips.kind != TIPS_PATH_NONE ? "tips-view" : "-"),
+		         ctx->stream ? SSE_RESOURCE_ID
+		         : ctx->res  ? (ctx->res->id[0] ? ctx->res->id : "directory")
+		         : ctx->tips.kind != TIPS_PATH_NONE ? "tips-view"
+		                                            : "-",
 		         ctx->status, ctx->bytes, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
 		         ctx->az.limited ? " limited=" : "", ctx->az.limited ? ctx->az.limited : "");
 	}
 	buf_free(&ctx->body);
 	free(ctx->owned_client);
 	free(ctx->owned_identity);
+	free(ctx->path);
+	free(ctx->client_copy);
 	snapshot_unref(ctx->snap);
 	free(ctx);
 	*con_cls = NULL;

@@ -661,6 +661,17 @@ class Policy:
                 "capabilities": {"incremental-change-media-types": {
                     rid: at.MT_MERGE_PATCH + ("," + at.MT_JSON_PATCH if res[rid][1].startswith("costmap:") else "")
                     for rid in covered}}}
+        if maps:
+            # RFC 8895: the update stream service, over every network map
+            # and cost map the client sees
+            streamed = sorted(rid for rid, (uri, kind, m) in res.items()
+                              if kind == "netmap" or kind.startswith("costmap:"))
+            resources["update-stream"] = {
+                "uri": "/updates/stream", "media-type": at.MT_EVENTSTREAM, "accepts": at.MT_UPDATESTREAMPARAMS,
+                "capabilities": {"incremental-change-media-types": {
+                    rid: at.MT_MERGEPATCH if res[rid][1] == "netmap" else at.MT_MERGEPATCH + "," + at.MT_JSONPATCH
+                    for rid in streamed}, "support-stream-control": True},
+                "uses": streamed}
         cost_types = {}
         for name in offered:
             mode = NUMERICAL if name.startswith("num-") else ORDINAL
@@ -690,6 +701,8 @@ def sorted_ird(doc):
         for k in ("cost-type-names", "prop-types"):
             if k in caps:
                 caps[k] = sorted(caps[k])
+        if "incremental-change-media-types" in caps:  # the update stream service
+            r["uses"] = sorted(r["uses"])
     return doc
 
 
