@@ -179,6 +179,7 @@ struct mc_plan {
 	size_t out[ALTO_MAX_COST_TYPES];         /* column of each returned type */
 	size_t test[ALTO_MAX_COST_TYPES];        /* column of each testable type */
 	uint32_t *rank[2 * ALTO_MAX_COST_TYPES]; /* ordinal columns: rank per pair, 0: no cost */
+	bool full;                               /* every pair of the map: ordinal costs are the map's own ranks */
 };
 
 static size_t mc_column(struct mc_plan *p, const struct cost_type *ct)
@@ -210,8 +211,11 @@ static double mc_value(const struct mc_plan *p, const struct mc_pairs *q, size_t
 	uint32_t sp = q->spid[s], dp = q->dpid[d];
 	if (sp == TOPO_NONE || dp == TOPO_NONE)
 		return NAN;
-	uint32_t e = topo_cost_find(p->col[c].metric, sp, dp);
-	return e == TOPO_NONE ? NAN : p->col[c].metric->val[e];
+	const struct topo_metric *m = p->col[c].metric;
+	uint32_t e = topo_cost_find(m, sp, dp);
+	if (e == TOPO_NONE)
+		return NAN;
+	return p->full && p->col[c].mode == COST_ORDINAL ? (double)m->rank[e] : m->val[e];
 }
 
 static void mc_free(struct mc_plan *p)
@@ -220,16 +224,19 @@ static void mc_free(struct mc_plan *p)
 		free(p->rank[c]);
 }
 
-static int mc_plan_init(struct mc_plan *p, const struct request *req, const struct mc_pairs *q)
+static int mc_plan_init(struct mc_plan *p, const struct request *req, const struct mc_pairs *q, bool full)
 {
 	memset(p, 0, sizeof(*p));
+	/* the ranks among all the pairs of the map are those of the GET cost
+	 * map, ranked once at load time */
+	p->full = full;
 	for (size_t i = 0; i < req->nmct; i++)
 		p->out[i] = mc_column(p, &req->mct[i]);
 	for (size_t i = 0; i < req->ntct; i++)
 		p->test[i] = mc_column(p, &req->tct[i]);
 	size_t npairs = q->ns * q->nd;
 	for (size_t c = 0; c < p->ncols; c++) {
-		if (p->col[c].mode != COST_ORDINAL)
+		if (p->col[c].mode != COST_ORDINAL || full)
 			continue;
 		size_t cap = npairs ? npairs : 1;
 		double *raw = malloc(cap * sizeof(double)); /* per pair; NaN: no cost */
@@ -410,7 +417,8 @@ static char *mc_answer(const struct resource *r, const struct request *req, size
 	memset(&p, 0, sizeof(p));
 	struct buf b;
 	buf_init(&b);
-	if (spid && dpid && mc_plan_init(&p, req, &q) == 0) {
+	bool full = !ecs && req->all_srcs && req->all_dsts;
+	if (spid && dpid && mc_plan_init(&p, req, &q, full) == 0) {
 		if (ecs) {
 			buf_puts(&b, "{\"meta\":{");
 			mc_render_types(&b, req);

@@ -146,6 +146,14 @@ class TestFilteredMultiCostMap(MultiCostServer):
                        [RC_ORD, RC, HC_ORD], {"PID3": {"PID1": [2, 20, 1], "PID2": [1, 15, 2]}})
         self.multi_map({"multi-cost-types": [RC_ORD, RC], "constraints": ["[0] eq 1"],
                         "pids": {"srcs": ["PID3"], "dsts": []}}, [RC_ORD, RC], {"PID3": {"PID2": [1, 15]}})
+        # every pair: the ranks of the GET cost maps
+        full = {}
+        for t in (RC_ORD, HC_ORD):
+            uri = self.ird.costmap_uri(NM, t["cost-metric"], "ordinal")
+            full[t["cost-metric"]] = self.assertOk(self.altod.get(uri), MT_COSTMAP)["cost-map"]
+        self.multi_map({"multi-cost-types": [RC_ORD, HC_ORD]}, [RC_ORD, HC_ORD],
+                       {s: {d: [v, full["hopcount"][s][d]] for d, v in row.items()}
+                        for s, row in full["routingcost"].items()})
         # a tested ordinal type that is not returned ranks the same way
         self.multi_map({"multi-cost-types": [RC], "testable-cost-types": [HC_ORD], "constraints": ["[0] eq 4"]},
                        [RC], {"PID2": {"PID3": [15]}, "PID3": {"PID2": [15]}})
