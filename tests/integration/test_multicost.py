@@ -300,6 +300,46 @@ class TestConstraintLimit(at.AltodTestCase):
                              "E_INVALID_FIELD_VALUE", field="constraints", has_value=False)
 
 
+MANY_METRICS = 9  # 18 cost types: more than altod's cap of 16 in one request
+MANY_MAPS = "network-maps:\n  many:\n    pids:\n      A: {ipv4: [10.0.0.0/8]}\n      B: {ipv4: [11.0.0.0/8]}\n" + \
+    "cost-maps:\n  many:\n" + "".join("    priv:m%d:\n      A: {A: %d, B: %d}\n" % (i, i, i + 1)
+                                      for i in range(MANY_METRICS))
+
+
+class TestMaxCostTypes(at.AltodTestCase):
+    """max-cost-types is the number of granted types, at most 16: 16 are
+    served, 17 refused (§4.1.2), even when the map has more."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.altod = at.start_class_altod(cls, {"many.yaml": MANY_MAPS})
+        cls.ird = cls.altod.ird()
+        cls.fcm = cls.ird.filtered_costmap_uri("many")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._holder.doCleanups()
+
+    def test_cap(self):
+        caps = self.ird.resources["many-filtered-costmap"]["capabilities"]
+        self.assertEqual(len(caps["cost-type-names"]), 2 * MANY_METRICS)
+        self.assertEqual(caps["max-cost-types"], 16)
+        types = [cost_type("priv:m%d" % i, mode) for i in range(MANY_METRICS) for mode in ("numerical", "ordinal")]
+        for member in ("multi-cost-types", "testable-cost-types"):
+            extra = {} if member == "multi-cost-types" else {"cost-type": types[0]}
+            body = dict(extra, **{member: types[:16], "constraints": ["[15] ge 1"]})
+            with self.subTest(member=member):
+                doc = self.assertOk(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), MT_COSTMAP)
+                if member == "multi-cost-types":
+                    # m7 ordinal ([15]): A->A 7 is rank 1, A->B 8 rank 2
+                    self.assertEqual(doc["cost-map"], {"A": {"A": [i // 2 if i % 2 == 0 else 1 for i in range(16)],
+                                                             "B": [i // 2 + 1 if i % 2 == 0 else 2
+                                                                   for i in range(16)]}})
+                body[member] = types[:17]
+                self.assertAltoError(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), "E_INVALID_FIELD_VALUE",
+                                     field=member, has_value=False)
+
+
 SPARSE_MAPS = """\
 network-maps:
   sparse:
