@@ -7,17 +7,17 @@
 #include <strings.h>
 
 #include "conf/conf.h"
+#include "conf/adminconf.h"
 #include "util/err.h"
 #include "util/vec.h"
 #include "conf/yp.h"
 #include "conf/schema.h"
 
-static void tls_free(struct conf_tls *t);
-
 static void conf_defaults(struct conf *c)
 {
 	conf_section_defaults(&conf_schema_server, c);
 	conf_section_defaults(&conf_schema_limits, &c->limits);
+	conf_section_defaults(&conf_schema_updates, &c->updates);
 }
 
 void conf_free(struct conf *c)
@@ -27,7 +27,7 @@ void conf_free(struct conf *c)
 	free(c->path);
 	for (size_t i = 0; i < c->nlisten; i++) {
 		free(c->listen[i].address);
-		tls_free(c->listen[i].tls);
+		conf_tls_free(c->listen[i].tls);
 	}
 	free(c->listen);
 	for (size_t i = 0; i < c->nmaps; i++)
@@ -36,10 +36,11 @@ void conf_free(struct conf *c)
 	free(c->maps_at);
 	policy_free(c->access);
 	free(c->digest_listen);
+	conf_admin_free(c->admin);
 	free(c);
 }
 
-static void tls_free(struct conf_tls *t)
+void conf_tls_free(struct conf_tls *t)
 {
 	if (t == NULL)
 		return;
@@ -204,16 +205,16 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 	return t;
 }
 
-static void parse_tls_item(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+void conf_tls_item_parse(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct conf_listener *l = obj;
 	(void)it;
 	(void)key;
-	tls_free(l->tls);
+	conf_tls_free(l->tls);
 	l->tls = parse_tls(y, ctx);
 }
 
-static bool is_loopback(const char *a)
+bool conf_is_loopback(const char *a)
 {
 	unsigned char b[16];
 	static const unsigned char v6lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -240,7 +241,7 @@ static const struct conf_item listener_items[] = {
         {.name = "tls",
          .type = CONF_SECTION,
          .flags = CONF_RESTART,
-         .parse = parse_tls_item,
+         .parse = conf_tls_item_parse,
          .child = &tls_schema,
          .doc = "serve HTTPS on this listener (keys below); on or off needs a restart, its files are re-read on "
                 "reload"},
@@ -277,7 +278,7 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	if (l.address == NULL || conf_seen_at(&listener_schema, &seen, "port").line == 0) {
 		yp_error(y, start, "a listener needs an address and a port");
 		free(l.address);
-		tls_free(l.tls);
+		conf_tls_free(l.tls);
 		return;
 	}
 	/* RFC 7285 §8.3.5 wants HTTPS: plain HTTP off the loopback only when
@@ -287,13 +288,13 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	/* Digest answers travel in clear only where the operator says so */
 	if (l.tls && l.clear_digest)
 		yp_error(y, clear_at, "clear-digest is for a listener without tls (TLS listeners always take Digest)");
-	else if (!l.tls && !l.plain_http && !is_loopback(l.address))
+	else if (!l.tls && !l.plain_http && !conf_is_loopback(l.address))
 		yp_error(y, start,
 		         "listener %s serves plain HTTP off the loopback: add a tls section, or plain-http: true "
 		         "to ask for plain HTTP explicitly",
 		         l.address);
 	if (!VEC_PUSH(c->listen, c->nlisten, *cap)) {
-		tls_free(l.tls);
+		conf_tls_free(l.tls);
 		free(l.address);
 		yp_error(y, start, "out of memory");
 		return;
@@ -397,6 +398,39 @@ static const struct conf_item limits_items[] = {
 const struct conf_section conf_schema_limits = {
         .name = "limits", .path = "limits.", .what = "limits", .items = CONF_ITEMS(limits_items)};
 
+#define UPD(key, field, lo, hi, dflt, unit_, text)                                                                 \
+	{                                                                                                          \
+		.name = (key), .type = CONF_UINT, .min = (lo), .max = (hi), .def = (dflt), .unit = (unit_),        \
+		.offset = offsetof(struct conf_updates, field), .size = sizeof(((struct conf_updates *)0)->field), \
+		.doc = (text)                                                                                      \
+	}
+
+static const struct conf_item updates_items[] = {
+        UPD("max-versions", max_versions, 1, 1000000, "64", NULL,
+            "versions of each network map and cost map (views included) kept for incremental updates, the "
+            "current one included: a client more versions behind gets the full resource again. 1 keeps no "
+            "patch"),
+        UPD("max-bytes", max_bytes, 0, 1ull << 40, "67108864", "bytes",
+            "bytes of patches (merge patches and JSON patches) kept over all resources; past it the oldest "
+            "patches are dropped first, whichever resource they belong to. `kill -USR1` and the reload log "
+            "show what is held"),
+        UPD("tips-views-per-client", tips_views_per_client, 0, 1000000, "64", NULL,
+            "TIPS views (RFC 9569) one client may hold at a time; one more is refused with 429 and Retry-After "
+            "until one has been idle for `tips-view-lifetime`. 0: no limit. Opening a map again gives the same "
+            "view"),
+        UPD("tips-views", tips_views, 0, 10000000, "10000", NULL,
+            "TIPS views held by this process in all clients together; past it, 429 likewise. 0: no limit"),
+        UPD("tips-view-lifetime", tips_view_lifetime, 1, 86400, "300", "seconds",
+            "a TIPS view nobody asked about for this long is dropped (it no longer counts against the limits; "
+            "its URI still leads to its client's view while the resource's history lasts)"),
+        UPD("poll-timeout", poll_timeout, 1, 86400, "30", "seconds",
+            "a long poll (a GET of the next edge of a TIPS view) waits this long for the reload that makes the "
+            "edge, then is answered 204 No Content and the client asks again; it holds no thread while it "
+            "waits"),
+};
+const struct conf_section conf_schema_updates = {
+        .name = "updates", .path = "updates.", .what = "updates", .items = CONF_ITEMS(updates_items)};
+
 bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 {
 	/* what a restart changes is what the tables flag so */
@@ -404,6 +438,8 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 	    !conf_section_restart_equal(&conf_schema_limits, &a->limits, &b->limits))
 		return false;
 	/* access.digest-listen, kept in the conf: snapshot_build takes access over */
+	if (!conf_admin_equal(a->admin, b->admin))
+		return false;
 	if (!a->digest_listen != !b->digest_listen ||
 	    (a->digest_listen && strcmp(a->digest_listen, b->digest_listen) != 0))
 		return false;
@@ -495,12 +531,25 @@ static const struct conf_item top_items[] = {
          .offset = offsetof(struct conf, limits),
          .child = &conf_schema_limits,
          .doc = "bounds on connections, requests and answers"},
+        {.name = "updates",
+         .type = CONF_SECTION,
+         .offset = offsetof(struct conf, updates),
+         .child = &conf_schema_updates,
+         .doc = "the history of versions and patches behind incremental updates (TIPS, SSE)"},
         {.name = "access",
          .type = CONF_SECTION,
          .parse = parse_access,
          .child = &policy_schema,
          .doc = "per-client isolation: clients, roles, grants, views, rate and connection limits, the audit "
                 "log, HTTP Digest (isolation.md). Without it every resource is public"},
+        {.name = "admin",
+         .type = CONF_SECTION,
+         .flags = CONF_RESTART,
+         .parse = conf_admin_parse,
+         .offset = offsetof(struct conf, admin),
+         .child = &conf_schema_admin,
+         .doc = "the admin listener: Prometheus `/metrics`, `/healthz` and `/readyz` (operations.md). Without it "
+                "there is none"},
 };
 const struct conf_section conf_schema = {.name = NULL,
                                          .path = "",

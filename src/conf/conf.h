@@ -73,6 +73,19 @@ struct conf_limits {
 	unsigned response_timeout; /* seconds to build and send one answer */
 };
 
+/* The updates history (incremental updates: TIPS, SSE) */
+struct conf_updates {
+	unsigned max_versions; /* kept per resource, the current one included */
+	size_t max_bytes;      /* of patches held over all resources */
+	/* TIPS (RFC 9569) */
+	unsigned tips_views_per_client; /* views one client may hold (0: no limit) */
+	unsigned tips_views;            /* views held in all (0: no limit) */
+	unsigned tips_view_lifetime;    /* seconds a view is kept without a request for it */
+	unsigned poll_timeout;          /* seconds a long poll waits for the next edge */
+};
+
+struct conf_admin;
+
 struct conf {
 	char *path;
 	struct conf_listener *listen;
@@ -84,15 +97,24 @@ struct conf {
 	} * maps_at;      /* where altod.yaml names each maps file */
 	unsigned threads; /* 0: one per CPU */
 	struct conf_limits limits;
+	struct conf_updates updates;
 	struct policy *access; /* NULL: no access control (everything public) */
 	/* access.digest-listen, kept here because only a restart changes it
 	 * (snapshot_build takes access over); NULL: none */
 	char *digest_listen;
+	struct conf_admin *admin; /* conf/adminconf.h; NULL: no admin listener */
 };
 
-/* The keys of altod.yaml (conf/schema.h): the top level, and its server
- * and limits sections */
-extern const struct conf_section conf_schema, conf_schema_server, conf_schema_limits;
+/* The keys of altod.yaml (conf/schema.h): the top level, and its server,
+ * limits and updates sections */
+extern const struct conf_section conf_schema, conf_schema_server, conf_schema_limits, conf_schema_updates;
+
+/* For the admin section (adminconf.c): the tls section of a listener
+ * (obj: its struct conf_listener), freeing one, and whether an address
+ * is the loopback */
+void conf_tls_item_parse(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key);
+void conf_tls_free(struct conf_tls *t);
+bool conf_is_loopback(const char *address);
 
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);

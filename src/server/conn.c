@@ -12,6 +12,7 @@
 
 #include "util/log.h"
 #include "http_internal.h"
+#include "server/tips.h"
 
 static int64_t now_ms(void)
 {
@@ -60,6 +61,7 @@ void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context, enu
 			return;
 		cc->l = l;
 		cc->fd = ci ? ci->connect_fd : -1;
+		metrics_connection(srv->metrics, 1);
 		struct snapshot *s = slot_acquire(srv->slot);
 		conn_expect_request(cc, s->limits.request_timeout);
 		snapshot_unref(s);
@@ -75,6 +77,7 @@ void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context, enu
 	struct conn_ctx *cc = *socket_context;
 	if (cc == NULL)
 		return;
+	metrics_connection(srv->metrics, -1);
 	authz_connection_closed(cc->cs);
 	/* unlinked before libmicrohttpd closes the socket: the watchdog never
 	 * touches a descriptor number that may have been reused */
@@ -139,6 +142,10 @@ void *conn_watchdog(void *arg)
 			cut(srv, cc, false);
 		}
 		pthread_mutex_unlock(&srv->conns_lock);
+		/* TIPS long polls past poll-timeout, idle views */
+		struct snapshot *s = slot_acquire(srv->slot);
+		tips_sweep(srv->tips, s, now);
+		snapshot_unref(s);
 	}
 	return NULL;
 }

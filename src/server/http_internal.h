@@ -28,6 +28,7 @@
 #include <microhttpd.h>
 
 #include "server/authz.h"
+#include "server/metrics.h"
 #include "util/buf.h"
 #include "server/server.h"
 #include "snap/snapshot.h"
@@ -35,6 +36,7 @@
 
 struct server;
 struct conn_ctx;
+struct tips_state;
 
 struct listener {
 	struct server *srv;
@@ -60,7 +62,9 @@ struct server {
 	struct snapshot_slot *slot;
 	struct listener *ls;
 	size_t nls;
-	struct authz authz; /* who may see what, and the limits that outlive reloads */
+	struct authz authz;      /* who may see what, and the limits that outlive reloads */
+	struct metrics *metrics; /* the admin listener's counters (metrics.h); not owned */
+	struct tips_state *tips;  /* TIPS views and long polls (tips.h) */
 };
 
 /* Per connection (libmicrohttpd's socket context): its listener, the client

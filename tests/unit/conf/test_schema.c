@@ -199,7 +199,9 @@ START_TEST(restart_keys)
 	                       "server.listen[].tls (on/off), server.listen[].tls.priorities, "
 	                       "server.listen[].clear-digest, server.threads, limits.max-header-size, "
 	                       "limits.connection-timeout, limits.max-connections, "
-	                       "limits.max-connections-per-address, access.digest-listen");
+	                       "limits.max-connections-per-address, access.digest-listen, admin (on/off), "
+	                       "admin.address, admin.port, admin.tls, admin.users (count, order), admin.users[].user, "
+	                       "admin.users[].sha256");
 }
 END_TEST
 
@@ -256,9 +258,10 @@ static size_t lint(const struct conf_section *s)
 
 START_TEST(tables_are_sound)
 {
-	/* 4 top-level, 2 server, 5 listener, 6 tls, 12 limits, 15 access,
-	 * 2 + 2 + 2 auth-failures, 6 client, 3 + 3 credentials, 5 view */
-	ck_assert_uint_eq(lint(&conf_schema), 67);
+	/* 6 top-level, 2 server, 5 listener, 6 tls, 12 limits, 2 + 4 (TIPS)
+	 * updates, 15 access, 2 + 2 + 2 auth-failures, 6 client, 3 + 3
+	 * credentials, 5 view, 4 admin, 2 admin user */
+	ck_assert_uint_eq(lint(&conf_schema), 81);
 }
 END_TEST
 
