@@ -339,12 +339,26 @@ const struct resource *catalog_route(const struct catalog *c, const char *uri)
 
 /* ---- the Information Resource Directory (RFC 7285 §9) ---- */
 
+size_t resource_max_cost_types(const struct resource *r)
+{
+	size_t n = 0;
+	for (uint32_t k = 0; k < r->nm->nmetrics; k++)
+		for (int mode = 0; mode < COST_MODES; mode++)
+			n += (r->cost_modes[k] >> mode) & 1u;
+	return n < ALTO_MAX_COST_TYPES ? n : ALTO_MAX_COST_TYPES;
+}
+
 /* The cost types a filtered cost map or endpoint cost resource offers: the
- * granted ones (RFC 7285 §11.3.2.4, §11.5.1.4: "cost-type-names"). */
-static void cost_type_names_of(struct buf *b, const struct resource *r)
+ * granted ones (RFC 7285 §11.3.2.4, §11.5.1.4: "cost-type-names"). The
+ * same list is its "testable-cost-type-names" (RFC 8189 §4.1.1): every
+ * granted type, and only those, may be tested (the exact-grant rule of
+ * docs/isolation.md). */
+static void cost_type_names_of(struct buf *b, const struct resource *r, const char *key)
 {
 	const struct topo_netmap *nm = r->nm;
-	buf_puts(b, "\"cost-type-names\":[");
+	buf_putc(b, '"');
+	buf_puts(b, key);
+	buf_puts(b, "\":[");
 	bool first = true;
 	for (uint32_t k = 0; k < nm->nmetrics; k++) {
 		for (int mode = 0; mode < COST_MODES; mode++) {
@@ -416,7 +430,10 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 	case RES_FILTERED_COSTMAP:
 	case RES_ENDPOINTCOST:
 		buf_puts(b, ",\"capabilities\":{\"cost-constraints\":true,");
-		cost_type_names_of(b, r);
+		cost_type_names_of(b, r, "cost-type-names");
+		/* RFC 8189 §4.1.1, §4.2.1 */
+		buf_printf(b, ",\"max-cost-types\":%zu,", resource_max_cost_types(r));
+		cost_type_names_of(b, r, "testable-cost-type-names");
 		buf_putc(b, '}');
 		break;
 	case RES_ENDPOINTPROP:

@@ -72,6 +72,15 @@ struct catalog_spec {
 	bool private_;
 };
 
+/* The most cost types one multi-cost request (RFC 8189) may name in
+ * "multi-cost-types" or "testable-cost-types". */
+#define ALTO_MAX_COST_TYPES 16
+
+/* RFC 8189 §4.1.1 "max-cost-types" of a filtered cost map or endpoint cost
+ * resource: the number of cost types it grants, at most
+ * ALTO_MAX_COST_TYPES. */
+size_t resource_max_cost_types(const struct resource *r);
+
 int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct diag *diag);
 /* Every resource of a topology (no access control). */
 int catalog_build_topo(const struct topo *t, struct catalog **out, struct diag *diag);

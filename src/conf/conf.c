@@ -388,11 +388,13 @@ static const struct conf_item limits_items[] = {
          * bound is on parsing them, and a body holds at most
          * max-request-body / 7 of them anyway */
         LIMIT("max-constraints", max_constraints, 0, 1000000, "64", NULL, 0,
-              "entries of `constraints` in one filtered cost map or endpoint cost request; more get "
-              "`E_INVALID_FIELD_VALUE` on `constraints`, before any is parsed (0: no limit, as for every limit "
-              "here). Constraints are ANDed (RFC 7285 §11.3.2.3), so altod folds them into one interval when it "
-              "parses them and tests each cost once, whatever their number: this bounds parsing only. A client "
-              "needs at most four (two bounds, or one `eq`) to say anything"),
+              "entries of `constraints`, and of every inner list of `or-constraints` (RFC 8189), together, in "
+              "one filtered cost map or endpoint cost request; more get `E_INVALID_FIELD_VALUE` on "
+              "`constraints` (or `or-constraints`), before any is parsed (0: no limit, as for every limit "
+              "here). Constraints are ANDed (RFC 7285 §11.3.2.3), so altod folds them into one interval per "
+              "tested cost type (and per inner list of `or-constraints`) when it parses them and tests each "
+              "cost a bounded number of times, whatever their number. A client needs at most four per cost "
+              "type (two bounds, or one `eq`) to say anything"),
 };
 const struct conf_section conf_schema_limits = {
         .name = "limits", .path = "limits.", .what = "limits", .items = CONF_ITEMS(limits_items)};

@@ -289,6 +289,31 @@ class Checker:
             self.tc.assertEqual(doc["endpoint-cost-map"], m.endpoint_costs(metric, mode, srcs, dsts, constraints))
         return check
 
+    def multi(self, m, types, singles, keep=None, ecs=False):
+        """RFC 8189: an answer to "multi-cost-types" `types`, computed from
+        the single-cost answers `singles` (one per type, unconstrained):
+        each pair any of them has, with an array of the costs (None where a
+        type has none), kept only if in `keep` (pairs meeting the
+        or-constraints; None: all)."""
+        want = {}
+        for one in singles:
+            for src, row in one.items():
+                for dst in row:
+                    if keep is None or (src, dst) in keep:
+                        want.setdefault(src, {})[dst] = [x.get(src, {}).get(dst) for x in singles]
+
+        def check(r):
+            doc = self.tc.assertOk(r, MT_ENDPOINTCOST if ecs else MT_COSTMAP)
+            self.tc.assertEqual(doc["meta"].pop("multi-cost-types"), types)
+            self.tc.assertEqual(doc["meta"].pop("cost-type"), {})
+            if ecs:
+                self.tc.assertEqual(doc["meta"], {})
+            else:
+                self.tc.assertEqual(set(doc["meta"]), {"dependent-vtags"})
+                self.vtag_of(doc["meta"]["dependent-vtags"][0], m)
+            self.tc.assertEqual(doc["endpoint-cost-map" if ecs else "cost-map"], want)
+        return check
+
     def eprop(self, maps, endpoints):
         def check(r):
             doc = self.tc.assertOk(r, MT_ENDPOINTPROP)
@@ -411,6 +436,44 @@ class Checker:
         opaque or not, and catch-alls) that map m does not have."""
         return sorted(self.all_names - set(m.pids)) + ["PID9"]
 
+    def multi_requests(self, m, uri, lab, ctype, base, single):
+        """RFC 8189 through a cost service of m: every granted type at once
+        (max-cost-types is their number), the same with or-constraints on
+        testable types in another order, and each type not granted named in
+        "multi-cost-types" or "testable-cost-types": the exact-grant rule,
+        answered byte for byte like a type no map has. single(metric, mode,
+        constraints) is the independent single-cost model of the answer."""
+        ecs = ctype == MT_ENDPOINTCOSTPARAMS
+        types = self.granted_types(m)
+        tl = [ct(metric, mode) for metric in sorted(types) for mode in sorted(types[metric])]
+        out = []
+        if tl:
+            singles = [single(t["cost-metric"], t["cost-mode"]) for t in tl]
+            out.append(Req("multi-cost %s" % lab, "POST", uri, dict(base, **{"multi-cost-types": tl}), ctype, "ok",
+                           self.multi(m, tl, singles, ecs=ecs)))
+            testable = list(reversed(tl))
+            branches, keep = [], set()
+            for i, t in enumerate(testable[:2]):
+                cons = ["ge 2", "le 9"] if t["cost-mode"] == iu.NUMERICAL else ["le 2"]
+                branches.append(["[%d] %s" % (i, c) for c in cons])
+                one = single(t["cost-metric"], t["cost-mode"], cons)
+                keep |= {(src, dst) for src, row in one.items() for dst in row}
+            out.append(Req("multi-cost or-constraints %s" % lab, "POST", uri,
+                           dict(base, **{"multi-cost-types": tl, "testable-cost-types": testable,
+                                         "or-constraints": branches}), ctype, "ok",
+                           self.multi(m, tl, singles, keep, ecs=ecs)))
+        for metric, mode, field, value, twin_ct in self.hidden_cost_types(m):
+            for member in ("multi-cost-types", "testable-cost-types"):
+                extra = {} if member == "multi-cost-types" or not tl else {"cost-type": tl[0]}
+                if member == "testable-cost-types" and not tl:
+                    continue
+                out.append(Req("hidden %s %s/%s %s" % (member, metric, mode, lab), "POST", uri,
+                               dict(base, **extra, **{member: [ct(metric, mode)]}), ctype, "error",
+                               self.alto_error(field.replace("cost-type", member), value), echo=value,
+                               twin=Req("", "POST", uri, dict(base, **extra, **{member: [twin_ct]}), ctype),
+                               swap=(unknown_like(value), value)))
+        return out
+
     def granted_types(self, m):
         """{metric: modes}: the cost types of m the identity is granted."""
         return self.policy.cost_types(self.client, m)
@@ -495,6 +558,8 @@ class Checker:
                             {"cost-type": t, "pids": {"srcs": foreign, "dsts": []}}, MT_COSTMAPFILTER, "same",
                             self.costmap(m, metric, mode, ["no-such-pid"], None), twin=nowhere),
                     ]
+            out += self.multi_requests(m, uri, lab, MT_COSTMAPFILTER, {"pids": {"srcs": own[:2], "dsts": []}},
+                                       lambda metric, mode, cons=(): m.costmap(metric, mode, own[:2], None, cons))
             for metric, mode, field, value, twin_ct in self.hidden_cost_types(m):
                 out.append(Req("hidden %s/%s %s" % (metric, mode, lab), "POST", uri,
                                {"cost-type": ct(metric, mode)}, MT_COSTMAPFILTER, "error",
@@ -522,6 +587,10 @@ class Checker:
                             MT_ENDPOINTCOSTPARAMS, "ok",
                             self.ecost(m, metric, mode, ENDPOINTS[::3], ENDPOINTS, cons)),
                     ]
+            eps = {"srcs": ENDPOINTS[::3], "dsts": ENDPOINTS}
+            out += self.multi_requests(m, uri, lab, MT_ENDPOINTCOSTPARAMS, {"endpoints": eps},
+                                       lambda metric, mode, cons=(): m.endpoint_costs(metric, mode, eps["srcs"],
+                                                                                       eps["dsts"], cons))
             for metric, mode, field, value, twin_ct in self.hidden_cost_types(m):
                 body = {"endpoints": {"srcs": ENDPOINTS[:2], "dsts": ENDPOINTS}}
                 out.append(Req("hidden %s/%s %s" % (metric, mode, lab), "POST", uri,
