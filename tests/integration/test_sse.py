@@ -430,10 +430,10 @@ class FollowerTest(unittest.TestCase):
             hidden_steps += what.startswith("hidden")
         self.assertEqual(hidden_steps, 6)
         total = {k: sum(f.copy.kinds[k] for f in followers.values()) for k in ("full", "merge", "json")}
-        # the updates came as patches (merge patches for the network maps,
-        # JSON patches for the cost maps), not as the resources again
-        self.assertGreater(total["merge"], 10, total)
-        self.assertGreater(total["json"], 30, total)
+        # the updates came as patches (merge patches for the network maps;
+        # for the cost maps the smaller of the merge and the JSON patch),
+        # not as the resources again
+        self.assertGreater(total["merge"] + total["json"], 40, total)
         self.assertLess(total["full"], 2 * sum(len(f.rids) for f in followers.values()), total)
 
     def test_grants_and_clients_that_go_away(self):
