@@ -213,7 +213,7 @@ class TestFloods(at.AltodTestCase):
         # the fifth connection of the anonymous role: 429, nothing more waits
         extra = RawPoll(a, path)
         self.addCleanup(extra.close)
-        self.assertRegex(extra.answer(), rb"^HTTP/1\.1 429 ")
+        self.assertRegex(extra.answer(), rb"(?s)^HTTP/1\.1 429 .*\r\nRetry-After: \d+\r\n")
         self.assertEqual(polls_waiting(a), 3)
         # polls whose client went away leave the waiting list long before
         # their poll-timeout, and give their connections back: seen by
