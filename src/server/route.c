@@ -325,8 +325,16 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 			tips_reply_clear(&r);
 			return ret;
 		}
-		if (ctx->waiter.deadline_ms == 0)
+		if (ctx->waiter.deadline_ms == 0) {
+			const union MHD_ConnectionInfo *fi =
+			        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+			ctx->waiter.fd = fi ? fi->connect_fd : -1;
 			ctx->waiter.deadline_ms = mono_ms() + (int64_t)ctx->snap->upd_conf.poll_timeout * 1000;
+		}
+		/* its client went away (seen by the watchdog, or now, after a
+		 * reload that had nothing for it): close, do not wait again */
+		if (ctx->waiter.gone || tips_client_gone(ctx->waiter.fd))
+			return MHD_NO;
 		/* a waiting poll is neither late with its answer nor idle */
 		conn_answering(c, 0);
 		if (tips_wait(srv->tips, c, &ctx->waiter, gen))
@@ -335,6 +343,22 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 }
 
 static bool method_known(const char *m);
+
+/* A Content-Length over limits.max-request-body: 413 at once. */
+static bool body_too_large(struct MHD_Connection *c, const struct req_ctx *ctx, struct refusal *no)
+{
+	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (clen == NULL)
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(clen, &end, 10);
+	if (errno == 0 && *end == '\0' && n > ctx->snap->limits.max_request_body) {
+		*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
+		return true;
+	}
+	return false;
+}
 
 /* First call for a path under a TIPS view: the view must be this
  * client's (else exactly what a view that never existed gets), then the
@@ -382,6 +406,9 @@ static bool check_tips_headers(struct MHD_Connection *c, struct req_ctx *ctx, co
 		                       NULL, 0, false};
 		return false;
 	}
+	/* a next-edge request's body is as bounded as any other POST's */
+	if (body_too_large(c, ctx, no))
+		return false;
 	ctx->post = true;
 	return true;
 }
@@ -719,16 +746,8 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		                       NULL, 0, false};
 		return false;
 	}
-	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (clen) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(clen, &end, 10);
-		if (errno == 0 && *end == '\0' && n > ctx->snap->limits.max_request_body) {
-			*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
-			return false;
-		}
-	}
+	if (body_too_large(c, ctx, no))
+		return false;
 	ctx->post = true;
 	return true;
 }
