@@ -889,7 +889,7 @@ static int finish(struct loader *ld, struct topo **out)
 		build_costsec(ld, &ld->cs[i], t);
 	check_contexts(ld);
 	if (ld->errors == 0) {
-		for (size_t i = 0; i < ld->nnms; i++) {
+		for (size_t i = 0; i < t->nnetmaps; i++) {
 			struct raw_netmap *rm = &ld->nms[i];
 			struct topo_netmap *nm = &t->netmaps[i];
 			if (rm->nmetrics > 1)
