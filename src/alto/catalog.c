@@ -497,7 +497,17 @@ char *render_directory(const struct catalog *c, size_t *len)
 			}
 		if (next == NULL)
 			break;
+		/* the same name has the same cost-context in every map (the
+		 * loader checks it): the first map's gives it */
 		struct topo_metric m = {.name = (char *)next};
+		for (size_t i = 0; i < c->nmaps; i++) {
+			const struct topo_metric *tm = topo_metric_find(c->maps[i], next);
+			if (tm) {
+				m.source = tm->source;
+				m.params = tm->params;
+				break;
+			}
+		}
 		for (int mode = 0; mode < COST_MODES; mode++) {
 			if (!offers(c, next, (enum cost_mode)mode))
 				continue;

@@ -368,7 +368,12 @@ def dense_ranks(values, higher_is_better=False):
 
 
 def higher_is_better(metric):
-    return metric == "tput" or metric.startswith("bw-")
+    """RFC 9439: more throughput or bandwidth is better, but a spread
+    (stddev, stdvar) is better small whatever its metric."""
+    base, _, op = metric.partition(":")
+    if metric.startswith("priv:") or op in ("stddev", "stdvar"):
+        return False
+    return base == "tput" or base.startswith("bw-")
 
 
 class Map:

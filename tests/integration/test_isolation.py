@@ -8,7 +8,8 @@ them to five tenants and the anonymous role, over HTTP (Digest) and HTTPS
     tenant-a  certificate (subject)   isp-core + some of its resources (two of its
                                       cost types, the filtered cost map and endpoint
                                       cost for these only), and view-gee: PID1, PID4
-                                      of the same map; hopcount
+                                      of the same map; hopcount, bw-available (RFC 9439,
+                                      higher is better: its own ordinal ranks)
     tenant-b  Digest SHA-256 (HTTP)   view-bee: PID1, PID2; ordinal routingcost; opaque
     tenant-c  Digest MD5 (HTTP) and   view-cee: PID2, PID3, PID5; numerical
               Basic (HTTPS)           routingcost and hopcount
@@ -79,6 +80,13 @@ def _hops(i, j):
     return 0 if i == j else abs(i - j) + (1 if i > j else 0)
 
 
+def _bw(i, j):
+    # RFC 9439 §5.3 available bandwidth (bytes/s): higher is better; ties
+    if i == j or (i * j) % 7 == 3:
+        return None
+    return [125000, 1250000.5, 12500000, 1250000.5][(i + j) % 4] * (1 + (i % 2))
+
+
 def _table(f):
     t = {}
     for i in range(1, 9):
@@ -89,7 +97,8 @@ def _table(f):
     return t
 
 
-CORE = iu.base_map("isp-core", CORE_PIDS, {"routingcost": _table(_routing), "hopcount": _table(_hops)},
+CORE = iu.base_map("isp-core", CORE_PIDS, {"routingcost": _table(_routing), "hopcount": _table(_hops),
+                                           "bw-available": _table(_bw)},
                    default=True)
 ALT = iu.base_map("isp-alt", {
     "ALT-ONE": ["100.64.0.0/10"],
@@ -119,7 +128,7 @@ VIEWS = {
     # a hidden prefix (PID2's 10.1.0.0/16) inside a kept one (10.0.0.0/8) that holds a kept one
     # (PID4's 10.1.2.0/24); a hidden prefix (PID3's 172.16.0.0/12) holding a kept one
     "view-gee": {"network-map": "isp-core", "pids": ["PID4", "PID1"],
-                 "costs": {"hopcount": ["ordinal", "numerical"]}},
+                 "costs": {"hopcount": ["ordinal", "numerical"], "bw-available": ["ordinal", "numerical"]}},
     "view-unused": {"network-map": "isp-alt", "pids": ["ALT-ONE"], "catch-all": "hidden-rest"},
 }
 
@@ -826,7 +835,13 @@ class IsolationMatrix(at.AltodTestCase):
             return set(self.policy.catalog(client)[1])
         self.assertEqual(ids("tenant-a"), set(ROLES["cdn"]) | {
             "view-gee", "view-gee-filtered-networkmap", "view-gee-num-hopcount", "view-gee-ord-hopcount",
+            "view-gee-num-bw-available", "view-gee-ord-bw-available",
             "view-gee-filtered-costmap", "view-gee-endpoint-cost"})
+        # RFC 9439's bw-available is shown to view-gee alone, ranked higher-is-better there
+        self.assertEqual(self.policy.map_by_id["view-gee"].modes["bw-available"], set(iu.MODES))
+        self.assertEqual([v for v in self.policy.map_by_id if "bw-available" in self.policy.map_by_id[v].modes],
+                         ["isp-core", "view-gee"])
+        self.assertEqual(iu.dense_ranks([125000, 12500000, 125000], iu.higher_is_better("bw-available")), [2, 1, 2])
         gee = self.policy.map_by_id["view-gee"]
         self.assertEqual(gee.pids["other"], ["0.0.0.0/0", "::/0", "10.1.0.0/16", "10.9.9.0/24"])
         self.assertEqual(gee.lookup("ipv4:10.1.2.9"), "PID4")
@@ -999,13 +1014,14 @@ class IsolationMatrix(at.AltodTestCase):
 
     def test_partial_grants_in_the_fixture(self):
         """The fixture holds the cases of issue 10 §2: tenant-a is granted
-        two of isp-core's four cost types and its filtered cost map and
+        two of isp-core's six cost types and its filtered cost map and
         endpoint cost; tenant-d none of isp-alt's tput types but its
         filtered cost map and endpoint cost."""
         core, alt = self.policy.map_by_id["isp-core"], self.policy.map_by_id["isp-alt"]
         self.assertEqual(self.policy.cost_types("tenant-a", core),
                          {"routingcost": {iu.NUMERICAL}, "hopcount": {iu.ORDINAL}})
-        self.assertEqual(core.modes, {"routingcost": set(iu.MODES), "hopcount": set(iu.MODES)})
+        self.assertEqual(core.modes, {"routingcost": set(iu.MODES), "hopcount": set(iu.MODES),
+                                      "bw-available": set(iu.MODES)})
         self.assertEqual(self.policy.cost_types("tenant-d", alt), {"routingcost": set(iu.MODES)})
         self.assertIn("tput", alt.modes)
         for client, m in (("tenant-a", core), ("tenant-d", alt)):
