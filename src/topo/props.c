@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
+#include "topo/lpm.h"
 #include "topo/props.h"
 #include "topo/topo.h"
 #include "util/err.h"
@@ -551,4 +554,166 @@ const char *topo_props_pid(const struct topo_props *p, uint32_t pid, uint32_t pr
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* ---- views ---- */
+
+static int f_of(enum prop_domain d)
+{
+	return d == PD_IPV6 ? 1 : 0;
+}
+
+/* The interval of lpm holding key k (the last one starting at or before k). */
+static size_t interval_of(const struct lpm *lpm, lpm_key k)
+{
+	size_t lo = 0, hi = lpm->n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (lpm_start(lpm, mid) <= k)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int pid_ent_cmp(const void *a, const void *b)
+{
+	const struct topo_pentity *x = a, *y = b;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int topo_props_view(const struct topo_netmap *base, struct topo_netmap *view, const uint32_t *to_view,
+                    uint32_t catch_all, const struct topo_props_view_spec *vs, struct diag *d)
+{
+	const struct topo_props *bp = base->props;
+	if (vs->n == 0)
+		return 0;
+	int rc = 0;
+	bool *keep = calloc(bp && bp->nnames ? bp->nnames : 1, sizeof(bool));
+	uint32_t *remap = malloc((bp && bp->nnames ? bp->nnames : 1) * sizeof(uint32_t));
+	size_t *cum[2] = {NULL, NULL};
+	struct topo_props *p = calloc(1, sizeof(*p));
+	if (!keep || !remap || !p)
+		goto oom;
+	for (size_t i = 0; i < vs->n; i++) {
+		uint32_t k = topo_props_name(bp, vs->names[i]);
+		if (k == PROP_NONE) {
+			diag_add(d, vs->file, vs->lines[i], vs->cols[i],
+			         "view '%s': property '%s' is not in the property map of network map '%s'", view->id,
+			         vs->names[i], base->id);
+			rc = ALTOD_ECONFIG;
+		} else {
+			keep[k] = true;
+		}
+	}
+	if (rc != 0)
+		goto out;
+	/* the names the view exposes, in the base's (sorted) order */
+	p->names = calloc(vs->n, sizeof(*p->names));
+	for (int dd = 0; dd < PD_COUNT; dd++)
+		p->in_domain[dd] = calloc(vs->n, sizeof(bool));
+	p->ent = calloc(bp->nent ? bp->nent : 1, sizeof(*p->ent));
+	if (!p->names || !p->in_domain[0] || !p->in_domain[1] || !p->in_domain[2] || !p->ent)
+		goto oom;
+	for (uint32_t k = 0; k < bp->nnames; k++) {
+		remap[k] = PROP_NONE;
+		if (!keep[k])
+			continue;
+		if ((p->names[p->nnames] = strdup(bp->names[k])) == NULL)
+			goto oom;
+		remap[k] = p->nnames++;
+	}
+	/* per family, how many intervals of the view's longest-prefix match
+	 * before interval i fall to the catch-all (or to no PID) */
+	for (int f = 0; f < 2; f++) {
+		const struct lpm *l = &view->lpm[f];
+		cum[f] = calloc(l->n + 1, sizeof(size_t));
+		if (cum[f] == NULL)
+			goto oom;
+		for (size_t i = 0; i < l->n; i++) {
+			uint32_t v = lpm_value(l, i);
+			cum[f][i + 1] = cum[f][i] + (v == catch_all || v == LPM_NONE);
+		}
+	}
+	for (size_t i = 0; i < bp->nent; i++) {
+		const struct topo_pentity *be = &bp->ent[i];
+		struct topo_pentity e = {.domain = be->domain, .prefix = be->prefix};
+		if (be->domain == PD_PID) {
+			/* a kept PID, under its name in the view */
+			if (to_view[be->pid] == TOPO_NONE)
+				continue;
+			e.pid = to_view[be->pid];
+			const char *pn = view->pids[e.pid].name;
+			size_t n = strlen(view->id) + strlen(pn) + 6;
+			if ((e.id = malloc(n)) == NULL)
+				goto oom;
+			snprintf(e.id, n, "%s.pid:%s", view->id, pn);
+		} else {
+			/* a prefix the view shows whole: every address of it is in
+			 * a kept PID. A prefix reaching into hidden space (the
+			 * catch-all) never appears, so its value reaches no address
+			 * of a hidden PID, by lookup or by a client's inheritance */
+			int f = be->domain == PD_IPV4 ? 0 : 1;
+			const struct lpm *l = &view->lpm[f];
+			unsigned width = f ? 128 : 32;
+			lpm_key lo = lpm_key_of(l, be->prefix.addr);
+			lpm_key span = be->prefix.len == 0 ? (f ? ~(lpm_key)0 : (lpm_key)UINT32_MAX)
+			                                   : (((lpm_key)1 << (width - be->prefix.len)) - 1);
+			if (l->n == 0)
+				continue;
+			size_t i0 = interval_of(l, lo), i1 = interval_of(l, lo + span);
+			if (cum[f][i1 + 1] != cum[f][i0])
+				continue;
+			if ((e.id = strdup(be->id)) == NULL)
+				goto oom;
+		}
+		e.vals = calloc(be->nvals ? be->nvals : 1, sizeof(*e.vals));
+		if (e.vals == NULL) {
+			free(e.id);
+			goto oom;
+		}
+		for (uint32_t k = 0; k < be->nvals; k++) {
+			uint32_t r = remap[be->vals[k].prop];
+			if (r == PROP_NONE)
+				continue;
+			if ((e.vals[e.nvals].value = strdup(be->vals[k].value)) == NULL) {
+				p->ent[p->nent++] = e; /* freed with p */
+				goto oom;
+			}
+			e.vals[e.nvals++].prop = r;
+			p->in_domain[e.domain][r] = true;
+		}
+		if (e.nvals == 0) { /* nothing the view exposes */
+			free(e.vals);
+			free(e.id);
+			continue;
+		}
+		if (e.domain != PD_PID)
+			p->lens[f_of(e.domain)][e.prefix.len] = true;
+		p->ent[p->nent++] = e;
+	}
+	size_t k = 0;
+	for (int dd = 0; dd < PD_COUNT; dd++) {
+		p->first[dd] = k;
+		while (k < p->nent && p->ent[k].domain == (enum prop_domain)dd)
+			k++;
+	}
+	p->first[PD_COUNT] = p->nent;
+	/* view PID indices follow the view's names, not the base's */
+	qsort(p->ent + p->first[PD_PID], p->nent - p->first[PD_PID], sizeof(*p->ent), pid_ent_cmp);
+	if (p->nent > 0) {
+		view->props = p;
+		p = NULL;
+	}
+	goto out;
+oom:
+	rc = ALTOD_ENOMEM; /* reported by the caller */
+out:
+	topo_props_free(p);
+	free(keep);
+	free(remap);
+	free(cum[0]);
+	free(cum[1]);
+	return rc;
 }

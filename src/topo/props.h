@@ -67,6 +67,25 @@ const char *topo_props_ip(const struct topo_props *p, const struct ip_prefix *q,
 /* The value a PID (index into its network map) has, or NULL. */
 const char *topo_props_pid(const struct topo_props *p, uint32_t pid, uint32_t prop);
 
+/* ---- views (topo/view.c) ---- */
+
+/* The properties a view exposes (access.views.<id>.properties). */
+struct topo_props_view_spec {
+	const char *const *names;
+	const uint32_t *lines, *cols; /* where each name is given */
+	size_t n;
+	const char *file; /* the config file, for messages */
+};
+
+/* Gives view (built from base: to_view maps base PIDs to the view's, or
+ * TOPO_NONE; catch_all is the view's catch-all PID) the properties vs
+ * names, for the entities it shows: its kept PIDs (by their view names),
+ * and the prefixes lying whole in kept PIDs (a prefix reaching into the
+ * catch-all never appears). 0, ALTOD_ECONFIG (a name the base map's
+ * property map does not have, reported) or ALTOD_ENOMEM (not reported). */
+int topo_props_view(const struct topo_netmap *base, struct topo_netmap *view, const uint32_t *to_view,
+                    uint32_t catch_all, const struct topo_props_view_spec *vs, struct diag *d);
+
 /* ---- loading (used by the maps loader, load.c) ---- */
 
 struct props_raw;

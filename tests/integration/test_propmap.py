@@ -270,12 +270,13 @@ class TestGenerated(at.AltodTestCase):
             lines.append("    %s: %s" % (json.dumps(ent_id(net)), json.dumps(props)))
         for pid, props in self.pid_props.items():
             lines.append("    %s: %s" % (json.dumps("g.pid:" + pid), json.dumps(props)))
-        self.altod = at.start_altod(self, maps_files={"maps/g.yaml": "\n".join(lines) + "\n"})
+        self.altod = at.start_altod(self, maps_files={"maps/g.yaml": "\n".join(lines) + "\n"},
+                                    extra_config=getattr(self, "extra", ""))
         self.ird = self.altod.ird()
 
-    def queries(self, n):
+    def queries(self, n, nets=None):
         out = []
-        nets = list(self.defs)
+        nets = list(nets or self.defs)
         for _ in range(n):
             net = self.rnd.choice(nets)
             if self.rnd.random() < 0.5:  # an address inside a defined prefix
@@ -411,6 +412,182 @@ access:
         self.assertNotIn(FPM_ID, ird.resources)  # granted one by one
         doc = self.assertOk(a.get(ird.uri(PM_ID)), MT_PROPMAP)
         self.assertEqual(doc["property-map"], FULL)
+
+
+    def test_view_exposes_chosen_properties(self):
+        """access.views.<id>.properties: the view shows those properties,
+        for its kept PIDs (under their view names) and for the prefixes
+        lying whole in kept PIDs; 198.51.100.0/24 reaches into the hidden
+        PID2 and never appears, and an address of a hidden PID answers with
+        the catch-all's value (none), never its own."""
+        access = self.ACCESS + "      properties: [asn, countrycode, priv:access]\n"
+        a = at.start_altod(self, maps_files=example_files(), extra_config=access)
+        ird = a.ird()
+        vtag = self.assertOk(a.get(ird.networkmap_uri("v1")), at.MT_NETWORKMAP)["meta"]["vtag"]
+        mappings = {"ipv4": ["asn", "countrycode"], "v1.pid": ["priv:access"]}
+        self.assertEqual(ird.resources["v1-property-map"]["capabilities"], {"mappings": mappings})
+        self.assertEqual(ird.resources["v1-filtered-propmap"]["capabilities"], {"mappings": mappings})
+        self.assertEqual(ird.resources["v1-property-map"]["uses"], ["v1"])
+        self.assertNotIn(PM_ID, ird.resources)
+        doc = self.assertOk(a.get(ird.uri("v1-property-map")), MT_PROPMAP)
+        self.assertEqual(doc, {"meta": {"dependent-vtags": [vtag]}, "property-map": {
+            "ipv4:192.0.2.0/24": {"asn": "64496", "countrycode": "US"},
+            "ipv4:192.0.2.128/25": {"countrycode": "CA"},
+            "v1.pid:PID1": {"priv:access": "fiber"}}})
+        self.assertNotIn(b"64497", a.get(ird.uri("v1-property-map")).body)
+        r = a.post(ird.uri("v1-filtered-propmap"), json.dumps({
+            "entities": ["ipv4:192.0.2.200", "ipv4:198.51.100.7", "ipv4:198.51.100.200",
+                         "ipv4:198.51.100.0/24", "v1.pid:PID1", "v1.pid:other", "v1.pid:PID2"],
+            "properties": ["asn", "countrycode", "priv:access"]}), MT_PROPMAPPARAMS)
+        self.assertEqual(self.assertOk(r, MT_PROPMAP)["property-map"], {
+            "ipv4:192.0.2.200": {"asn": "64496", "countrycode": "CA"},
+            "v1.pid:PID1": {"priv:access": "fiber"}})
+        # properties not exposed, and domains the view does not have, are unknown
+        for body, field, value in (
+                ({"entities": ["v1.pid:PID1"], "properties": ["priv:region"]}, "properties", "priv:region"),
+                ({"entities": ["ipv6:2001:db8::1"], "properties": ["asn"]}, "entities", "ipv6:2001:db8::1"),
+                ({"entities": [NM + ".pid:PID1"], "properties": ["asn"]}, "entities", NM + ".pid:PID1")):
+            self.assertAltoError(a.post(ird.uri("v1-filtered-propmap"), json.dumps(body), MT_PROPMAPPARAMS),
+                                 "E_INVALID_FIELD_VALUE", field, value)
+        r = a.post(ird.endpointprop_uri(), json.dumps({
+            "properties": ["v1.pid", "asn", "countrycode"],
+            "endpoints": ["ipv4:192.0.2.200", "ipv4:198.51.100.7", "ipv4:198.51.100.200", "ipv6:2001:db8::1"]}),
+            MT_ENDPOINTPROPPARAMS)
+        self.assertEqual(self.assertOk(r, MT_ENDPOINTPROP)["endpoint-properties"], {
+            "ipv4:192.0.2.200": {"v1.pid": "PID1", "asn": "64496", "countrycode": "CA"},
+            "ipv4:198.51.100.7": {"v1.pid": "PID1"},
+            "ipv4:198.51.100.200": {"v1.pid": "other"},
+            "ipv6:2001:db8::1": {"v1.pid": "other"}})
+
+    def test_hidden_pid_nested_in_a_kept_one(self):
+        """A hidden PID inside a kept prefix: its addresses are the
+        catch-all's in the view; neither the hidden prefix's value nor that
+        of the kept /8 around it (which would reach them by inheritance)
+        appears; a prefix lying whole in kept space does."""
+        maps = ("network-maps:\n  m:\n    pids:\n"
+                "      K: {ipv4: [10.0.0.0/8]}\n      H: {ipv4: [10.1.0.0/16]}\n"
+                "      R: {ipv4: [0.0.0.0/0]}\n"
+                "property-maps:\n  m:\n"
+                '    "ipv4:10.0.0.0/8": {asn: "K"}\n'
+                '    "ipv4:10.1.0.0/16": {asn: "H", cc: "h"}\n'
+                '    "ipv4:10.1.2.3": {asn: "H3"}\n'
+                '    "ipv4:10.2.0.0/16": {asn: "K2"}\n'
+                '    "m.pid:H": {cc: "hidden"}\n'
+                '    "m.pid:K": {cc: "kept"}\n')
+        access = """\
+access:
+  secret: "a-secret-long-enough-for-views"
+  anonymous-role: tenant
+  roles:
+    tenant: [w]
+  views:
+    w:
+      network-map: m
+      pids: [K]
+      catch-all: rest
+      opaque-pids: true
+      properties: [asn, cc]
+"""
+        a = at.start_altod(self, maps_files={"maps/m.yaml": maps}, extra_config=access)
+        ird = a.ird()
+        k_name = [p for p in self.assertOk(a.get(ird.networkmap_uri("w")), at.MT_NETWORKMAP)["network-map"]
+                  if p != "rest"][0]
+        self.assertRegex(k_name, r"^p[0-9a-f]{16}$")
+        doc = self.assertOk(a.get(ird.uri("w-property-map")), MT_PROPMAP)
+        self.assertEqual(doc["property-map"], {"ipv4:10.2.0.0/16": {"asn": "K2"},
+                                               "w.pid:" + k_name: {"cc": "kept"}})
+        r = a.post(ird.uri("w-filtered-propmap"), json.dumps({
+            "entities": ["ipv4:10.1.2.3", "ipv4:10.1.0.9", "ipv4:10.2.0.1", "ipv4:10.3.0.1", "ipv4:10.1.0.0/16",
+                         "w.pid:rest", "w.pid:H", "w.pid:" + k_name],
+            "properties": ["asn", "cc"]}), MT_PROPMAPPARAMS)
+        self.assertEqual(self.assertOk(r, MT_PROPMAP)["property-map"], {
+            "ipv4:10.2.0.1": {"asn": "K2"}, "w.pid:" + k_name: {"cc": "kept"}})
+        # cc is only a PID property in this view: no endpoint property
+        r = a.post(ird.endpointprop_uri(), json.dumps({"properties": ["cc"], "endpoints": ["ipv4:10.1.2.3"]}),
+                   MT_ENDPOINTPROPPARAMS)
+        self.assertAltoError(r, "E_INVALID_FIELD_VALUE", "properties", "cc")
+        r = a.post(ird.endpointprop_uri(), json.dumps({
+            "properties": ["asn"], "endpoints": ["ipv4:10.1.2.3", "ipv4:10.2.0.1", "ipv4:10.3.0.1"]}),
+            MT_ENDPOINTPROPPARAMS)
+        self.assertEqual(self.assertOk(r, MT_ENDPOINTPROP)["endpoint-properties"], {
+            "ipv4:10.1.2.3": {}, "ipv4:10.2.0.1": {"asn": "K2"}, "ipv4:10.3.0.1": {}})
+
+    def test_unknown_view_property(self):
+        access = self.ACCESS + "      properties: [asn, nope]            #< nope\n"
+        files = dict(example_files(), **{"altod.yaml": at.config_text(list(example_files()), extra=access)})
+        d = at.make_tree(self, files)
+        rc, out = at.check_config(os.path.join(d, "altod.yaml"))
+        self.assertNotEqual(rc, 0)
+        line = files["altod.yaml"].splitlines().index(
+            [x for x in files["altod.yaml"].splitlines() if "#< nope" in x][0]) + 1
+        col = [x for x in files["altod.yaml"].splitlines() if "#< nope" in x][0].index("nope") + 1
+        self.assertIn("altod.yaml:%d:%d: view 'v1': property 'nope' is not in the property map of network map "
+                      "'%s'" % (line, col, NM), out)
+
+
+class TestGeneratedView(TestGenerated):
+    """The generated topology through a view keeping P0..P5 and two of the
+    properties, against the model restricted to what the view shows."""
+
+    KEPT = ["P%d" % i for i in range(6)]
+    SHOWN = ["asn", "priv:tier"]
+
+    def setUp(self):
+        self.extra = """\
+access:
+  secret: "a-secret-long-enough-for-views"
+  anonymous-role: tenant
+  roles:
+    tenant: [gv]
+  views:
+    gv:
+      network-map: g
+      pids: [%s]
+      properties: [%s]
+""" % (", ".join(self.KEPT), ", ".join(json.dumps(p) for p in self.SHOWN))
+        super().setUp()
+
+    def shown_defs(self):
+        kept = [ipaddress.ip_network("10.%d.0.0/16" % i) for i in range(len(self.KEPT))]
+        out = {}
+        for net, props in self.defs.items():
+            if net.version == 4 and any(net.subnet_of(k) for k in kept):
+                vals = {p: v for p, v in props.items() if p in self.SHOWN}
+                if vals:
+                    out[net] = vals
+        return out
+
+    def test_full_map_is_the_definitions(self):
+        doc = self.assertOk(self.altod.get(self.ird.uri("gv-property-map")), MT_PROPMAP)
+        want = {ent_id(n): p for n, p in self.shown_defs().items()}
+        want.update({"gv.pid:" + pid: {k: v for k, v in p.items() if k in self.SHOWN}
+                     for pid, p in self.pid_props.items() if pid in self.KEPT})
+        self.assertEqual(doc["property-map"], want)
+        self.assertGreater(len(want), 5)
+
+    def test_filtered_matches_model(self):
+        shown = self.shown_defs()
+        qs = [q for q in self.queries(200) + self.queries(200, shown) if q.version == 4]
+        doc = self.assertOk(self.altod.post(self.ird.uri("gv-filtered-propmap"), json.dumps({
+            "entities": [ent_id(q) for q in qs], "properties": self.SHOWN}), MT_PROPMAPPARAMS), MT_PROPMAP)
+        want = {}
+        for q in qs:
+            vals = {p: model_value(shown, q, p) for p in self.SHOWN}
+            vals = {p: v for p, v in vals.items() if v is not None}
+            if vals:
+                want[ent_id(q)] = vals
+        self.assertEqual(doc["property-map"], want)
+        self.assertGreater(len(want), 10)
+
+    def test_endpoint_property_matches_model(self):
+        shown = self.shown_defs()
+        qs = [q for q in self.queries(150) + self.queries(150, shown) if q.prefixlen == q.max_prefixlen]
+        eps = ["ipv%d:%s" % (q.version, q.network_address) for q in qs]
+        doc = self.assertOk(self.altod.post(self.ird.endpointprop_uri(), json.dumps({
+            "endpoints": eps, "properties": ["asn"]}), MT_ENDPOINTPROPPARAMS), MT_ENDPOINTPROP)
+        for q, e in zip(qs, eps):
+            v = model_value(shown, q, "asn")
+            self.assertEqual(doc["endpoint-properties"][e], {"asn": v} if v is not None else {})
 
 
 if __name__ == "__main__":
