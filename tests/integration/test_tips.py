@@ -372,7 +372,7 @@ class TestErrors(at.AltodTestCase):
         self.assertEqual(code("/ug/0/4").content_type, at.MT_COSTMAP)
         self.assertEqual(code("/ug/3/4").status, 200)
         for uri, status in (("/ug/1/2", 410), ("/ug/2/3", 410), ("/ug/0/2", 410), ("/ug/0/3", 404),
-                            ("/ug/3/3", 404), ("/ug/4/3", 404), ("/ug/3/5", 425), ("/ug/4/6", 425),
+                            ("/ug/3/3", 404), ("/ug/4/3", 404), ("/ug/3/5", 404), ("/ug/4/6", 425),
                             ("/ug/9/10", 425), ("/ug/03/4", 404), ("/ug/3/-4", 404), ("/ug", 405),
                             ("/ug/3", 404), ("", 404), ("/other", 404), ("/ug/3/4/5", 404),
                             ("/ug/99999999999999999999/1", 404)):

@@ -509,7 +509,7 @@ START_TEST(random_chains)
 	const char *access = _i % 2 ? "access:\n  secret: " SECRET "\n  anonymous-role: public\n"
 	                              "  roles: {public: [v, m]}\n"
 	                              "  views:\n    v: {network-map: m, pids: [p0, P1, \"pid:2\", \"pid@3\"], "
-	                              "costs: {routingcost: [numerical, ordinal], hopcount: [numerical]}}\n"
+	                              "costs: {routingcost: [numerical, ordinal], delay-rt: [numerical]}}\n"
 	                            : NULL;
 	struct snapshot *prev = next_of(NULL, yaml, access, NULL);
 	free(yaml);
