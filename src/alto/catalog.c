@@ -9,6 +9,8 @@
  *   <map>-<num|ord>-<metric>       GET  /costmap/<map>/<metric>/<mode>
  *   <map>-filtered-costmap         POST /costmap/<map>/filtered
  *   <map>-endpoint-cost            POST /endpointcost/<map>
+ *   <map>-property-map             GET  /propmap/<map>  (RFC 9240, if it has properties)
+ *   <map>-filtered-propmap         POST /propmap/<map>/filtered
  *   endpoint-property              POST /endpointprop
  *   tips                           POST /tips  (RFC 9569; its views below)
  *   update-stream                  POST /updates/stream (RFC 8895, alto/sse.h)
@@ -21,9 +23,11 @@
 
 #include "alto/catalog.h"
 #include "alto/media.h"
+#include "alto/propmap.h"
 #include "alto/render.h"
 #include "alto/representation.h"
 #include "alto/tips.h"
+#include "topo/props.h"
 #include "alto/sse.h"
 #include "util/err.h"
 #include "util/vec.h"
@@ -219,6 +223,14 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			               granted, nm->nmetrics);
 		}
 		free(granted);
+		/* RFC 9240: the map's entity properties, granted like its other
+		 * resources (a view has none: it never shows the base map's) */
+		if (nm->props) {
+			offer(&bd, spec, RES_PROPMAP, nm, fmt("%s-property-map", nm->id), fmt("/propmap/%s", nm->id),
+			      MT_PROPMAP, NULL);
+			offer(&bd, spec, RES_FILTERED_PROPMAP, nm, fmt("%s-filtered-propmap", nm->id),
+			      fmt("/propmap/%s/filtered", nm->id), MT_PROPMAP, MT_PROPMAPPARAMS);
+		}
 	}
 	if (c->default_map == NULL && c->nmaps > 0)
 		c->default_map = c->maps[0];
@@ -250,7 +262,7 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 		bd.rc = ALTOD_ENOMEM;
 	for (size_t i = 0; i < c->nres && bd.rc == 0; i++) {
 		struct resource *r = &c->res[i];
-		if (r->kind != RES_NETWORKMAP && r->kind != RES_COSTMAP)
+		if (r->kind != RES_NETWORKMAP && r->kind != RES_COSTMAP && r->kind != RES_PROPMAP)
 			continue;
 		const struct resource *u = find_id(spec->universe, r->id);
 		if (u && u->body) {
@@ -445,9 +457,30 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 			buf_puts(b, c->maps[i]->id);
 			buf_puts(b, ".pid\"");
 		}
+		/* and the ipv4/ipv6 entity properties of the default map (RFC 9240) */
+		for (uint32_t k = 0; c->default_map && c->default_map->props && k < c->default_map->props->nnames;
+		     k++) {
+			const struct topo_props *tp = c->default_map->props;
+			if (!tp->in_domain[PD_IPV4][k] && !tp->in_domain[PD_IPV6][k])
+				continue;
+			buf_putc(b, ',');
+			jw_str(b, tp->names[k]);
+		}
 		buf_puts(b, "]}");
 		break;
 	case RES_TIPS: render_tips_capabilities(b, c); break;
+	case RES_PROPMAP:
+	case RES_FILTERED_PROPMAP:
+		/* RFC 9240 §7.4, §8.4 */
+		buf_puts(b, ",\"capabilities\":{");
+		render_propmap_mappings(b, r->nm);
+		buf_putc(b, '}');
+		if (propmap_uses_netmap(r->nm)) {
+			buf_puts(b, ",\"uses\":[");
+			jw_str(b, r->nm->id);
+			buf_putc(b, ']');
+		}
+		break;
 	case RES_UPDATESTREAM: sse_render_entry(b, c); break;
 	default: break;
 	}

@@ -20,8 +20,10 @@ enum res_kind {
 	RES_FILTERED_COSTMAP,
 	RES_ENDPOINTPROP,
 	RES_ENDPOINTCOST,
-	RES_TIPS, /* RFC 9569: the network and cost maps of its catalog */
-	RES_UPDATESTREAM, /* RFC 8895 update stream service (alto/sse.h) */
+	RES_TIPS,             /* RFC 9569: the network and cost maps of its catalog */
+	RES_UPDATESTREAM,     /* RFC 8895 update stream service (alto/sse.h) */
+	RES_PROPMAP,          /* RFC 9240 §7: a network map's entity properties */
+	RES_FILTERED_PROPMAP, /* RFC 9240 §8 */
 };
 
 struct cost_type {

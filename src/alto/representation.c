@@ -25,6 +25,7 @@
 #include "alto/representation.h"
 #include "alto/render.h"
 #include "util/par.h"
+#include "alto/propmap.h"
 #include "alto/render_internal.h"
 #include "util/err.h"
 
@@ -184,6 +185,8 @@ static void render_task(void *ctx, size_t i)
 			r->body = render_networkmap(r->nm, &r->body_len);
 		else if (r->kind == RES_COSTMAP)
 			r->body = render_costmap(r->nm, &r->ct, &r->body_len);
+		else if (r->kind == RES_PROPMAP)
+			r->body = render_propmap(r->nm, &r->body_len);
 	}
 	r->gz = NULL;
 	r->gz_len = 0;

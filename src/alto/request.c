@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "alto/request.h"
+#include "topo/props.h"
 #include "util/err.h"
 #include "util/jsonnum.h"
 
@@ -672,7 +673,8 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 		return fail(err, E_INVALID_FIELD_VALUE, "properties", NULL);
 	req->props = malloc(n * sizeof(*req->props));
 	req->prop_names = calloc(n, sizeof(*req->prop_names));
-	if (!req->props || !req->prop_names)
+	req->prop_idx = malloc(n * sizeof(*req->prop_idx));
+	if (!req->props || !req->prop_names || !req->prop_idx)
 		return fail(err, E_SYNTAX, NULL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *v = json_array_get(props, i);
@@ -691,6 +693,14 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 				if (strcmp(cat->maps[k]->id, id) == 0)
 					nm = cat->maps[k];
 		}
+		uint32_t idx = PROP_NONE;
+		/* an entity property of the ipv4/ipv6 domains (RFC 9240) of the
+		 * default network map this client sees: its addresses inherit the
+		 * value of the longest prefix defining it (§6.1.2.2) */
+		const struct topo_props *tp = cat->default_map ? cat->default_map->props : NULL;
+		if (nm == NULL && tp && (idx = topo_props_name(tp, s)) != PROP_NONE &&
+		    (tp->in_domain[PD_IPV4][idx] || tp->in_domain[PD_IPV6][idx]))
+			nm = cat->default_map;
 		if (nm == NULL)
 			return fail(err, E_INVALID_FIELD_VALUE, "properties", v);
 		bool dup = false;
@@ -699,6 +709,7 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 		if (dup)
 			continue;
 		req->props[req->nprops] = nm;
+		req->prop_idx[req->nprops] = idx;
 		req->prop_names[req->nprops++] = s;
 	}
 	if (parse_endpoints(eps, "endpoints", &req->esrcs, &req->nesrcs, err) != 0)
@@ -761,7 +772,7 @@ static int check_limits(const struct request *req, const struct request_limits *
 
 /* The deepest nesting of arrays and objects in a JSON text, counted before
  * parsing so that a hostile body costs a linear scan and nothing more. */
-static unsigned json_depth(const char *s, size_t len)
+unsigned request_json_depth(const char *s, size_t len)
 {
 	unsigned depth = 0, max = 0;
 	bool in_string = false;
@@ -793,7 +804,7 @@ int request_parse(const struct resource *r, const struct catalog *cat, const cha
 
 	memset(req, 0, sizeof(*req));
 	constraint_set_init(&req->cons);
-	if (lim && lim->max_depth && json_depth(body, len) > lim->max_depth) {
+	if (lim && lim->max_depth && request_json_depth(body, len) > lim->max_depth) {
 		alto_error_clear(err);
 		err->code = E_SYNTAX;
 		if (asprintf(&err->syntax, "JSON nested deeper than %u levels", lim->max_depth) < 0)
@@ -839,6 +850,7 @@ void request_free(struct request *req)
 	free(req->edsts);
 	free(req->props);
 	free(req->prop_names);
+	free(req->prop_idx);
 	free(req->oc.sets);
 	memset(req, 0, sizeof(*req));
 }

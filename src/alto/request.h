@@ -105,6 +105,9 @@ struct request {
 	size_t nesrcs, nedsts;
 	const struct topo_netmap **props; /* endpoint property: map per requested "<map>.pid" */
 	const char **prop_names;
+	/* per requested property: PROP_NONE for "<map>.pid", else the index of
+	 * an entity property (RFC 9240) of the ipv4/ipv6 domains of props[i] */
+	uint32_t *prop_idx;
 	size_t nprops;
 };
 
@@ -124,5 +127,8 @@ int request_parse(const struct resource *r, const struct catalog *cat, const cha
                   const struct endpoint *client, const struct request_limits *lim, struct request *req,
                   struct alto_error *err);
 void request_free(struct request *req);
+/* The deepest nesting of arrays and objects in a JSON text (a linear scan,
+ * before any parsing). */
+unsigned request_json_depth(const char *s, size_t len);
 
 #endif

@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "alto/arena.h"
+#include "alto/propmap.h"
 #include "alto/service.h"
 #include "alto/render_internal.h"
+#include "topo/props.h"
 #include "util/err.h"
 
 static char *filtered_networkmap(const struct resource *r, const struct request *req, size_t *len)
@@ -41,9 +43,13 @@ static char *endpoint_property(const struct request *req, size_t *len)
 	buf_init(&b);
 	/* §11.4.1.6: the vtags of every network map whose pid is queried */
 	buf_puts(&b, "{\"meta\":{\"dependent-vtags\":[");
+	bool firstv = true;
 	for (size_t i = 0; i < req->nprops; i++) {
-		if (i)
+		if (req->prop_idx[i] != PROP_NONE)
+			continue; /* an entity property does not depend on the PIDs */
+		if (!firstv)
 			buf_putc(&b, ',');
+		firstv = false;
 		render_vtag(&b, req->props[i]);
 	}
 	buf_puts(&b, "]},\"endpoint-properties\":{");
@@ -55,15 +61,24 @@ static char *endpoint_property(const struct request *req, size_t *len)
 		buf_puts(&b, ":{");
 		bool first = true;
 		for (size_t i = 0; i < req->nprops; i++) {
-			uint32_t pid = topo_lookup(req->props[i], ep->family, ep->addr);
-			if (pid == TOPO_NONE)
+			const char *v;
+			if (req->prop_idx[i] != PROP_NONE) {
+				struct ip_prefix a = {.family = (uint8_t)ep->family,
+				                      .len = (uint8_t)(ep->family == IP_V4 ? 32 : 128)};
+				memcpy(a.addr, ep->addr, sizeof(a.addr));
+				v = topo_props_ip(req->props[i]->props, &a, req->prop_idx[i]);
+			} else {
+				uint32_t pid = topo_lookup(req->props[i], ep->family, ep->addr);
+				v = pid == TOPO_NONE ? NULL : req->props[i]->pids[pid].name;
+			}
+			if (v == NULL)
 				continue; /* no value: omitted for this endpoint only */
 			if (!first)
 				buf_putc(&b, ',');
 			first = false;
 			jw_str(&b, req->prop_names[i]);
 			buf_putc(&b, ':');
-			jw_str(&b, req->props[i]->pids[pid].name);
+			jw_str(&b, v);
 		}
 		buf_putc(&b, '}');
 	}
@@ -461,6 +476,8 @@ char *service_answer(const struct resource *r, const struct catalog *cat, const 
 {
 	struct request req;
 	char *answer = NULL;
+	if (r->kind == RES_FILTERED_PROPMAP) /* RFC 9240 §8: alto/propmap.c */
+		return propmap_answer(r, body, len, lim, out_len, err);
 	/* the body's JSON lives in this thread's arena until request_free */
 	arena_begin();
 	if (request_parse(r, cat, body, len, client, lim, &req, err) == 0)

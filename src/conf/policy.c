@@ -509,6 +509,14 @@ static void item_view_costs(struct yp *y, const struct conf_item *it, void *obj,
 	}
 }
 
+static void item_view_props(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct policy_view *v = obj;
+	(void)ctx;
+	(void)key;
+	parse_list(y, it->name, false, &v->props, &v->prop_at, &v->nprops);
+}
+
 static const struct conf_item view_items[] = {
         {.name = "network-map",
          .type = CONF_STRING,
@@ -538,6 +546,13 @@ static const struct conf_item view_items[] = {
          .def = "false",
          .offset = offsetof(struct policy_view, opaque_pids),
          .doc = "rename kept PIDs `p` + 16 hex digits of an HMAC of their name under the view's secret"},
+        {.name = "properties",
+         .type = CONF_LIST,
+         .parse = item_view_props,
+         .type_doc = "list of property names",
+         .def = "none",
+         .doc = "the entity properties (RFC 9240) of the network map's `property-maps` the view shows, for its "
+                "kept PIDs and the prefixes lying whole in them only (docs/isolation.md)"},
 };
 static const struct conf_section view_schema = {
         .name = "a view", .path = "access.views.<id>.", .items = CONF_ITEMS(view_items)};
@@ -932,6 +947,8 @@ void policy_free(struct policy *p)
 		free_list(v->pids, v->npids);
 		free(v->pid_at);
 		free(v->catch_all);
+		free_list(v->props, v->nprops);
+		free(v->prop_at);
 		for (size_t k = 0; k < v->ncosts; k++)
 			free(v->costs[k].metric);
 		free(v->costs);

@@ -71,6 +71,9 @@ struct policy_view {
 	size_t ncosts;
 	bool all_costs;
 	bool opaque_pids;
+	char **props; /* the entity properties (RFC 9240) it shows; none: none */
+	struct policy_at *prop_at;
+	size_t nprops;
 };
 
 struct policy_role {

@@ -182,6 +182,19 @@ int access_build(struct policy *policy, const struct topo *t, struct snapshot_ac
 			lines[k] = v->pid_at[k].line;
 			cols[k] = v->pid_at[k].col;
 		}
+		uint32_t *plines = malloc((v->nprops ? v->nprops : 1) * sizeof(uint32_t));
+		uint32_t *pcols = malloc((v->nprops ? v->nprops : 1) * sizeof(uint32_t));
+		if (!plines || !pcols) {
+			free(lines);
+			free(cols);
+			free(plines);
+			free(pcols);
+			goto nomem;
+		}
+		for (size_t k = 0; k < v->nprops; k++) {
+			plines[k] = v->prop_at[k].line;
+			pcols[k] = v->prop_at[k].col;
+		}
 		struct topo_view_spec spec = {
 		        .id = v->id,
 		        .file = policy->file,
@@ -196,10 +209,17 @@ int access_build(struct policy *policy, const struct topo *t, struct snapshot_ac
 		        .secret = secret,
 		        .modes_of = view_modes,
 		        .ctx = (void *)v,
+		        .props = {.names = (const char *const *)v->props,
+		                  .lines = plines,
+		                  .cols = pcols,
+		                  .n = v->nprops,
+		                  .file = policy->file},
 		};
 		int vrc = topo_view_build(base, &spec, &a->views[a->nviews], d);
 		free(lines);
 		free(cols);
+		free(plines);
+		free(pcols);
 		memset(secret, 0, sizeof(secret));
 		if (vrc != 0) {
 			rc = vrc;

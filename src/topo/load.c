@@ -15,6 +15,7 @@
 #include <gnutls/crypto.h>
 
 #include "topo/load.h"
+#include "topo/props.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/jsonnum.h"
@@ -104,6 +105,7 @@ struct loader {
 	size_t nnms, cap_nms;
 	struct raw_costsec *cs;
 	size_t ncs, cap_cs;
+	struct props_raw *props; /* property-maps (topo/props.c) */
 };
 
 static struct at at_of(struct yp *y, struct yp_mark m)
@@ -476,8 +478,10 @@ static void parse_doc(struct loader *ld, struct yp *y)
 			parse_netmaps(ld, y);
 		else if (strcmp(key, "cost-maps") == 0)
 			parse_costmaps(ld, y);
+		else if (strcmp(key, "property-maps") == 0)
+			props_raw_parse(&ld->props, y, ld->diag, &ld->errors);
 		else {
-			lerr(ld, at_of(y, m), "unknown key '%s' (network-maps, cost-maps)", key);
+			lerr(ld, at_of(y, m), "unknown key '%s' (network-maps, cost-maps, property-maps)", key);
 			yp_skip(y);
 		}
 		free(key);
@@ -792,6 +796,7 @@ static void raw_free(struct loader *ld)
 		free(cs->ctx);
 	}
 	free(ld->cs);
+	props_raw_free(ld->props);
 }
 
 static bool same_context(const struct topo_metric *a, const struct topo_metric *b)
@@ -888,6 +893,7 @@ static int finish(struct loader *ld, struct topo **out)
 	for (size_t i = 0; i < ld->ncs; i++)
 		build_costsec(ld, &ld->cs[i], t);
 	check_contexts(ld);
+	props_raw_build(ld->props, t, ld->diag, &ld->errors);
 	if (ld->errors == 0) {
 		for (size_t i = 0; i < t->nnetmaps; i++) {
 			struct raw_netmap *rm = &ld->nms[i];

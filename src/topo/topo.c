@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topo/props.h"
 #include "topo/topo.h"
 #include "util/err.h"
 
@@ -42,6 +43,7 @@ void topo_netmap_clear(struct topo_netmap *nm)
 	for (uint32_t k = 0; k < nm->nmetrics; k++)
 		topo_metric_clear(&nm->metrics[k]);
 	free(nm->metrics);
+	topo_props_free(nm->props);
 	memset(nm, 0, sizeof(*nm));
 }
 

@@ -16,6 +16,8 @@
 #include "util/ip.h"
 #include "topo/lpm.h"
 
+struct topo_props;
+
 #define TOPO_NONE UINT32_MAX
 #define VTAG_LEN 64 /* hex SHA-256; RFC 7285 §10.3 allows up to 64 */
 
@@ -58,6 +60,7 @@ struct topo_netmap {
 	char vtag[VTAG_LEN + 1];
 	struct topo_metric *metrics; /* sorted by name */
 	uint32_t nmetrics;
+	struct topo_props *props; /* RFC 9240 entity properties (topo/props.h); NULL: none */
 };
 
 struct topo {

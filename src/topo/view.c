@@ -333,6 +333,13 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 			goto fail;
 	}
 
+	/* the entity properties it exposes, for what it shows (topo/props.c) */
+	int prc = topo_props_view(base, out, to_view, catch_all, &spec->props, d);
+	if (prc != 0) {
+		rc = prc;
+		goto fail;
+	}
+
 	/* the vtag: HMAC of the view's content under the view's secret */
 	gnutls_hmac_hd_t h;
 	uint8_t mac[32];

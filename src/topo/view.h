@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "topo/props.h"
 #include "topo/topo.h"
 #include "util/diag.h"
 
@@ -28,6 +29,7 @@ struct topo_view_spec {
 	/* the modes a metric is offered in (bits of 1 << cost_mode), 0: hidden */
 	uint8_t (*modes_of)(void *ctx, const char *metric);
 	void *ctx;
+	struct topo_props_view_spec props; /* RFC 9240 properties shown (n 0: none) */
 };
 
 int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec *spec, struct topo_netmap *out,

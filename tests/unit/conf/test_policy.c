@@ -374,7 +374,8 @@ START_TEST(role_and_view_errors)
 	parse_err("access:\n  secret: " SECRET "\n  views: {v: {pids: [P]}}\n",
 	          "altod.yaml:3:14: view 'v' needs a network-map");
 	parse_err("access:\n  secret: " SECRET "\n  views: {v: {network-map: m, pid: [P]}}\n",
-	          "altod.yaml:3:31: unknown key 'pid' in view 'v' (network-map, pids, catch-all, costs, opaque-pids)");
+	          "altod.yaml:3:31: unknown key 'pid' in view 'v' (network-map, pids, catch-all, costs, opaque-pids, "
+	          "properties)");
 	parse_err("access:\n  secret: " SECRET "\n  views: {v: {network-map: m, catch-all: 'no way'}}\n",
 	          "altod.yaml:3:42: catch-all 'no way' is not a valid PID name");
 	parse_err("access:\n  secret: " SECRET "\n  views: {v: {network-map: m, pids: [ok, 'P 2']}}\n",

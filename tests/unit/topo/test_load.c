@@ -197,7 +197,8 @@ static const struct {
          "maps.yaml:2:22: unknown key 'color' in network map 'm'"},
         {"network-maps:\n  a: {default: true, pids: {A: {}}}\n  b: {default: true, pids: {A: {}}}\n",
          "maps.yaml:3:3: network map 'b' is the second one marked default: true"},
-        {"network-map:\n  m: {pids: {A: {}}}\n", "maps.yaml:1:1: unknown key 'network-map' (network-maps, cost-maps)"},
+        {"network-map:\n  m: {pids: {A: {}}}\n",
+         "maps.yaml:1:1: unknown key 'network-map' (network-maps, cost-maps, property-maps)"},
         {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: -1}}}\n",
          "maps.yaml:4:28: bad cost '-1' of cost metric 'routingcost': a routing cost is a number >= 0"},
         /* RFC 9439 §4, §5: each metric's domain */
