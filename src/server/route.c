@@ -50,6 +50,7 @@ struct req_ctx {
 	bool too_large;
 	bool framing; /* refused for its framing: answered at once, then closed */
 	struct refusal refusal;
+	const char *url; /* the request target (libmicrohttpd's, for the request's life) */
 	unsigned status; /* for the audit log */
 	size_t bytes;
 	struct timespec start;
@@ -141,9 +142,34 @@ static void release_snapshot(void *cls)
 static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection *c)
 {
 	const struct resource *res = ctx->res;
+	struct dir_view v = {.body = res->body,
+	                     .body_len = res->body_len,
+	                     .gz = res->gz,
+	                     .gz_len = res->gz_len,
+	                     .etag = res->etag,
+	                     .etag_gz = res->etag_gz};
+	if (res->kind == RES_DIRECTORY) {
+		/* absolute URIs (baseuri.c). Each base has its own bytes and so
+		 * its own strong ETag; no "Vary: Host": Host is part of the
+		 * effective request URI (RFC 7230 §5.5), which a cache keys on
+		 * already (RFC 7234 §2), so no two hosts share a stored answer */
+		char base[BASEURI_MAX];
+		int n = baseuri_of(c, ctx->l, ctx->url, base, sizeof(base));
+		if (n < 0) {
+			static const struct refusal bad = {MHD_HTTP_BAD_REQUEST,
+			                                   "Bad Request: the Host header cannot name this server\n",
+			                                   NULL, 0, false};
+			return send_refusal(ctx, c, &bad);
+		}
+		if (n > 0 && catalog_directory(ctx->cat, base, (size_t)n, ctx->l->base_url != NULL, &v) != 0) {
+			static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE,
+			                                   "Service Unavailable: out of memory\n", NULL, 1, false};
+			return send_refusal(ctx, c, &oom);
+		}
+	}
 	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	bool gz = res->gz && media_accepts_gzip(ae);
-	const char *etag = gz ? res->etag_gz : res->etag;
+	bool gz = v.gz && media_accepts_gzip(ae);
+	const char *etag = gz ? v.etag_gz : v.etag;
 	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	struct MHD_Response *r;
 	unsigned status = MHD_HTTP_OK;
@@ -155,12 +181,20 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 	 * stays pinned either way. */
 	if (inm && etag_list_matches(inm, etag))
 		status = MHD_HTTP_NOT_MODIFIED;
-	size_t body_len = gz ? res->gz_len : res->body_len;
-	r = MHD_create_response_from_buffer_with_free_callback_cls(body_len, gz ? res->gz : res->body, release_snapshot,
-	                                                           snapshot_ref(ctx->snap));
-	if (r == NULL) {
-		snapshot_unref(ctx->snap);
-		return MHD_NO;
+	size_t body_len = gz ? v.gz_len : v.body_len;
+	if (v.owned) {
+		r = MHD_create_response_from_buffer_with_free_callback(body_len, v.owned, free);
+		if (r == NULL) {
+			free(v.owned);
+			return MHD_NO;
+		}
+	} else {
+		r = MHD_create_response_from_buffer_with_free_callback_cls(body_len, (void *)(gz ? v.gz : v.body),
+		                                                           release_snapshot, snapshot_ref(ctx->snap));
+		if (r == NULL) {
+			snapshot_unref(ctx->snap);
+			return MHD_NO;
+		}
 	}
 	if (status == MHD_HTTP_OK) {
 		len = body_len;
@@ -168,7 +202,7 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-	if (res->gz) /* the representation depends on Accept-Encoding */
+	if (v.gz) /* the representation depends on Accept-Encoding */
 		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	return send_response(ctx, c, status, r, status == MHD_HTTP_OK ? res->media_type : NULL, len);
 }
@@ -428,6 +462,7 @@ enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *u
 		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
 		ctx->client = "-";
 		ctx->l = l;
+		ctx->url = url;
 		buf_init(&ctx->body);
 		atomic_fetch_add(&srv->inflight, 1);
 		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
