@@ -391,7 +391,7 @@ static const struct conf_item listener_items[] = {
          .flags = CONF_RESTART,
          .def = "false",
          .offset = offsetof(struct conf_listener, relative_uris),
-         .doc = "the directory carries relative URIs (`/networkmap/...`), as altod did before 2.x; many clients "
+         .doc = "the directory carries relative URIs (`/networkmap/...`), as altod did before issue 14; many clients "
                 "refuse them (RFC 7285's examples are absolute). Refused with `base-url`"},
         {.name = "proxy-protocol",
          .type = CONF_BOOL,
