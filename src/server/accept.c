@@ -85,7 +85,14 @@ static void accept_all(struct acceptor *a)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return; /* EAGAIN, or out of descriptors: epoll says when to try again */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* the connection stays in the backlog and the socket
+				 * readable: pause instead of spinning on it */
+				struct timespec pause = {0, 50L * 1000 * 1000};
+				log_debug("server", "%s: cannot accept: %s", l->name, strerror(errno));
+				nanosleep(&pause, NULL);
+			}
+			return; /* EAGAIN: epoll says when to try again */
 		}
 		if (!proxy_trusted((struct sockaddr *)&ss, l->trusted, l->ntrusted)) {
 			/* the spec (§2): "Receivers must also be explicitly configured
