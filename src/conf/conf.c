@@ -383,9 +383,10 @@ static const struct conf_item listener_items[] = {
          .type_doc = "`http://` or `https://` URL, without query",
          .doc = "the public address clients reach this listener at (e.g. `https://alto.example.net`, or with a "
                 "path prefix a proxy strips): every URI in the directory is this followed by the resource's path. "
-                "Without it the URIs are built from the request's scheme and `Host` (the listener's own port; "
-                "behind `proxy-protocol`, the port the client named). Set it behind a proxy that terminates TLS. "
-                "See deployment.md"},
+                "Without it they are built from the request's scheme (this listener's: `http`, or `https` with `tls`) "
+                "and the host and port the client named (`Host`, or an absolute-form target), as it reached altod "
+                "directly or through a proxy that passes `Host` on. Set it behind a proxy that terminates TLS (the "
+                "scheme differs) or rewrites paths. See deployment.md"},
         {.name = "relative-uris",
          .type = CONF_BOOL,
          .flags = CONF_RESTART,
