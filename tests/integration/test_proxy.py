@@ -53,6 +53,25 @@ backend altod_tls
     server t 127.0.0.1:{tp} send-proxy-v2 source {src}
 """
 
+# HAProxy's health checks with send-proxy-v2 carry a LOCAL header
+CHECK_CFG = """\
+global
+    maxconn 16
+    stats socket {stats} mode 600 level admin
+
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 20s
+    timeout server 20s
+    timeout check 2s
+
+backend checked
+    option httpchk GET /
+    http-check expect status 200
+    server c 127.0.0.1:{p} send-proxy-v2 check check-send-proxy inter 200ms fall 1 rise 1 source {src}
+"""
+
 PKI = None
 _PKI_DIR = None
 
@@ -233,7 +252,11 @@ maps:
         return sorted(r.json()["endpoint-cost-map"])
 
     def audit_count(self, status):
-        return sum(1 for ln in self.altod.stderr_lines if "audit" in ln and " status=%d " % status in ln)
+        """Audit lines of GETs of the network map (a 429 comes before any
+        routing: resource=-)."""
+        resource = NM if status == 200 else "-"
+        return sum(1 for ln in self.altod.stderr_lines
+                   if "audit:" in ln and " resource=%s status=%d " % (resource, status) in ln)
 
     def get_root(self, host="x"):
         return ("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host).encode()
@@ -256,12 +279,12 @@ maps:
         is not. Seen from altod's socket, both are 127.0.0.9."""
         before429, before200 = self.audit_count(429), self.audit_count(200)
         statuses = []
+        get_map = ("GET /networkmap/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % NM).encode()
         for _ in range(4):
-            statuses.append(at.parse_one_response(self.via_haproxy("127.0.0.4", self.get_root()))[0].status)
+            statuses.append(at.parse_one_response(self.via_haproxy("127.0.0.4", get_map))[0].status)
         self.assertEqual(statuses, [200, 200, 200, 429])
-        other = at.parse_one_response(self.via_haproxy("127.0.0.5", self.get_root()))[0]
+        other = at.parse_one_response(self.via_haproxy("127.0.0.5", get_map))[0]
         self.assertEqual(other.status, 200)
-        self.altod.wait_for_log(r"audit: .*status=200", timeout=5)
         deadline = time.monotonic() + 5
         while (self.audit_count(429) - before429, self.audit_count(200) - before200) != (1, 4) \
                 and time.monotonic() < deadline:
@@ -381,6 +404,65 @@ maps:
         finally:
             for s in held:
                 s.close()
+
+
+class HealthChecks(at.AltodTestCase):
+    """HAProxy's health checks on a proxy-protocol listener."""
+
+    def setUp(self):
+        if not os.access(HAPROXY, os.X_OK):
+            raise AssertionError("%s is not installed (the project's deps script installs haproxy)" % HAPROXY)
+        text = ("server:\n  listen:\n    - address: 127.0.0.1\n      port: 0\n      proxy-protocol: true\n"
+                "      trusted-proxies: [127.0.0.11]\nmaps:\n  - maps/example.yaml\n")
+        d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(), "altod.yaml": text})
+        self.altod = at.start_altod_in(self, d)
+        self.stats = os.path.join(d, "haproxy.sock")
+        cfg = os.path.join(d, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(CHECK_CFG.format(stats=self.stats, p=self.altod.port, src="127.0.0.11"))
+        self.hap = subprocess.Popen([HAPROXY, "-db", "-f", cfg], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(self._stop)
+
+    def _stop(self):
+        self.hap.terminate()
+        try:
+            self.hap.wait(10)
+        except subprocess.TimeoutExpired:
+            self.hap.kill()
+            self.hap.wait(5)
+
+    def check_status(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        try:
+            s.connect(self.stats)
+            s.sendall(b"show stat\n")
+            text = at.recv_all(s, 5).decode()
+        finally:
+            s.close()
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        head = lines[0].lstrip("# ").split(",")
+        for ln in lines[1:]:
+            row = dict(zip(head, ln.split(",")))
+            if row.get("pxname") == "checked" and row.get("svname") == "c":
+                return row["status"], row.get("check_status"), row.get("last_chk")
+        return None
+
+    def test_haproxy_health_checks_pass(self):
+        """HAProxy's own checks (a LOCAL header, then GET /) get 200: the
+        server is UP."""
+        deadline = time.monotonic() + 10
+        st = None
+        while time.monotonic() < deadline:
+            try:
+                st = self.check_status()
+            except OSError:
+                st = None
+            if st and st[0] == "UP" and st[1] == "L7OK":
+                break
+            time.sleep(0.1)
+        self.assertEqual(st and st[:2], ("UP", "L7OK"), st)
 
 
 class Config(unittest.TestCase):
