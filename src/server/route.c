@@ -380,7 +380,10 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		ctx->close = true;
 		return false;
 	}
-	if (!authorize(c, ctx, url, method, no))
+	/* the origin form's path: what a Digest "uri" names (RFC 7616 §3.4.6,
+	 * digest.c), also for an absolute-form target, which clients send
+	 * when they follow the directory's absolute URIs through a proxy */
+	if (!authorize(c, ctx, path, method, no))
 		return false;
 	/* a resource this client may not see is exactly one that does not exist */
 	ctx->res = catalog_route(ctx->cat, path);
