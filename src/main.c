@@ -16,6 +16,7 @@
 #include "server/notify.h"
 #include "server/server.h"
 #include "snap/snapshot.h"
+#include "snap/updates.h"
 #include "server/tls.h"
 
 static volatile sig_atomic_t g_stop, g_reload, g_stats;
@@ -118,6 +119,24 @@ static void log_diag(const struct diag *d)
 		log_err("config", "%s", d->msgs[i]);
 }
 
+static struct updates_limits updates_limits_of(const struct conf *c)
+{
+	return (struct updates_limits){.max_versions = c->updates.max_versions, .max_bytes = c->updates.max_bytes};
+}
+
+/* SIGUSR1: what the updates history holds */
+static void log_updates_stats(struct snapshot_slot *slot)
+{
+	struct snapshot *s = slot_acquire(slot);
+	const struct updates *u = s->updates;
+	if (u)
+		log_notice("updates",
+		           "history: %zu resources, %zu versions, %zu bytes of patches, last built in %.3f s "
+		           "(patches %.3f s)",
+		           u->n, u->versions, u->bytes, u->build_seconds, u->patch_seconds);
+	snapshot_unref(s);
+}
+
 static void reload(const char *path, struct conf **conf, struct snapshot_slot *slot, struct server *srv)
 {
 	struct diag d;
@@ -139,6 +158,20 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 	}
 	diag_free(&d);
 	warn_if_secrets_readable(path, nl.snap);
+	/* the new versions and their patches, from the serving snapshot's
+	 * history (before anything is installed: a failure keeps everything as it was) */
+	struct snapshot *prev = slot_acquire(slot);
+	struct updates_limits ul = updates_limits_of(nl.conf);
+	int urc = updates_build(prev, nl.snap, &ul);
+	snapshot_unref(prev);
+	if (urc != 0) {
+		log_err("reload",
+		        "reload failed: cannot build the updates history (%s); still serving the previous maps",
+		        altod_strerror(urc));
+		notify_ready("reload failed (see the log); serving the previous maps");
+		loaded_free(&nl);
+		return;
+	}
 	if (conf_listeners_equal(*conf, nl.conf)) {
 		server_set_tls(srv, nl.tls); /* takes the states over */
 		memset(nl.tls, 0, nl.conf->nlisten * sizeof(*nl.tls));
@@ -167,6 +200,7 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 	snapshot_summary(nl.snap, summary, sizeof(summary));
 	slot_swap(slot, nl.snap);
 	nl.snap = NULL;
+	server_snapshot_changed(srv);
 	/* the running listeners keep the config they were started with */
 	struct conf *started = *conf;
 	if (conf_listeners_equal(started, nl.conf)) {
@@ -287,6 +321,12 @@ int main(int argc, char **argv)
 	}
 	diag_free(&d);
 	warn_if_secrets_readable(path, snap);
+	struct updates_limits ul = updates_limits_of(conf);
+	if (updates_build(NULL, snap, &ul) != 0) {
+		log_err("main", "cannot start: out of memory building the updates history");
+		loaded_free(&ld);
+		return 1;
+	}
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -344,6 +384,7 @@ int main(int argc, char **argv)
 		if (g_stats) {
 			g_stats = 0;
 			server_log_stats(srv);
+			log_updates_stats(&slot);
 			continue;
 		}
 		sigsuspend(&wait_set);

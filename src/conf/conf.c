@@ -19,6 +19,7 @@ static void conf_defaults(struct conf *c)
 {
 	conf_section_defaults(&conf_schema_server, c);
 	conf_section_defaults(&conf_schema_limits, &c->limits);
+	conf_section_defaults(&conf_schema_updates, &c->updates);
 }
 
 void conf_free(struct conf *c)
@@ -561,6 +562,26 @@ static const struct conf_item limits_items[] = {
 const struct conf_section conf_schema_limits = {
         .name = "limits", .path = "limits.", .what = "limits", .items = CONF_ITEMS(limits_items)};
 
+#define UPD(key, field, lo, hi, dflt, unit_, text)                                                                 \
+	{                                                                                                          \
+		.name = (key), .type = CONF_UINT, .min = (lo), .max = (hi), .def = (dflt), .unit = (unit_),        \
+		.offset = offsetof(struct conf_updates, field), .size = sizeof(((struct conf_updates *)0)->field), \
+		.doc = (text)                                                                                      \
+	}
+
+static const struct conf_item updates_items[] = {
+        UPD("max-versions", max_versions, 1, 1000000, "64", NULL,
+            "versions of each network map and cost map (views included) kept for incremental updates, the "
+            "current one included: a client more versions behind gets the full resource again. 1 keeps no "
+            "patch"),
+        UPD("max-bytes", max_bytes, 0, 1ull << 40, "67108864", "bytes",
+            "bytes of patches (merge patches and JSON patches) kept over all resources; past it the oldest "
+            "patches are dropped first, whichever resource they belong to. `kill -USR1` and the reload log "
+            "show what is held"),
+};
+const struct conf_section conf_schema_updates = {
+        .name = "updates", .path = "updates.", .what = "updates", .items = CONF_ITEMS(updates_items)};
+
 bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 {
 	/* what a restart changes is what the tables flag so */
@@ -663,6 +684,11 @@ static const struct conf_item top_items[] = {
          .offset = offsetof(struct conf, limits),
          .child = &conf_schema_limits,
          .doc = "bounds on connections, requests and answers"},
+        {.name = "updates",
+         .type = CONF_SECTION,
+         .offset = offsetof(struct conf, updates),
+         .child = &conf_schema_updates,
+         .doc = "the history of versions and patches behind incremental updates (TIPS, SSE)"},
         {.name = "access",
          .type = CONF_SECTION,
          .parse = parse_access,

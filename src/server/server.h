@@ -17,6 +17,9 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 void server_log_stats(struct server *s);
 /* Installs reloaded TLS states (taken over; listener order as at start). */
 void server_set_tls(struct server *s, struct tls_state **tls);
+/* A reload installed a new snapshot (and its updates history): wakes the
+ * requests waiting for the next version of a resource. */
+void server_snapshot_changed(struct server *s);
 /* Stops accepting, lets in-flight requests finish for up to grace_ms, stops. */
 void server_stop(struct server *s, unsigned grace_ms);
 

@@ -15,6 +15,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "snap/snapshot.h"
+#include "snap/updates.h"
 
 static double now_seconds(void)
 {
@@ -92,6 +93,7 @@ struct snapshot *snapshot_ref(struct snapshot *s)
 
 static void snapshot_free(struct snapshot *s)
 {
+	updates_free(s->updates);
 	catalog_free(s->cat);
 	access_free(s->access);
 	topo_free(s->topo);
@@ -177,9 +179,18 @@ void snapshot_summary(const struct snapshot *s, char *out, size_t len)
 	}
 	int n = snprintf(out, len,
 	                 "%u network maps, %zu PIDs, %zu prefixes, %zu cost pairs, %zu resources, "
-	                 "loaded in %.3f s; vtags:",
+	                 "loaded in %.3f s;",
 	                 t->nnetmaps, pids, prefixes, pairs, s->cat ? s->cat->nres : s->access->universe->nres,
 	                 s->load_seconds);
+	const struct updates *u = s->updates;
+	if (u && n > 0 && (size_t)n < len)
+		n += snprintf(out + n, len - (size_t)n,
+		              " updates history: %zu versions, %zu bytes of patches, built in %.3f s (patches %.3f s), "
+		              "%zu resources changed (merge patches %zu bytes of %zu; JSON patches %zu bytes of %zu);",
+		              u->versions, u->bytes, u->build_seconds, u->patch_seconds, u->changed, u->new_merge_bytes,
+		              u->new_body_bytes, u->new_jp_bytes, u->new_jp_bodies);
+	if (n > 0 && (size_t)n < len)
+		n += snprintf(out + n, len - (size_t)n, " vtags:");
 	for (uint32_t i = 0; i < t->nnetmaps && n > 0 && (size_t)n < len; i++)
 		n += snprintf(out + n, len - (size_t)n, " %s=%.16s", t->netmaps[i].id, t->netmaps[i].vtag);
 }

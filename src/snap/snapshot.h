@@ -21,6 +21,7 @@
 #include "topo/topo.h"
 
 struct snapshot_access;
+struct updates;
 
 struct snapshot {
 	atomic_uint refs;
@@ -28,6 +29,7 @@ struct snapshot {
 	struct catalog *cat;            /* everything, for everyone: no access section */
 	struct snapshot_access *access; /* with an access section (cat is then NULL) */
 	struct conf_limits limits;      /* the per-request limits of the config it came with */
+	struct updates *updates;        /* the versions of its GET resources (updates_build); NULL: none */
 	double load_seconds;
 	struct snapshot_reaper *reaper; /* set by the slot that installs it; NULL: freed in place */
 	struct snapshot *reap_next;     /* in the reaper's queue */
@@ -40,7 +42,8 @@ struct snapshot *snapshot_ref(struct snapshot *s);
 /* The last release of an installed snapshot queues it for its reaper (or
  * frees it, once that reaper has stopped); of any other, frees it. */
 void snapshot_unref(struct snapshot *s);
-/* One line: maps, PIDs, prefixes, cost pairs, load time, vtags. */
+/* One line: maps, PIDs, prefixes, cost pairs, load time, the updates
+ * history (if built), vtags. */
 void snapshot_summary(const struct snapshot *s, char *out, size_t len);
 
 /* The thread that frees the snapshots of a slot. A request thread that

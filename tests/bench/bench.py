@@ -17,6 +17,9 @@ p99 latency of both and the ratio altod/reference (> 1: altod is faster).
      1M prefixes, IPv4 and IPv6, random and skewed addresses
   7  cold start and SIGHUP reload (idle, then under load) of 'large' and
      'huge': seconds until the new maps are served, peak RSS (VmHWM)
+  8  incremental updates: a reload of the --size maps with 1% of the costs
+     changed, and back: patch bytes over full bytes of the resources that
+     changed, patch compute time over the reload's time
 
 Only the Python standard library is used.
 """
@@ -539,6 +542,7 @@ class Suite:
         self.http_rows = []   # scenarios 1-5
         self.lpm_rows = []    # scenario 6
         self.life_rows = []   # scenario 7
+        self.upd_rows = []    # scenario 8
         self.targets = []     # (target, measured, met: True/False/None)
         self.notes = []
         self.altod_bin = os.path.join(args.build, "altod")
@@ -849,6 +853,65 @@ class Suite:
         self.target("a reload under load fails no request ('%s')" % size,
                     "%d of %d failed" % (lr["errors_total"], lr["requests"]), lr["errors_total"] == 0)
 
+    # -- scenario 8
+
+    def updates(self):
+        """Reloads the --size maps with 1% of every cost map's costs changed
+        (gen_maps.write_costs_variant), then back: the reload log line gives
+        the patches' bytes, the changed resources' body bytes, the time
+        computing the patches took and the updates history's build time."""
+        size = self.args.size
+        path, _, meta = topology(self.args.cache, size)
+        cpath = os.path.join(self.args.cache, "%s.costs1.yaml" % size)
+        stamp = cpath + ".stamp"
+        h = gen_hash()
+        if not (os.path.exists(cpath) and os.path.exists(stamp) and open(stamp).read().strip() == h):
+            log("scenario 8: writing '%s' with 1%% of the costs changed" % size)
+            n = gen_maps.write_costs_variant(path, cpath, 0.01)
+            with open(stamp, "w") as f:
+                f.write(h + "\n%d\n" % n)
+        changed_costs = int(open(stamp).read().split()[1])
+        a, _ = self.start_altod(size, "altod-updates")
+        rx = re.compile(r"loaded in ([0-9.]+) s; updates history: (\d+) versions, (\d+) bytes of patches, built in "
+                        r"([0-9.]+) s \(patches ([0-9.]+) s\), (\d+) resources changed \(merge patches (\d+) bytes "
+                        r"of (\d+); JSON patches (\d+) bytes of (\d+)\)")
+        for label, target in (("1% of the costs changed", cpath), ("and back", path)):
+            swap_link(a.link, target)
+            mark = a.mark()
+            t0 = time.monotonic()
+            os.kill(a.pid, signal.SIGHUP)
+            t_ok, line = a.wait_log(r"reload: ok|reload failed", after=mark, timeout=self.args.start_timeout)
+            if "reload failed" in line:
+                raise RuntimeError("reload failed:\n" + a.tail())
+            m = rx.search(line)
+            if not m:
+                raise RuntimeError("no updates statistics in the reload line: " + line)
+            load_s, versions, held, build_s, patch_s, nres, mb, mbody, jb, jbody = m.groups()
+            rec = {"size": size, "event": label, "costs_changed": changed_costs, "cost_pairs": meta["cost_pairs"],
+                   "reload_s": t_ok - t0, "load_s": float(load_s), "build_s": float(build_s),
+                   "patch_s": float(patch_s), "resources": int(nres), "merge_bytes": int(mb),
+                   "body_bytes": int(mbody), "jp_bytes": int(jb), "jp_body_bytes": int(jbody),
+                   "held_bytes": int(held), "versions": int(versions), "rss": proc_status(a.pid, "VmRSS")}
+            self.upd_rows.append(rec)
+            log("scenario 8: %s: %d resources changed, merge patches %s of %s, JSON patches %s of %s, patches in "
+                "%.3f s of a %.2f s reload" % (label, rec["resources"], fmt_bytes(rec["merge_bytes"]),
+                                               fmt_bytes(rec["body_bytes"]), fmt_bytes(rec["jp_bytes"]),
+                                               fmt_bytes(rec["jp_body_bytes"]), rec["patch_s"], rec["reload_s"]))
+        a.stop()
+        for rec in self.upd_rows:
+            if rec["body_bytes"]:
+                self.target("merge patch bytes <= 3%% of the full maps ('%s', %s)" % (size, rec["event"]),
+                            "%.2f%%" % (100.0 * rec["merge_bytes"] / rec["body_bytes"]),
+                            rec["merge_bytes"] <= 0.03 * rec["body_bytes"])
+            if rec["jp_body_bytes"]:
+                self.target("JSON patch bytes <= 3%% of the full cost maps ('%s', %s)" % (size, rec["event"]),
+                            "%.2f%%" % (100.0 * rec["jp_bytes"] / rec["jp_body_bytes"]),
+                            rec["jp_bytes"] <= 0.03 * rec["jp_body_bytes"])
+            self.target("computing every patch <= 10%% of the reload ('%s', %s)" % (size, rec["event"]),
+                        "%.1f%% (%.3f of %.2f s)" % (100.0 * rec["patch_s"] / rec["reload_s"], rec["patch_s"],
+                                                     rec["reload_s"]),
+                        rec["patch_s"] <= 0.10 * rec["reload_s"])
+
     # -- all
 
     def main(self):
@@ -870,6 +933,8 @@ class Suite:
                     self.lifecycle(size)
         if main_altod is not None:
             main_altod.stop()
+        if "8" in self.scen:
+            self.updates()
         self.elapsed = time.monotonic() - t0
         self.machine["load_end"] = os.getloadavg()
         text = self.report()
@@ -878,7 +943,7 @@ class Suite:
             f.write(text)
         with open(os.path.join(self.out, "results.json"), "w") as f:
             json.dump({"machine": self.machine, "http": self.http_rows, "lpm": self.lpm_rows,
-                       "lifecycle": self.life_rows, "targets": self.targets, "notes": self.notes,
+                       "lifecycle": self.life_rows, "updates": self.upd_rows, "targets": self.targets, "notes": self.notes,
                        "profiles": PROFILES, "args": vars(self.args)}, f, indent=1, default=str)
         if self.args.write_docs:
             write_docs(text)
@@ -931,6 +996,20 @@ class Suite:
                          % (r["size"], r["prefixes"], r["event"], r["seconds"],
                             "%.2f s" % r["load_s"] if r["load_s"] is not None else "-", fmt_bytes(r["peak_rss"]),
                             fmt_bytes(r["rss"]), (r["rss"] or 0) / r["prefixes"], wl))
+            L.append("")
+        if self.upd_rows:
+            L.append("| # | maps | reload | costs changed | resources changed | merge patches / full | JSON patches "
+                     "/ full cost maps | patches computed in | updates history built in | reload (until logged) |")
+            L.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|")
+            for r in self.upd_rows:
+                L.append("| 8 | %s | %s | %d of %d | %d | %s / %s (%.2f%%) | %s / %s (%.2f%%) | %.3f s (%.1f%%) | %.3f s "
+                         "| %.2f s |"
+                         % (r["size"], r["event"], r["costs_changed"], r["cost_pairs"], r["resources"],
+                            fmt_bytes(r["merge_bytes"]), fmt_bytes(r["body_bytes"]),
+                            100.0 * r["merge_bytes"] / max(r["body_bytes"], 1), fmt_bytes(r["jp_bytes"]),
+                            fmt_bytes(r["jp_body_bytes"]), 100.0 * r["jp_bytes"] / max(r["jp_body_bytes"], 1),
+                            r["patch_s"], 100.0 * r["patch_s"] / max(r["reload_s"], 1e-9), r["build_s"],
+                            r["reload_s"]))
             L.append("")
         if self.targets:
             L.append("Targets:")
@@ -1028,14 +1107,14 @@ def main():
     ap = argparse.ArgumentParser(description="altod benchmark suite (see tests/bench/README.md)")
     ap.add_argument("--build", default=env("BENCH_BUILD", os.path.join(SRC, "build-bench")),
                     help="altod's Release build folder (BENCH_BUILD; default build-bench)")
-    ap.add_argument("--scenarios", default=env("BENCH_SCENARIOS", "1,2,3,4,5,6,7"),
+    ap.add_argument("--scenarios", default=env("BENCH_SCENARIOS", "1,2,3,4,5,6,7,8"),
                     help="comma-separated scenario numbers (BENCH_SCENARIOS; default all)")
     ap.add_argument("--duration", type=float, default=float(env("BENCH_DURATION", "5")),
                     help="seconds per wrk run (BENCH_DURATION; default 5)")
     ap.add_argument("--warmup", type=float, default=float(env("BENCH_WARMUP", "1")),
                     help="seconds of warm-up before each wrk run (BENCH_WARMUP; default 1)")
     ap.add_argument("--size", default=env("BENCH_SIZE", "large"), choices=sorted(gen_maps.SIZES),
-                    help="topology of scenarios 1-5 (BENCH_SIZE; default large)")
+                    help="topology of scenarios 1-5 and 8 (BENCH_SIZE; default large)")
     ap.add_argument("--start-sizes", default=env("BENCH_START_SIZES", "large,huge"),
                     help="topologies of scenario 7 (BENCH_START_SIZES; default large,huge)")
     ap.add_argument("--cache", default=env("BENCH_CACHE"),
@@ -1064,7 +1143,7 @@ def main():
                     help="replace the table in docs/benchmarks.md with this run's")
     args = ap.parse_args()
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    bad = [s for s in args.scenarios if s not in "1234567" or len(s) != 1]
+    bad = [s for s in args.scenarios if s not in "12345678" or len(s) != 1]
     if bad:
         ap.error("unknown scenarios: %s" % ",".join(bad))
     args.start_sizes = [s.strip() for s in args.start_sizes.split(",") if s.strip()]

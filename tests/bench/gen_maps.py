@@ -256,6 +256,40 @@ def write_variant(src, dst, meta):
     os.replace(tmp, dst)
 
 
+def write_costs_variant(src, dst, fraction=0.01, seed=1):
+    """A copy of src with `fraction` of each cost map row's costs changed
+    (to another value of the same metric's table), the network map as it is:
+    the reload of the updates scenario. Returns the number of costs changed."""
+    rc_tab, hc_tab = cost_tables()
+    tabs = {"routingcost": sorted(set(rc_tab)), "hopcount": sorted(set(hc_tab))}
+    rng = random.Random("costs-%d" % seed)
+    changed = 0
+    tab = None
+    tmp = dst + ".tmp"
+    with open(src, "r", encoding="ascii", newline="") as fi, open(tmp, "w", encoding="ascii", newline="") as fo:
+        in_costs = False
+        for line in fi:
+            if line.startswith("cost-maps:"):
+                in_costs = True
+            elif in_costs and line.startswith("    ") and not line.startswith("      "):
+                tab = tabs.get(line.strip().rstrip(":"))
+            elif in_costs and tab and line.startswith("      "):
+                head, _, body = line.partition(": {")
+                entries = body.rstrip("}\n").split(", ")
+                k = max(1, round(len(entries) * fraction)) if rng.random() < len(entries) * fraction else 0
+                for i in rng.sample(range(len(entries)), min(k, len(entries))):
+                    name, _, val = entries[i].partition(": ")
+                    new = val
+                    while new == val:
+                        new = tab[int(rng.random() * len(tab))]
+                    entries[i] = name + ": " + new
+                    changed += 1
+                line = head + ": {" + ", ".join(entries) + "}\n"
+            fo.write(line)
+    os.replace(tmp, dst)
+    return changed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("size", choices=sorted(SIZES))

@@ -41,6 +41,7 @@ START_TEST(full)
 	                               "  max-endpoint-pairs: 81\n"
 	                               "  max-constraints: 3\n"
 	                               "  response-timeout: 11\n"
+	                               "updates: {max-versions: 3, max-bytes: 1000}\n"
 	                               "maps: [maps/a.yaml, /var/lib/altod/b.yaml]\n",
 	                               &c, &d),
 	                 0);
@@ -65,6 +66,8 @@ START_TEST(full)
 	ck_assert_uint_eq(c->limits.max_endpoint_pairs, 81);
 	ck_assert_uint_eq(c->limits.max_constraints, 3);
 	ck_assert_uint_eq(c->limits.response_timeout, 11);
+	ck_assert_uint_eq(c->updates.max_versions, 3);
+	ck_assert_uint_eq(c->updates.max_bytes, 1000);
 	ck_assert_uint_eq(c->nmaps, 2);
 	ck_assert_str_eq(c->maps[0], "/etc/altod/maps/a.yaml");
 	ck_assert_str_eq(c->maps[1], "/var/lib/altod/b.yaml");
@@ -85,6 +88,8 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c->limits.max_constraints, 64);
 	ck_assert_uint_eq(c->limits.response_timeout, 60);
 	ck_assert_uint_eq(c->threads, 0);
+	ck_assert_uint_eq(c->updates.max_versions, 64);
+	ck_assert_uint_eq(c->updates.max_bytes, 64u << 20);
 	ck_assert_str_eq(c->maps[0], "./m.yaml");
 	conf_free(c);
 	diag_free(&d);
@@ -105,7 +110,7 @@ static const struct {
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\n", "no maps files"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: []\n", "no maps files"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimit: {}\n",
-         "altod.yaml:3:1: unknown key 'limit' (server, maps, limits, access)"},
+         "altod.yaml:3:1: unknown key 'limit' (server, maps, limits, updates, access)"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}], thread: 2}\nmaps: [m]\n", "unknown key 'thread' in server"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits: {max-request-body: -1}\n",
          "max-request-body must be a whole number"},
@@ -113,6 +118,12 @@ static const struct {
          "altod.yaml:4:20: max-constraints must be a whole number from 0 to 1000000, not '1000001'"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  response-timeout: 1.5\n",
          "altod.yaml:4:21: response-timeout must be a whole number from 0 to 86400, not '1.5'"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nupdates:\n  max-versions: 0\n",
+         "altod.yaml:4:17: max-versions must be 1 to 1000000"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nupdates: {max-bytes: 1e6}\n",
+         "altod.yaml:3:22: max-bytes must be a whole number from 0 to 1099511627776, not '1e6'"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nupdates: {max-version: 2}\n",
+         "altod.yaml:3:11: unknown key 'max-version' in updates (max-versions, max-bytes)"},
         /* below the table's minimum: the range, at the value */
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-connections: 0\n",
          "altod.yaml:4:20: max-connections must be 1 to 1000000"},
