@@ -97,8 +97,8 @@ static void accept_all(struct acceptor *a)
 		if (!proxy_trusted((struct sockaddr *)&ss, l->trusted, l->ntrusted)) {
 			/* the spec (§2): "Receivers must also be explicitly configured
 			 * to only accept from trusted sources" */
+			atomic_fetch_add(&l->proxy_untrusted, 1); /* counted before the client can see the close */
 			close(fd);
-			atomic_fetch_add(&l->proxy_untrusted, 1);
 			log_debug("server", "%s: connection from an address outside trusted-proxies closed", l->name);
 			continue;
 		}
@@ -107,8 +107,8 @@ static void accept_all(struct acceptor *a)
 			i++;
 		struct pending *p = i < PROXY_PENDING ? malloc(sizeof(*p)) : NULL;
 		if (p == NULL) {
-			close(fd);
 			atomic_fetch_add(&l->proxy_refused, 1);
+			close(fd);
 			log_debug("server", "%s: too many connections waiting for their PROXY header", l->name);
 			continue;
 		}

@@ -10,7 +10,9 @@ header, PROXY without an address, one too slow (while others are served)."""
 
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import ssl
 import struct
@@ -324,6 +326,7 @@ maps:
     # ---- refused ----
 
     def test_untrusted_source_is_closed_unread(self):
+        before = self.proxy_counters()
         for src in ("127.0.0.1", "127.0.0.10"):
             with self.subTest(src=src):
                 s = socket.create_connection(("127.0.0.1", self.port), timeout=10, source_address=(src, 0))
@@ -339,8 +342,21 @@ maps:
             self.assertEqual(read_until_close(s), b"")
         finally:
             s.close()
+        after = self.proxy_counters()
+        self.assertEqual(tuple(a - b for a, b in zip(after, before)), (2, 0, 0))
+
+    def proxy_counters(self):
+        """(untrusted, refused, too slow) of the HTTP listener, from the
+        SIGUSR1 line."""
+        n = self.altod.log_count()
+        self.altod.send_signal(signal.SIGUSR1)
+        ln = self.altod.wait_for_log(r"127\.0\.0\.1:%d: connections closed before the PROXY header" % self.port,
+                                     after=n)
+        m = re.search(r"(\d+) from untrusted addresses, (\d+) without a valid header, (\d+) too slow", ln)
+        return tuple(int(x) for x in m.groups())
 
     def test_bad_headers_are_closed_unanswered(self):
+        before = self.proxy_counters()
         long_len = SIG + b"\x21\x11" + struct.pack("!H", 2000) + b"\x00" * 12
         cases = {
             "no header": self.get_root(),
@@ -365,17 +381,21 @@ maps:
         # and a good one is still served
         raw = self.trusted_raw(v2("192.0.2.1") + self.get_root())
         self.assertEqual(at.parse_one_response(raw)[0].status, 200)
+        # kill -USR1 counts them (the acceptor closed them all before the good one was read)
+        after = self.proxy_counters()
+        self.assertEqual(after[1] - before[1], len(cases) + 4, (before, after))
+        self.assertEqual((after[0], after[2]), (before[0], before[2]))
 
     def test_a_slow_header_is_cut_off_and_blocks_no_one(self):
         """A header not whole within request-timeout (1 s here) is closed;
         meanwhile the acceptor serves everyone else."""
+        before = self.proxy_counters()
         slow = []
         try:
             for part in (SIG[:3], v2("192.0.2.1")[:20]):
                 s = socket.create_connection(("127.0.0.1", self.port), timeout=10, source_address=(PROXY_ADDR, 0))
                 s.sendall(part)
                 slow.append(s)
-            t0 = time.monotonic()
             # served while the slow ones wait (on HTTP and HTTPS)
             raw = self.via_haproxy("127.0.0.8", self.get_root())
             self.assertEqual(at.parse_one_response(raw)[0].status, 200)
@@ -383,11 +403,12 @@ maps:
                              ["ipv4:127.0.0.8"])
             for s in slow:
                 self.assertEqual(read_until_close(s, timeout=15), b"")
-            self.assertGreater(time.monotonic() - t0, 0)
         finally:
             for s in slow:
                 s.close()
         self.assertTrue(self.altod.alive())
+        after = self.proxy_counters()
+        self.assertEqual(tuple(a - b for a, b in zip(after, before)), (0, 0, 2))
 
     def test_many_pending_headers_do_not_block(self):
         """A trusted proxy opening connections that never send their header:
