@@ -268,7 +268,7 @@ static const char *base_url_error(char *v)
 	size_t k = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
 	if (k == 0)
 		return "must start with http:// or https://";
-	const char *path = strchr(v + k, '/');
+	const char *path = strpbrk(v + k, "/?#"); /* RFC 3986 §3.2: the authority ends there */
 	size_t alen = path ? (size_t)(path - (v + k)) : strlen(v + k);
 	if (!uri_authority_ok(v + k, alen))
 		return "needs a host (a name, an IPv4 address or an IPv6 one in brackets) and at most a port after it";

@@ -310,6 +310,22 @@ class Uris(at.AltodTestCase):
         for u in uris:
             self.assertTrue(u.startswith("/") and not u.startswith("//"), u)
 
+    def test_bad_value_on_reload_keeps_serving(self):
+        a = start(self, [listener("127.0.0.1", "base-url: https://alto.example.net")])
+        _, h0, b0 = self.fetch_directory(a.client(0))
+        conf = a.conf
+        with open(conf, encoding="utf-8") as f:
+            text = f.read()
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(text.replace("base-url: https://alto.example.net",
+                                 "base-url: https://alto.example.net?x\n      proxy-protocol: true"))
+        lines = a.reload("failed")
+        self.assertTrue(any(":5:17: base-url 'https://alto.example.net?x' may have a path, but no query" in ln
+                            for ln in lines), lines)
+        self.assertTrue(any(":6:7: proxy-protocol needs trusted-proxies" in ln for ln in lines), lines)
+        status, h1, b1 = self.fetch_directory(a.client(0))
+        self.assertEqual((status, h1["etag"], b1), (200, h0["etag"], b0))
+
     def test_bad_settings(self):
         cases = [
             ("base-url: alto.example.net", "must start with http:// or https://"),
@@ -318,6 +334,7 @@ class Uris(at.AltodTestCase):
             ("base-url: https://user@alto.example.net", "needs a host"),
             ("base-url: https://alto.example.net:99999", "needs a host"),
             ("base-url: https://alto.example.net/a?b", "no query"),
+            ("base-url: https://alto.example.net?b", "no query"),
             ("base-url: https://alto.example.net/a#b", "no query"),
             ('base-url: "https://alto.example.net/a b"', "no query"),
             ("base-url: https://alto.example.net\nrelative-uris: true", "exclude each other"),
