@@ -3,10 +3,12 @@
 # Runs apt-get only when something is missing (as root, or through sudo).
 set -eu
 # build: compiler, CMake, the libraries (and zlib for precompressed maps); tests: Check, Python, openssl
-# (test certificates), haproxy (replicas test), systemd + man-db
-# (systemd-analyze verify of the unit), dpkg-dev + debhelper + lintian
-# (test_debian_package builds debian/ and checks it)
-pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev zlib1g-dev check python3 openssl haproxy systemd man-db dpkg-dev debhelper lintian"
+# (test certificates), haproxy (replicas and health check tests), prometheus
+# (a real Prometheus server scrapes altod, and promtool checks the exposition
+# and the documented alert rules), systemd + man-db (systemd-analyze verify
+# of the unit), dpkg-dev + debhelper + lintian (test_debian_package builds
+# debian/ and checks it)
+pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev zlib1g-dev check python3 openssl haproxy prometheus systemd man-db dpkg-dev debhelper lintian"
 # --ci adds what the CI jobs beyond the tests need: clang (libFuzzer),
 # clang-tidy, cppcheck, clang-format, valgrind
 [ "${1:-}" = "--ci" ] && pkgs="$pkgs clang libclang-rt-dev clang-tidy cppcheck clang-format valgrind"

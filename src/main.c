@@ -6,13 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "snap/access.h"
 #include "alto/arena.h"
+#include "server/admin.h"
 #include "server/auth.h"
 #include "conf/conf.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "server/metrics.h"
 #include "server/notify.h"
 #include "server/server.h"
 #include "snap/snapshot.h"
@@ -45,6 +48,8 @@ static void usage(FILE *out)
 	             "                     password entry (HA1 hashes; realm default: altod)\n"
 	             "  --config-reference [markdown|man]\n"
 	             "                     print the reference of every configuration key\n"
+	             "  --metrics-reference\n"
+	             "                     print the reference of every metric of /metrics\n"
 	             "  -h, --help         show this help\n"
 	             "  -V, --version      show the version\n\n"
 	             "Runs in the foreground and logs to stderr. SIGHUP reloads the configuration\n"
@@ -85,6 +90,8 @@ static int load_all(const char *path, struct loaded *out, struct diag *d)
 	for (size_t i = 0; i < out->conf->nlisten; i++)
 		if (out->conf->listen[i].tls && tls_state_load(out->conf, &out->conf->listen[i], &out->tls[i], d) != 0)
 			rc = ALTOD_ECONFIG;
+	if (admin_check(out->conf, d) != 0)
+		rc = ALTOD_ECONFIG;
 	/* the maps are checked even when a certificate is bad: all errors at once */
 	int mrc = snapshot_build(out->conf, &out->snap, d);
 	if (rc == 0)
@@ -137,7 +144,15 @@ static void log_updates_stats(struct snapshot_slot *slot)
 	snapshot_unref(s);
 }
 
-static void reload(const char *path, struct conf **conf, struct snapshot_slot *slot, struct server *srv)
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void reload(const char *path, struct conf **conf, struct snapshot_slot *slot, struct server *srv,
+                   struct metrics *m)
 {
 	struct diag d;
 	struct loaded nl;
@@ -154,6 +169,7 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		         "reload failed with %zu error(s) (see the log); serving the previous maps", d.n);
 		notify_ready(status); /* READY=1 ends RELOADING=1, failed or not */
 		diag_free(&d);
+		metrics_reload(m, false, wall_now());
 		return;
 	}
 	diag_free(&d);
@@ -176,7 +192,7 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		server_set_tls(srv, nl.tls); /* takes the states over */
 		memset(nl.tls, 0, nl.conf->nlisten * sizeof(*nl.tls));
 	} else {
-		char keys[1024];
+		char keys[2048];
 		conf_restart_keys(&conf_schema, keys, sizeof(keys));
 		log_warning("reload",
 		            "changes of %s need a restart: still listening as before; maps, request limits and "
@@ -208,8 +224,44 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		nl.conf = started;
 	}
 	loaded_free(&nl);
+	metrics_reload(m, true, wall_now());
 	log_info("reload", "ok: %s", summary);
 	notify_ready(summary);
+}
+
+/* The counters and the admin listener, when altod.yaml has one: started
+ * before the maps are loaded, so /healthz answers and /readyz says 503
+ * meanwhile. A configuration with errors starts none: load_all reports
+ * them. Returns 0, or 1 when altod cannot start. */
+static int start_admin(const char *path, struct metrics **m, struct admin **out)
+{
+	double started = wall_now();
+	struct diag d;
+	struct conf *c = NULL;
+	diag_init(&d);
+	int rc = 0;
+	/* without an admin listener nothing reads counters: none are kept
+	 * (adding one needs a restart) */
+	if (conf_load(path, &c, &d) == 0 && c->admin) {
+		*m = metrics_new(started);
+		if (*m == NULL) {
+			log_err("main", "out of memory");
+			rc = 1;
+		} else if (admin_check(c, &d) != 0) {
+			log_diag(&d);
+			rc = 1;
+		} else if (admin_start(c, *m, out) != 0) {
+			rc = 1;
+		}
+	}
+	conf_free(c);
+	diag_free(&d);
+	if (rc != 0) {
+		log_err("main", "cannot start the admin listener");
+		metrics_free(*m);
+		*m = NULL;
+	}
+	return rc;
 }
 
 static int hash_password(const char *user, const char *realm)
@@ -266,6 +318,7 @@ int main(int argc, char **argv)
 	        {"version", no_argument, NULL, 'V'},
 	        {"hash-password", required_argument, NULL, 'H'},
 	        {"config-reference", optional_argument, NULL, 'R'},
+	        {"metrics-reference", no_argument, NULL, 'M'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *path = CONF_DEFAULT_PATH;
@@ -283,6 +336,7 @@ int main(int argc, char **argv)
 		case 'V': printf("altod %s\n", ALTOD_VERSION); return 0;
 		case 'H': return hash_password(optarg, optind < argc ? argv[optind] : "altod");
 		case 'R': return config_reference(optarg ? optarg : optind < argc ? argv[optind] : "markdown");
+		case 'M': metrics_reference(stdout); return fflush(stdout) == 0 ? 0 : 1;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -297,6 +351,10 @@ int main(int argc, char **argv)
 	struct loaded ld;
 	diag_init(&d);
 	tls_log_init(verbose);
+	struct metrics *metrics = NULL;
+	struct admin *admin = NULL;
+	if (!test && start_admin(path, &metrics, &admin) != 0)
+		return 1;
 	int rc = load_all(path, &ld, &d);
 	struct conf *conf = ld.conf;
 	struct snapshot *snap = ld.snap;
@@ -317,6 +375,8 @@ int main(int argc, char **argv)
 		log_diag(&d);
 		log_err("main", "cannot start: %zu error(s) in the configuration", d.n);
 		diag_free(&d);
+		admin_stop(admin);
+		metrics_free(metrics);
 		return 1;
 	}
 	diag_free(&d);
@@ -355,16 +415,21 @@ int main(int argc, char **argv)
 	if (slot_init(&slot, snap) != 0) {
 		log_err("main", "cannot start the snapshot reaper thread");
 		loaded_free(&ld);
+		admin_stop(admin);
+		metrics_free(metrics);
 		return 1;
 	}
 	ld.snap = NULL; /* the slot owns it */
 	struct server *srv;
-	if (server_start(conf, &slot, ld.tls, &srv) != 0) {
+	if (server_start(conf, &slot, ld.tls, metrics, &srv) != 0) {
+		admin_stop(admin);
 		slot_destroy(&slot);
 		loaded_free(&ld);
+		metrics_free(metrics);
 		return 1;
 	}
-	free(ld.tls); /* the states are the server's now */
+	admin_serving(admin, &slot, srv); /* /readyz: 200 from now on */
+	free(ld.tls);                     /* the states are the server's now */
 	ld.tls = NULL;
 	ld.conf = NULL; /* `conf` from here on; reload replaces it */
 	log_info("main", "altod %s ready: %s", ALTOD_VERSION, summary);
@@ -378,7 +443,7 @@ int main(int argc, char **argv)
 	while (!g_stop) {
 		if (g_reload) {
 			g_reload = 0;
-			reload(path, &conf, &slot, srv);
+			reload(path, &conf, &slot, srv, metrics);
 			continue;
 		}
 		if (g_stats) {
@@ -391,9 +456,11 @@ int main(int argc, char **argv)
 	}
 	log_info("main", "stopping");
 	notify_stopping();
+	admin_stop(admin); /* it reads the server and the slot */
 	server_stop(srv, 5000);
 	slot_destroy(&slot); /* frees what is queued: the last snapshot too */
 	conf_free(conf);
+	metrics_free(metrics);
 	log_info("main", "stopped");
 	return 0;
 }

@@ -8,12 +8,11 @@
 #include <strings.h>
 
 #include "conf/conf.h"
+#include "conf/adminconf.h"
 #include "util/err.h"
 #include "util/vec.h"
 #include "conf/yp.h"
 #include "conf/schema.h"
-
-static void tls_free(struct conf_tls *t);
 
 static void conf_defaults(struct conf *c)
 {
@@ -29,7 +28,7 @@ void conf_free(struct conf *c)
 	free(c->path);
 	for (size_t i = 0; i < c->nlisten; i++) {
 		free(c->listen[i].address);
-		tls_free(c->listen[i].tls);
+		conf_tls_free(c->listen[i].tls);
 		free(c->listen[i].base_url);
 		free(c->listen[i].trusted_proxies);
 	}
@@ -40,10 +39,11 @@ void conf_free(struct conf *c)
 	free(c->maps_at);
 	policy_free(c->access);
 	free(c->digest_listen);
+	conf_admin_free(c->admin);
 	free(c);
 }
 
-static void tls_free(struct conf_tls *t)
+void conf_tls_free(struct conf_tls *t)
 {
 	if (t == NULL)
 		return;
@@ -208,16 +208,16 @@ static struct conf_tls *parse_tls(struct yp *y, const struct conf *c)
 	return t;
 }
 
-static void parse_tls_item(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+void conf_tls_item_parse(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct conf_listener *l = obj;
 	(void)it;
 	(void)key;
-	tls_free(l->tls);
+	conf_tls_free(l->tls);
 	l->tls = parse_tls(y, ctx);
 }
 
-static bool is_loopback(const char *a)
+bool conf_is_loopback(const char *a)
 {
 	unsigned char b[16];
 	static const unsigned char v6lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -358,7 +358,7 @@ static const struct conf_item listener_items[] = {
         {.name = "tls",
          .type = CONF_SECTION,
          .flags = CONF_RESTART,
-         .parse = parse_tls_item,
+         .parse = conf_tls_item_parse,
          .child = &tls_schema,
          .doc = "serve HTTPS on this listener (keys below); on or off needs a restart, its files are re-read on "
                 "reload"},
@@ -433,7 +433,7 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 		free(l.address);
 		free(l.base_url);
 		free(l.trusted_proxies);
-		tls_free(l.tls);
+		conf_tls_free(l.tls);
 		return;
 	}
 	/* RFC 7285 §8.3.5 wants HTTPS: plain HTTP off the loopback only when
@@ -443,7 +443,7 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	/* Digest answers travel in clear only where the operator says so */
 	if (l.tls && l.clear_digest)
 		yp_error(y, clear_at, "clear-digest is for a listener without tls (TLS listeners always take Digest)");
-	else if (!l.tls && !l.plain_http && !is_loopback(l.address))
+	else if (!l.tls && !l.plain_http && !conf_is_loopback(l.address))
 		yp_error(y, start,
 		         "listener %s serves plain HTTP off the loopback: add a tls section, or plain-http: true "
 		         "to ask for plain HTTP explicitly",
@@ -458,7 +458,7 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 		yp_error(y, conf_seen_at(&listener_schema, &seen, "trusted-proxies"),
 		         "trusted-proxies is for a listener with proxy-protocol: true");
 	if (!VEC_PUSH(c->listen, c->nlisten, *cap)) {
-		tls_free(l.tls);
+		conf_tls_free(l.tls);
 		free(l.base_url);
 		free(l.trusted_proxies);
 		free(l.address);
@@ -589,6 +589,8 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 	    !conf_section_restart_equal(&conf_schema_limits, &a->limits, &b->limits))
 		return false;
 	/* access.digest-listen, kept in the conf: snapshot_build takes access over */
+	if (!conf_admin_equal(a->admin, b->admin))
+		return false;
 	if (!a->digest_listen != !b->digest_listen ||
 	    (a->digest_listen && strcmp(a->digest_listen, b->digest_listen) != 0))
 		return false;
@@ -695,6 +697,14 @@ static const struct conf_item top_items[] = {
          .child = &policy_schema,
          .doc = "per-client isolation: clients, roles, grants, views, rate and connection limits, the audit "
                 "log, HTTP Digest (isolation.md). Without it every resource is public"},
+        {.name = "admin",
+         .type = CONF_SECTION,
+         .flags = CONF_RESTART,
+         .parse = conf_admin_parse,
+         .offset = offsetof(struct conf, admin),
+         .child = &conf_schema_admin,
+         .doc = "the admin listener: Prometheus `/metrics`, `/healthz` and `/readyz` (operations.md). Without it "
+                "there is none"},
 };
 const struct conf_section conf_schema = {.name = NULL,
                                          .path = "",

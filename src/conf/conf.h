@@ -90,6 +90,8 @@ struct conf_updates {
 	size_t max_bytes;      /* of patches held over all resources */
 };
 
+struct conf_admin;
+
 struct conf {
 	char *path;
 	struct conf_listener *listen;
@@ -106,11 +108,19 @@ struct conf {
 	/* access.digest-listen, kept here because only a restart changes it
 	 * (snapshot_build takes access over); NULL: none */
 	char *digest_listen;
+	struct conf_admin *admin; /* conf/adminconf.h; NULL: no admin listener */
 };
 
 /* The keys of altod.yaml (conf/schema.h): the top level, and its server,
  * limits and updates sections */
 extern const struct conf_section conf_schema, conf_schema_server, conf_schema_limits, conf_schema_updates;
+
+/* For the admin section (adminconf.c): the tls section of a listener
+ * (obj: its struct conf_listener), freeing one, and whether an address
+ * is the loopback */
+void conf_tls_item_parse(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key);
+void conf_tls_free(struct conf_tls *t);
+bool conf_is_loopback(const char *address);
 
 int conf_load(const char *path, struct conf **out, struct diag *diag);
 int conf_load_mem(const char *name, const char *text, struct conf **out, struct diag *diag);

@@ -60,6 +60,7 @@ void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context, enu
 			return;
 		cc->l = l;
 		cc->fd = ci ? ci->connect_fd : -1;
+		metrics_connection(srv->metrics, 1);
 		struct snapshot *s = slot_acquire(srv->slot);
 		conn_expect_request(cc, s->limits.request_timeout);
 		snapshot_unref(s);
@@ -75,6 +76,7 @@ void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context, enu
 	struct conn_ctx *cc = *socket_context;
 	if (cc == NULL)
 		return;
+	metrics_connection(srv->metrics, -1);
 	authz_connection_closed(cc->cs);
 	/* unlinked before libmicrohttpd closes the socket: the watchdog never
 	 * touches a descriptor number that may have been reused */

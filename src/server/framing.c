@@ -266,5 +266,8 @@ void framing_mhd_log(void *cls, const char *fmt, va_list ap)
 		bad_content_length(srv, false);
 	else if (strstr(fmt, "Too large value of 'Content-Length' header"))
 		bad_content_length(srv, true);
+	/* how libmicrohttpd 0.9.75 reports any failed TLS handshake */
+	else if (strstr(fmt, "received handshake message out of context"))
+		metrics_tls_failure(srv->metrics);
 	log_vmsg(LOG_LVL_WARNING, "http", fmt, ap);
 }

@@ -28,6 +28,7 @@
 #include <microhttpd.h>
 
 #include "server/authz.h"
+#include "server/metrics.h"
 #include "util/buf.h"
 #include "server/server.h"
 #include "snap/snapshot.h"
@@ -74,7 +75,8 @@ struct server {
 	struct snapshot_slot *slot;
 	struct listener *ls;
 	size_t nls;
-	struct authz authz; /* who may see what, and the limits that outlive reloads */
+	struct authz authz;      /* who may see what, and the limits that outlive reloads */
+	struct metrics *metrics; /* the admin listener's counters (metrics.h); not owned */
 };
 
 /* Per connection (libmicrohttpd's socket context): its listener, the client

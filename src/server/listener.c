@@ -84,7 +84,8 @@ static unsigned ncpus(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_state **tls, struct server **out)
+int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_state **tls, struct metrics *m,
+                 struct server **out)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 
@@ -92,6 +93,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	if (srv == NULL)
 		return ALTOD_ENOMEM;
 	srv->slot = slot;
+	srv->metrics = m;
 	/* Digest: nonces issued before now were never seen by this process */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);

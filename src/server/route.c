@@ -23,6 +23,7 @@
 #include "alto/request.h"
 #include "alto/service.h"
 #include "util/log.h"
+#include "server/admin.h"
 #include "http_internal.h"
 
 struct refusal {
@@ -54,6 +55,10 @@ struct req_ctx {
 	unsigned status; /* for the audit log */
 	size_t bytes;
 	struct timespec start;
+	/* /healthz, /readyz: answered without credentials (admin.h) */
+	unsigned health;
+	const char *health_body;
+	char method[12]; /* for the metrics (a longer one is "other" anyway) */
 };
 
 /* ---- responses ---- */
@@ -374,6 +379,12 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		ctx->framing = true;
 		return false;
 	}
+	/* a load balancer's check: no credentials needed, nothing revealed
+	 * (no ALTO resource has such a path); a snapshot serves here always */
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	ctx->health = get ? health_answer(path, true, &ctx->health_body) : 0;
+	if (ctx->health)
+		return true;
 	if (head_size(c, url, method) > ctx->snap->limits.max_header_size) {
 		*no = (struct refusal){MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request Header Fields Too Large\n",
 		                       NULL, 0, false};
@@ -466,6 +477,7 @@ enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *u
 		ctx->client = "-";
 		ctx->l = l;
 		ctx->url = url;
+		snprintf(ctx->method, sizeof(ctx->method), "%s", method);
 		buf_init(&ctx->body);
 		atomic_fetch_add(&srv->inflight, 1);
 		ctx->snap = slot_acquire(srv->slot); /* pinned until completion */
@@ -515,6 +527,13 @@ enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *u
 	conn_answering(c, lim->response_timeout);
 	if (ctx->refused)
 		return send_refusal(ctx, c, &ctx->refusal);
+	if (ctx->health) {
+		const char *b = ctx->health_body;
+		struct MHD_Response *r = MHD_create_response_from_buffer(strlen(b), (void *)b, MHD_RESPMEM_PERSISTENT);
+		if (r)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		return send_response(ctx, c, ctx->health, r, "text/plain; charset=utf-8", strlen(b));
+	}
 	if (ctx->options) {
 		struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		if (r == NULL)
@@ -543,12 +562,16 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 	conn_expect_request(conn_of(c), ctx->snap->limits.request_timeout);
 	if (ctx->cs)
 		client_count(ctx->cs, ctx->status, ctx->bytes);
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 + (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
+	metrics_request(srv->metrics,
+	                ctx->health ? metrics_resource_health
+	                : ctx->res  ? ctx->res->id
+	                            : NULL,
+	                ctx->method, ctx->status, ctx->client, ctx->bytes, ms / 1e3);
 	/* the audit line (RFC 7285 §15.4: never addresses or request bodies) */
 	if (ctx->snap->access && ctx->snap->access->policy->audit) {
-		struct timespec end;
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 +
-		            (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
 		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
 		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory") : "-", ctx->status, ctx->bytes, ms,
 		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",

@@ -5,14 +5,17 @@
 
 #include "conf/conf.h"
 #include "snap/snapshot.h"
+#include "server/metrics.h"
 #include "server/tls.h"
 
 struct server;
 
 /* Binds every listener and starts serving from the slot. tls[i] is the TLS
- * state of listener i (NULL: plain HTTP); the server takes them over.
+ * state of listener i (NULL: plain HTTP); the server takes them over. It
+ * counts into m (NULL: nowhere), which must outlive it.
  * Returns 0, or ALTOD_ELISTEN with the reason logged. */
-int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_state **tls, struct server **out);
+int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_state **tls, struct metrics *m,
+                 struct server **out);
 /* Logs the per-client counters (SIGUSR1). */
 void server_log_stats(struct server *s);
 /* Installs reloaded TLS states (taken over; listener order as at start). */

@@ -110,7 +110,7 @@ static const struct {
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\n", "no maps files"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: []\n", "no maps files"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimit: {}\n",
-         "altod.yaml:3:1: unknown key 'limit' (server, maps, limits, updates, access)"},
+         "altod.yaml:3:1: unknown key 'limit' (server, maps, limits, updates, access, admin)"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}], thread: 2}\nmaps: [m]\n", "unknown key 'thread' in server"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits: {max-request-body: -1}\n",
          "max-request-body must be a whole number"},

@@ -201,7 +201,9 @@ START_TEST(restart_keys)
 	                       "server.listen[].proxy-protocol, server.listen[].trusted-proxies, server.threads, "
 	                       "limits.max-header-size, "
 	                       "limits.connection-timeout, limits.max-connections, "
-	                       "limits.max-connections-per-address, access.digest-listen");
+	                       "limits.max-connections-per-address, access.digest-listen, admin (on/off), "
+	                       "admin.address, admin.port, admin.tls, admin.users (count, order), admin.users[].user, "
+	                       "admin.users[].sha256");
 }
 END_TEST
 
@@ -258,10 +260,10 @@ static size_t lint(const struct conf_section *s)
 
 START_TEST(tables_are_sound)
 {
-	/* 5 top-level, 2 server, 9 listener, 6 tls, 12 limits, 2 updates,
+	/* 6 top-level, 2 server, 9 listener, 6 tls, 12 limits, 2 updates,
 	 * 15 access, 2 + 2 + 2 auth-failures, 6 client, 3 + 3 credentials,
-	 * 5 view */
-	ck_assert_uint_eq(lint(&conf_schema), 74);
+	 * 5 view, 4 admin, 2 admin user */
+	ck_assert_uint_eq(lint(&conf_schema), 81);
 }
 END_TEST
 
