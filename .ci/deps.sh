@@ -7,8 +7,9 @@ set -eu
 # (a real Prometheus server scrapes altod, and promtool checks the exposition
 # and the documented alert rules), systemd + man-db (systemd-analyze verify
 # of the unit), dpkg-dev + debhelper + lintian (test_debian_package builds
-# debian/ and checks it)
-pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev zlib1g-dev check python3 openssl haproxy prometheus systemd man-db dpkg-dev debhelper lintian"
+# debian/ and checks it), python3-jsonpatch (the TIPS and SSE followers apply
+# RFC 6902 patches with independent code)
+pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev libgnutls28-dev zlib1g-dev check python3 python3-jsonpatch openssl haproxy prometheus systemd man-db dpkg-dev debhelper lintian"
 # --ci adds what the CI jobs beyond the tests need: clang (libFuzzer),
 # clang-tidy, cppcheck, clang-format, valgrind
 [ "${1:-}" = "--ci" ] && pkgs="$pkgs clang libclang-rt-dev clang-tidy cppcheck clang-format valgrind"

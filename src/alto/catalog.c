@@ -10,6 +10,7 @@
  *   <map>-filtered-costmap         POST /costmap/<map>/filtered
  *   <map>-endpoint-cost            POST /endpointcost/<map>
  *   endpoint-property              POST /endpointprop
+ *   tips                           POST /tips  (RFC 9569; its views below)
  *   (the directory)                GET  /
  */
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include "alto/media.h"
 #include "alto/render.h"
 #include "alto/representation.h"
+#include "alto/tips.h"
 #include "util/err.h"
 #include "util/vec.h"
 
@@ -355,6 +357,14 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 	if (c->nmaps > 0)
 		offer(&bd, spec, RES_ENDPOINTPROP, NULL, strdup("endpoint-property"), strdup("/endpointprop"),
 		      MT_ENDPOINTPROP, MT_ENDPOINTPROPPARAMS);
+	/* TIPS (RFC 9569) covers exactly the network and cost maps offered
+	 * here: it is part of every catalog that has one, granted with them */
+	for (size_t i = 0; i < c->nres && bd.rc != ALTOD_ENOMEM; i++) {
+		if (c->res[i].kind == RES_NETWORKMAP || c->res[i].kind == RES_COSTMAP) {
+			add(&bd, RES_TIPS, NULL, strdup(TIPS_ID), strdup(TIPS_URI), MT_TIPS, MT_TIPSPARAMS);
+			break;
+		}
+	}
 	if (bd.rc == 0)
 		check_unique_ids(&bd);
 
@@ -481,6 +491,40 @@ static void cost_type_names_of(struct buf *b, const struct resource *r)
 	buf_putc(b, ']');
 }
 
+/* RFC 9569 §5.2, §5.3: the media types of the incremental changes of
+ * every resource the TIPS covers, and those resources as "uses". Merge
+ * patches for every map; cost maps also as JSON patches (a client that
+ * opens a TIPS view takes both, §6.1), which altod serves where they are
+ * smaller. Neither needs to say "null" in an ALTO map. */
+static void render_tips_capabilities(struct buf *b, const struct catalog *c)
+{
+	buf_puts(b, ",\"capabilities\":{\"incremental-change-media-types\":{");
+	bool first = true;
+	for (size_t i = 0; i < c->nres; i++) {
+		const struct resource *r = &c->res[i];
+		if (r->kind != RES_NETWORKMAP && r->kind != RES_COSTMAP)
+			continue;
+		if (!first)
+			buf_putc(b, ',');
+		first = false;
+		jw_str(b, r->id);
+		buf_puts(b, r->kind == RES_COSTMAP ? ":\"" MT_MERGE_PATCH "," MT_JSON_PATCH "\""
+		                                   : ":\"" MT_MERGE_PATCH "\"");
+	}
+	buf_puts(b, "}},\"uses\":[");
+	first = true;
+	for (size_t i = 0; i < c->nres; i++) {
+		const struct resource *r = &c->res[i];
+		if (r->kind != RES_NETWORKMAP && r->kind != RES_COSTMAP)
+			continue;
+		if (!first)
+			buf_putc(b, ',');
+		first = false;
+		jw_str(b, r->id);
+	}
+	buf_putc(b, ']');
+}
+
 static void render_entry(struct buf *b, const struct catalog *c, const struct resource *r)
 {
 	jw_str(b, r->id);
@@ -515,6 +559,7 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 		}
 		buf_puts(b, "]}");
 		break;
+	case RES_TIPS: render_tips_capabilities(b, c); break;
 	default: break;
 	}
 	/* §11.5.1.5: an endpoint cost resource MUST NOT have "uses";

@@ -20,6 +20,7 @@ enum res_kind {
 	RES_FILTERED_COSTMAP,
 	RES_ENDPOINTPROP,
 	RES_ENDPOINTCOST,
+	RES_TIPS, /* RFC 9569: the network and cost maps of its catalog */
 };
 
 struct cost_type {

@@ -578,6 +578,19 @@ static const struct conf_item updates_items[] = {
             "bytes of patches (merge patches and JSON patches) kept over all resources; past it the oldest "
             "patches are dropped first, whichever resource they belong to. `kill -USR1` and the reload log "
             "show what is held"),
+        UPD("tips-views-per-client", tips_views_per_client, 0, 1000000, "64", NULL,
+            "TIPS views (RFC 9569) one client may hold at a time; one more is refused with 429 and Retry-After "
+            "until one has been idle for `tips-view-lifetime`. 0: no limit. Opening a map again gives the same "
+            "view"),
+        UPD("tips-views", tips_views, 0, 10000000, "10000", NULL,
+            "TIPS views held by this process in all clients together; past it, 429 likewise. 0: no limit"),
+        UPD("tips-view-lifetime", tips_view_lifetime, 1, 86400, "300", "seconds",
+            "a TIPS view nobody asked about for this long is dropped (it no longer counts against the limits; "
+            "its URI still leads to its client's view while the resource's history lasts)"),
+        UPD("poll-timeout", poll_timeout, 1, 86400, "30", "seconds",
+            "a long poll (a GET of the next edge of a TIPS view) waits this long for the reload that makes the "
+            "edge, then is answered 204 No Content and the client asks again; it holds no thread while it "
+            "waits"),
 };
 const struct conf_section conf_schema_updates = {
         .name = "updates", .path = "updates.", .what = "updates", .items = CONF_ITEMS(updates_items)};

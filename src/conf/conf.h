@@ -88,6 +88,11 @@ struct conf_limits {
 struct conf_updates {
 	unsigned max_versions; /* kept per resource, the current one included */
 	size_t max_bytes;      /* of patches held over all resources */
+	/* TIPS (RFC 9569) */
+	unsigned tips_views_per_client; /* views one client may hold (0: no limit) */
+	unsigned tips_views;            /* views held in all (0: no limit) */
+	unsigned tips_view_lifetime;    /* seconds a view is kept without a request for it */
+	unsigned poll_timeout;          /* seconds a long poll waits for the next edge */
 };
 
 struct conf_admin;

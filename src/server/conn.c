@@ -12,6 +12,7 @@
 
 #include "util/log.h"
 #include "http_internal.h"
+#include "server/tips.h"
 
 static int64_t now_ms(void)
 {
@@ -141,6 +142,10 @@ void *conn_watchdog(void *arg)
 			cut(srv, cc, false);
 		}
 		pthread_mutex_unlock(&srv->conns_lock);
+		/* TIPS long polls past poll-timeout, idle views */
+		struct snapshot *s = slot_acquire(srv->slot);
+		tips_sweep(srv->tips, s, now);
+		snapshot_unref(s);
 	}
 	return NULL;
 }

@@ -36,6 +36,7 @@
 
 struct server;
 struct conn_ctx;
+struct tips_state;
 
 struct listener {
 	struct server *srv;
@@ -77,6 +78,7 @@ struct server {
 	size_t nls;
 	struct authz authz;      /* who may see what, and the limits that outlive reloads */
 	struct metrics *metrics; /* the admin listener's counters (metrics.h); not owned */
+	struct tips_state *tips;  /* TIPS views and long polls (tips.h) */
 };
 
 /* Per connection (libmicrohttpd's socket context): its listener, the client

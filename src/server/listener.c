@@ -16,6 +16,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "http_internal.h"
+#include "server/tips.h"
 
 static int open_listener(const struct conf_listener *l, struct listener *out)
 {
@@ -109,7 +110,8 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	}
 	pthread_mutex_init(&srv->conns_lock, NULL);
 	srv->ls = calloc(c->nlisten, sizeof(*srv->ls));
-	if (srv->ls == NULL) {
+	if (srv->ls == NULL || tips_init(&srv->tips) != 0) {
+		free(srv->ls);
 		pthread_mutex_destroy(&srv->conns_lock);
 		authz_destroy(&srv->authz);
 		free(srv);
@@ -144,7 +146,9 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	}
 	for (size_t i = 0; i < srv->nls; i++) {
 		struct listener *l = &srv->ls[i];
-		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+		/* suspend/resume: TIPS long polls wait without a thread */
+		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+		                 MHD_ALLOW_SUSPEND_RESUME;
 		struct MHD_OptionItem tls_opts[] = {
 		        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)https_retrieve_cert},
 		        {MHD_OPTION_HTTPS_PRIORITIES, 0, c->listen[i].tls ? c->listen[i].tls->priorities : NULL},
@@ -232,6 +236,10 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		if (l->fd >= 0)
 			shutdown(l->fd, SHUT_RDWR);
 	}
+	/* long polls answer now (503, close), and none waits again:
+	 * libmicrohttpd must not be stopped with a connection suspended */
+	if (srv->tips)
+		tips_stop(srv->tips);
 	struct timespec step = {0, 10L * 1000 * 1000};
 	/* idle keep-alive connections are not waited for: requests are */
 	for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0; waited += 10)
@@ -259,6 +267,7 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		pthread_join(srv->watchdog, NULL);
 	pthread_mutex_destroy(&srv->conns_lock);
 	authz_destroy(&srv->authz);
+	tips_destroy(srv->tips);
 	free(srv->ls);
 	free(srv);
 }
@@ -279,6 +288,9 @@ void server_log_stats(struct server *srv)
 	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
 	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), slot_live(srv->slot));
 	peers_log_stats(srv->authz.peers);
+	size_t views, waiting;
+	tips_counts(srv->tips, &views, &waiting);
+	log_notice("server", "TIPS: %zu views held, %zu long polls waiting", views, waiting);
 }
 
 void server_snapshot_changed(struct server *srv)
@@ -286,5 +298,5 @@ void server_snapshot_changed(struct server *srv)
 	/* TIPS long polls (RFC 9569) and SSE streams (RFC 8895) wake their
 	 * waiters here: each re-acquires the slot and reads its resource's
 	 * history in the new snapshot */
-	(void)srv;
+	tips_wake(srv->tips);
 }

@@ -22,9 +22,11 @@
 #include "alto/media.h"
 #include "alto/request.h"
 #include "alto/service.h"
+#include "alto/tips.h"
 #include "util/log.h"
 #include "server/admin.h"
 #include "http_internal.h"
+#include "server/tips.h"
 
 struct refusal {
 	unsigned status;
@@ -59,6 +61,16 @@ struct req_ctx {
 	unsigned health;
 	const char *health_body;
 	char method[12]; /* for the metrics (a longer one is "other" anyway) */
+	/* a request for a TIPS view (RFC 9569; tips.h): what it is about,
+	 * whose view, and its place among the long polls */
+	struct tips_target tips;
+	const char *identity;
+	const char *allow;         /* OPTIONS on a TIPS view path */
+	const char *refusal_ctype; /* a TIPS refusal's: application/alto-error+json */
+	/* copies of client and identity, which point into the snapshot the
+	 * request started on, once a long poll moves to a newer one */
+	char *owned_client, *owned_identity;
+	struct tips_waiter waiter;
 };
 
 /* ---- responses ---- */
@@ -125,7 +137,8 @@ static enum MHD_Result send_refusal(struct req_ctx *ctx, struct MHD_Connection *
 		MHD_destroy_response(r);
 		return ret;
 	}
-	return send_response(ctx, c, no->status, r, "text/plain; charset=utf-8", strlen(text));
+	return send_response(ctx, c, no->status, r,
+	                     ctx->refusal_ctype ? ctx->refusal_ctype : "text/plain; charset=utf-8", strlen(text));
 }
 
 static enum MHD_Result send_alto_error(struct req_ctx *ctx, struct MHD_Connection *c, const struct alto_error *e)
@@ -212,10 +225,203 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 	return send_response(ctx, c, status, r, status == MHD_HTTP_OK ? res->media_type : NULL, len);
 }
 
+/* ---- TIPS (RFC 9569; tips.h) ---- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void unref_blob(void *cls)
+{
+	upd_blob_unref(cls);
+}
+
+/* base: BASEURI_MAX bytes for the view URI's base, which rq points to */
+static void tips_request_of(struct MHD_Connection *c, struct req_ctx *ctx, struct tips_request *rq, char *base)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	int n = baseuri_of(c, ctx->l, ctx->url, base, BASEURI_MAX);
+	*rq = (struct tips_request){
+	        .snap = ctx->snap,
+	        .cat = ctx->cat,
+	        .identity = ctx->identity,
+	        .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+	        .https = ci && ci->tls_session,
+	        .listener = ctx->l->name,
+	        .base = n >= 0 ? base : NULL,
+	};
+}
+
+static enum MHD_Result send_tips_reply(struct req_ctx *ctx, struct MHD_Connection *c, struct tips_reply *r)
+{
+	if (r->full) { /* the snapshot edge: the resource itself, as a GET of it */
+		ctx->res = r->full;
+		return send_rendered(ctx, c);
+	}
+	struct MHD_Response *resp;
+	if (r->blob) {
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(r->len, r->blob->data, unref_blob,
+		                                                              r->blob);
+		if (resp == NULL)
+			upd_blob_unref(r->blob);
+		r->blob = NULL;
+	} else if (r->body) {
+		resp = owned_body(r->body, r->len);
+		r->body = NULL;
+	} else {
+		resp = MHD_create_response_from_buffer(r->len, (void *)r->static_body, MHD_RESPMEM_PERSISTENT);
+	}
+	if (resp == NULL)
+		return MHD_NO;
+	if (r->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->retry_after) {
+		char ra[32];
+		snprintf(ra, sizeof(ra), "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	return send_response(ctx, c, r->status, resp, r->ctype, r->len);
+}
+
+static bool tips_refuse(struct req_ctx *ctx, struct refusal *no, const struct tips_reply *r)
+{
+	*no = (struct refusal){r->status, r->static_body, NULL, r->retry_after, false};
+	ctx->refusal_ctype = r->ctype;
+	return false;
+}
+
+/* A GET of an edge: answered now, or the connection is suspended until a
+ * reload, poll-timeout or stop, and this runs again. Each time it reads
+ * the live snapshot: a waiting poll pins the one it last looked at only
+ * until the next reload wakes it. */
+static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connection *c)
+{
+	struct server *srv = ctx->l->srv;
+	for (;;) {
+		uint64_t gen = tips_generation(srv->tips);
+		struct snapshot *fresh = slot_acquire(srv->slot);
+		if (fresh != ctx->snap && ctx->owned_identity == NULL) {
+			ctx->owned_client = strdup(ctx->client);
+			ctx->owned_identity = strdup(ctx->identity);
+			if (ctx->owned_client == NULL || ctx->owned_identity == NULL) {
+				free(ctx->owned_client);
+				free(ctx->owned_identity);
+				ctx->owned_client = ctx->owned_identity = NULL;
+				snapshot_unref(fresh);
+				fresh = ctx->snap; /* out of memory: answer from the one it has */
+				snapshot_ref(fresh);
+			} else {
+				ctx->client = ctx->owned_client;
+				ctx->identity = ctx->owned_identity;
+			}
+		}
+		if (fresh != ctx->snap) {
+			snapshot_unref(ctx->snap);
+			ctx->snap = fresh;
+			ctx->cat = tips_catalog_of(fresh, ctx->identity);
+		} else {
+			snapshot_unref(fresh);
+		}
+		struct tips_reply r = {0};
+		struct tips_request rq;
+		char base[BASEURI_MAX];
+		tips_request_of(c, ctx, &rq, base);
+		if (ctx->cat == NULL) {
+			r = (struct tips_reply){.status = MHD_HTTP_NOT_FOUND,
+			                        .ctype = MT_ERROR,
+			                        .static_body = tips_err_no_view,
+			                        .len = strlen(tips_err_no_view)};
+		} else {
+			tips_edge(srv->tips, &rq, &ctx->tips, &r);
+		}
+		if (r.wait && ctx->waiter.timed_out) {
+			/* poll-timeout and still no edge: nothing yet, ask again */
+			r = (struct tips_reply){.status = MHD_HTTP_NO_CONTENT, .static_body = ""};
+		} else if (r.wait && tips_stopping(srv->tips)) {
+			ctx->close = true;
+			r = (struct tips_reply){.status = MHD_HTTP_SERVICE_UNAVAILABLE,
+			                        .ctype = "text/plain; charset=utf-8",
+			                        .static_body = "Service Unavailable: the server is stopping\n",
+			                        .retry_after = 1};
+			r.len = strlen(r.static_body);
+		}
+		if (!r.wait) {
+			conn_answering(c, ctx->snap->limits.response_timeout);
+			enum MHD_Result ret = send_tips_reply(ctx, c, &r);
+			tips_reply_clear(&r);
+			return ret;
+		}
+		if (ctx->waiter.deadline_ms == 0)
+			ctx->waiter.deadline_ms = mono_ms() + (int64_t)ctx->snap->upd_conf.poll_timeout * 1000;
+		/* a waiting poll is neither late with its answer nor idle */
+		conn_answering(c, 0);
+		if (tips_wait(srv->tips, c, &ctx->waiter, gen))
+			return MHD_YES;
+	}
+}
+
+static bool method_known(const char *m);
+
+/* First call for a path under a TIPS view: the view must be this
+ * client's (else exactly what a view that never existed gets), then the
+ * method, and for a next-edge request its media types. */
+static bool check_tips_headers(struct MHD_Connection *c, struct req_ctx *ctx, const char *method, struct refusal *no)
+{
+	struct tips_request rq;
+	char base[BASEURI_MAX];
+	struct tips_reply r = {0};
+	tips_request_of(c, ctx, &rq, base);
+	if (!tips_view_check(ctx->l->srv->tips, &rq, &ctx->tips, &r))
+		return tips_refuse(ctx, no, &r);
+	bool edge = ctx->tips.kind == TIPS_PATH_EDGE, graph = ctx->tips.kind == TIPS_PATH_GRAPH;
+	if (!edge && !graph) {
+		*no = (struct refusal){MHD_HTTP_NOT_FOUND, tips_err_no_edge, NULL, 0, false};
+		ctx->refusal_ctype = MT_ERROR;
+		return false;
+	}
+	ctx->allow = edge ? "GET, HEAD, OPTIONS" : "POST, OPTIONS";
+	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0) {
+		ctx->options = true;
+		return true;
+	}
+	if (!method_known(method)) {
+		*no = (struct refusal){MHD_HTTP_NOT_IMPLEMENTED, "Not Implemented\n", NULL, 0, false};
+		return false;
+	}
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	if ((edge && !get) || (graph && strcmp(method, MHD_HTTP_METHOD_POST) != 0)) {
+		*no = (struct refusal){MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n", ctx->allow, 0, false};
+		return false;
+	}
+	if (edge)
+		return true;
+	/* §7.4: 415 when the client does not take application/alto-tips+json */
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	if (!media_accepts(accept, MT_TIPS)) {
+		*no = (struct refusal){MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, tips_err_media, NULL, 0, false};
+		ctx->refusal_ctype = MT_ERROR;
+		return false;
+	}
+	const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!media_is(ctype, MT_TIPSPARAMS)) {
+		*no = (struct refusal){MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		                       "Unsupported Media Type: see the resource's \"accepts\" in the directory\n",
+		                       NULL, 0, false};
+		return false;
+	}
+	ctx->post = true;
+	return true;
+}
+
 /* ---- request handling ---- */
 
 static const char *allow_of(const struct resource *res)
 {
+	if (res == NULL) /* a TIPS view's updates graph */
+		return "POST, OPTIONS";
 	return res->accepts ? "POST, OPTIONS" : "GET, HEAD, OPTIONS";
 }
 
@@ -398,6 +604,12 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		return false;
 	/* a resource this client may not see is exactly one that does not exist */
 	ctx->res = catalog_route(ctx->cat, path);
+	ctx->identity = tips_identity(ctx->snap->access != NULL, ctx->az.anonymous, ctx->az.client);
+	if (ctx->res == NULL && catalog_route(ctx->cat, TIPS_URI)) {
+		ctx->tips.kind = tips_parse_path(path, ctx->tips.token, &ctx->tips.i, &ctx->tips.j);
+		if (ctx->tips.kind != TIPS_PATH_NONE)
+			return check_tips_headers(c, ctx, method, no);
+	}
 	if (ctx->res == NULL) {
 		/* An anonymous client is challenged instead: Digest clients send
 		 * credentials only after a 401. Every URI outside the anonymous
@@ -538,12 +750,28 @@ enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *u
 		struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		if (r == NULL)
 			return MHD_NO;
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow_of(ctx->res));
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ctx->allow ? ctx->allow : allow_of(ctx->res));
 		return send_response(ctx, c, MHD_HTTP_NO_CONTENT, r, NULL, 0);
 	}
 	if (ctx->too_large) {
 		static const struct refusal big = {MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
 		return send_refusal(ctx, c, &big);
+	}
+	if (ctx->tips.kind == TIPS_PATH_EDGE)
+		return answer_tips_edge(ctx, c);
+	if (ctx->tips.kind == TIPS_PATH_GRAPH || (ctx->post && ctx->res->kind == RES_TIPS)) {
+		struct tips_request rq;
+		char base[BASEURI_MAX];
+		struct tips_reply r = {0};
+		tips_request_of(c, ctx, &rq, base);
+		const char *body = ctx->body.data ? ctx->body.data : "";
+		if (ctx->tips.kind == TIPS_PATH_GRAPH)
+			tips_next_edge(srv->tips, &rq, &ctx->tips, body, ctx->body.len, &r);
+		else
+			tips_open(srv->tips, &rq, body, ctx->body.len, &r);
+		enum MHD_Result ret = send_tips_reply(ctx, c, &r);
+		tips_reply_clear(&r);
+		return ret;
 	}
 	if (!ctx->post)
 		return send_rendered(ctx, c);
@@ -558,6 +786,7 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 
 	if (ctx == NULL)
 		return;
+	tips_unwait(srv->tips, &ctx->waiter);
 	atomic_fetch_sub(&srv->inflight, 1);
 	conn_expect_request(conn_of(c), ctx->snap->limits.request_timeout);
 	if (ctx->cs)
@@ -573,11 +802,14 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 	/* the audit line (RFC 7285 §15.4: never addresses or request bodies) */
 	if (ctx->snap->access && ctx->snap->access->policy->audit) {
 		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
-		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory") : "-", ctx->status, ctx->bytes, ms,
-		         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
+		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory")
+		                  : (ctx->tips.kind != TIPS_PATH_NONE ? "tips-view" : "-"),
+		         ctx->status, ctx->bytes, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
 		         ctx->az.limited ? " limited=" : "", ctx->az.limited ? ctx->az.limited : "");
 	}
 	buf_free(&ctx->body);
+	free(ctx->owned_client);
+	free(ctx->owned_identity);
 	snapshot_unref(ctx->snap);
 	free(ctx);
 	*con_cls = NULL;

@@ -80,6 +80,7 @@ int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag)
 	}
 	atomic_init(&s->refs, 1);
 	s->limits = c->limits;
+	s->upd_conf = c->updates;
 	s->load_seconds = now_seconds() - t0;
 	*out = s;
 	return 0;

@@ -656,6 +656,14 @@ class Policy:
                 e.update({"media-type": at.MT_ENDPOINTPROP, "accepts": at.MT_ENDPOINTPROPPARAMS,
                           "capabilities": {"prop-types": sorted("%s.pid" % x.id for x in maps)}})
             resources[rid] = e
+        # RFC 9569: TIPS covers exactly the network and cost maps offered
+        covered = sorted(rid for rid, (_, kind, _) in res.items() if kind == "netmap" or kind.startswith("costmap:"))
+        if covered:
+            resources["tips"] = {
+                "uri": "/tips", "media-type": at.MT_TIPS, "accepts": at.MT_TIPSPARAMS, "uses": covered,
+                "capabilities": {"incremental-change-media-types": {
+                    rid: at.MT_MERGE_PATCH + ("," + at.MT_JSON_PATCH if res[rid][1].startswith("costmap:") else "")
+                    for rid in covered}}}
         cost_types = {}
         for name in offered:
             mode = NUMERICAL if name.startswith("num-") else ORDINAL
@@ -680,6 +688,8 @@ def sorted_ird(doc):
     doc = json.loads(json.dumps(doc))
     for r in doc.get("resources", {}).values():
         caps = r.get("capabilities", {})
+        if "uses" in r and "incremental-change-media-types" in caps:
+            r["uses"] = sorted(r["uses"])
         for k in ("cost-type-names", "prop-types"):
             if k in caps:
                 caps[k] = sorted(caps[k])

@@ -92,7 +92,19 @@ def challenge(session, method="GET", path="/"):
 
 
 def ids_of(r):
-    return set(r.json()["resources"])
+    return without_tips(r.json()["resources"])
+
+
+def without_tips(resources):
+    """The resource ids of a directory but TIPS (RFC 9569), which must be
+    there exactly when a network or cost map is, and cover exactly those."""
+    maps = {rid for rid, e in resources.items()
+            if e["media-type"] in (MT_NETWORKMAP, MT_COSTMAP) and "accepts" not in e}
+    if ("tips" in resources) != bool(maps):
+        raise AssertionError("TIPS offered %s, maps %r" % ("tips" in resources, maps))
+    if maps and set(resources["tips"]["uses"]) != maps:
+        raise AssertionError("TIPS covers %r, not the maps %r" % (resources["tips"]["uses"], maps))
+    return set(resources) - {"tips"}
 
 
 class AccessTestCase(at.AltodTestCase):
@@ -1027,7 +1039,7 @@ class Reload(AccessTestCase):
         r = s.post("/endpointprop", EPROP_BODY, MT_ENDPOINTPROPPARAMS)
         self.assertEqual(r.status, 404)
         ird = s.get("/").json()
-        self.assertEqual(set(ird["resources"]), {NM})
+        self.assertEqual(without_tips(ird["resources"]), {NM})
         self.assertEqual(ird["meta"]["cost-types"], {})
 
     def test_broken_access_section_keeps_the_old_one(self):
@@ -1151,7 +1163,7 @@ class ExactGrants(AccessTestCase):
                     self.assertUnknownType(s, uri, "hopcount", mode, "cost-metric")
                 self.assertUnknownType(s, uri, "routingcost", "ordinal", "cost-mode")
         ird = self.assertOk(s.get("/"), MT_DIRECTORY)
-        self.assertEqual(set(ird["resources"]), {NM, NM + "-num-routingcost", NM + "-filtered-costmap",
+        self.assertEqual(without_tips(ird["resources"]), {NM, NM + "-num-routingcost", NM + "-filtered-costmap",
                                                  NM + "-endpoint-cost", "endpoint-property"})
         for rid in (NM + "-filtered-costmap", NM + "-endpoint-cost"):
             self.assertEqual(ird["resources"][rid]["capabilities"],
@@ -1170,7 +1182,7 @@ class ExactGrants(AccessTestCase):
         self.assertEqual(at.check_config(os.path.join(self.dir, "altod.yaml")), (0, "ok\n"))
         s = http_session(self, self.altod, digest("tenant-b"))
         ird = self.assertOk(s.get("/"), MT_DIRECTORY)
-        self.assertEqual(set(ird["resources"]), {NM})
+        self.assertEqual(without_tips(ird["resources"]), {NM})
         self.assertEqual(ird["meta"]["cost-types"], {})
         for uri, ctype in ((self.FCM, MT_COSTMAPFILTER), (self.EC, MT_ENDPOINTCOSTPARAMS)):
             with self.subTest(uri=uri):
@@ -1183,7 +1195,7 @@ class ExactGrants(AccessTestCase):
         # the union with a role granting ordinal hopcount: that type only
         s = http_session(self, self.altod, digest("tenant-s"))
         ird = self.assertOk(s.get("/"), MT_DIRECTORY)
-        self.assertEqual(set(ird["resources"]), {NM, NM + "-ord-hopcount", NM + "-filtered-costmap",
+        self.assertEqual(without_tips(ird["resources"]), {NM, NM + "-ord-hopcount", NM + "-filtered-costmap",
                                                  NM + "-endpoint-cost"})
         for rid in (NM + "-filtered-costmap", NM + "-endpoint-cost"):
             self.assertEqual(ird["resources"][rid]["capabilities"]["cost-type-names"], ["ord-hopcount"])

@@ -48,8 +48,8 @@ FULL = {
     ("hopcount", "ordinal"): HOPCOUNT_ORD,
 }
 
-ALL_MEDIA_TYPES = {MT_DIRECTORY, MT_NETWORKMAP, MT_COSTMAP, MT_ENDPOINTPROP, MT_ENDPOINTCOST}
-ALL_ACCEPTS = {MT_NETWORKMAPFILTER, MT_COSTMAPFILTER, MT_ENDPOINTPROPPARAMS, MT_ENDPOINTCOSTPARAMS}
+ALL_MEDIA_TYPES = {MT_DIRECTORY, MT_NETWORKMAP, MT_COSTMAP, MT_ENDPOINTPROP, MT_ENDPOINTCOST, at.MT_TIPS}
+ALL_ACCEPTS = {MT_NETWORKMAPFILTER, MT_COSTMAPFILTER, MT_ENDPOINTPROPPARAMS, MT_ENDPOINTCOSTPARAMS, at.MT_TIPSPARAMS}
 
 VTAG_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # RFC 7285 §10.3
 
@@ -101,7 +101,7 @@ class TestIRD(ExampleServer):
             NM, NM + "-filtered-networkmap",
             NM + "-num-routingcost", NM + "-ord-routingcost",
             NM + "-num-hopcount", NM + "-ord-hopcount",
-            NM + "-filtered-costmap", NM + "-endpoint-cost", "endpoint-property",
+            NM + "-filtered-costmap", NM + "-endpoint-cost", "endpoint-property", "tips",
         })
         for rid in self.ird.resources:
             # §10.2 ResourceID

@@ -152,7 +152,8 @@ START_TEST(no_cost_map_granted_no_cost_service)
 	ck_assert_ptr_null(catalog_route(c, FCM));
 	ck_assert_ptr_null(catalog_route(c, EC));
 	ck_assert_ptr_nonnull(catalog_route(c, "/networkmap/" NM "/filtered"));
-	ck_assert_uint_eq(c->nres, 3); /* the directory, the map, its filter */
+	ck_assert_uint_eq(c->nres, 4); /* the directory, the map, its filter, TIPS */
+	ck_assert_ptr_nonnull(catalog_route(c, "/tips"));
 	const char *ird = catalog_route(c, "/")->body;
 	ck_assert_contains(ird, "{\"meta\":{\"cost-types\":{},");
 	ck_assert_ptr_null(strstr(ird, "cost-type-names"));

@@ -123,7 +123,9 @@ static const struct {
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nupdates: {max-bytes: 1e6}\n",
          "altod.yaml:3:22: max-bytes must be a whole number from 0 to 1099511627776, not '1e6'"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nupdates: {max-version: 2}\n",
-         "altod.yaml:3:11: unknown key 'max-version' in updates (max-versions, max-bytes)"},
+         "altod.yaml:3:11: unknown key 'max-version' in updates (max-versions, max-bytes, tips-views-per-client, "
+         "tips-views, "
+         "tips-view-lifetime, poll-timeout)"},
         /* below the table's minimum: the range, at the value */
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-connections: 0\n",
          "altod.yaml:4:20: max-connections must be 1 to 1000000"},
