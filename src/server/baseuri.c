@@ -51,6 +51,9 @@ static bool local_host(struct MHD_Connection *c, char *out, size_t size)
 
 int baseuri_of(struct MHD_Connection *c, const struct listener *l, const char *url, char *out, size_t size)
 {
+	if (size == 0)
+		return -1;
+	out[0] = '\0';
 	if (l->relative_uris)
 		return 0;
 	if (l->base_url) {

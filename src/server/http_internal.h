@@ -78,7 +78,7 @@ struct server {
 	size_t nls;
 	struct authz authz;      /* who may see what, and the limits that outlive reloads */
 	struct metrics *metrics; /* the admin listener's counters (metrics.h); not owned */
-	struct tips_state *tips;  /* TIPS views and long polls (tips.h) */
+	struct tips_state *tips; /* TIPS views and long polls (tips.h) */
 };
 
 /* Per connection (libmicrohttpd's socket context): its listener, the client
@@ -136,7 +136,7 @@ void accept_stop(struct listener *l);
 /* ---- baseuri.c ---- */
 /* The prefix of the directory's URIs for this request on this listener
  * (base-url, or the scheme and the request target's authority or Host), into
- * out (url: the request target as received): its length, 0 for relative
+ * out (url: the request target as received): its length, 0 (out "") for relative
  * URIs, or -1 when the Host cannot make one (refused with 400). */
 int baseuri_of(struct MHD_Connection *c, const struct listener *l, const char *url, char *out, size_t size);
 #define BASEURI_MAX 1100

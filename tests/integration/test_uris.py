@@ -10,6 +10,7 @@ kept harmless, and a flood of distinct ones is bounded."""
 import gzip
 import json
 import os
+import re
 import shutil
 import ssl
 import tempfile
@@ -309,6 +310,37 @@ class Uris(at.AltodTestCase):
         self.assertTrue(uris)
         for u in uris:
             self.assertTrue(u.startswith("/") and not u.startswith("//"), u)
+
+    def test_tips_view_uris_have_the_same_base(self):
+        """RFC 9569 §6.2's tips-view-uri, and the TIPS entry of the
+        directory, take the directory's base."""
+        text = ("server:\n  listen:\n" + listener("127.0.0.1") + listener("127.0.0.1", "base-url: https://a.example/x")
+                + listener("127.0.0.1", "relative-uris: true") + "updates:\n  max-versions: 8\nmaps:\n"
+                "  - maps/example.yaml\n")
+        d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(), "altod.yaml": text})
+        a = at.start_altod_in(self, d)
+        for i, host, base in ((0, "Alto.Example:81", "http://alto.example:81"), (1, "ignored", "https://a.example/x"),
+                              (2, "ignored", "")):
+            with self.subTest(listener=i):
+                c = a.client(i)
+                _, _, body = self.fetch_directory(c, host=host)
+                tips = [r for r in json.loads(body)["resources"].values() if r["media-type"] == at.MT_TIPS]
+                self.assertEqual(len(tips), 1, body)
+                self.assertEqual(tips[0]["uri"], base + "/tips")
+                conn = c.connect()
+                try:
+                    data = json.dumps({"resource-id": "my-default-network-map"}).encode()
+                    conn.putrequest("POST", "/tips", skip_host=True)
+                    for k, v in (("Host", host), ("Content-Type", at.MT_TIPSPARAMS), ("Accept", at.MT_TIPS),
+                                 ("Content-Length", str(len(data)))):
+                        conn.putheader(k, v)
+                    conn.endheaders(data)
+                    r = conn.getresponse()
+                    doc = json.loads(r.read())
+                finally:
+                    conn.close()
+                self.assertEqual(r.status, 200, doc)
+                self.assertRegex(doc["tips-view-uri"], "^" + re.escape(base) + "/tips/[^/]+$")
 
     def test_bad_value_on_reload_keeps_serving(self):
         a = start(self, [listener("127.0.0.1", "base-url: https://alto.example.net")])
