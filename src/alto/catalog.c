@@ -11,6 +11,7 @@
  *   <map>-endpoint-cost            POST /endpointcost/<map>
  *   endpoint-property              POST /endpointprop
  *   tips                           POST /tips  (RFC 9569; its views below)
+ *   update-stream                  POST /updates/stream (RFC 8895, alto/sse.h)
  *   (the directory)                GET  /
  */
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include "alto/render.h"
 #include "alto/representation.h"
 #include "alto/tips.h"
+#include "alto/sse.h"
 #include "util/err.h"
 #include "util/vec.h"
 
@@ -365,6 +367,11 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 			break;
 		}
 	}
+	/* the update stream service covers the maps offered here: no grant
+	 * of its own (what it streams is granted map by map) */
+	if (c->nmaps > 0 && bd.rc != ALTOD_ENOMEM)
+		add(&bd, RES_UPDATESTREAM, NULL, strdup(SSE_RESOURCE_ID), strdup(SSE_URI), SSE_MT_STREAM,
+		    SSE_MT_PARAMS);
 	if (bd.rc == 0)
 		check_unique_ids(&bd);
 
@@ -468,12 +475,26 @@ const struct resource *catalog_route(const struct catalog *c, const char *uri)
 
 /* ---- the Information Resource Directory (RFC 7285 §9) ---- */
 
+size_t resource_max_cost_types(const struct resource *r)
+{
+	size_t n = 0;
+	for (uint32_t k = 0; k < r->nm->nmetrics; k++)
+		for (int mode = 0; mode < COST_MODES; mode++)
+			n += (r->cost_modes[k] >> mode) & 1u;
+	return n < ALTO_MAX_COST_TYPES ? n : ALTO_MAX_COST_TYPES;
+}
+
 /* The cost types a filtered cost map or endpoint cost resource offers: the
- * granted ones (RFC 7285 §11.3.2.4, §11.5.1.4: "cost-type-names"). */
-static void cost_type_names_of(struct buf *b, const struct resource *r)
+ * granted ones (RFC 7285 §11.3.2.4, §11.5.1.4: "cost-type-names"). The
+ * same list is its "testable-cost-type-names" (RFC 8189 §4.1.1): every
+ * granted type, and only those, may be tested (the exact-grant rule of
+ * docs/isolation.md). */
+static void cost_type_names_of(struct buf *b, const struct resource *r, const char *key)
 {
 	const struct topo_netmap *nm = r->nm;
-	buf_puts(b, "\"cost-type-names\":[");
+	buf_putc(b, '"');
+	buf_puts(b, key);
+	buf_puts(b, "\":[");
 	bool first = true;
 	for (uint32_t k = 0; k < nm->nmetrics; k++) {
 		for (int mode = 0; mode < COST_MODES; mode++) {
@@ -545,7 +566,10 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 	case RES_FILTERED_COSTMAP:
 	case RES_ENDPOINTCOST:
 		buf_puts(b, ",\"capabilities\":{\"cost-constraints\":true,");
-		cost_type_names_of(b, r);
+		cost_type_names_of(b, r, "cost-type-names");
+		/* RFC 8189 §4.1.1, §4.2.1 */
+		buf_printf(b, ",\"max-cost-types\":%zu,", resource_max_cost_types(r));
+		cost_type_names_of(b, r, "testable-cost-type-names");
 		buf_putc(b, '}');
 		break;
 	case RES_ENDPOINTPROP:
@@ -560,6 +584,7 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 		buf_puts(b, "]}");
 		break;
 	case RES_TIPS: render_tips_capabilities(b, c); break;
+	case RES_UPDATESTREAM: sse_render_entry(b, c); break;
 	default: break;
 	}
 	/* §11.5.1.5: an endpoint cost resource MUST NOT have "uses";
@@ -608,7 +633,17 @@ char *render_directory(const struct catalog *c, size_t *len)
 			}
 		if (next == NULL)
 			break;
+		/* the same name has the same cost-context in every map (the
+		 * loader checks it): the first map's gives it */
 		struct topo_metric m = {.name = (char *)next};
+		for (size_t i = 0; i < c->nmaps; i++) {
+			const struct topo_metric *tm = topo_metric_find(c->maps[i], next);
+			if (tm) {
+				m.source = tm->source;
+				m.params = tm->params;
+				break;
+			}
+		}
 		for (int mode = 0; mode < COST_MODES; mode++) {
 			if (!offers(c, next, (enum cost_mode)mode))
 				continue;

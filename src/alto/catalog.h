@@ -21,6 +21,7 @@ enum res_kind {
 	RES_ENDPOINTPROP,
 	RES_ENDPOINTCOST,
 	RES_TIPS, /* RFC 9569: the network and cost maps of its catalog */
+	RES_UPDATESTREAM, /* RFC 8895 update stream service (alto/sse.h) */
 };
 
 struct cost_type {
@@ -89,6 +90,15 @@ struct catalog_spec {
 	const struct catalog *universe; /* bodies already rendered, to share */
 	bool private_;
 };
+
+/* The most cost types one multi-cost request (RFC 8189) may name in
+ * "multi-cost-types" or "testable-cost-types". */
+#define ALTO_MAX_COST_TYPES 16
+
+/* RFC 8189 §4.1.1 "max-cost-types" of a filtered cost map or endpoint cost
+ * resource: the number of cost types it grants, at most
+ * ALTO_MAX_COST_TYPES. */
+size_t resource_max_cost_types(const struct resource *r);
 
 int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct diag *diag);
 /* Every resource of a topology (no access control). */

@@ -22,6 +22,16 @@ void render_cost_type(struct buf *b, const struct cost_type *ct)
 	jw_str(b, cost_mode_name(ct->mode));
 	buf_puts(b, ",\"cost-metric\":");
 	jw_str(b, ct->metric->name);
+	if (ct->metric->source != COST_SOURCE_NONE) {
+		/* RFC 9439 §2.1: where the values come from */
+		buf_puts(b, ",\"cost-context\":{\"cost-source\":");
+		jw_str(b, cost_source_name((enum cost_source)ct->metric->source));
+		if (ct->metric->params) {
+			buf_puts(b, ",\"parameters\":");
+			buf_puts(b, ct->metric->params);
+		}
+		buf_putc(b, '}');
+	}
 	buf_putc(b, '}');
 }
 

@@ -155,6 +155,46 @@ bool constraint_set_empty(const struct constraint_set *s)
 	return s->n > 0 && (s->lo > s->hi || (s->lo == s->hi && (s->lo_open || s->hi_open)));
 }
 
+int constraint_parse_indexed(const char *s, size_t *index, struct constraint *out)
+{
+	*index = 0;
+	if (*s == '[') {
+		/* RFC 8189 §4.1.2: "[##] op value", ## a cost type index */
+		size_t i = 0, digits = 0;
+		const char *p = s + 1;
+		for (; *p >= '0' && *p <= '9'; p++, digits++) {
+			if (digits == 6) /* far beyond ALTO_MAX_COST_TYPES: out of range anyway */
+				return ALTOD_EPARSE;
+			i = i * 10 + (size_t)(*p - '0');
+		}
+		if (digits == 0 || *p != ']' || (p[1] != ' ' && p[1] != '\t'))
+			return ALTOD_EPARSE;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		*index = i;
+		s = p;
+	}
+	return constraint_parse(s, out);
+}
+
+bool or_constraints_hold(const struct or_constraints *oc, const double *vals)
+{
+	if (oc->nbranches == 0)
+		return true;
+	/* RFC 8189 §4.1.2: the tests of an inner array are ANDed, the inner
+	 * arrays ORed */
+	for (size_t b = 0; b < oc->nbranches; b++) {
+		const struct constraint_set *set = oc->sets + b * oc->ntypes;
+		bool all = true;
+		for (size_t t = 0; t < oc->ntypes && all; t++)
+			all = constraint_set_holds(&set[t], vals[t]);
+		if (all)
+			return true;
+	}
+	return false;
+}
+
 static int u32_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -194,57 +234,200 @@ static int parse_pid_list(const json_t *arr, const char *field, const struct top
 	return 0;
 }
 
-/* The cost type of a filtered cost map or endpoint cost request. Only the
+/* The field names of a cost type's members, by where the cost type is. */
+struct ct_fields {
+	const char *self, *metric, *mode;
+};
+static const struct ct_fields CT_SINGLE = {"cost-type", "cost-type/cost-metric", "cost-type/cost-mode"};
+static const struct ct_fields CT_MULTI = {"multi-cost-types", "multi-cost-types/cost-metric",
+                                          "multi-cost-types/cost-mode"};
+static const struct ct_fields CT_TESTABLE = {"testable-cost-types", "testable-cost-types/cost-metric",
+                                             "testable-cost-types/cost-mode"};
+
+/* A cost type of a filtered cost map or endpoint cost request. Only the
  * types the resource grants exist for it (struct resource's cost_modes): a
  * metric granted in no mode fails as an unknown metric, a mode not granted
  * as an unknown mode, so that an ungranted type answers byte for byte like
- * a type no map has (RFC 7285 §15.3: no probing). */
-static int parse_cost_type(const json_t *root, const struct resource *r, struct cost_type *ct, struct alto_error *err)
+ * a type no map has (RFC 7285 §15.3: no probing). The same holds for every
+ * entry of "multi-cost-types" and "testable-cost-types" (RFC 8189 §4.1.2:
+ * each must be one of "cost-type-names", resp. "testable-cost-type-names",
+ * which are both exactly the granted types). */
+static int parse_cost_type(const json_t *o, const struct ct_fields *f, const struct resource *r, struct cost_type *ct,
+                           struct alto_error *err)
 {
-	const json_t *o = json_object_get(root, "cost-type");
-	if (o == NULL)
-		return fail(err, E_MISSING_FIELD, "cost-type", NULL);
 	if (!json_is_object(o))
-		return fail(err, E_INVALID_FIELD_TYPE, "cost-type", NULL);
+		return f == &CT_SINGLE ? fail(err, E_INVALID_FIELD_TYPE, f->self, NULL)
+		                       : fail(err, E_INVALID_FIELD_VALUE, f->self, o);
 	const json_t *metric = json_object_get(o, "cost-metric");
 	const json_t *mode = json_object_get(o, "cost-mode");
 	if (metric == NULL)
-		return fail(err, E_MISSING_FIELD, "cost-type/cost-metric", NULL);
+		return fail(err, E_MISSING_FIELD, f->metric, NULL);
 	if (mode == NULL)
-		return fail(err, E_MISSING_FIELD, "cost-type/cost-mode", NULL);
+		return fail(err, E_MISSING_FIELD, f->mode, NULL);
 	if (!json_is_string(metric))
-		return fail(err, E_INVALID_FIELD_TYPE, "cost-type/cost-metric", NULL);
+		return fail(err, E_INVALID_FIELD_TYPE, f->metric, NULL);
 	if (!json_is_string(mode))
-		return fail(err, E_INVALID_FIELD_TYPE, "cost-type/cost-mode", NULL);
+		return fail(err, E_INVALID_FIELD_TYPE, f->mode, NULL);
 	/* "description" is ignored (§11.3.2.3) */
 	ct->metric = topo_metric_find(r->nm, jval(metric));
 	uint8_t granted = ct->metric ? r->cost_modes[ct->metric - r->nm->metrics] : 0;
 	if (granted == 0)
-		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-metric", metric);
+		return fail(err, E_INVALID_FIELD_VALUE, f->metric, metric);
 	int m = cost_mode_parse(jval(mode));
 	if (m < 0 || !(granted & (1u << m))) /* unknown, or not offered here */
-		return fail(err, E_INVALID_FIELD_VALUE, "cost-type/cost-mode", mode);
+		return fail(err, E_INVALID_FIELD_VALUE, f->mode, mode);
 	ct->mode = (enum cost_mode)m;
 	return 0;
 }
 
-static int parse_constraints(const json_t *root, struct request *req, struct alto_error *err)
+/* "multi-cost-types" or "testable-cost-types": CostType list<1..*>, at
+ * most max-cost-types entries (RFC 8189 §4.1.2: "If the ALTO client
+ * specifies more than 'max-cost-types' cost types, the ALTO server MUST
+ * return an E_INVALID_FIELD_VALUE error"; the same cap bounds the
+ * testable types, whose count multiplies the work of every constraint). */
+static int parse_cost_type_list(const json_t *arr, const struct ct_fields *f, const struct resource *r,
+                                struct cost_type *out, size_t *n, struct alto_error *err)
 {
-	const json_t *arr = json_object_get(root, "constraints");
+	if (!json_is_array(arr))
+		return fail(err, E_INVALID_FIELD_TYPE, f->self, NULL);
+	size_t len = json_array_size(arr);
+	if (len == 0 || len > resource_max_cost_types(r))
+		return fail(err, E_INVALID_FIELD_VALUE, f->self, NULL);
+	for (size_t i = 0; i < len; i++)
+		if (parse_cost_type(json_array_get(arr, i), f, r, &out[i], err) != 0)
+			return ALTOD_EREQUEST;
+	*n = len;
+	return 0;
+}
+
+/* One constraint string of "constraints" (field) or of an inner array of
+ * "or-constraints", with its index checked against the ntypes testable
+ * cost types: RFC 8189 §4.1.2, an index names one of
+ * "testable-cost-types", or if absent of "multi-cost-types" (or the single
+ * "cost-type"); one outside them is an invalid value. */
+static int parse_one_constraint(const json_t *v, const char *field, size_t ntypes, size_t *index, struct constraint *c,
+                                struct alto_error *err)
+{
+	if (!json_is_string(v) || constraint_parse_indexed(jval(v), index, c) != 0 || *index >= ntypes)
+		return fail(err, E_INVALID_FIELD_VALUE, field, v);
+	return 0;
+}
+
+/* RFC 7285 "constraints" of a request without RFC 8189's extensions: one
+ * cost type, so only the index 0 (or none). Folded as they come: no copy
+ * of the list, O(1) per cost later. */
+static int parse_constraints(const json_t *arr, struct request *req, struct alto_error *err)
+{
 	if (arr == NULL)
 		return 0;
 	if (!json_is_array(arr))
 		return fail(err, E_INVALID_FIELD_TYPE, "constraints", NULL);
 	size_t n = json_array_size(arr);
-	/* folded as they come: no copy of the list, O(1) per cost later */
 	for (size_t i = 0; i < n; i++) {
-		const json_t *v = json_array_get(arr, i);
 		struct constraint c;
-		if (!json_is_string(v) || constraint_parse(jval(v), &c) != 0)
-			return fail(err, E_INVALID_FIELD_VALUE, "constraints", v);
+		size_t index = 0;
+		if (parse_one_constraint(json_array_get(arr, i), "constraints", 1, &index, &c, err) != 0)
+			return ALTOD_EREQUEST;
 		constraint_set_add(&req->cons, &c);
 	}
 	return 0;
+}
+
+/* RFC 8189's constraints: "constraints" (one branch) or "or-constraints"
+ * (one branch per inner array), each folded per testable cost type as it
+ * is parsed. The branch count is bounded by the constraint count, checked
+ * against limits.max-constraints before (check_constraint_count). */
+static int parse_or_constraints(const json_t *cons, const json_t *orc, struct request *req, struct alto_error *err)
+{
+	struct or_constraints *oc = &req->oc;
+	size_t nb = 0;
+	const char *field = orc ? "or-constraints" : "constraints";
+	oc->ntypes = req->ntct;
+	if (cons) {
+		if (!json_is_array(cons))
+			return fail(err, E_INVALID_FIELD_TYPE, "constraints", NULL);
+		nb = json_array_size(cons) ? 1 : 0; /* constraints<0..*>: none, no test */
+	} else if (orc) {
+		/* JSONString or-constraints<1..*><1..*> */
+		if (!json_is_array(orc))
+			return fail(err, E_INVALID_FIELD_TYPE, "or-constraints", NULL);
+		nb = json_array_size(orc);
+		if (nb == 0)
+			return fail(err, E_INVALID_FIELD_VALUE, "or-constraints", NULL);
+		for (size_t b = 0; b < nb; b++) {
+			const json_t *inner = json_array_get(orc, b);
+			if (!json_is_array(inner) || json_array_size(inner) == 0)
+				return fail(err, E_INVALID_FIELD_VALUE, "or-constraints", inner);
+		}
+	}
+	if (nb == 0)
+		return 0;
+	oc->sets = malloc(nb * oc->ntypes * sizeof(*oc->sets));
+	if (oc->sets == NULL)
+		return fail(err, E_SYNTAX, NULL, NULL);
+	for (size_t k = 0; k < nb * oc->ntypes; k++)
+		constraint_set_init(&oc->sets[k]);
+	oc->nbranches = nb;
+	for (size_t b = 0; b < nb; b++) {
+		const json_t *arr = orc ? json_array_get(orc, b) : cons;
+		for (size_t i = 0; i < json_array_size(arr); i++) {
+			struct constraint c;
+			size_t index = 0;
+			if (parse_one_constraint(json_array_get(arr, i), field, oc->ntypes, &index, &c, err) != 0)
+				return ALTOD_EREQUEST;
+			constraint_set_add(&oc->sets[b * oc->ntypes + index], &c);
+		}
+	}
+	return 0;
+}
+
+/* The cost types and constraints of a filtered cost map or endpoint cost
+ * request: RFC 7285's "cost-type" and "constraints", or RFC 8189's
+ * extensions (§4.1.2 for the filtered cost map, §4.2.2 for the endpoint
+ * cost service, which takes the same members). */
+static int parse_costs(const json_t *root, const struct resource *r, struct request *req, struct alto_error *err)
+{
+	const json_t *single = json_object_get(root, "cost-type");
+	const json_t *multi = json_object_get(root, "multi-cost-types");
+	const json_t *testable = json_object_get(root, "testable-cost-types");
+	const json_t *cons = json_object_get(root, "constraints");
+	const json_t *orc = json_object_get(root, "or-constraints");
+
+	/* §4.1.2: "cost-type" and "multi-cost-types" MUST NOT both be given;
+	 * one of them is needed (RFC 7285's missing "cost-type" otherwise) */
+	if (single && multi)
+		return fail(err, E_INVALID_FIELD_VALUE, "multi-cost-types", NULL);
+	if (single == NULL && multi == NULL)
+		return fail(err, E_MISSING_FIELD, "cost-type", NULL);
+	if (single) {
+		if (parse_cost_type(single, &CT_SINGLE, r, &req->ct, err) != 0)
+			return ALTOD_EREQUEST;
+		req->mct[0] = req->ct;
+		req->nmct = 1;
+	} else {
+		if (parse_cost_type_list(multi, &CT_MULTI, r, req->mct, &req->nmct, err) != 0)
+			return ALTOD_EREQUEST;
+		req->ct = req->mct[0];
+		req->multi = true;
+	}
+	if (testable) {
+		if (parse_cost_type_list(testable, &CT_TESTABLE, r, req->tct, &req->ntct, err) != 0)
+			return ALTOD_EREQUEST;
+	} else {
+		/* §4.1.2: without "testable-cost-types", constraints test the
+		 * returned cost types */
+		memcpy(req->tct, req->mct, req->nmct * sizeof(req->mct[0]));
+		req->ntct = req->nmct;
+	}
+	/* §4.1.2: "or-constraints" MUST NOT be given with "constraints" */
+	if (cons && orc)
+		return fail(err, E_INVALID_FIELD_VALUE, "or-constraints", NULL);
+	req->extended = multi || testable || orc;
+	if (!req->extended) {
+		req->nmct = req->ntct = 0;
+		return parse_constraints(cons, req, err);
+	}
+	return parse_or_constraints(cons, orc, req, err);
 }
 
 /* limits.max-constraints, checked before a single constraint is parsed.
@@ -256,9 +439,26 @@ static int parse_constraints(const json_t *root, struct request *req, struct alt
  * rather than which field to change. */
 static int check_constraint_count(const json_t *root, const struct request_limits *lim, struct alto_error *err)
 {
+	if (lim == NULL || lim->max_constraints == 0)
+		return 0;
 	const json_t *arr = json_object_get(root, "constraints");
-	if (lim && lim->max_constraints && json_is_array(arr) && json_array_size(arr) > lim->max_constraints)
+	if (json_is_array(arr) && json_array_size(arr) > lim->max_constraints)
 		return fail(err, E_INVALID_FIELD_VALUE, "constraints", NULL);
+	/* RFC 8189 "or-constraints": every constraint of every inner array
+	 * counts, and each inner array holds at least one, so there can be no
+	 * more of them than the limit either (this also bounds the loop) */
+	const json_t *orc = json_object_get(root, "or-constraints");
+	if (!json_is_array(orc))
+		return 0;
+	size_t total = json_is_array(arr) ? json_array_size(arr) : 0;
+	if (json_array_size(orc) > lim->max_constraints)
+		return fail(err, E_INVALID_FIELD_VALUE, "or-constraints", NULL);
+	for (size_t b = 0; b < json_array_size(orc); b++) {
+		const json_t *inner = json_array_get(orc, b);
+		total += json_is_array(inner) ? json_array_size(inner) : 0;
+		if (total > lim->max_constraints)
+			return fail(err, E_INVALID_FIELD_VALUE, "or-constraints", NULL);
+	}
 	return 0;
 }
 
@@ -436,7 +636,7 @@ static int parse_fnetmap(const struct resource *r, const json_t *root, size_t ma
 static int parse_fcostmap(const struct resource *r, const json_t *root, size_t max_pids, struct request *req,
                           struct alto_error *err)
 {
-	if (parse_cost_type(root, r, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
+	if (parse_costs(root, r, req, err) != 0)
 		return ALTOD_EREQUEST;
 	const json_t *pids = json_object_get(root, "pids");
 	req->all_srcs = req->all_dsts = true;
@@ -512,7 +712,7 @@ static int parse_eprop(const struct catalog *cat, const json_t *root, struct req
 static int parse_ecost(const struct resource *r, const json_t *root, const struct endpoint *client, struct request *req,
                        struct alto_error *err)
 {
-	if (parse_cost_type(root, r, &req->ct, err) != 0 || parse_constraints(root, req, err) != 0)
+	if (parse_costs(root, r, req, err) != 0)
 		return ALTOD_EREQUEST;
 	const json_t *eps = json_object_get(root, "endpoints");
 	if (eps == NULL)
@@ -639,5 +839,6 @@ void request_free(struct request *req)
 	free(req->edsts);
 	free(req->props);
 	free(req->prop_names);
+	free(req->oc.sets);
 	memset(req, 0, sizeof(*req));
 }

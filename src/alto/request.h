@@ -50,6 +50,27 @@ static inline bool constraint_set_holds(const struct constraint_set *s, double v
 	return (s->lo_open ? v > s->lo : v >= s->lo) && (s->hi_open ? v < s->hi : v <= s->hi);
 }
 
+/* "[1] le 10" (RFC 8189 §4.1.2): an optional cost type index in
+ * brackets, whitespace, then a constraint as constraint_parse() reads it.
+ * *index is 0 when the index is left out (the first, or only, cost type).
+ * 0, or ALTOD_EPARSE. */
+int constraint_parse_indexed(const char *s, size_t *index, struct constraint *out);
+
+/* RFC 8189 constraints, folded at parse time like single-cost ones: for
+ * each or-branch (an inner array of "or-constraints", or the one branch of
+ * "constraints"), one constraint_set per testable cost type. A cost passes
+ * when some branch holds for every testable type. Work per cost: at most
+ * nbranches * ntypes interval tests, nbranches bounded by the constraint
+ * count (limits.max-constraints). */
+struct or_constraints {
+	struct constraint_set *sets; /* nbranches * ntypes, branch-major */
+	size_t nbranches;            /* 0: no constraints, every cost passes */
+	size_t ntypes;
+};
+
+/* Do the values of the testable types (NaN: no value) meet them? */
+bool or_constraints_hold(const struct or_constraints *oc, const double *vals);
+
 struct endpoint {
 	const char *text; /* as the client wrote it (points into the request) */
 	enum ip_family family;
@@ -68,6 +89,17 @@ struct request {
 	/* cost */
 	struct cost_type ct;
 	struct constraint_set cons; /* cons.n == 0: none */
+	/* RFC 8189. multi: "multi-cost-types" was given (answers carry arrays
+	 * of costs, one per mct entry). extended: multi, "testable-cost-types"
+	 * or "or-constraints" was given: the answer is computed from mct and
+	 * the constraints in oc over the testable types tct; otherwise ct and
+	 * cons (RFC 7285 alone) are used and mct/tct/oc stay empty. */
+	bool multi, extended;
+	struct cost_type mct[ALTO_MAX_COST_TYPES]; /* returned; for a single cost-type: ct */
+	size_t nmct;
+	struct cost_type tct[ALTO_MAX_COST_TYPES]; /* tested: testable-cost-types, else mct */
+	size_t ntct;
+	struct or_constraints oc;
 	/* endpoints */
 	struct endpoint *esrcs, *edsts;
 	size_t nesrcs, nedsts;
@@ -81,7 +113,8 @@ struct request_limits {
 	size_t max_endpoint_pairs; /* srcs x dsts of an endpoint cost request */
 	size_t max_pids;           /* PIDs named in one filter */
 	unsigned max_depth;        /* JSON nesting; 0: jansson's own limit */
-	size_t max_constraints;    /* entries of "constraints"; 0: no limit */
+	size_t max_constraints;    /* entries of "constraints" and of every inner array
+	                            * of "or-constraints", together; 0: no limit */
 };
 
 /* Parses a request body for a POST resource. client is the requesting

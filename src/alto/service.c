@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The POST services: compute and render a response from parsed input. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alto/arena.h"
 #include "alto/service.h"
 #include "alto/render_internal.h"
+#include "util/err.h"
 
 static char *filtered_networkmap(const struct resource *r, const struct request *req, size_t *len)
 {
@@ -168,8 +170,282 @@ done:
 	return out;
 }
 
+/* ---- RFC 8189: several cost types, constraints on testable types ---- */
+
+/* The distinct cost types a request returns or tests: "columns". */
+struct mc_plan {
+	struct cost_type col[2 * ALTO_MAX_COST_TYPES];
+	size_t ncols;
+	size_t out[ALTO_MAX_COST_TYPES];         /* column of each returned type */
+	size_t test[ALTO_MAX_COST_TYPES];        /* column of each testable type */
+	uint32_t *rank[2 * ALTO_MAX_COST_TYPES]; /* ordinal columns: rank per pair, 0: no cost */
+	bool full;                               /* every pair of the map: ordinal costs are the map's own ranks */
+};
+
+static size_t mc_column(struct mc_plan *p, const struct cost_type *ct)
+{
+	for (size_t c = 0; c < p->ncols; c++)
+		if (p->col[c].metric == ct->metric && p->col[c].mode == ct->mode)
+			return c;
+	p->col[p->ncols] = *ct;
+	return p->ncols++;
+}
+
+/* The source and destination PIDs of the pairs a request asks about
+ * (ns x nd, source-major), each TOPO_NONE where an endpoint has no PID. */
+struct mc_pairs {
+	const uint32_t *spid, *dpid;
+	size_t ns, nd;
+};
+
+/* The cost of column c for pair (s, d): NaN where there is none. Ordinal
+ * costs are ranks among this column's costs over all the pairs asked, as
+ * a single-cost request for that type over the same pairs ranks them
+ * (RFC 7285 §6.1.2.2), before any constraint filters them. */
+static double mc_value(const struct mc_plan *p, const struct mc_pairs *q, size_t c, size_t s, size_t d)
+{
+	if (p->rank[c]) {
+		uint32_t rk = p->rank[c][s * q->nd + d];
+		return rk ? (double)rk : NAN;
+	}
+	uint32_t sp = q->spid[s], dp = q->dpid[d];
+	if (sp == TOPO_NONE || dp == TOPO_NONE)
+		return NAN;
+	const struct topo_metric *m = p->col[c].metric;
+	uint32_t e = topo_cost_find(m, sp, dp);
+	if (e == TOPO_NONE)
+		return NAN;
+	return p->full && p->col[c].mode == COST_ORDINAL ? (double)m->rank[e] : m->val[e];
+}
+
+static void mc_free(struct mc_plan *p)
+{
+	for (size_t c = 0; c < p->ncols; c++)
+		free(p->rank[c]);
+}
+
+static int mc_plan_init(struct mc_plan *p, const struct request *req, const struct mc_pairs *q, bool full)
+{
+	memset(p, 0, sizeof(*p));
+	/* the ranks among all the pairs of the map are those of the GET cost
+	 * map, ranked once at load time */
+	p->full = full;
+	for (size_t i = 0; i < req->nmct; i++)
+		p->out[i] = mc_column(p, &req->mct[i]);
+	for (size_t i = 0; i < req->ntct; i++)
+		p->test[i] = mc_column(p, &req->tct[i]);
+	size_t npairs = q->ns * q->nd;
+	for (size_t c = 0; c < p->ncols; c++) {
+		if (p->col[c].mode != COST_ORDINAL || full)
+			continue;
+		size_t cap = npairs ? npairs : 1;
+		double *raw = malloc(cap * sizeof(double)); /* per pair; NaN: no cost */
+		double *vals = malloc(cap * sizeof(double));
+		uint32_t *rk = malloc(cap * sizeof(uint32_t));
+		uint32_t *rank = calloc(cap, sizeof(uint32_t));
+		size_t n = 0;
+		int rc = raw && vals && rk && rank ? 0 : ALTOD_ENOMEM;
+		for (size_t i = 0; rc == 0 && i < npairs; i++) {
+			raw[i] = mc_value(p, q, c, i / q->nd, i % q->nd); /* p->rank[c] still NULL */
+			if (!isnan(raw[i]))
+				vals[n++] = raw[i];
+		}
+		if (rc == 0)
+			rc = topo_rank(vals, n, p->col[c].metric->higher_is_better, rk);
+		for (size_t i = 0, k = 0; rc == 0 && i < npairs; i++)
+			if (!isnan(raw[i]))
+				rank[i] = rk[k++];
+		free(raw);
+		free(vals);
+		free(rk);
+		if (rc != 0) {
+			free(rank);
+			return rc;
+		}
+		p->rank[c] = rank;
+	}
+	return 0;
+}
+
+static void mc_render_cost(struct buf *b, const struct cost_type *ct, double v)
+{
+	if (isnan(v))
+		buf_puts(b, "null");
+	else if (ct->mode == COST_ORDINAL)
+		jw_uint(b, (uint64_t)v);
+	else
+		jw_num(b, v);
+}
+
+/* The members of "cost-map" or "endpoint-cost-map": skey / dkey render
+ * the key of a source / destination. RFC 8189 §4.1.3: with
+ * "multi-cost-types", each cost is an array of the costs of those types in
+ * their order, JSON null for a type without a cost for the pair; a pair
+ * with no cost of any returned type is left out (as RFC 7285 leaves out
+ * an undefined cost). Only pairs meeting the constraints are given. */
+static void mc_render_map(struct buf *b, const struct request *req, const struct mc_plan *p, const struct mc_pairs *q,
+                          void (*skey)(struct buf *, const void *, size_t),
+                          void (*dkey)(struct buf *, const void *, size_t), const void *ctx)
+{
+	double tv[ALTO_MAX_COST_TYPES], ov[ALTO_MAX_COST_TYPES];
+	bool first_src = true;
+	for (size_t s = 0; s < q->ns; s++) {
+		bool opened = false;
+		for (size_t d = 0; d < q->nd; d++) {
+			bool any = false;
+			for (size_t i = 0; i < req->nmct; i++) {
+				ov[i] = mc_value(p, q, p->out[i], s, d);
+				any = any || !isnan(ov[i]);
+			}
+			if (!any)
+				continue;
+			for (size_t i = 0; i < req->ntct && req->oc.nbranches; i++)
+				tv[i] = mc_value(p, q, p->test[i], s, d);
+			if (!or_constraints_hold(&req->oc, tv))
+				continue;
+			if (!opened) {
+				if (!first_src)
+					buf_putc(b, ',');
+				first_src = false;
+				skey(b, ctx, s);
+				buf_puts(b, ":{");
+				opened = true;
+			} else {
+				buf_putc(b, ',');
+			}
+			dkey(b, ctx, d);
+			buf_putc(b, ':');
+			if (!req->multi) {
+				mc_render_cost(b, &req->mct[0], ov[0]);
+				continue;
+			}
+			buf_putc(b, '[');
+			for (size_t i = 0; i < req->nmct; i++) {
+				if (i)
+					buf_putc(b, ',');
+				mc_render_cost(b, &req->mct[i], ov[i]);
+			}
+			buf_putc(b, ']');
+		}
+		if (opened)
+			buf_putc(b, '}');
+	}
+}
+
+/* RFC 8189 §4.1.3: "cost-type" is {} and "multi-cost-types" lists the
+ * returned types, in the request's order; without "multi-cost-types" the
+ * meta is RFC 7285's. */
+static void mc_render_types(struct buf *b, const struct request *req)
+{
+	if (!req->multi) {
+		buf_puts(b, "\"cost-type\":");
+		render_cost_type(b, &req->ct);
+		return;
+	}
+	buf_puts(b, "\"cost-type\":{},\"multi-cost-types\":[");
+	for (size_t i = 0; i < req->nmct; i++) {
+		if (i)
+			buf_putc(b, ',');
+		render_cost_type(b, &req->mct[i]);
+	}
+	buf_putc(b, ']');
+}
+
+struct mc_names {
+	const struct topo_netmap *nm;
+	const uint32_t *spid, *dpid;
+	const struct request *req;
+};
+
+static void pid_skey(struct buf *b, const void *ctx, size_t s)
+{
+	const struct mc_names *n = ctx;
+	jw_str(b, n->nm->pids[n->spid[s]].name);
+}
+
+static void pid_dkey(struct buf *b, const void *ctx, size_t d)
+{
+	const struct mc_names *n = ctx;
+	jw_str(b, n->nm->pids[n->dpid[d]].name);
+}
+
+static void ep_skey(struct buf *b, const void *ctx, size_t s)
+{
+	const struct mc_names *n = ctx;
+	jw_str(b, n->req->esrcs[s].text);
+}
+
+static void ep_dkey(struct buf *b, const void *ctx, size_t d)
+{
+	const struct mc_names *n = ctx;
+	jw_str(b, n->req->edsts[d].text);
+}
+
+/* The PIDs of a filter: the listed ones, or every PID. */
+static uint32_t *pid_list(const struct topo_netmap *nm, bool all, const uint32_t *pids, size_t npids, size_t *n)
+{
+	*n = all ? nm->npids : npids;
+	uint32_t *out = malloc((*n ? *n : 1) * sizeof(uint32_t));
+	for (size_t i = 0; out && i < *n; i++)
+		out[i] = all ? (uint32_t)i : pids[i];
+	return out;
+}
+
+static char *mc_answer(const struct resource *r, const struct request *req, size_t *len)
+{
+	const struct topo_netmap *nm = r->nm;
+	bool ecs = r->kind == RES_ENDPOINTCOST;
+	size_t ns, nd;
+	uint32_t *spid, *dpid;
+	if (ecs) {
+		ns = req->nesrcs;
+		nd = req->nedsts;
+		spid = malloc((ns ? ns : 1) * sizeof(uint32_t));
+		dpid = malloc((nd ? nd : 1) * sizeof(uint32_t));
+		for (size_t i = 0; spid && i < ns; i++)
+			spid[i] = topo_lookup(nm, req->esrcs[i].family, req->esrcs[i].addr);
+		for (size_t i = 0; dpid && i < nd; i++)
+			dpid[i] = topo_lookup(nm, req->edsts[i].family, req->edsts[i].addr);
+	} else {
+		spid = pid_list(nm, req->all_srcs, req->srcs, req->nsrcs, &ns);
+		dpid = pid_list(nm, req->all_dsts, req->dsts, req->ndsts, &nd);
+	}
+	struct mc_pairs q = {spid, dpid, ns, nd};
+	struct mc_names names = {nm, spid, dpid, req};
+	struct mc_plan p;
+	char *out = NULL;
+	memset(&p, 0, sizeof(p));
+	struct buf b;
+	buf_init(&b);
+	bool full = !ecs && req->all_srcs && req->all_dsts;
+	if (spid && dpid && mc_plan_init(&p, req, &q, full) == 0) {
+		if (ecs) {
+			buf_puts(&b, "{\"meta\":{");
+			mc_render_types(&b, req);
+			buf_puts(&b, "},\"endpoint-cost-map\":{");
+			mc_render_map(&b, req, &p, &q, ep_skey, ep_dkey, &names);
+		} else {
+			buf_puts(&b, "{\"meta\":{\"dependent-vtags\":[");
+			render_vtag(&b, nm);
+			buf_puts(&b, "],");
+			mc_render_types(&b, req);
+			buf_puts(&b, "},\"cost-map\":{");
+			mc_render_map(&b, req, &p, &q, pid_skey, pid_dkey, &names);
+		}
+		buf_puts(&b, "}}");
+		out = buf_finish(&b, len);
+	}
+	mc_free(&p);
+	buf_free(&b);
+	free(spid);
+	free(dpid);
+	return out;
+}
+
 char *service_run(const struct resource *r, const struct request *req, size_t *len)
 {
+	if (req->extended && (r->kind == RES_FILTERED_COSTMAP || r->kind == RES_ENDPOINTCOST))
+		return mc_answer(r, req, len);
 	switch (r->kind) {
 	case RES_FILTERED_NETWORKMAP: return filtered_networkmap(r, req, len);
 	case RES_FILTERED_COSTMAP: return filtered_costmap(r, req, len);

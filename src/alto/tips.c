@@ -204,10 +204,14 @@ enum tips_edge tips_classify(uint64_t start, uint64_t end, uint64_t i, uint64_t 
 	/* §7.2: 410 for a seq smaller than start-seq */
 	if ((i != 0 && i < start) || j < start)
 		return TIPS_EDGE_GONE;
+	/* §7.2: 425 when a seq exceeds the prefetch window, which is end-seq +
+	 * 1 (§4.2, §7.2: end-seq -> end-seq + 1 may be long polled) */
 	if (j > end + 1)
 		return TIPS_EDGE_TOO_EARLY;
-	if (j == end + 1) /* §7.2: at least end-seq -> end-seq + 1 may be long polled */
-		return i == end || i == 0 ? TIPS_EDGE_WAIT : TIPS_EDGE_TOO_EARLY;
+	/* i -> end-seq + 1 from another i is within the window but a shortcut
+	 * altod never makes: not in the graph, now or later (404) */
+	if (j == end + 1)
+		return i == end || i == 0 ? TIPS_EDGE_WAIT : TIPS_EDGE_NONE;
 	if (i == 0)
 		return j == end ? TIPS_EDGE_FULL : TIPS_EDGE_NONE;
 	return j == i + 1 ? TIPS_EDGE_PATCH : TIPS_EDGE_NONE;

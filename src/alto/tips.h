@@ -81,7 +81,7 @@ enum tips_edge {
 	TIPS_EDGE_PATCH,     /* i -> i+1, start <= i < end */
 	TIPS_EDGE_WAIT,      /* end -> end+1 or 0 -> end+1: long poll (§7.2) */
 	TIPS_EDGE_GONE,      /* from or to a version before start-seq: 410 */
-	TIPS_EDGE_TOO_EARLY, /* beyond the long-poll window: 425 */
+	TIPS_EDGE_TOO_EARLY, /* j beyond the long-poll window end+1: 425 */
 	TIPS_EDGE_NONE,      /* not in the graph: 404 */
 };
 enum tips_edge tips_classify(uint64_t start, uint64_t end, uint64_t i, uint64_t j);

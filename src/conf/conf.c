@@ -532,8 +532,9 @@ static const struct conf_item limits_items[] = {
               "of its request arriving whole; else the connection is cut off. A client that stops reading, or "
               "reads a byte now and then (which keeps `connection-timeout` happy), cannot hold a worker's answer, "
               "the connection, or the maps snapshot its answer comes from past a reload, for longer. Set it above "
-              "the time your slowest legitimate client needs for your largest map (0: no limit). `kill -USR1` "
-              "logs how many connections each timeout cut off"),
+              "the time your slowest legitimate client needs for your largest map (0: no limit). An update "
+              "stream (SSE) runs as long as it is read: this bounds each batch of its events, not the stream. "
+              "`kill -USR1` logs how many connections each timeout cut off"),
         LIMIT("max-connections", max_connections, 1, 1000000, "10000", NULL, CONF_RESTART,
               "concurrent connections per listener (libmicrohttpd divides it among its worker threads); more "
               "wait in the kernel's backlog, unanswered, until one closes"),
@@ -553,11 +554,13 @@ static const struct conf_item limits_items[] = {
          * bound is on parsing them, and a body holds at most
          * max-request-body / 7 of them anyway */
         LIMIT("max-constraints", max_constraints, 0, 1000000, "64", NULL, 0,
-              "entries of `constraints` in one filtered cost map or endpoint cost request; more get "
-              "`E_INVALID_FIELD_VALUE` on `constraints`, before any is parsed (0: no limit, as for every limit "
-              "here). Constraints are ANDed (RFC 7285 §11.3.2.3), so altod folds them into one interval when it "
-              "parses them and tests each cost once, whatever their number: this bounds parsing only. A client "
-              "needs at most four (two bounds, or one `eq`) to say anything"),
+              "entries of `constraints`, and of every inner list of `or-constraints` (RFC 8189), together, in "
+              "one filtered cost map or endpoint cost request; more get `E_INVALID_FIELD_VALUE` on "
+              "`constraints` (or `or-constraints`), before any is parsed (0: no limit, as for every limit "
+              "here). Constraints are ANDed (RFC 7285 §11.3.2.3), so altod folds them into one interval per "
+              "tested cost type (and per inner list of `or-constraints`) when it parses them and tests each "
+              "cost a bounded number of times, whatever their number. A client needs at most four per cost "
+              "type (two bounds, or one `eq`) to say anything"),
 };
 const struct conf_section conf_schema_limits = {
         .name = "limits", .path = "limits.", .what = "limits", .items = CONF_ITEMS(limits_items)};
@@ -591,6 +594,16 @@ static const struct conf_item updates_items[] = {
             "a long poll (a GET of the next edge of a TIPS view) waits this long for the reload that makes the "
             "edge, then is answered 204 No Content and the client asks again; it holds no thread while it "
             "waits"),
+        UPD("streams-per-client", streams_per_client, 0, 1000000, "16", NULL,
+            "RFC 8895 update streams (SSE) one client may have open at once (a named client by its name; "
+            "anyone else by its address); one more gets `429`. 0: no limit"),
+        UPD("streams", streams, 0, 10000000, "10000", NULL,
+            "update streams open at once in the process; one more gets `503`. Each holds a connection (see "
+            "`limits.max-connections`) with its libmicrohttpd memory (`limits.max-header-size` + 16 KiB) and, "
+            "idle, a few hundred bytes of its own: no thread, no maps snapshot. 0: no limit"),
+        UPD("keepalive", keepalive, 0, 86400, "25", "seconds",
+            "an update stream with nothing to send for this long sends an SSE comment (`: keep-alive`), so "
+            "proxies keep it open and a client that went away is noticed. 0: never"),
 };
 const struct conf_section conf_schema_updates = {
         .name = "updates", .path = "updates.", .what = "updates", .items = CONF_ITEMS(updates_items)};

@@ -93,6 +93,10 @@ struct conf_updates {
 	unsigned tips_views;            /* views held in all (0: no limit) */
 	unsigned tips_view_lifetime;    /* seconds a view is kept without a request for it */
 	unsigned poll_timeout;          /* seconds a long poll waits for the next edge */
+	/* RFC 8895 update streams (SSE) */
+	unsigned streams_per_client; /* open at once per client identity (0: no limit) */
+	unsigned streams;            /* open at once in the process (0: no limit) */
+	unsigned keepalive;          /* seconds between keep-alive comments (0: none) */
 };
 
 struct conf_admin;

@@ -34,22 +34,75 @@ int cost_mode_parse(const char *s)
 	return ALTOD_EINVAL;
 }
 
+/* The registered metrics: RFC 7285 §6.1.1.1 (routingcost) and RFC 9439
+ * §4 and §5, with the domain of their values (the RFC's units). */
+enum metric_domain { DOM_NONNEG, DOM_INTEGER, DOM_PERCENT };
+
 static const struct {
 	const char *name;
 	bool higher_is_better;
+	enum metric_domain dom;
+	const char *what; /* "a one-way delay is ..." for messages */
 } registered_metrics[] = {
-        {"routingcost", false},          /* RFC 7285 §6.1.1.1 */
-        {"hopcount", false},             /* RFC 9439 §4.1 */
-        {"delay-ow", false},             /* RFC 9439 §4.2 */
-        {"delay-rt", false},             /* RFC 9439 §4.3 */
-        {"delay-variation", false},      /* RFC 9439 §4.4 */
-        {"lossrate", false},             /* RFC 9439 §4.5 */
-        {"tput", true},                  /* RFC 9439 §5.1 */
-        {"bw-residual", true},           /* RFC 9439 §5.2 */
-        {"bw-available", true},          /* RFC 9439 §5.3 */
-        {"bw-maximum", true},            /* RFC 9439 §5.4 */
-        {"bw-maximum-reservable", true}, /* RFC 9439 §5.5 */
+        {"routingcost", false, DOM_NONNEG, "a routing cost is a number >= 0"},
+        {"delay-ow", false, DOM_NONNEG, "a one-way delay is a number of microseconds >= 0 (RFC 9439 §4.1)"},
+        {"delay-rt", false, DOM_NONNEG, "a round-trip delay is a number of microseconds >= 0 (RFC 9439 §4.2)"},
+        {"delay-variation", false, DOM_NONNEG, "a delay variation is a number of microseconds >= 0 (RFC 9439 §4.3)"},
+        {"lossrate", false, DOM_PERCENT, "a loss rate is a percentage from 0 to 100 (RFC 9439 §4.4)"},
+        {"hopcount", false, DOM_INTEGER, "a hop count is an integer >= 0 (RFC 9439 §4.5)"},
+        {"tput", true, DOM_NONNEG, "a throughput is a number of bytes per second >= 0 (RFC 9439 §5.1)"},
+        {"bw-residual", true, DOM_NONNEG, "a residual bandwidth is a number of bytes per second >= 0 (RFC 9439 §5.2)"},
+        {"bw-available", true, DOM_NONNEG,
+         "an available bandwidth is a number of bytes per second >= 0 (RFC 9439 §5.3)"},
+        {"bw-maxres", true, DOM_NONNEG,
+         "a maximum reservable bandwidth is a number of bytes per second >= 0 (RFC 9439 §5.4)"},
 };
+#define NREGISTERED (sizeof(registered_metrics) / sizeof(registered_metrics[0]))
+
+/* RFC 9439 §2.2: a performance metric may carry a statistical operator,
+ * "<metric>:<op>": cur, min, max, median, mean, stddev, stdvar, or a
+ * percentile pN with N an integer from 0 to 100 (RFC 7285 §10.6 leaves no
+ * '.' for a fractional N). Returns the operator's kind: 0 none or a value
+ * of the metric's own kind (cur, min, max, percentile), 1 an average
+ * (mean, median: may be fractional), 2 a spread (stddev, stdvar), -1 bad. */
+static int stat_op(const char *op)
+{
+	static const char *const plain[] = {"cur", "min", "max"};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (strcmp(op, plain[i]) == 0)
+			return 0;
+	if (strcmp(op, "mean") == 0 || strcmp(op, "median") == 0)
+		return 1;
+	if (strcmp(op, "stddev") == 0 || strcmp(op, "stdvar") == 0)
+		return 2;
+	if (op[0] == 'p' && op[1] >= '0' && op[1] <= '9') {
+		size_t n = strlen(op + 1);
+		if (n > 3 || (n > 1 && op[1] == '0'))
+			return -1;
+		int v = 0;
+		for (size_t i = 1; op[i]; i++) {
+			if (op[i] < '0' || op[i] > '9')
+				return -1;
+			v = v * 10 + (op[i] - '0');
+		}
+		return v <= 100 ? 0 : -1;
+	}
+	return -1;
+}
+
+/* The registered metric a name uses (index), its operator kind in *kind;
+ * -1 if none. */
+static int metric_lookup(const char *name, int *kind)
+{
+	const char *colon = strchr(name, ':');
+	size_t blen = colon ? (size_t)(colon - name) : strlen(name);
+
+	*kind = colon ? stat_op(colon + 1) : 0;
+	for (size_t i = 0; i < NREGISTERED; i++)
+		if (strlen(registered_metrics[i].name) == blen && strncmp(name, registered_metrics[i].name, blen) == 0)
+			return (int)i;
+	return -1;
+}
 
 bool alto_metric_valid(const char *name, bool *higher_is_better, const char **why)
 {
@@ -75,12 +128,61 @@ bool alto_metric_valid(const char *name, bool *higher_is_better, const char **wh
 		}
 		return true;
 	}
-	for (size_t i = 0; i < sizeof(registered_metrics) / sizeof(registered_metrics[0]); i++) {
-		if (strcmp(name, registered_metrics[i].name) == 0) {
-			*higher_is_better = registered_metrics[i].higher_is_better;
-			return true;
-		}
+	int kind;
+	int i = metric_lookup(name, &kind);
+	if (i < 0) {
+		*why = "unknown cost metric (use a registered one, or 'priv:' for a private one)";
+		return false;
 	}
-	*why = "unknown cost metric (use a registered one, or 'priv:' for a private one)";
-	return false;
+	if (strchr(name, ':') && i == 0) {
+		*why = "routingcost takes no statistical operator (RFC 9439 §2.2 defines them for its metrics)";
+		return false;
+	}
+	if (kind < 0) {
+		*why = "unknown statistical operator (cur, min, max, median, mean, stddev, stdvar, or p0 to p100: "
+		       "RFC 9439 §2.2)";
+		return false;
+	}
+	/* a spread is better small whichever way the metric itself goes */
+	*higher_is_better = kind != 2 && registered_metrics[i].higher_is_better;
+	return true;
+}
+
+const char *alto_metric_check_value(const char *name, double v)
+{
+	int kind;
+	int i = metric_lookup(name, &kind);
+
+	if (i < 0 || kind < 0) /* a private metric: any cost >= 0 */
+		return v >= 0 ? NULL : "a cost is a number >= 0";
+	if (v < 0)
+		return registered_metrics[i].what;
+	switch (registered_metrics[i].dom) {
+	case DOM_INTEGER:
+		/* a count of hops: only a value of the kind itself (cur, min,
+		 * max, a percentile) is a whole number */
+		return kind == 0 && v != (double)(long long)v ? registered_metrics[i].what : NULL;
+	case DOM_PERCENT:
+		/* a variance is in square percent: only its sign is bounded */
+		if (kind == 2 && strcmp(strchr(name, ':') + 1, "stdvar") == 0)
+			return NULL;
+		return v <= 100 ? NULL : registered_metrics[i].what;
+	case DOM_NONNEG: break;
+	}
+	return NULL;
+}
+
+static const char *const cost_sources[] = {NULL, "estimation", "nominal", "sla", "import"};
+
+int cost_source_parse(const char *s)
+{
+	for (int i = 1; i < (int)(sizeof(cost_sources) / sizeof(cost_sources[0])); i++)
+		if (strcmp(s, cost_sources[i]) == 0)
+			return i;
+	return ALTOD_EINVAL;
+}
+
+const char *cost_source_name(enum cost_source s)
+{
+	return (unsigned)s < sizeof(cost_sources) / sizeof(cost_sources[0]) ? cost_sources[s] : NULL;
 }

@@ -25,6 +25,16 @@ int cost_mode_parse(const char *s); /* the mode, or ALTOD_EINVAL if unknown */
 /* Returns true if the metric may be served; *higher_is_better says how
  * ordinal ranks are derived (bandwidth: more is better). */
 bool alto_metric_valid(const char *name, bool *higher_is_better, const char **why);
+/* RFC 9439 §4, §5: NULL if v is in the domain of a valid metric's values
+ * (with its statistical operator), else the reason: negative, a hop count
+ * that is not whole, a loss rate (percent) above 100. */
+const char *alto_metric_check_value(const char *name, double v);
+
+/* RFC 9439 §2.1: where a metric's values come from (the "cost-source" of
+ * a cost type's "cost-context"); COST_SOURCE_NONE: no cost-context. */
+enum cost_source { COST_SOURCE_NONE, COST_SOURCE_ESTIMATION, COST_SOURCE_NOMINAL, COST_SOURCE_SLA, COST_SOURCE_IMPORT };
+int cost_source_parse(const char *s); /* the source, or ALTOD_EINVAL */
+const char *cost_source_name(enum cost_source s);
 
 /* RFC 7616 §3.3: the Digest algorithms altod offers and accepts (the
  * -sess variants are not offered). */

@@ -13,6 +13,7 @@
 #include "util/log.h"
 #include "http_internal.h"
 #include "server/tips.h"
+#include "sse_internal.h"
 
 static int64_t now_ms(void)
 {
@@ -146,6 +147,7 @@ void *conn_watchdog(void *arg)
 		struct snapshot *s = slot_acquire(srv->slot);
 		tips_sweep(srv->tips, s, now);
 		snapshot_unref(s);
+		sse_tick(srv); /* keep-alives that are due */
 	}
 	return NULL;
 }

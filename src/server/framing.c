@@ -269,5 +269,11 @@ void framing_mhd_log(void *cls, const char *fmt, va_list ap)
 	/* how libmicrohttpd 0.9.75 reports any failed TLS handshake */
 	else if (strstr(fmt, "received handshake message out of context"))
 		metrics_tls_failure(srv->metrics);
+	/* only update streams are chunked (every other answer has its
+	 * length): a client that goes away is how a stream usually ends */
+	if (strstr(fmt, "Failed to send the chunked response body")) {
+		log_vmsg(LOG_LVL_DEBUG, "http", fmt, ap);
+		return;
+	}
 	log_vmsg(LOG_LVL_WARNING, "http", fmt, ap);
 }

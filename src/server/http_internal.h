@@ -7,6 +7,7 @@
  *   route.c     one request: framing, authorization, routing, answers
  *   framing.c   HTTP/1.1 framing altod checks itself (RFC 7230 §3.3, §5.3,
  *               §5.4) where libmicrohttpd 0.9.75 does not
+ *   sse.c       RFC 8895 update streams (sse_internal.h)
  *   https.c     TLS glue: certificates per handshake, client certificates
  *               verified against the listener's current trust
  * The authorization decision itself is not here: authz.h, free of
@@ -76,9 +77,10 @@ struct server {
 	struct snapshot_slot *slot;
 	struct listener *ls;
 	size_t nls;
-	struct authz authz;      /* who may see what, and the limits that outlive reloads */
-	struct metrics *metrics; /* the admin listener's counters (metrics.h); not owned */
-	struct tips_state *tips; /* TIPS views and long polls (tips.h) */
+	struct authz authz;       /* who may see what, and the limits that outlive reloads */
+	struct metrics *metrics;  /* the admin listener's counters (metrics.h); not owned */
+	struct tips_state *tips;  /* TIPS views and long polls (tips.h) */
+	struct sse_registry *sse; /* RFC 8895 update streams (sse_internal.h) */
 };
 
 /* Per connection (libmicrohttpd's socket context): its listener, the client

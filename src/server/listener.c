@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "http_internal.h"
 #include "server/tips.h"
+#include "sse_internal.h"
 
 static int open_listener(const struct conf_listener *l, struct listener *out)
 {
@@ -95,16 +96,22 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		return ALTOD_ENOMEM;
 	srv->slot = slot;
 	srv->metrics = m;
+	if (sse_init(srv) != 0) {
+		free(srv);
+		return ALTOD_ENOMEM;
+	}
 	/* Digest: nonces issued before now were never seen by this process */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (authz_init(&srv->authz, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec) != 0) {
+		sse_free(srv);
 		free(srv);
 		return ALTOD_ENOMEM;
 	}
 	int rc = peers_start(c->digest_listen, srv->authz.digest, slot, &srv->authz.peers);
 	if (rc != 0) {
 		authz_destroy(&srv->authz);
+		sse_free(srv);
 		free(srv);
 		return rc;
 	}
@@ -114,6 +121,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		free(srv->ls);
 		pthread_mutex_destroy(&srv->conns_lock);
 		authz_destroy(&srv->authz);
+		sse_free(srv);
 		free(srv);
 		return ALTOD_ENOMEM;
 	}
@@ -147,6 +155,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	for (size_t i = 0; i < srv->nls; i++) {
 		struct listener *l = &srv->ls[i];
 		/* suspend/resume: TIPS long polls wait without a thread */
+		/* suspend/resume: update streams wait without a thread (sse_internal.h) */
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
 		                 MHD_ALLOW_SUSPEND_RESUME;
 		struct MHD_OptionItem tls_opts[] = {
@@ -240,6 +249,10 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	 * libmicrohttpd must not be stopped with a connection suspended */
 	if (srv->tips)
 		tips_stop(srv->tips);
+	/* update streams end now (they would never finish by themselves),
+	 * and every suspended one is resumed: libmicrohttpd must not be
+	 * stopped with a connection suspended */
+	sse_shutdown(srv);
 	struct timespec step = {0, 10L * 1000 * 1000};
 	/* idle keep-alive connections are not waited for: requests are */
 	for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0; waited += 10)
@@ -268,6 +281,7 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	pthread_mutex_destroy(&srv->conns_lock);
 	authz_destroy(&srv->authz);
 	tips_destroy(srv->tips);
+	sse_free(srv);
 	free(srv->ls);
 	free(srv);
 }
@@ -287,6 +301,7 @@ void server_log_stats(struct server *srv)
 	log_notice("server",
 	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
 	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), slot_live(srv->slot));
+	log_notice("server", "update streams (SSE) open: %zu", sse_count(srv));
 	peers_log_stats(srv->authz.peers);
 	size_t views, waiting;
 	tips_counts(srv->tips, &views, &waiting);
@@ -299,4 +314,5 @@ void server_snapshot_changed(struct server *srv)
 	 * waiters here: each re-acquires the slot and reads its resource's
 	 * history in the new snapshot */
 	tips_wake(srv->tips);
+	sse_wake(srv);
 }

@@ -27,6 +27,8 @@
 #include "server/admin.h"
 #include "http_internal.h"
 #include "server/tips.h"
+#include "alto/sse.h"
+#include "sse_internal.h"
 
 struct refusal {
 	unsigned status;
@@ -51,7 +53,13 @@ struct req_ctx {
 	bool options;
 	bool refused;
 	bool too_large;
-	bool framing; /* refused for its framing: answered at once, then closed */
+	bool framing;     /* refused for its framing: answered at once, then closed */
+	bool sse_control; /* a POST to the stream control URI of one of its update streams */
+	char *path;       /* that URI */
+	/* an update stream, answered: snap, cat and res are released (a stream
+	 * must not pin the snapshot it was opened on), client is its own copy */
+	bool stream;
+	char *client_copy;
 	struct refusal refusal;
 	const char *url; /* the request target (libmicrohttpd's, for the request's life) */
 	unsigned status; /* for the audit log */
@@ -354,8 +362,16 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 			tips_reply_clear(&r);
 			return ret;
 		}
-		if (ctx->waiter.deadline_ms == 0)
+		if (ctx->waiter.deadline_ms == 0) {
+			const union MHD_ConnectionInfo *fi =
+			        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+			ctx->waiter.fd = fi ? fi->connect_fd : -1;
 			ctx->waiter.deadline_ms = mono_ms() + (int64_t)ctx->snap->upd_conf.poll_timeout * 1000;
+		}
+		/* its client went away (seen by the watchdog, or now, after a
+		 * reload that had nothing for it): close, do not wait again */
+		if (ctx->waiter.gone || tips_client_gone(ctx->waiter.fd))
+			return MHD_NO;
 		/* a waiting poll is neither late with its answer nor idle */
 		conn_answering(c, 0);
 		if (tips_wait(srv->tips, c, &ctx->waiter, gen))
@@ -364,6 +380,22 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 }
 
 static bool method_known(const char *m);
+
+/* A Content-Length over limits.max-request-body: 413 at once. */
+static bool body_too_large(struct MHD_Connection *c, const struct req_ctx *ctx, struct refusal *no)
+{
+	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (clen == NULL)
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(clen, &end, 10);
+	if (errno == 0 && *end == '\0' && n > ctx->snap->limits.max_request_body) {
+		*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
+		return true;
+	}
+	return false;
+}
 
 /* First call for a path under a TIPS view: the view must be this
  * client's (else exactly what a view that never existed gets), then the
@@ -412,6 +444,9 @@ static bool check_tips_headers(struct MHD_Connection *c, struct req_ctx *ctx, co
 		                       NULL, 0, false};
 		return false;
 	}
+	/* a next-edge request's body is as bounded as any other POST's */
+	if (body_too_large(c, ctx, no))
+		return false;
 	ctx->post = true;
 	return true;
 }
@@ -491,6 +526,60 @@ static enum MHD_Result run_post(struct req_ctx *ctx, struct MHD_Connection *c)
 	return send_response(ctx, c, MHD_HTTP_OK, owned_body(body, len), ctx->res->media_type, len);
 }
 
+static void not_found(const struct req_ctx *ctx, struct refusal *no);
+static void sse_identity(struct MHD_Connection *c, const struct req_ctx *ctx, struct sse_who *who);
+
+/* RFC 8895: opening an update stream, or a stream control request. */
+static enum MHD_Result run_sse(struct req_ctx *ctx, struct MHD_Connection *c)
+{
+	struct sse_who who;
+	struct sse_answer a;
+	sse_identity(c, ctx, &who);
+	const char *body = ctx->body.data ? ctx->body.data : "";
+	int rc = ctx->sse_control
+	                 ? sse_control(ctx->l->srv, ctx->path, &who, ctx->snap, ctx->cat, body, ctx->body.len, &a)
+	                 : sse_open(ctx->l->srv, c, &who, ctx->snap, ctx->cat, body, ctx->body.len, &a);
+	if (rc != 0) {
+		static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n",
+		                                   NULL, 1, false};
+		return send_refusal(ctx, c, &oom);
+	}
+	if (a.status == MHD_HTTP_BAD_REQUEST) {
+		enum MHD_Result ret = send_alto_error(ctx, c, &a.err);
+		alto_error_clear(&a.err);
+		return ret;
+	}
+	if (a.status == MHD_HTTP_NOT_FOUND) { /* the stream ended meanwhile */
+		struct refusal no;
+		not_found(ctx, &no);
+		return send_refusal(ctx, c, &no);
+	}
+	if (a.r == NULL) {
+		struct refusal no = {a.status, a.text, NULL, a.retry_after, false};
+		return send_refusal(ctx, c, &no);
+	}
+	if (a.status == MHD_HTTP_OK) {
+		/* a stream runs as long as it is read (sse_internal.h): its
+		 * answer has no response-timeout as a whole, each of its event
+		 * batches has */
+		struct conn_ctx *cc = conn_of(c);
+		if (cc)
+			atomic_store(&cc->answer_deadline_ms, 0);
+		enum MHD_Result ret = send_response(ctx, c, MHD_HTTP_OK, a.r, SSE_MT_STREAM, 0);
+		/* the stream reads the serving snapshot whenever it sends: it
+		 * holds none for its whole life (sse_internal.h) */
+		ctx->client_copy = strdup(ctx->client);
+		ctx->client = ctx->client_copy ? ctx->client_copy : "?";
+		ctx->stream = true;
+		ctx->res = NULL;
+		ctx->cat = NULL;
+		snapshot_unref(ctx->snap);
+		ctx->snap = NULL;
+		return ret;
+	}
+	return send_response(ctx, c, a.status, a.r, NULL, 0);
+}
+
 /* The peer address as a throttle key (throttle_addr_key). */
 static size_t peer_key(struct MHD_Connection *c, uint8_t key[THROTTLE_ADDR_KEY])
 {
@@ -554,6 +643,43 @@ static bool authorize(struct MHD_Connection *c, struct req_ctx *ctx, const char 
 	return ok;
 }
 
+/* A URI this client cannot use gets what a URI that never existed gets.
+ * An anonymous client is challenged instead: Digest clients send
+ * credentials only after a 401. Every URI outside the anonymous catalog
+ * answers so, whether it exists for others or not. */
+static void not_found(const struct req_ctx *ctx, struct refusal *no)
+{
+	if (ctx->az.anonymous && ctx->az.digest_ok)
+		*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, false};
+	else
+		*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL, 0, false};
+}
+
+/* The identity an update stream belongs to (sse_internal.h). */
+static void sse_identity(struct MHD_Connection *c, const struct req_ctx *ctx, struct sse_who *who)
+{
+	memset(who, 0, sizeof(*who));
+	who->anonymous = ctx->az.anonymous;
+	if (ctx->az.cs && !ctx->az.anonymous) {
+		who->client = ctx->az.client;
+		snprintf(who->key, sizeof(who->key), "client:%s", ctx->az.client);
+		return;
+	}
+	struct endpoint ep;
+	char text[64];
+	snprintf(who->key, sizeof(who->key), "peer:%s", client_endpoint(c, &ep, text, sizeof(text)) ? text : "?");
+}
+
+/* The stream control service of a stream (RFC 8895 §7): only POST, with an
+ * UpdateStreamReq; it answers 204, or an ALTO error. */
+static struct resource sse_control_resource = {
+        .kind = RES_UPDATESTREAM,
+        .id = "update-stream-control",
+        .uri = "",
+        .media_type = NULL,
+        .accepts = SSE_MT_PARAMS,
+};
+
 static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	*(size_t *)cls += strlen(key) + 2 + (value ? strlen(value) : 0) + 2; /* "key: value\r\n" */
@@ -610,14 +736,21 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		if (ctx->tips.kind != TIPS_PATH_NONE)
 			return check_tips_headers(c, ctx, method, no);
 	}
+	if (ctx->res == NULL && strncmp(path, SSE_CONTROL_PREFIX, strlen(SSE_CONTROL_PREFIX)) == 0) {
+		/* another identity's stream, or a closed one, is one that
+		 * never existed */
+		struct sse_who who;
+		sse_identity(c, ctx, &who);
+		if (sse_control_known(ctx->l->srv, path, &who)) {
+			ctx->res = &sse_control_resource;
+			ctx->sse_control = true;
+			ctx->path = strdup(path);
+			if (ctx->path == NULL)
+				ctx->res = NULL;
+		}
+	}
 	if (ctx->res == NULL) {
-		/* An anonymous client is challenged instead: Digest clients send
-		 * credentials only after a 401. Every URI outside the anonymous
-		 * catalog answers so, whether it exists for others or not. */
-		if (ctx->az.anonymous && ctx->az.digest_ok)
-			*no = (struct refusal){MHD_HTTP_UNAUTHORIZED, "Unauthorized\n", NULL, 0, false};
-		else
-			*no = (struct refusal){MHD_HTTP_NOT_FOUND, "Not Found\n", NULL, 0, false};
+		not_found(ctx, no);
 		return false;
 	}
 	const struct resource *res = ctx->res;
@@ -638,7 +771,7 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		return false;
 	}
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	if (!media_accepts(accept, res->media_type)) {
+	if (res->media_type && !media_accepts(accept, res->media_type)) {
 		*no = (struct refusal){MHD_HTTP_NOT_ACCEPTABLE,
 		                       "Not Acceptable: this resource is only available as its ALTO media type\n", NULL,
 		                       0, false};
@@ -654,16 +787,8 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		                       NULL, 0, false};
 		return false;
 	}
-	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (clen) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(clen, &end, 10);
-		if (errno == 0 && *end == '\0' && n > ctx->snap->limits.max_request_body) {
-			*no = (struct refusal){MHD_HTTP_CONTENT_TOO_LARGE, "Content Too Large\n", NULL, 0, false};
-			return false;
-		}
-	}
+	if (body_too_large(c, ctx, no))
+		return false;
 	ctx->post = true;
 	return true;
 }
@@ -775,6 +900,8 @@ enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (!ctx->post)
 		return send_rendered(ctx, c);
+	if (ctx->res->kind == RES_UPDATESTREAM)
+		return run_sse(ctx, c);
 	return run_post(ctx, c);
 }
 
@@ -788,6 +915,8 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 		return;
 	tips_unwait(srv->tips, &ctx->waiter);
 	atomic_fetch_sub(&srv->inflight, 1);
+	if (ctx->snap == NULL) /* an update stream: the config serving now */
+		ctx->snap = slot_acquire(srv->slot);
 	conn_expect_request(conn_of(c), ctx->snap->limits.request_timeout);
 	if (ctx->cs)
 		client_count(ctx->cs, ctx->status, ctx->bytes);
@@ -802,14 +931,18 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 	/* the audit line (RFC 7285 §15.4: never addresses or request bodies) */
 	if (ctx->snap->access && ctx->snap->access->policy->audit) {
 		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
-		         ctx->res ? (ctx->res->id[0] ? ctx->res->id : "directory")
-		                  : (ctx->tips.kind != TIPS_PATH_NONE ? "tips-view" : "-"),
+		         ctx->stream ? SSE_RESOURCE_ID
+		         : ctx->res  ? (ctx->res->id[0] ? ctx->res->id : "directory")
+		         : ctx->tips.kind != TIPS_PATH_NONE ? "tips-view"
+		                                            : "-",
 		         ctx->status, ctx->bytes, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",
 		         ctx->az.limited ? " limited=" : "", ctx->az.limited ? ctx->az.limited : "");
 	}
 	buf_free(&ctx->body);
 	free(ctx->owned_client);
 	free(ctx->owned_identity);
+	free(ctx->path);
+	free(ctx->client_copy);
 	snapshot_unref(ctx->snap);
 	free(ctx);
 	*con_cls = NULL;

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* TIPS views, their limits and long polls (tips.h). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sys/socket.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -648,7 +651,21 @@ static void resume_all(struct MHD_Connection **cs, size_t n)
 		MHD_resume_connection(cs[i]);
 }
 
-/* Takes the waiters that match off the list (all: timed_out false). */
+bool tips_client_gone(int fd)
+{
+	char b;
+	if (fd < 0)
+		return false;
+	ssize_t r = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r == 0)
+		return true;
+	return r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+/* Takes the waiters that match off the list: all (now 0), or those past
+ * their poll-timeout or whose client went away. A suspended connection
+ * cannot complete, so its socket stays open while it is looked at here
+ * (under t->lock). */
 static struct MHD_Connection **take(struct tips_state *t, int64_t now, size_t *n)
 {
 	*n = 0;
@@ -657,10 +674,14 @@ static struct MHD_Connection **take(struct tips_state *t, int64_t now, size_t *n
 		return NULL;
 	for (struct tips_waiter *w = t->waiters, *next; w; w = next) {
 		next = w->next;
-		if (now && w->deadline_ms > now)
-			continue;
-		if (now)
-			w->timed_out = true;
+		if (now) {
+			if (w->deadline_ms <= now)
+				w->timed_out = true;
+			else if (tips_client_gone(w->fd))
+				w->gone = true;
+			else
+				continue;
+		}
 		cs[(*n)++] = w->c;
 		unlink_waiter(t, w);
 	}
@@ -710,12 +731,8 @@ void tips_sweep(struct tips_state *t, const struct snapshot *s, int64_t now)
 	size_t n = 0;
 	limits_of(s, &l);
 	pthread_mutex_lock(&t->lock);
-	struct MHD_Connection **cs = NULL;
-	bool due = false;
-	for (struct tips_waiter *w = t->waiters; w && !due; w = w->next)
-		due = w->deadline_ms <= now;
-	if (due)
-		cs = take(t, now, &n);
+	/* long polls past their poll-timeout, or whose client went away */
+	struct MHD_Connection **cs = t->nwaiting ? take(t, now, &n) : NULL;
 	/* views nobody asked about for their lifetime */
 	size_t before = t->nviews;
 	for (size_t i = 0; i < t->nviews;) {

@@ -41,8 +41,16 @@ struct tips_waiter {
 	int64_t deadline_ms; /* monotonic; 0: not waited yet */
 	bool linked;         /* in the list, its connection suspended */
 	bool timed_out;      /* resumed by the watchdog at poll-timeout */
+	bool gone;           /* resumed by the watchdog: its client closed */
+	int fd;              /* the connection's socket, watched while it waits */
 	struct tips_waiter *prev, *next;
 };
+
+/* Whether the client of a socket has closed its side (or reset it): a
+ * suspended connection's socket is not polled by libmicrohttpd, so a long
+ * poll whose client went away would otherwise wait out its poll-timeout.
+ * Peeks without reading: pipelined bytes stay for libmicrohttpd. */
+bool tips_client_gone(int fd);
 
 /* What a TIPS request is about (the parts of its path). */
 struct tips_target {

@@ -29,7 +29,7 @@ struct snapshot {
 	struct catalog *cat;            /* everything, for everyone: no access section */
 	struct snapshot_access *access; /* with an access section (cat is then NULL) */
 	struct conf_limits limits;      /* the per-request limits of the config it came with */
-	struct conf_updates upd_conf;   /* and its updates: section (TIPS limits) */
+	struct conf_updates upd_conf;   /* its updates: section (TIPS and update stream limits) */
 	struct updates *updates;        /* the versions of its GET resources (updates_build); NULL: none */
 	double load_seconds;
 	struct snapshot_reaper *reaper; /* set by the slot that installs it; NULL: freed in place */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/crypto.h>
 
@@ -10,6 +12,7 @@
 #include "snap/access.h"
 #include "snap/snapshot.h"
 #include "snap/updates.h"
+#include "snap/updates_internal.h"
 #include "util/err.h"
 #include "util/par.h"
 
@@ -165,16 +168,19 @@ static void tag_of(const struct resource *r, char out[VTAG_LEN + 1])
 	snprintf(out, VTAG_LEN + 1, "%.*s", (int)n, e);
 }
 
-/* 16 hex of SHA-256(id NUL tag) */
-static void epoch_of(const char *id, const char *tag, char out[17])
+void updates_epoch(const uint8_t salt[UPD_SALT_LEN], const char *id, uint64_t gen, const char *tag, char out[17])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint8_t d[32];
+	uint8_t d[32], g[8];
 	gnutls_hash_hd_t h;
+	for (size_t i = 0; i < sizeof(g); i++)
+		g[i] = (uint8_t)(gen >> (8 * i));
 	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
 		memset(d, 0, sizeof(d));
 	} else {
-		gnutls_hash(h, "altod-updates-v1", 17);
+		gnutls_hash(h, "altod-updates-v2", 17);
+		gnutls_hash(h, salt, UPD_SALT_LEN);
+		gnutls_hash(h, g, sizeof(g));
 		gnutls_hash(h, id, strlen(id) + 1);
 		gnutls_hash(h, tag, strlen(tag));
 		gnutls_hash_deinit(h, d);
@@ -184,6 +190,30 @@ static void epoch_of(const char *id, const char *tag, char out[17])
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
 	out[16] = '\0';
+}
+
+/* This process's salt: random, drawn once. Should the generator fail
+ * (it does not on a working GnuTLS), the clock and the pid still make it
+ * this process's own. */
+static uint8_t process_salt[UPD_SALT_LEN];
+static pthread_once_t salt_once = PTHREAD_ONCE_INIT;
+
+static void salt_draw(void)
+{
+	if (gnutls_rnd(GNUTLS_RND_NONCE, process_salt, sizeof(process_salt)) == 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	x ^= (uint64_t)getpid() << 40;
+	for (size_t i = 0; i < sizeof(process_salt); i++)
+		process_salt[i] = (uint8_t)(x >> (8 * i));
+}
+
+static void epoch_of(const char *id, uint64_t gen, const char *tag, char out[17])
+{
+	pthread_once(&salt_once, salt_draw);
+	updates_epoch(process_salt, id, gen, tag, out);
 }
 
 /* One resource whose body changed: its patches, computed in parallel */
@@ -296,7 +326,7 @@ int updates_build(const struct snapshot *prev, struct snapshot *next, const stru
 				upd_blob_ref(ur->v[k].jsonpatch);
 			}
 		} else {
-			epoch_of(r->id, tag, ur->epoch);
+			epoch_of(r->id, u->gen, tag, ur->epoch);
 		}
 		ur->nv = nv;
 		if (old && same)

@@ -21,7 +21,8 @@
  * (topo_netmap.vtag, 64 hex); for a cost map, which has no vtag of its own,
  * the strong ETag of its body without the quotes (20 hex). Either way a
  * hash of the content alone: the same maps give the same tag on every
- * replica.
+ * replica (the numbering and the epoch do not agree across processes; a
+ * client carries its tag from one to the other).
  */
 #ifndef ALTOD_SNAP_UPDATES_H
 #define ALTOD_SNAP_UPDATES_H
@@ -56,11 +57,17 @@ struct upd_resource {
 	char *id;               /* resource id */
 	enum res_kind kind;     /* RES_NETWORKMAP or RES_COSTMAP */
 	const char *media_type; /* the resource's own media type (static string) */
-	/* 16 hex: a hash of the resource id and of the tag of the first
-	 * version this process numbered (seq 1). Two replicas that loaded the
-	 * same maps at start and followed the same reloads have the same epoch
-	 * AND numbering; a client whose epoch differs must start over from the
-	 * full resource. */
+	/* 16 hex: names this process's numbering of the resource (RFC 9569
+	 * view URIs and SSE substreams are bound to it). A hash of a random
+	 * salt drawn once per process, of the build (updates.gen) this history
+	 * started at, of the resource id and of the tag of its first version
+	 * (updates_internal.h). The same content in the same process at the
+	 * same build gives the same epoch; another process (a restart, another
+	 * replica), or a history that starts over later in this one (a
+	 * resource gone and back), never gets an epoch it did not number, so a
+	 * client holding another numbering's seq is never given a patch of
+	 * this one: its view is unknown here (404) and it opens again with its
+	 * tag. */
 	char epoch[17];
 	struct upd_version *v; /* oldest first; v[nv-1] is the current version (the serving body) */
 	size_t nv;

@@ -15,7 +15,9 @@
 #include <gnutls/crypto.h>
 
 #include "topo/load.h"
+#include "util/buf.h"
 #include "util/err.h"
+#include "util/jsonnum.h"
 #include "util/strmap.h"
 #include "topo/topo.h"
 #include "util/vec.h"
@@ -74,6 +76,14 @@ struct cs_name {
 	uint32_t src_stamp, dst_stamp;
 };
 
+/* RFC 9439 §2.1: the cost-context one metric of a cost map section has. */
+struct raw_ctx {
+	char *metric;
+	uint8_t source;
+	char *params; /* JSON text, or NULL */
+	struct at at;
+};
+
 struct raw_costsec {
 	char *netmap;
 	struct at at;
@@ -82,6 +92,8 @@ struct raw_costsec {
 	size_t nnames, cap_names;
 	struct raw_metric *metrics;
 	size_t nmetrics, cap_metrics;
+	struct raw_ctx *ctx;
+	size_t nctx, cap_ctx;
 };
 
 struct loader {
@@ -290,8 +302,16 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 			if (!yp_scalar(y, "a cost", &val, &vm))
 				continue;
 			double v;
-			if (!yp_parse_cost(val, &v)) {
-				lerr(ld, at_of(y, vm), "bad cost '%s': a cost is a number >= 0", val);
+			const char *why = NULL;
+			/* a negative number is a number out of the metric's domain */
+			if (val[0] == '-' && yp_parse_cost(val + 1, &v))
+				why = alto_metric_check_value(rm->name, -v);
+			else if (yp_parse_cost(val, &v))
+				why = alto_metric_check_value(rm->name, v);
+			else
+				why = "a cost is a number >= 0";
+			if (why) {
+				lerr(ld, at_of(y, vm), "bad cost '%s' of cost metric '%s': %s", val, rm->name, why);
 			} else if (s != UINT32_MAX && d != UINT32_MAX) {
 				if (!VEC_PUSH(rm->e, rm->n, rm->cap))
 					nomem(ld, at_of(y, vm));
@@ -301,6 +321,97 @@ static void parse_metric(struct loader *ld, struct yp *y, struct raw_costsec *cs
 			free(val);
 		}
 		free(src);
+	}
+}
+
+/* parameters: a mapping of names to scalars, as a JSON object (a scalar
+ * that is a JSON number stays one; the rest are strings). */
+static char *parse_params(struct loader *ld, struct yp *y)
+{
+	char *k, *v;
+	struct yp_mark km = {0}, vm;
+	struct buf b;
+	bool first = true;
+
+	if (!yp_mapping_begin(y, "parameters (a mapping of names to values)"))
+		return NULL;
+	buf_init(&b);
+	buf_putc(&b, '{');
+	while (yp_mapping_key(y, &k, &km)) {
+		if (!yp_scalar(y, "a parameter value (a string or a number)", &v, &vm)) {
+			free(k);
+			continue;
+		}
+		if (!first)
+			buf_putc(&b, ',');
+		first = false;
+		jw_str(&b, k);
+		buf_putc(&b, ':');
+		const char *end = json_number_end(v);
+		if (end && *end == '\0')
+			buf_puts(&b, v);
+		else
+			jw_str(&b, v);
+		free(k);
+		free(v);
+	}
+	buf_putc(&b, '}');
+	size_t len;
+	char *out = buf_finish(&b, &len);
+	if (out == NULL)
+		nomem(ld, at_of(y, km));
+	return out;
+}
+
+/* cost-context: {<metric>: {cost-source: ..., parameters: {...}}, ...} */
+static void parse_contexts(struct loader *ld, struct yp *y, struct raw_costsec *cs)
+{
+	char *metric, *key;
+	struct yp_mark m, km;
+
+	if (!yp_mapping_begin(y, "cost-context (a mapping of cost metrics to their cost-context)"))
+		return;
+	while (yp_mapping_key(y, &metric, &m)) {
+		if (!VEC_PUSH(cs->ctx, cs->nctx, cs->cap_ctx)) {
+			nomem(ld, at_of(y, m));
+			free(metric);
+			yp_skip(y);
+			continue;
+		}
+		struct raw_ctx *c = &cs->ctx[cs->nctx++];
+		*c = (struct raw_ctx){.metric = metric, .at = at_of(y, m)};
+		if (!yp_mapping_begin(y, "a cost-context (cost-source, parameters)"))
+			continue;
+		bool have_source = false;
+		while (yp_mapping_key(y, &key, &km)) {
+			if (strcmp(key, "cost-source") == 0) {
+				char *v;
+				have_source = true;
+				struct yp_mark vm;
+				if (yp_scalar(y, "a cost-source", &v, &vm)) {
+					int src = cost_source_parse(v);
+					if (src < 0)
+						lerr(ld, at_of(y, vm),
+						     "unknown cost-source '%s' (estimation, nominal, sla, import: "
+						     "RFC 9439 §2.1)",
+						     v);
+					else
+						c->source = (uint8_t)src;
+					free(v);
+				}
+			} else if (strcmp(key, "parameters") == 0) {
+				free(c->params);
+				c->params = parse_params(ld, y);
+			} else {
+				lerr(ld, at_of(y, km),
+				     "unknown key '%s' in the cost-context of '%s' (cost-source, parameters)", key,
+				     metric);
+				yp_skip(y);
+			}
+			free(key);
+		}
+		if (!have_source)
+			lerr(ld, c->at, "the cost-context of '%s' has no cost-source (RFC 9439 §2.1)", metric);
 	}
 }
 
@@ -328,6 +439,12 @@ static void parse_costmaps(struct loader *ld, struct yp *y)
 		while (yp_mapping_key(y, &metric, &mm)) {
 			const char *why;
 			bool hib;
+			/* not a metric name (no registered or private metric has it) */
+			if (strcmp(metric, "cost-context") == 0) {
+				free(metric);
+				parse_contexts(ld, y, cs);
+				continue;
+			}
 			if (!alto_metric_valid(metric, &hib, &why)) {
 				lerr(ld, at_of(y, mm), "cost metric '%s': %s", metric, why);
 				free(metric);
@@ -545,6 +662,20 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		nomem(ld, cs->at);
 		return;
 	}
+	/* each cost-context names a metric of this same section, once */
+	for (size_t i = 0; i < cs->nctx; i++) {
+		struct raw_ctx *c = &cs->ctx[i];
+		bool found = false;
+		for (size_t k = 0; k < cs->nmetrics && !found; k++)
+			found = cs->metrics[k].name && strcmp(cs->metrics[k].name, c->metric) == 0;
+		if (!found)
+			lerr(ld, c->at, "cost-context for '%s', which this cost map of '%s' does not give", c->metric,
+			     cs->netmap);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(cs->ctx[k].metric, c->metric) == 0)
+				lerr(ld, c->at, "the cost-context of '%s' is given twice (first at %s:%u:%u)",
+				     c->metric, cs->ctx[k].at.file, cs->ctx[k].at.line, cs->ctx[k].at.col);
+	}
 	bool undefined = false;
 	for (size_t i = 0; i < cs->nnames; i++) {
 		pid_of[i] = topo_pid_find(nm, cs->name[i].name);
@@ -591,6 +722,14 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		rmet->name = NULL;
 		m->higher_is_better = rmet->higher_is_better;
 		m->modes = COST_MODES_ALL;
+		for (size_t i = 0; i < cs->nctx; i++) {
+			if (strcmp(cs->ctx[i].metric, m->name) == 0) {
+				m->source = cs->ctx[i].source;
+				m->params = cs->ctx[i].params;
+				cs->ctx[i].params = NULL;
+				break;
+			}
+		}
 		m->nentries = rmet->n;
 		m->row = calloc(nm->npids + 1, sizeof(uint32_t));
 		m->col = malloc((rmet->n ? rmet->n : 1) * sizeof(uint32_t));
@@ -646,8 +785,44 @@ static void raw_free(struct loader *ld)
 			free(cs->metrics[k].e);
 		}
 		free(cs->metrics);
+		for (size_t k = 0; k < cs->nctx; k++) {
+			free(cs->ctx[k].metric);
+			free(cs->ctx[k].params);
+		}
+		free(cs->ctx);
 	}
 	free(ld->cs);
+}
+
+static bool same_context(const struct topo_metric *a, const struct topo_metric *b)
+{
+	if (a->source != b->source || (a->params == NULL) != (b->params == NULL))
+		return false;
+	return a->params == NULL || strcmp(a->params, b->params) == 0;
+}
+
+/* The directory lists each cost type once, by name, with its cost-context
+ * (RFC 9439 §2.1): one metric has the same context in every network map. */
+static void check_contexts(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nnms; i++) {
+		const struct raw_netmap *a = &ld->nms[i];
+		for (size_t k = 0; k < a->nmetrics; k++) {
+			for (size_t j = 0; j < i; j++) {
+				const struct raw_netmap *b = &ld->nms[j];
+				for (size_t l = 0; l < b->nmetrics; l++) {
+					if (strcmp(a->metrics[k].name, b->metrics[l].name) != 0 ||
+					    same_context(&a->metrics[k], &b->metrics[l]))
+						continue;
+					struct at f = b->metric_at[l];
+					lerr(ld, a->metric_at[k],
+					     "cost metric '%s' has another cost-context than in network map '%s' (at "
+					     "%s:%u:%u): a cost type has one context in the whole directory",
+					     a->metrics[k].name, b->id, f.file, f.line, f.col);
+				}
+			}
+		}
+	}
 }
 
 static int finish(struct loader *ld, struct topo **out)
@@ -712,8 +887,9 @@ static int finish(struct loader *ld, struct topo **out)
 	free(order_of);
 	for (size_t i = 0; i < ld->ncs; i++)
 		build_costsec(ld, &ld->cs[i], t);
+	check_contexts(ld);
 	if (ld->errors == 0) {
-		for (size_t i = 0; i < ld->nnms; i++) {
+		for (size_t i = 0; i < t->nnetmaps; i++) {
 			struct raw_netmap *rm = &ld->nms[i];
 			struct topo_netmap *nm = &t->netmaps[i];
 			if (rm->nmetrics > 1)

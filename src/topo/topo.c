@@ -22,6 +22,7 @@ void topo_metric_clear(struct topo_metric *m)
 	free(m->col);
 	free(m->val);
 	free(m->rank);
+	free(m->params);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -37,6 +37,10 @@ struct topo_metric {
 	uint32_t *rank; /* ordinal cost per entry: 1 = best, equal costs share a rank */
 	size_t nentries;
 	uint8_t modes; /* bit (1 << cost_mode) set for each mode offered */
+	/* RFC 9439 §2.1 cost-context: its cost-source (COST_SOURCE_NONE: no
+	 * cost-context) and its "parameters" as JSON text (NULL: none) */
+	uint8_t source;
+	char *params;
 };
 
 #define COST_MODES_ALL ((uint8_t)((1u << COST_NUMERICAL) | (1u << COST_ORDINAL)))

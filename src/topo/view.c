@@ -294,6 +294,10 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 		m->name = strdup(bm->name);
 		m->higher_is_better = bm->higher_is_better;
 		m->modes = modes;
+		m->source = bm->source;
+		m->params = bm->params ? strdup(bm->params) : NULL;
+		if (bm->params && !m->params)
+			goto fail;
 		size_t n = 0;
 		for (uint32_t s = 0; s < base->npids; s++)
 			if (to_view[s] != TOPO_NONE)

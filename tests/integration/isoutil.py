@@ -371,7 +371,12 @@ def dense_ranks(values, higher_is_better=False):
 
 
 def higher_is_better(metric):
-    return metric == "tput" or metric.startswith("bw-")
+    """RFC 9439: more throughput or bandwidth is better, but a spread
+    (stddev, stdvar) is better small whatever its metric."""
+    base, _, op = metric.partition(":")
+    if metric.startswith("priv:") or op in ("stddev", "stdvar"):
+        return False
+    return base == "tput" or base.startswith("bw-")
 
 
 class Map:
@@ -650,7 +655,11 @@ class Policy:
                     e.update({"media-type": at.MT_COSTMAP, "accepts": at.MT_COSTMAPFILTER, "uses": [m.id]})
                 else:
                     e.update({"media-type": at.MT_ENDPOINTCOST, "accepts": at.MT_ENDPOINTCOSTPARAMS})
-                e["capabilities"] = {"cost-constraints": True, "cost-type-names": names}
+                # RFC 8189 §4.1.1: multi-cost and testable types are exactly
+                # the granted ones
+                e["capabilities"] = {"cost-constraints": True, "cost-type-names": names,
+                                     "max-cost-types": min(len(names), 16),
+                                     "testable-cost-type-names": names}
                 offered.update(names)
             elif kind == "eprop":
                 e.update({"media-type": at.MT_ENDPOINTPROP, "accepts": at.MT_ENDPOINTPROPPARAMS,
@@ -664,6 +673,17 @@ class Policy:
                 "capabilities": {"incremental-change-media-types": {
                     rid: at.MT_MERGE_PATCH + ("," + at.MT_JSON_PATCH if res[rid][1].startswith("costmap:") else "")
                     for rid in covered}}}
+        if maps:
+            # RFC 8895: the update stream service, over every network map
+            # and cost map the client sees
+            streamed = sorted(rid for rid, (uri, kind, m) in res.items()
+                              if kind == "netmap" or kind.startswith("costmap:"))
+            resources["update-stream"] = {
+                "uri": "/updates/stream", "media-type": at.MT_EVENTSTREAM, "accepts": at.MT_UPDATESTREAMPARAMS,
+                "capabilities": {"incremental-change-media-types": {
+                    rid: at.MT_MERGEPATCH if res[rid][1] == "netmap" else at.MT_MERGEPATCH + "," + at.MT_JSONPATCH
+                    for rid in streamed}, "support-stream-control": True},
+                "uses": streamed}
         cost_types = {}
         for name in offered:
             mode = NUMERICAL if name.startswith("num-") else ORDINAL
@@ -690,9 +710,11 @@ def sorted_ird(doc):
         caps = r.get("capabilities", {})
         if "uses" in r and "incremental-change-media-types" in caps:
             r["uses"] = sorted(r["uses"])
-        for k in ("cost-type-names", "prop-types"):
+        for k in ("cost-type-names", "testable-cost-type-names", "prop-types"):
             if k in caps:
                 caps[k] = sorted(caps[k])
+        if "incremental-change-media-types" in caps:  # the update stream service
+            r["uses"] = sorted(r["uses"])
     return doc
 
 

@@ -28,7 +28,7 @@ _PKI_DIR = None
 NM = "my-default-network-map"
 ALL = [NM, NM + "-filtered-networkmap", NM + "-num-routingcost", NM + "-ord-routingcost",
        NM + "-num-hopcount", NM + "-ord-hopcount", NM + "-filtered-costmap", NM + "-endpoint-cost",
-       "endpoint-property"]
+       "endpoint-property", "update-stream"]
 SECRET = "access-config-secret-0123456789"
 PW = {"tenant-b": "b-password", "tenant-s": "s-password", "tenant-h": "h pass: word"}
 COSTMAP = "/costmap/%s/routingcost/numerical" % NM
@@ -289,7 +289,7 @@ class Authentication(SharedAltod):
         # an SHA-256-only client works with Basic
         r = s.exchange("GET", "/", headers={"Authorization": basic("tenant-s", PW["tenant-s"])})
         self.assertOk(r, MT_DIRECTORY)
-        self.assertEqual(ids_of(r), {NM})
+        self.assertEqual(ids_of(r), {NM, "update-stream"})
         wrong = s.exchange("GET", "/", headers={"Authorization": basic("tenant-b", "nope")})
         unknown = s.exchange("GET", "/", headers={"Authorization": basic("tenant-zz", "nope")})
         self.assertUnauthorized(wrong, basic=True)
@@ -352,7 +352,7 @@ class Authentication(SharedAltod):
         r = https_session(self, self.altod, "client").get("/")  # subject CN=tenant-a
         self.assertEqual(ids_of(r), set(ALL))
         r = https_session(self, self.altod, "tenantd").get("/")  # e-mail subjectAltName
-        self.assertEqual(ids_of(r), {NM, NM + "-num-hopcount"})
+        self.assertEqual(ids_of(r), {NM, NM + "-num-hopcount", "update-stream"})
 
     def test_credentials_with_a_certificate_must_verify(self):
         """A verified certificate (tenant-a) plus an Authorization header:
@@ -375,7 +375,7 @@ class Authentication(SharedAltod):
             with self.subTest(both=type(auth).__name__):
                 r = https_session(self, both, "client", auth).get("/")
                 self.assertOk(r, MT_DIRECTORY)
-                self.assertEqual(ids_of(r), {NM})
+                self.assertEqual(ids_of(r), {NM, "update-stream"})
         self.assertUnauthorized(https_session(self, both, "client", iu.BasicAuth("tenant-a", "no")).get("/"),
                                 basic=True)
 
@@ -396,7 +396,7 @@ class AnonymousAccess(SharedAltod):
     ANONYMOUS = True
 
     def test_anonymous_catalog(self):
-        anon = {NM, "endpoint-property"}
+        anon = {NM, "endpoint-property", "update-stream"}
         for label, s in (("http", http_session(self, self.altod)), ("https", https_session(self, self.altod)),
                          ("unconfigured certificate", https_session(self, self.altod, "stranger")),
                          ("partly matching certificate", https_session(self, self.altod, "tenantm"))):
@@ -989,7 +989,7 @@ class HashPassword(AccessTestCase):
                 for alg in ("SHA-256", "MD5"):
                     r = http_session(self, a, digest("tenant-h", alg)).get("/")
                     self.assertOk(r, MT_DIRECTORY)
-                    self.assertEqual(ids_of(r), {NM})
+                    self.assertEqual(ids_of(r), {NM, "update-stream"})
                 r = http_session(self, a, digest("tenant-h", "SHA-256", "wrong")).get("/")
                 self.assertEqual(r.status, 401)
                 r = https_session(self, a, auth=iu.BasicAuth("tenant-h", PW["tenant-h"])).get("/")
@@ -1039,7 +1039,7 @@ class Reload(AccessTestCase):
         r = s.post("/endpointprop", EPROP_BODY, MT_ENDPOINTPROPPARAMS)
         self.assertEqual(r.status, 404)
         ird = s.get("/").json()
-        self.assertEqual(without_tips(ird["resources"]), {NM})
+        self.assertEqual(without_tips(ird["resources"]), {NM, "update-stream"})
         self.assertEqual(ird["meta"]["cost-types"], {})
 
     def test_broken_access_section_keeps_the_old_one(self):
@@ -1164,10 +1164,12 @@ class ExactGrants(AccessTestCase):
                 self.assertUnknownType(s, uri, "routingcost", "ordinal", "cost-mode")
         ird = self.assertOk(s.get("/"), MT_DIRECTORY)
         self.assertEqual(without_tips(ird["resources"]), {NM, NM + "-num-routingcost", NM + "-filtered-costmap",
-                                                 NM + "-endpoint-cost", "endpoint-property"})
+                                                 NM + "-endpoint-cost", "endpoint-property",
+                                                 "update-stream"})
         for rid in (NM + "-filtered-costmap", NM + "-endpoint-cost"):
             self.assertEqual(ird["resources"][rid]["capabilities"],
-                             {"cost-constraints": True, "cost-type-names": ["num-routingcost"]})
+                             {"cost-constraints": True, "cost-type-names": ["num-routingcost"],
+                              "max-cost-types": 1, "testable-cost-type-names": ["num-routingcost"]})
         self.assertEqual(ird["meta"]["cost-types"],
                          {"num-routingcost": {"cost-mode": "numerical", "cost-metric": "routingcost"}})
         self.assertNotIn(b"hopcount", s.get("/").body)
@@ -1182,7 +1184,7 @@ class ExactGrants(AccessTestCase):
         self.assertEqual(at.check_config(os.path.join(self.dir, "altod.yaml")), (0, "ok\n"))
         s = http_session(self, self.altod, digest("tenant-b"))
         ird = self.assertOk(s.get("/"), MT_DIRECTORY)
-        self.assertEqual(without_tips(ird["resources"]), {NM})
+        self.assertEqual(without_tips(ird["resources"]), {NM, "update-stream"})
         self.assertEqual(ird["meta"]["cost-types"], {})
         for uri, ctype in ((self.FCM, MT_COSTMAPFILTER), (self.EC, MT_ENDPOINTCOSTPARAMS)):
             with self.subTest(uri=uri):
@@ -1196,7 +1198,7 @@ class ExactGrants(AccessTestCase):
         s = http_session(self, self.altod, digest("tenant-s"))
         ird = self.assertOk(s.get("/"), MT_DIRECTORY)
         self.assertEqual(without_tips(ird["resources"]), {NM, NM + "-ord-hopcount", NM + "-filtered-costmap",
-                                                 NM + "-endpoint-cost"})
+                                                 NM + "-endpoint-cost", "update-stream"})
         for rid in (NM + "-filtered-costmap", NM + "-endpoint-cost"):
             self.assertEqual(ird["resources"][rid]["capabilities"]["cost-type-names"], ["ord-hopcount"])
         for uri in (self.FCM, self.EC):

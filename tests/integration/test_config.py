@@ -97,10 +97,11 @@ class TestCheckOk(ConfigTestCase):
 
     def test_all_allowed_metrics(self):
         metrics = ["routingcost", "hopcount", "delay-ow", "delay-rt", "delay-variation", "lossrate", "tput",
-                   "bw-residual", "bw-available", "bw-maximum", "bw-maximum-reservable", "priv:my-metric",
+                   "bw-residual", "bw-available", "bw-maxres", "delay-ow:p95", "tput:stddev", "priv:my-metric",
                    "priv:x_1"]
+        # a hop count is whole (RFC 9439 §4.5)
         text = GOOD_NETMAP + "cost-maps:\n  net1:\n" + "".join(
-            '    "%s":\n      PID1: {PID1: 1, PID2: 2.5}\n' % m for m in metrics)
+            '    "%s":\n      PID1: {PID1: 1, PID2: %s}\n' % (m, "2" if m == "hopcount" else "2.5") for m in metrics)
         d, conf = self.tree({"m.yaml": text})
         self.assertEqual(at.check_config(conf), (0, "ok\n"))
         a = at.start_altod(self, {"m.yaml": text})

@@ -865,9 +865,17 @@ class TestTrustChangesOnLiveConnections(HttpsTestCase):
                 self.assertEqual(r.status if r else None, 200, "%s: %r" % (v, r))
                 self.assertIn(b'"resources"', r.body)
 
-    def assertCut(self, a, lives, mark, method="GET", body=b""):
+    def assertCut(self, a, lives, mark, method="GET", body=b"", handshake_race=False):
         for v, live in lives.items():
             r = live.get(method=method, body=body)
+            if r is None and handshake_race and v == V13:
+                # TLS 1.3: the client's handshake ends before the server has
+                # read the client's Certificate and Finished; when the reload
+                # comes in between, the server checks the certificate against
+                # the new CAs in the handshake itself and refuses it there
+                # (an alert, then the close): refused too, never served
+                self.assertTrue(live.ended_by_server(), "%s: the connection stays open" % v)
+                continue
             self.assertIsNotNone(r, "%s: no answer" % v)
             self.assertEqual(r.status, 421, "%s: %r" % (v, r))
             self.assertEqual(r.header("Connection"), "close", r)
@@ -885,7 +893,7 @@ class TestTrustChangesOnLiveConnections(HttpsTestCase):
         mark = a.log_count()
         a.reload("ok")
         self.assertCut(a, lives, mark)
-        self.assertCut(a, fresh, mark)
+        self.assertCut(a, fresh, mark, handshake_race=True)
         # a POST is refused before its body is read
         self.assertCut(a, posts, mark, "POST", b'{"pids": ["PID1"]}')
         # new connections: the new CA's clients only

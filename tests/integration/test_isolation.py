@@ -8,7 +8,8 @@ them to five tenants and the anonymous role, over HTTP (Digest) and HTTPS
     tenant-a  certificate (subject)   isp-core + some of its resources (two of its
                                       cost types, the filtered cost map and endpoint
                                       cost for these only), and view-gee: PID1, PID4
-                                      of the same map; hopcount
+                                      of the same map; hopcount, bw-available (RFC 9439,
+                                      higher is better: its own ordinal ranks)
     tenant-b  Digest SHA-256 (HTTP)   view-bee: PID1, PID2; ordinal routingcost; opaque
     tenant-c  Digest MD5 (HTTP) and   view-cee: PID2, PID3, PID5; numerical
               Basic (HTTPS)           routingcost and hopcount
@@ -79,6 +80,13 @@ def _hops(i, j):
     return 0 if i == j else abs(i - j) + (1 if i > j else 0)
 
 
+def _bw(i, j):
+    # RFC 9439 §5.3 available bandwidth (bytes/s): higher is better; ties
+    if i == j or (i * j) % 7 == 3:
+        return None
+    return [125000, 1250000.5, 12500000, 1250000.5][(i + j) % 4] * (1 + (i % 2))
+
+
 def _table(f):
     t = {}
     for i in range(1, 9):
@@ -89,7 +97,8 @@ def _table(f):
     return t
 
 
-CORE = iu.base_map("isp-core", CORE_PIDS, {"routingcost": _table(_routing), "hopcount": _table(_hops)},
+CORE = iu.base_map("isp-core", CORE_PIDS, {"routingcost": _table(_routing), "hopcount": _table(_hops),
+                                           "bw-available": _table(_bw)},
                    default=True)
 ALT = iu.base_map("isp-alt", {
     "ALT-ONE": ["100.64.0.0/10"],
@@ -119,7 +128,7 @@ VIEWS = {
     # a hidden prefix (PID2's 10.1.0.0/16) inside a kept one (10.0.0.0/8) that holds a kept one
     # (PID4's 10.1.2.0/24); a hidden prefix (PID3's 172.16.0.0/12) holding a kept one
     "view-gee": {"network-map": "isp-core", "pids": ["PID4", "PID1"],
-                 "costs": {"hopcount": ["ordinal", "numerical"]}},
+                 "costs": {"hopcount": ["ordinal", "numerical"], "bw-available": ["ordinal", "numerical"]}},
     "view-unused": {"network-map": "isp-alt", "pids": ["ALT-ONE"], "catch-all": "hidden-rest"},
 }
 
@@ -289,6 +298,31 @@ class Checker:
             self.tc.assertEqual(doc["endpoint-cost-map"], m.endpoint_costs(metric, mode, srcs, dsts, constraints))
         return check
 
+    def multi(self, m, types, singles, keep=None, ecs=False):
+        """RFC 8189: an answer to "multi-cost-types" `types`, computed from
+        the single-cost answers `singles` (one per type, unconstrained):
+        each pair any of them has, with an array of the costs (None where a
+        type has none), kept only if in `keep` (pairs meeting the
+        or-constraints; None: all)."""
+        want = {}
+        for one in singles:
+            for src, row in one.items():
+                for dst in row:
+                    if keep is None or (src, dst) in keep:
+                        want.setdefault(src, {})[dst] = [x.get(src, {}).get(dst) for x in singles]
+
+        def check(r):
+            doc = self.tc.assertOk(r, MT_ENDPOINTCOST if ecs else MT_COSTMAP)
+            self.tc.assertEqual(doc["meta"].pop("multi-cost-types"), types)
+            self.tc.assertEqual(doc["meta"].pop("cost-type"), {})
+            if ecs:
+                self.tc.assertEqual(doc["meta"], {})
+            else:
+                self.tc.assertEqual(set(doc["meta"]), {"dependent-vtags"})
+                self.vtag_of(doc["meta"]["dependent-vtags"][0], m)
+            self.tc.assertEqual(doc["endpoint-cost-map" if ecs else "cost-map"], want)
+        return check
+
     def eprop(self, maps, endpoints):
         def check(r):
             doc = self.tc.assertOk(r, MT_ENDPOINTPROP)
@@ -418,6 +452,44 @@ class Checker:
         opaque or not, and catch-alls) that map m does not have."""
         return sorted(self.all_names - set(m.pids)) + ["PID9"]
 
+    def multi_requests(self, m, uri, lab, ctype, base, single):
+        """RFC 8189 through a cost service of m: every granted type at once
+        (max-cost-types is their number), the same with or-constraints on
+        testable types in another order, and each type not granted named in
+        "multi-cost-types" or "testable-cost-types": the exact-grant rule,
+        answered byte for byte like a type no map has. single(metric, mode,
+        constraints) is the independent single-cost model of the answer."""
+        ecs = ctype == MT_ENDPOINTCOSTPARAMS
+        types = self.granted_types(m)
+        tl = [ct(metric, mode) for metric in sorted(types) for mode in sorted(types[metric])]
+        out = []
+        if tl:
+            singles = [single(t["cost-metric"], t["cost-mode"]) for t in tl]
+            out.append(Req("multi-cost %s" % lab, "POST", uri, dict(base, **{"multi-cost-types": tl}), ctype, "ok",
+                           self.multi(m, tl, singles, ecs=ecs)))
+            testable = list(reversed(tl))
+            branches, keep = [], set()
+            for i, t in enumerate(testable[:2]):
+                cons = ["ge 2", "le 9"] if t["cost-mode"] == iu.NUMERICAL else ["le 2"]
+                branches.append(["[%d] %s" % (i, c) for c in cons])
+                one = single(t["cost-metric"], t["cost-mode"], cons)
+                keep |= {(src, dst) for src, row in one.items() for dst in row}
+            out.append(Req("multi-cost or-constraints %s" % lab, "POST", uri,
+                           dict(base, **{"multi-cost-types": tl, "testable-cost-types": testable,
+                                         "or-constraints": branches}), ctype, "ok",
+                           self.multi(m, tl, singles, keep, ecs=ecs)))
+        for metric, mode, field, value, twin_ct in self.hidden_cost_types(m):
+            for member in ("multi-cost-types", "testable-cost-types"):
+                extra = {} if member == "multi-cost-types" or not tl else {"cost-type": tl[0]}
+                if member == "testable-cost-types" and not tl:
+                    continue
+                out.append(Req("hidden %s %s/%s %s" % (member, metric, mode, lab), "POST", uri,
+                               dict(base, **extra, **{member: [ct(metric, mode)]}), ctype, "error",
+                               self.alto_error(field.replace("cost-type", member), value), echo=value,
+                               twin=Req("", "POST", uri, dict(base, **extra, **{member: [twin_ct]}), ctype),
+                               swap=(unknown_like(value), value)))
+        return out
+
     def granted_types(self, m):
         """{metric: modes}: the cost types of m the identity is granted."""
         return self.policy.cost_types(self.client, m)
@@ -502,6 +574,8 @@ class Checker:
                             {"cost-type": t, "pids": {"srcs": foreign, "dsts": []}}, MT_COSTMAPFILTER, "same",
                             self.costmap(m, metric, mode, ["no-such-pid"], None), twin=nowhere),
                     ]
+            out += self.multi_requests(m, uri, lab, MT_COSTMAPFILTER, {"pids": {"srcs": own[:2], "dsts": []}},
+                                       lambda metric, mode, cons=(): m.costmap(metric, mode, own[:2], None, cons))
             for metric, mode, field, value, twin_ct in self.hidden_cost_types(m):
                 out.append(Req("hidden %s/%s %s" % (metric, mode, lab), "POST", uri,
                                {"cost-type": ct(metric, mode)}, MT_COSTMAPFILTER, "error",
@@ -529,6 +603,10 @@ class Checker:
                             MT_ENDPOINTCOSTPARAMS, "ok",
                             self.ecost(m, metric, mode, ENDPOINTS[::3], ENDPOINTS, cons)),
                     ]
+            eps = {"srcs": ENDPOINTS[::3], "dsts": ENDPOINTS}
+            out += self.multi_requests(m, uri, lab, MT_ENDPOINTCOSTPARAMS, {"endpoints": eps},
+                                       lambda metric, mode, cons=(): m.endpoint_costs(metric, mode, eps["srcs"],
+                                                                                       eps["dsts"], cons))
             for metric, mode, field, value, twin_ct in self.hidden_cost_types(m):
                 body = {"endpoints": {"srcs": ENDPOINTS[:2], "dsts": ENDPOINTS}}
                 out.append(Req("hidden %s/%s %s" % (metric, mode, lab), "POST", uri,
@@ -764,7 +842,13 @@ class IsolationMatrix(at.AltodTestCase):
             return set(self.policy.catalog(client)[1])
         self.assertEqual(ids("tenant-a"), set(ROLES["cdn"]) | {
             "view-gee", "view-gee-filtered-networkmap", "view-gee-num-hopcount", "view-gee-ord-hopcount",
+            "view-gee-num-bw-available", "view-gee-ord-bw-available",
             "view-gee-filtered-costmap", "view-gee-endpoint-cost"})
+        # RFC 9439's bw-available is shown to view-gee alone, ranked higher-is-better there
+        self.assertEqual(self.policy.map_by_id["view-gee"].modes["bw-available"], set(iu.MODES))
+        self.assertEqual([v for v in self.policy.map_by_id if "bw-available" in self.policy.map_by_id[v].modes],
+                         ["isp-core", "view-gee"])
+        self.assertEqual(iu.dense_ranks([125000, 12500000, 125000], iu.higher_is_better("bw-available")), [2, 1, 2])
         gee = self.policy.map_by_id["view-gee"]
         self.assertEqual(gee.pids["other"], ["0.0.0.0/0", "::/0", "10.1.0.0/16", "10.9.9.0/24"])
         self.assertEqual(gee.lookup("ipv4:10.1.2.9"), "PID4")
@@ -937,13 +1021,14 @@ class IsolationMatrix(at.AltodTestCase):
 
     def test_partial_grants_in_the_fixture(self):
         """The fixture holds the cases of issue 10 §2: tenant-a is granted
-        two of isp-core's four cost types and its filtered cost map and
+        two of isp-core's six cost types and its filtered cost map and
         endpoint cost; tenant-d none of isp-alt's tput types but its
         filtered cost map and endpoint cost."""
         core, alt = self.policy.map_by_id["isp-core"], self.policy.map_by_id["isp-alt"]
         self.assertEqual(self.policy.cost_types("tenant-a", core),
                          {"routingcost": {iu.NUMERICAL}, "hopcount": {iu.ORDINAL}})
-        self.assertEqual(core.modes, {"routingcost": set(iu.MODES), "hopcount": set(iu.MODES)})
+        self.assertEqual(core.modes, {"routingcost": set(iu.MODES), "hopcount": set(iu.MODES),
+                                      "bw-available": set(iu.MODES)})
         self.assertEqual(self.policy.cost_types("tenant-d", alt), {"routingcost": set(iu.MODES)})
         self.assertIn("tput", alt.modes)
         for client, m in (("tenant-a", core), ("tenant-d", alt)):

@@ -48,8 +48,11 @@ FULL = {
     ("hopcount", "ordinal"): HOPCOUNT_ORD,
 }
 
-ALL_MEDIA_TYPES = {MT_DIRECTORY, MT_NETWORKMAP, MT_COSTMAP, MT_ENDPOINTPROP, MT_ENDPOINTCOST, at.MT_TIPS}
-ALL_ACCEPTS = {MT_NETWORKMAPFILTER, MT_COSTMAPFILTER, MT_ENDPOINTPROPPARAMS, MT_ENDPOINTCOSTPARAMS, at.MT_TIPSPARAMS}
+ALL_MEDIA_TYPES = {MT_DIRECTORY, MT_NETWORKMAP, MT_COSTMAP, MT_ENDPOINTPROP, MT_ENDPOINTCOST, at.MT_TIPS,
+                   at.MT_EVENTSTREAM}  # RFC 9569 §9.1, RFC 8895 §6.1
+ALL_ACCEPTS = {MT_NETWORKMAPFILTER, MT_COSTMAPFILTER, MT_ENDPOINTPROPPARAMS, MT_ENDPOINTCOSTPARAMS, at.MT_TIPSPARAMS,
+               at.MT_UPDATESTREAMPARAMS}
+OUTPUT_OF_INPUT = dict(at.OUTPUT_OF_INPUT, **{at.MT_UPDATESTREAMPARAMS: at.MT_EVENTSTREAM})
 
 VTAG_RE = re.compile(r"^[\x21-\x7e]{1,64}$")  # RFC 7285 §10.3
 
@@ -101,7 +104,7 @@ class TestIRD(ExampleServer):
             NM, NM + "-filtered-networkmap",
             NM + "-num-routingcost", NM + "-ord-routingcost",
             NM + "-num-hopcount", NM + "-ord-hopcount",
-            NM + "-filtered-costmap", NM + "-endpoint-cost", "endpoint-property", "tips",
+            NM + "-filtered-costmap", NM + "-endpoint-cost", "endpoint-property", "tips", "update-stream",
         })
         for rid in self.ird.resources:
             # §10.2 ResourceID
@@ -117,7 +120,7 @@ class TestIRD(ExampleServer):
                 self.assertIn(r.get("media-type"), ALL_MEDIA_TYPES)
                 if "accepts" in r:
                     self.assertIn(r["accepts"], ALL_ACCEPTS)
-                    self.assertEqual(at.OUTPUT_OF_INPUT[r["accepts"]], r["media-type"])
+                    self.assertEqual(OUTPUT_OF_INPUT[r["accepts"]], r["media-type"])
                 for used in r.get("uses", []):
                     self.assertIn(used, resources, "uses names an unknown resource")
                     self.assertNotEqual(used, rid)

@@ -11,9 +11,11 @@
 - Every error path (§6.2, §7.2, §7.4) and limit; views belong to who
   opened them (anyone else gets the bytes of a view that never existed).
 - Long polls: answered by a reload, by poll-timeout (204), and at SIGTERM.
-- Two replicas behind HAProxy: same history, same view, either replica
-  continues; a replica with another history answers 404 and the client
-  recovers with a fresh open and the full resource.
+- Two replicas behind HAProxy round-robin, and a restart on the first
+  maps: each process numbers its own history, a view is unknown (404) at
+  another process, and a client that reopens with its tag gets a patch from
+  its own version where that history holds its tag, else the full
+  resource: never a patch of another numbering on its copy.
 """
 
 import copy
@@ -372,7 +374,7 @@ class TestErrors(at.AltodTestCase):
         self.assertEqual(code("/ug/0/4").content_type, at.MT_COSTMAP)
         self.assertEqual(code("/ug/3/4").status, 200)
         for uri, status in (("/ug/1/2", 410), ("/ug/2/3", 410), ("/ug/0/2", 410), ("/ug/0/3", 404),
-                            ("/ug/3/3", 404), ("/ug/4/3", 404), ("/ug/3/5", 425), ("/ug/4/6", 425),
+                            ("/ug/3/3", 404), ("/ug/4/3", 404), ("/ug/3/5", 404), ("/ug/4/6", 425),
                             ("/ug/9/10", 425), ("/ug/03/4", 404), ("/ug/3/-4", 404), ("/ug", 405),
                             ("/ug/3", 404), ("", 404), ("/other", 404), ("/ug/3/4/5", 404),
                             ("/ug/99999999999999999999/1", 404)):
@@ -465,15 +467,25 @@ class TestIsolation(at.AltodTestCase):
         self.assertEqual(view_path(open_view(sb, cm)), p)
         self.assertEqual(sb.get(p + "/ug/0/1").status, 200)
 
-    def test_without_access_every_replica_names_views_alike(self):
+    def test_without_access_each_process_names_its_own_views(self):
+        # two processes on the same maps: each numbers its own history, so
+        # each names its own view, unknown at the other (the bytes of a view
+        # that never existed)
         reps = [at.start_altod(self) for _ in range(2)]
-        paths = []
+        ss, paths = [], []
         for r in reps:
             s = iu.Session(r.host, r.port)
             self.addCleanup(s.close)
+            ss.append(s)
             paths.append(view_path(open_view(s, at.EXAMPLE_NETMAP)))
-            self.assertEqual(s.get(paths[0] + "/ug/0/1").status, 200)
-        self.assertEqual(paths[0], paths[1])
+            self.assertEqual(s.get(paths[-1] + "/ug/0/1").status, 200)
+        self.assertNotEqual(paths[0], paths[1])
+        never = triple(ss[0].get("/tips/" + "0" * 32 + "/ug/0/1"))
+        self.assertEqual(never[0], 404)
+        self.assertEqual(triple(ss[0].get(paths[1] + "/ug/0/1")), never)
+        self.assertEqual(triple(ss[1].get(paths[0] + "/ug/0/1")), never)
+        # opening again at the same process names the same view
+        self.assertEqual(view_path(open_view(ss[0], at.EXAMPLE_NETMAP)), paths[0])
 
     def test_hidden_changes_make_no_version(self):
         world = World(6)
@@ -649,8 +661,106 @@ class TestOverHttps(at.AltodTestCase):
 
 # ---------------------------------------------------------------- replicas
 
+class RecoveringFollower(Follower):
+    """A follower whose view may be unknown where its request lands: another
+    process (a restart, the other replica behind a balancer) numbers its
+    own history, and its views are unknown elsewhere (404, RFC 9569 §7).
+    On a 404 it opens again with the tag of its copy (§6) and goes on from
+    what that answers: a patch edge from its own version where that history
+    holds its tag, else the full resource (the edge 0 -> end-seq). If the
+    view it just reopened still answers 404 (a round-robin balancer sent the
+    request to the other replica), it tries once more before reopening.
+
+    A network map's tag is its vtag; a cost map's, its ETag, which the
+    client knows from a full GET (the 0 -> j edge; and each check, which
+    finds its copy equal to the fresh GET)."""
+
+    def __init__(self, tc, s, accept, only=None):
+        self.reopens = []    # (rid, the start-edge-rec of a reopen with a tag)
+        self.not_found = []  # the 404s its view got, (status, media type, body)
+        super().__init__(tc, s, accept, only)
+
+    def open(self, rid, tag=None):
+        r = open_view(self.s, rid, tag)
+        self.tc.assertEqual((r.status, r.content_type), (200, at.MT_TIPS), r)
+        g = r.json()["tips-view-summary"]["updates-graph-summary"]
+        rec = g["start-edge-rec"]
+        v = self.views.setdefault(rid, {"doc": None, "tag": None})
+        v["path"], v["end"] = view_path(r), g["end-seq"]
+        if tag is not None:
+            self.reopens.append((rid, rec))
+        if rec["seq-i"] == 0:
+            v["seq"], v["doc"], v["tag"] = 0, None, None  # the full resource next
+        else:
+            v["seq"] = rec["seq-i"]  # this history's number for our tag
+            self.tc.assertEqual(rec["seq-j"], rec["seq-i"] + 1, rec)
+
+    def sync(self, rid):
+        """Up to the end-seq of rid's view (reopening on a 404)."""
+        v = self.views[rid]
+        v["end"] = None  # to learn with a next-edge request (§7.4)
+        reopened = False
+        for _ in range(200):
+            if v["end"] is None:
+                r = next_edge(self.s, v["path"])
+                if r.status == 200:
+                    v["end"] = r.json()["end-seq"]
+                    self.tc.assertGreaterEqual(v["end"], v["seq"], rid)
+                    continue
+            elif v["doc"] is None:
+                r = self.s.get("%s/ug/0/%d" % (v["path"], v["end"]), headers={"Accept": self.accept})
+                if r.status == 200:
+                    v["doc"], v["seq"], v["tag"] = r.json(), v["end"], r.header("ETag").strip('"')
+                    continue
+            elif v["seq"] < v["end"]:
+                r = self.s.get("%s/ug/%d/%d" % (v["path"], v["seq"], v["seq"] + 1), headers={"Accept": self.accept})
+                if r.status == 200:
+                    self.tc.assertIn(r.content_type, (at.MT_MERGE_PATCH, at.MT_JSON_PATCH))
+                    self.media_seen.add(r.content_type)
+                    apply = merge_patch if r.content_type == at.MT_MERGE_PATCH else jsonpatch.apply_patch
+                    v["doc"], v["seq"], v["tag"] = apply(v["doc"], r.json()), v["seq"] + 1, None
+                    continue
+            else:
+                return
+            self.tc.assertEqual(r.status, 404, (rid, r))
+            self.not_found.append(triple(r))
+            if reopened:
+                reopened = False  # the reopened view, asked at the other replica: once more
+                continue
+            tag = v["tag"]
+            if v["doc"] is not None and "network-map" in v["doc"]:
+                tag = v["doc"]["meta"]["vtag"]["tag"]
+            self.open(rid, tag)
+            reopened = True
+        raise AssertionError("%s: no progress" % rid)
+
+    def catch_up(self):
+        for rid in self.views:
+            self.sync(rid)
+
+    def check(self):
+        """Its copy of every map equals a fresh GET (never a wrong copy)."""
+        for rid, v in self.views.items():
+            fresh = self.s.get(self.uris[rid])
+            self.tc.assertEqual(fresh.status, 200)
+            self.tc.assertEqual(v["doc"], fresh.json(), rid)
+            v["tag"] = fresh.header("ETag").strip('"')
+
+
+def tag_of(r):
+    """The tag of a GET answer: a network map's vtag, a cost map's ETag."""
+    if r.content_type == at.MT_NETWORKMAP:
+        return r.json()["meta"]["vtag"]["tag"]
+    return r.header("ETag").strip('"')
+
+
 class TestReplicas(at.AltodTestCase):
     def test_either_replica_continues(self):
+        """Two replicas on the same maps following the same reloads behind
+        HAProxy round-robin: each numbers its own history (its views are
+        unknown at the other, 404), a follower reopening with its tag on a
+        404 always has the right copy, and a tag the other replica holds
+        gives a patch edge from it (never the full resource)."""
         world = World(13)
         reps = [start_world(self, world) for _ in range(2)]
         td = tempfile.TemporaryDirectory(prefix="altodtest-haproxy-")
@@ -660,12 +770,19 @@ class TestReplicas(at.AltodTestCase):
         hap.start()
         s = iu.Session("127.0.0.1", hap.port, auth=iu.DigestAuth("tenant-b", PW["tenant-b"]))
         self.addCleanup(s.close)
-        # the view's URI is the same at either replica
-        direct = [view_path(open_view(session(self, r, "tenant-b"), COST_KINDS[0])) for r in reps]
-        self.assertEqual(direct[0], direct[1])
-        f = Follower(self, s, ACCEPT_BOTH)
+        direct = [session(self, r, "tenant-b") for r in reps]
+        cm = COST_KINDS[0]
+        # each replica's view of the map has its own URI, unknown at the other
+        paths = [view_path(open_view(d, cm)) for d in direct]
+        self.assertNotEqual(paths[0], paths[1])
+        never = triple(direct[0].get("/tips/" + "0" * 32 + "/ug/0/1"))
+        self.assertEqual(never[0], 404)
+        self.assertEqual(triple(direct[0].get(paths[1] + "/ug/0/1")), never)
+        self.assertEqual(triple(direct[1].get(paths[0] + "/ug/0/1")), never)
+        f = RecoveringFollower(self, s, ACCEPT_BOTH, only=lambda rid, e: rid in (NM, cm))
         before = hap.served()
-        for kind in ("costs", "move-prefix", "add-pid", "costs"):
+        tags = []
+        for kind in ("costs", "move-prefix", "add-pid", "costs", "remove-pid"):
             world.change(kind)
             world.costs["routingcost"][("p0", "p1")] += 1
             for r in reps:
@@ -673,33 +790,63 @@ class TestReplicas(at.AltodTestCase):
                 r.reload()
             f.catch_up()
             f.check()
+            tags.append(tag_of(direct[0].get(f.uris[cm])))
         after = hap.served()
         for name in ("r1", "r2"):
             self.assertGreater(after[name] - before[name], 10, (before, after))
-        # replica 2 restarts on the current maps: another history (another
-        # epoch, other numbers). Its views have other URIs; a view of
-        # replica 1 is unknown there (404, like any unknown view: never a
-        # patch of another numbering), and the client recovers with a fresh
-        # open there and the full resource.
-        reps[1].stop()
-        r2 = at.start_altod_in(self, reps[1].dir)
-        s1, s2 = session(self, reps[0], "tenant-b"), session(self, r2, "tenant-b")
-        cm = COST_KINDS[0]
-        r = open_view(s1, cm)
-        p1 = view_path(r)
-        end1 = r.json()["tips-view-summary"]["updates-graph-summary"]["end-seq"]
-        self.assertEqual(end1, 5)
-        never = s2.get("/tips/" + "0" * 32 + "/ug/0/1")
-        for uri in ("/ug/0/%d" % end1, "/ug/%d/%d" % (end1 - 1, end1), "/ug/1/2"):
-            self.assertEqual(triple(s2.get(p1 + uri)), triple(never), uri)
-        r = open_view(s2, cm)
-        p2 = view_path(r)
-        self.assertNotEqual(p1, p2)
-        g = r.json()["tips-view-summary"]["updates-graph-summary"]
-        self.assertEqual((g["start-seq"], g["end-seq"], g["start-edge-rec"]), (1, 1, {"seq-i": 0, "seq-j": 1}))
-        full = s2.get(p2 + "/ug/0/1")
-        self.assertEqual(full.json(), s1.get(s1.get("/").json()["resources"][cm]["uri"]).json())
-        self.assertEqual(full.json(), f.views[cm]["doc"])
+        # it met the other replica's 404 (the very bytes of a view that
+        # never existed) and reopened with a tag that replica holds: a patch
+        # edge from its version, never the snapshot
+        self.assertTrue(f.not_found)
+        self.assertTrue(all(t == never for t in f.not_found), f.not_found)
+        self.assertIn(NM, {rid for rid, _ in f.reopens})
+        self.assertTrue(all(rec["seq-i"] > 0 for _, rec in f.reopens), f.reopens)
+        # directly: the tag of the version before the last, at either replica
+        for d in direct:
+            g = open_view(d, cm, tags[-2]).json()["tips-view-summary"]["updates-graph-summary"]
+            self.assertEqual(g["start-edge-rec"], {"seq-i": g["end-seq"] - 1, "seq-j": g["end-seq"]})
+
+    def test_restart_on_first_maps_never_continues(self):
+        """altod restarts on the maps it first loaded (the same first tags)
+        and reloads to past the client's version: the client's view is
+        unknown there (404, never the new numbering's patch on its old
+        copy); it opens again with its tag and gets the full resource (the
+        restarted history does not hold that tag) or a patch from it."""
+        world = World(21)
+        first = copy.deepcopy(world)
+        a = start_world(self, world)
+        f = RecoveringFollower(self, session(self, a, "tenant-b"), ACCEPT_BOTH,
+                               only=lambda rid, e: rid in (NM, COST_KINDS[0], "view-b"))
+        for kind in ("costs", "move-prefix", "costs"):
+            world.change(kind)
+            world.costs["routingcost"][("p0", "p1")] += 1
+            write_world(a.dir, world)
+            a.reload()
+            f.catch_up()
+            f.check()
+        old = {rid: dict(v) for rid, v in f.views.items()}
+        self.assertEqual(old[COST_KINDS[0]]["seq"], 4)
+        a.stop()
+        world = first
+        world.rnd = random.Random(99)
+        write_world(a.dir, world)
+        b = at.start_altod_in(self, a.dir)
+        f.s = session(self, b, "tenant-b")
+        never = triple(f.s.get("/tips/" + "0" * 32 + "/ug/0/1"))
+        for kind in ("costs", "add-pid", "costs", "move-prefix", "costs"):
+            world.change(kind)
+            world.costs["routingcost"][("p0", "p1")] += 2
+            write_world(b.dir, world)
+            b.reload()
+            f.catch_up()
+            f.check()
+        self.assertTrue(f.not_found)
+        self.assertTrue(all(t == never for t in f.not_found), f.not_found)
+        self.assertEqual({rid for rid, _ in f.reopens}, set(old))
+        # the cost map's old version is not in the restarted history (its
+        # p0 -> p1 cost went +1 a reload, now +2): the full resource
+        self.assertEqual([rec["seq-i"] for rid, rec in f.reopens if rid == COST_KINDS[0]], [0])
+        self.assertGreater(f.views[COST_KINDS[0]]["seq"], old[COST_KINDS[0]]["seq"])
 
 
 if __name__ == "__main__":

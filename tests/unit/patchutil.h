@@ -259,7 +259,7 @@ static inline char *gen_yaml(const struct gen *g)
 		GEN_PUT("]}\n");
 	}
 	GEN_PUT("cost-maps:\n  m:\n");
-	static const char *const metrics[2] = {"routingcost", "hopcount"};
+	static const char *const metrics[2] = {"routingcost", "delay-rt"}; /* fractional values */
 	for (int m = 0; m < 2; m++) {
 		GEN_PUT("    %s:\n", metrics[m]);
 		for (int i = 0; i < GEN_PIDS; i++) {

@@ -114,15 +114,16 @@ START_TEST(directory_lists_only_granted_types)
 	const char *ird = dir->body;
 	ck_assert_contains(ird, "{\"meta\":{\"cost-types\":{\"num-routingcost\":{\"cost-mode\":\"numerical\","
 	                        "\"cost-metric\":\"routingcost\"}},\"default-alto-network-map\"");
-	ck_assert_contains(ird,
-	                   "\"" NM "-filtered-costmap\":{\"uri\":\"" FCM "\",\"media-type\":"
-	                   "\"application/alto-costmap+json\",\"accepts\":\"application/alto-costmapfilter+json\","
-	                   "\"capabilities\":{\"cost-constraints\":true,\"cost-type-names\":[\"num-routingcost\"]},"
-	                   "\"uses\":[\"" NM "\"]}");
+	ck_assert_contains(ird, "\"" NM "-filtered-costmap\":{\"uri\":\"" FCM "\",\"media-type\":"
+	                        "\"application/alto-costmap+json\",\"accepts\":\"application/alto-costmapfilter+json\","
+	                        "\"capabilities\":{\"cost-constraints\":true,\"cost-type-names\":[\"num-routingcost\"],"
+	                        "\"max-cost-types\":1,\"testable-cost-type-names\":[\"num-routingcost\"]},"
+	                        "\"uses\":[\"" NM "\"]}");
 	ck_assert_contains(ird, "\"" NM "-endpoint-cost\":{\"uri\":\"" EC "\",\"media-type\":"
 	                        "\"application/alto-endpointcost+json\",\"accepts\":"
 	                        "\"application/alto-endpointcostparams+json\",\"capabilities\":{"
-	                        "\"cost-constraints\":true,\"cost-type-names\":[\"num-routingcost\"]}}");
+	                        "\"cost-constraints\":true,\"cost-type-names\":[\"num-routingcost\"],"
+	                        "\"max-cost-types\":1,\"testable-cost-type-names\":[\"num-routingcost\"]}}");
 	/* nothing of the other types anywhere */
 	ck_assert_ptr_null(strstr(ird, "hopcount"));
 	ck_assert_ptr_null(strstr(ird, "ord-"));
@@ -134,7 +135,8 @@ START_TEST(directory_lists_only_granted_types)
 	                                    NULL};
 	c = build(mixed);
 	ird = catalog_route(c, "/")->body;
-	ck_assert_contains(ird, "\"cost-type-names\":[\"ord-hopcount\",\"num-routingcost\"]},\"uses\"");
+	ck_assert_contains(ird, "\"cost-type-names\":[\"ord-hopcount\",\"num-routingcost\"],\"max-cost-types\":2,"
+	                        "\"testable-cost-type-names\":[\"ord-hopcount\",\"num-routingcost\"]},\"uses\"");
 	ck_assert_contains(ird, "\"meta\":{\"cost-types\":{\"ord-hopcount\":{\"cost-mode\":\"ordinal\",\"cost-metric\":"
 	                        "\"hopcount\"},\"num-routingcost\":{\"cost-mode\":\"numerical\",\"cost-metric\":"
 	                        "\"routingcost\"}},");
@@ -152,7 +154,7 @@ START_TEST(no_cost_map_granted_no_cost_service)
 	ck_assert_ptr_null(catalog_route(c, FCM));
 	ck_assert_ptr_null(catalog_route(c, EC));
 	ck_assert_ptr_nonnull(catalog_route(c, "/networkmap/" NM "/filtered"));
-	ck_assert_uint_eq(c->nres, 4); /* the directory, the map, its filter, TIPS */
+	ck_assert_uint_eq(c->nres, 5); /* the directory, the map, its filter, TIPS, the update stream */
 	ck_assert_ptr_nonnull(catalog_route(c, "/tips"));
 	const char *ird = catalog_route(c, "/")->body;
 	ck_assert_contains(ird, "{\"meta\":{\"cost-types\":{},");

@@ -270,6 +270,31 @@ START_TEST(constraint_folding_matches_naive)
 }
 END_TEST
 
+/* RFC 8189 §4.1.2's "[index] op value" */
+START_TEST(indexed_constraint_syntax)
+{
+	struct constraint c;
+	size_t i = 99;
+	ck_assert_int_eq(constraint_parse_indexed("le 1", &i, &c), 0);
+	ck_assert_uint_eq(i, 0); /* no index: the first type */
+	ck_assert_int_eq(c.op, OP_LE);
+	ck_assert_int_eq(constraint_parse_indexed("[0] le 1", &i, &c), 0);
+	ck_assert_uint_eq(i, 0);
+	ck_assert_int_eq(constraint_parse_indexed("[12] ge 2.5", &i, &c), 0);
+	ck_assert_uint_eq(i, 12);
+	ck_assert_int_eq(c.op, OP_GE);
+	ck_assert(c.value == 2.5);
+	ck_assert_int_eq(constraint_parse_indexed("[3]\t \teq -1", &i, &c), 0);
+	ck_assert_uint_eq(i, 3);
+	ck_assert(c.value == -1);
+	static const char *const bad[] = {"[x] le 1",  "[] le 1",  "[0]le 1",   "[0 ] le 1",      " [0] le 1",
+	                                  "[0]",       "[0] ",     "[-1] le 1", "[1234567] le 1", "[0] [0] le 1",
+	                                  "[0] le 1x", "[0] ne 1", "(0) le 1",  "[+1] le 1",      "[0]] le 1"};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		ck_assert_msg(constraint_parse_indexed(bad[k], &i, &c) == ALTOD_EPARSE, "accepted '%s'", bad[k]);
+}
+END_TEST
+
 static const struct resource *R(const char *uri)
 {
 	const struct resource *r = catalog_route(C, uri);
@@ -625,6 +650,209 @@ START_TEST(max_constraints)
 }
 END_TEST
 
+static const char *const TYPES[] = {
+        "{\"cost-metric\":\"routingcost\",\"cost-mode\":\"numerical\"}",
+        "{\"cost-metric\":\"hopcount\",\"cost-mode\":\"numerical\"}",
+        "{\"cost-metric\":\"routingcost\",\"cost-mode\":\"ordinal\"}",
+        "{\"cost-metric\":\"hopcount\",\"cost-mode\":\"ordinal\"}",
+};
+
+/* RFC 8189: the input of both services, as parsed. */
+START_TEST(multi_cost_input)
+{
+	static const char *const uris[] = {FCM, EC};
+	struct request req;
+	struct alto_error err;
+	for (size_t u = 0; u < 2; u++) {
+		const char *eps = u ? ",\"endpoints\":{\"srcs\":[\"ipv4:10.0.0.1\"],\"dsts\":[\"ipv4:10.0.1.1\"]}" : "";
+		char body[1024];
+		/* several types, or-constraints over testable types */
+		snprintf(body, sizeof(body),
+		         "{\"multi-cost-types\":[%s,%s,%s],\"testable-cost-types\":[%s,%s],"
+		         "\"or-constraints\":[[\"[0] le 5\",\"[1] ge 2\",\"[1] le 3\"],[\"eq 20\"]]%s}",
+		         TYPES[1], TYPES[0], TYPES[3], TYPES[0], TYPES[2], eps);
+		ck_assert_int_eq(parse(uris[u], body, &req, &err), 0);
+		ck_assert(req.multi && req.extended);
+		ck_assert_uint_eq(req.nmct, 3);
+		ck_assert_str_eq(req.mct[0].metric->name, "hopcount");
+		ck_assert_str_eq(req.mct[1].metric->name, "routingcost");
+		ck_assert_int_eq(req.mct[2].mode, COST_ORDINAL);
+		ck_assert_uint_eq(req.ntct, 2);
+		ck_assert_int_eq(req.tct[1].mode, COST_ORDINAL);
+		ck_assert_uint_eq(req.oc.nbranches, 2);
+		ck_assert_uint_eq(req.oc.ntypes, 2);
+		/* branch 0: [0] <= 5, [1] in [2, 3]; branch 1: [0] == 20, [1] free */
+		ck_assert_uint_eq(req.oc.sets[0].n, 1);
+		ck_assert(req.oc.sets[0].hi == 5);
+		ck_assert_uint_eq(req.oc.sets[1].n, 2);
+		ck_assert(req.oc.sets[1].lo == 2 && req.oc.sets[1].hi == 3);
+		ck_assert(req.oc.sets[2].lo == 20 && req.oc.sets[2].hi == 20);
+		ck_assert_uint_eq(req.oc.sets[3].n, 0);
+		ck_assert(or_constraints_hold(&req.oc, (double[]){5, 2.5}));
+		ck_assert(!or_constraints_hold(&req.oc, (double[]){5, 4}));
+		ck_assert(or_constraints_hold(&req.oc, (double[]){20, 4}));
+		ck_assert(or_constraints_hold(&req.oc, (double[]){20, NAN}));
+		ck_assert(!or_constraints_hold(&req.oc, (double[]){NAN, 2}));
+		request_free(&req);
+
+		/* without testable types, the returned ones are tested */
+		snprintf(body, sizeof(body), "{\"multi-cost-types\":[%s,%s],\"constraints\":[\"[1] lt 4\"]%s}",
+		         TYPES[0], TYPES[1], eps);
+		ck_assert_int_eq(parse(uris[u], body, &req, &err), 0);
+		ck_assert_uint_eq(req.ntct, 2);
+		ck_assert(req.tct[1].metric == req.mct[1].metric);
+		ck_assert_uint_eq(req.oc.nbranches, 1);
+		ck_assert(req.oc.sets[1].hi == 4 && req.oc.sets[1].hi_open);
+		request_free(&req);
+
+		/* RFC 7285 alone: not extended, constraints folded as before */
+		snprintf(body, sizeof(body), "{\"cost-type\":%s,\"constraints\":[\"[0] lt 4\",\"gt 1\"]%s}", TYPES[0],
+		         eps);
+		ck_assert_int_eq(parse(uris[u], body, &req, &err), 0);
+		ck_assert(!req.multi && !req.extended);
+		ck_assert_uint_eq(req.cons.n, 2);
+		ck_assert_uint_eq(req.oc.nbranches, 0);
+		request_free(&req);
+
+		/* a single cost type with testable ones: extended, not multi */
+		snprintf(body, sizeof(body), "{\"cost-type\":%s,\"testable-cost-types\":[%s]%s}", TYPES[0], TYPES[3],
+		         eps);
+		ck_assert_int_eq(parse(uris[u], body, &req, &err), 0);
+		ck_assert(!req.multi && req.extended);
+		ck_assert_uint_eq(req.nmct, 1);
+		ck_assert_uint_eq(req.oc.nbranches, 0);
+		request_free(&req);
+
+		/* forbidden: both cost-type and multi-cost-types; an index out of range */
+		snprintf(body, sizeof(body), "{\"cost-type\":%s,\"multi-cost-types\":[%s]%s}", TYPES[0], TYPES[0], eps);
+		ck_assert_int_ne(parse(uris[u], body, &req, &err), 0);
+		ck_assert_str_eq(err.code, E_INVALID_FIELD_VALUE);
+		ck_assert_str_eq(err.field, "multi-cost-types");
+		alto_error_clear(&err);
+		request_free(&req);
+		snprintf(body, sizeof(body),
+		         "{\"multi-cost-types\":[%s,%s],\"testable-cost-types\":[%s],\"or-constraints\":[[\"[1] le "
+		         "1\"]]%s}",
+		         TYPES[0], TYPES[1], TYPES[1], eps);
+		ck_assert_int_ne(parse(uris[u], body, &req, &err), 0);
+		ck_assert_str_eq(err.field, "or-constraints");
+		ck_assert_str_eq(err.value, "[1] le 1");
+		alto_error_clear(&err);
+		request_free(&req);
+	}
+}
+END_TEST
+
+/* limits.max-constraints counts the constraints of every inner array of
+ * "or-constraints" (16 in parse()). */
+START_TEST(max_constraints_or)
+{
+	struct request req;
+	struct alto_error err;
+	for (int total = 16; total <= 17; total++) {
+		struct buf b;
+		buf_init(&b);
+		buf_printf(&b, "{\"multi-cost-types\":[%s,%s],\"or-constraints\":[", TYPES[0], TYPES[1]);
+		for (int i = 0; i < total; i++)
+			buf_printf(&b, "%s\"[%d] ge 0\"%s", i % 4 == 0 ? (i ? "],[" : "[") : ",", i % 2, "");
+		buf_puts(&b, "]]}");
+		size_t len;
+		char *body = buf_finish(&b, &len);
+		int rc = parse(FCM, body, &req, &err);
+		if (total == 16) {
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_eq(req.oc.nbranches, 4);
+		} else {
+			ck_assert_int_ne(rc, 0);
+			ck_assert_str_eq(err.code, E_INVALID_FIELD_VALUE);
+			ck_assert_str_eq(err.field, "or-constraints");
+			ck_assert_ptr_null(err.value);
+			alto_error_clear(&err);
+		}
+		request_free(&req);
+		free(body);
+	}
+}
+END_TEST
+
+/* or-constraints as parsed and folded (per branch, per testable type)
+ * agree with a naive evaluation of the constraints one by one: OR over the
+ * inner arrays of AND over their constraints, each on the value of the
+ * type its index names; a type without a value (NaN) meets no constraint. */
+START_TEST(or_constraints_match_naive)
+{
+	static const char *const pool[] = {"0", "1", "2", "3", "2.5", "-1", "5", "1e1"};
+	static const char *const ops[] = {"gt", "lt", "ge", "le", "eq"};
+	static const enum cmp_op opv[] = {OP_GT, OP_LT, OP_GE, OP_LE, OP_EQ};
+	const size_t npool = sizeof(pool) / sizeof(pool[0]);
+	size_t hits = 0, misses = 0;
+	for (int round = 0; round < 1500; round++) {
+		size_t ntypes = 1 + (size_t)(rng() % 4), nb = 1 + (size_t)(rng() % 4);
+		struct {
+			struct constraint c;
+			size_t index;
+			size_t branch;
+		} cons[16];
+		size_t n = 0;
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, "{\"multi-cost-types\":[");
+		for (size_t t = 0; t < ntypes; t++)
+			buf_printf(&b, "%s%s", t ? "," : "", TYPES[t]);
+		buf_puts(&b, "],\"or-constraints\":[");
+		for (size_t br = 0; br < nb; br++) {
+			size_t k = 1 + (size_t)(rng() % 4);
+			buf_puts(&b, br ? ",[" : "[");
+			for (size_t i = 0; i < k; i++) {
+				size_t o = (size_t)(rng() % 5), v = (size_t)(rng() % npool),
+				       idx = (size_t)(rng() % ntypes);
+				bool bare = idx == 0 && rng() % 2; /* no index: the first type */
+				if (bare)
+					buf_printf(&b, "%s\"%s %s\"", i ? "," : "", ops[o], pool[v]);
+				else
+					buf_printf(&b, "%s\"[%zu] %s %s\"", i ? "," : "", idx, ops[o], pool[v]);
+				cons[n].c = (struct constraint){opv[o], strtod(pool[v], NULL)};
+				cons[n].index = idx;
+				cons[n++].branch = br;
+			}
+			buf_putc(&b, ']');
+		}
+		buf_puts(&b, "]}");
+		size_t len;
+		char *body = buf_finish(&b, &len);
+		struct request req;
+		struct alto_error err;
+		ck_assert_msg(parse(FCM, body, &req, &err) == 0, "%s", body);
+		for (int probe = 0; probe < 40; probe++) {
+			double vals[4];
+			for (size_t t = 0; t < ntypes; t++) {
+				uint64_t x = rng() % (npool + 2);
+				vals[t] = x == npool ? NAN : x == npool + 1 ? 1.5 : strtod(pool[x], NULL);
+			}
+			bool want = false;
+			for (size_t br = 0; br < nb && !want; br++) {
+				bool all = true;
+				for (size_t i = 0; i < n; i++)
+					if (cons[i].branch == br && !naive_hold(&cons[i].c, 1, vals[cons[i].index]))
+						all = false;
+				want = all;
+			}
+			ck_assert_msg(or_constraints_hold(&req.oc, vals) == want, "round %d probe %d: %s", round, probe,
+			              body);
+			if (want)
+				hits++;
+			else
+				misses++;
+		}
+		request_free(&req);
+		free(body);
+	}
+	/* the seed reaches both outcomes */
+	ck_assert_uint_gt(hits, 2000);
+	ck_assert_uint_gt(misses, 2000);
+}
+END_TEST
+
 START_TEST(error_body_format)
 {
 	struct alto_error e = {0};
@@ -653,6 +881,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, constraint_folding_edges);
 	tcase_add_test(tc, constraint_folding_matches_naive);
 	tcase_add_test(tc, max_constraints);
+	tcase_add_test(tc, indexed_constraint_syntax);
+	tcase_add_test(tc, multi_cost_input);
+	tcase_add_test(tc, max_constraints_or);
+	tcase_add_test(tc, or_constraints_match_naive);
 	tcase_add_test(tc, error_codes);
 	tcase_add_test(tc, filtered_networkmap_input);
 	tcase_add_test(tc, cost_map_input);

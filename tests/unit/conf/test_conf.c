@@ -41,7 +41,8 @@ START_TEST(full)
 	                               "  max-endpoint-pairs: 81\n"
 	                               "  max-constraints: 3\n"
 	                               "  response-timeout: 11\n"
-	                               "updates: {max-versions: 3, max-bytes: 1000}\n"
+	                               "updates: {max-versions: 3, max-bytes: 1000, streams-per-client: 2,\n"
+	                               "  streams: 5, keepalive: 7}\n"
 	                               "maps: [maps/a.yaml, /var/lib/altod/b.yaml]\n",
 	                               &c, &d),
 	                 0);
@@ -68,6 +69,9 @@ START_TEST(full)
 	ck_assert_uint_eq(c->limits.response_timeout, 11);
 	ck_assert_uint_eq(c->updates.max_versions, 3);
 	ck_assert_uint_eq(c->updates.max_bytes, 1000);
+	ck_assert_uint_eq(c->updates.streams_per_client, 2);
+	ck_assert_uint_eq(c->updates.streams, 5);
+	ck_assert_uint_eq(c->updates.keepalive, 7);
 	ck_assert_uint_eq(c->nmaps, 2);
 	ck_assert_str_eq(c->maps[0], "/etc/altod/maps/a.yaml");
 	ck_assert_str_eq(c->maps[1], "/var/lib/altod/b.yaml");
@@ -90,6 +94,9 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c->threads, 0);
 	ck_assert_uint_eq(c->updates.max_versions, 64);
 	ck_assert_uint_eq(c->updates.max_bytes, 64u << 20);
+	ck_assert_uint_eq(c->updates.streams_per_client, 16);
+	ck_assert_uint_eq(c->updates.streams, 10000);
+	ck_assert_uint_eq(c->updates.keepalive, 25);
 	ck_assert_str_eq(c->maps[0], "./m.yaml");
 	conf_free(c);
 	diag_free(&d);
@@ -124,8 +131,11 @@ static const struct {
          "altod.yaml:3:22: max-bytes must be a whole number from 0 to 1099511627776, not '1e6'"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nupdates: {max-version: 2}\n",
          "altod.yaml:3:11: unknown key 'max-version' in updates (max-versions, max-bytes, tips-views-per-client, "
-         "tips-views, "
-         "tips-view-lifetime, poll-timeout)"},
+         "tips-views, tips-view-lifetime, poll-timeout, streams-per-client, streams, keepalive)"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nupdates: {keepalive: 1.5}\n",
+         "altod.yaml:3:22: keepalive must be a whole number from 0 to 86400, not '1.5'"},
+        {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nupdates:\n  streams: -1\n",
+         "altod.yaml:4:12: streams must be a whole number from 0 to 10000000, not '-1'"},
         /* below the table's minimum: the range, at the value */
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-connections: 0\n",
          "altod.yaml:4:20: max-connections must be 1 to 1000000"},

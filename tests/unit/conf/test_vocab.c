@@ -74,8 +74,22 @@ START_TEST(registered_metrics)
 	          {"tput", true},
 	          {"bw-residual", true},
 	          {"bw-available", true},
-	          {"bw-maximum", true},
-	          {"bw-maximum-reservable", true}};
+	          {"bw-maxres", true},
+	          /* RFC 9439 §2.2 statistical operators */
+	          {"delay-ow:cur", false},
+	          {"delay-ow:p0", false},
+	          {"delay-ow:p95", false},
+	          {"delay-ow:p100", false},
+	          {"delay-rt:median", false},
+	          {"lossrate:mean", false},
+	          {"hopcount:max", false},
+	          {"tput:min", true},
+	          {"bw-residual:p50", true},
+	          {"bw-available:mean", true},
+	          {"bw-maxres:median", true},
+	          /* a spread is better small, even of a bandwidth */
+	          {"tput:stddev", false},
+	          {"bw-available:stdvar", false}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		bool hib = !ok[i].hib;
 		const char *why = NULL;
@@ -83,6 +97,71 @@ START_TEST(registered_metrics)
 		ck_assert_msg(hib == ok[i].hib, "%s", ok[i].name);
 		ck_assert_ptr_null(why);
 	}
+}
+END_TEST
+
+#define STATOP \
+	"unknown statistical operator (cur, min, max, median, mean, stddev, stdvar, or p0 to p100: RFC 9439 §2.2)"
+
+/* RFC 9439 §4, §5: the domain of each metric's values. */
+START_TEST(metric_domains)
+{
+	static const struct {
+		const char *name;
+		double v;
+		bool ok;
+	} cases[] = {
+	        {"routingcost", 0, true},
+	        {"routingcost", -1, false},
+	        {"delay-ow", 0, true},
+	        {"delay-ow", 1e9, true},
+	        {"delay-ow", -0.001, false},
+	        {"delay-rt:p99", -1, false},
+	        {"delay-variation", -1, false},
+	        {"lossrate", 0, true},
+	        {"lossrate", 100, true},
+	        {"lossrate", 100.001, false},
+	        {"lossrate", -1, false},
+	        {"lossrate:max", 101, false},
+	        {"lossrate:stddev", 101, false},
+	        {"lossrate:stdvar", 2500, true},
+	        {"lossrate:stdvar", -1, false},
+	        {"hopcount", 3, true},
+	        {"hopcount", 3.5, false},
+	        {"hopcount:p95", 3.5, false},
+	        {"hopcount:max", 0.5, false},
+	        {"hopcount:mean", 3.5, true},
+	        {"hopcount:median", 3.5, true},
+	        {"hopcount:stddev", 0.5, true},
+	        {"hopcount", -1, false},
+	        {"tput", 1e12, true},
+	        {"tput", -1, false},
+	        {"bw-residual", -1, false},
+	        {"bw-available", -1, false},
+	        {"bw-maxres", -1, false},
+	        {"bw-maxres", 0, true},
+	        {"priv:x", 0.5, true},
+	        {"priv:x", -1, false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why = alto_metric_check_value(cases[i].name, cases[i].v);
+		ck_assert_msg((why == NULL) == cases[i].ok, "%s %g: %s", cases[i].name, cases[i].v, why ? why : "ok");
+	}
+}
+END_TEST
+
+START_TEST(cost_sources)
+{
+	static const char *const srcs[] = {"estimation", "nominal", "sla", "import"};
+	for (size_t i = 0; i < 4; i++) {
+		int s = cost_source_parse(srcs[i]);
+		ck_assert_int_gt(s, COST_SOURCE_NONE);
+		ck_assert_str_eq(cost_source_name((enum cost_source)s), srcs[i]);
+	}
+	static const char *const bad[] = {"", "SLA", "estimate", "measured", "none", " sla"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_eq(cost_source_parse(bad[i]), ALTOD_EINVAL);
+	ck_assert_ptr_null(cost_source_name(COST_SOURCE_NONE));
 }
 END_TEST
 
@@ -110,6 +189,20 @@ START_TEST(private_and_bad_metrics)
 	        {"priv", "unknown cost metric (use a registered one, or 'priv:' for a private one)"},
 	        {"PRIV:x", "unknown cost metric (use a registered one, or 'priv:' for a private one)"},
 	        {"bw", "unknown cost metric (use a registered one, or 'priv:' for a private one)"},
+	        /* RFC 9439's names: not the long forms */
+	        {"bw-maximum", "unknown cost metric (use a registered one, or 'priv:' for a private one)"},
+	        {"bw-maximum-reservable", "unknown cost metric (use a registered one, or 'priv:' for a private one)"},
+	        {"delay-ow:", STATOP},
+	        {"delay-ow:p101", STATOP},
+	        {"delay-ow:p095", STATOP},
+	        {"delay-ow:p", STATOP},
+	        {"delay-ow:p9x", STATOP},
+	        {"delay-ow:P95", STATOP},
+	        {"delay-ow:average", STATOP},
+	        {"delay-ow:mean:max", STATOP},
+	        {"delay:mean", "unknown cost metric (use a registered one, or 'priv:' for a private one)"},
+	        {"routingcost:mean", "routingcost takes no statistical operator (RFC 9439 §2.2 defines them for its "
+	                             "metrics)"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		hib = true;
@@ -128,6 +221,8 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, name_length);
+	tcase_add_test(tc, metric_domains);
+	tcase_add_test(tc, cost_sources);
 	tcase_add_test(tc, cost_modes);
 	tcase_add_test(tc, registered_metrics);
 	tcase_add_test(tc, private_and_bad_metrics);

@@ -6,11 +6,13 @@
  * view gets no version for a change it does not show. */
 #include <check.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "snap/access.h"
 #include "snap/snapshot.h"
 #include "snap/updates.h"
+#include "snap/updates_internal.h"
 #include "util/err.h"
 #include "patchutil.h"
 #include "testutil.h"
@@ -283,8 +285,10 @@ START_TEST(resources_come_and_go)
 	struct snapshot *s3 = next_of(s2, MAPS_COST, NULL, NULL);
 	ck_assert_uint_eq(cur_seq(s3, "m-num-hopcount"), 1);
 	ck_assert_uint_eq(hist(s3, "m-num-hopcount")->nv, 1);
-	/* the same content as at start: the same epoch */
-	ck_assert_str_eq(hist(s3, "m-num-hopcount")->epoch, hist(s1, "m-num-hopcount")->epoch);
+	/* the same content as at start, but a numbering that starts over: never
+	 * the epoch of the first one (a client at its seq k must not be given
+	 * the new numbering's k -> k+1) */
+	ck_assert_str_ne(hist(s3, "m-num-hopcount")->epoch, hist(s1, "m-num-hopcount")->epoch);
 	ck_assert_uint_eq(cur_seq(s3, "m-num-routingcost"), 2);
 	snapshot_unref(s1);
 	snapshot_unref(s2);
@@ -292,10 +296,11 @@ START_TEST(resources_come_and_go)
 }
 END_TEST
 
-/* Two replicas that load the same maps and follow the same reloads agree
- * on epochs, numbering and tags; another starting point gives another
- * epoch. */
-START_TEST(replicas_agree)
+/* In one process, two chains that load the same maps and follow the same
+ * reloads agree on epochs, numbering and tags; another starting point
+ * gives another epoch. (Another process does not agree:
+ * processes_differ.) */
+START_TEST(one_process_agrees)
 {
 	struct snapshot *a1 = next_of(NULL, MAPS, NULL, NULL), *b1 = next_of(NULL, MAPS, NULL, NULL);
 	struct snapshot *a2 = next_of(a1, MAPS_COST, NULL, NULL), *b2 = next_of(b1, MAPS_COST, NULL, NULL);
@@ -314,6 +319,31 @@ START_TEST(replicas_agree)
 	snapshot_unref(a2);
 	snapshot_unref(b2);
 	snapshot_unref(c);
+}
+END_TEST
+
+/* Two processes (two salts) never share an epoch for the same resource,
+ * build and first tag, so a restarted altod or another replica never
+ * continues a numbering it did not make; one salt gives one epoch. */
+START_TEST(processes_differ)
+{
+	struct snapshot *s = next_of(NULL, MAPS_COST, NULL, NULL);
+	const struct upd_resource *r = hist(s, "m-num-routingcost");
+	uint8_t a[UPD_SALT_LEN] = {0}, b[UPD_SALT_LEN] = {0};
+	char ea[17], ea2[17], eb[17], later[17];
+	b[UPD_SALT_LEN - 1] = 1;
+	updates_epoch(a, r->id, 0, r->v[0].tag, ea);
+	updates_epoch(a, r->id, 0, r->v[0].tag, ea2);
+	updates_epoch(b, r->id, 0, r->v[0].tag, eb);
+	updates_epoch(a, r->id, 1, r->v[0].tag, later);
+	ck_assert_uint_eq(strlen(ea), 16);
+	ck_assert_str_eq(ea, ea2);
+	ck_assert_str_ne(ea, eb);
+	ck_assert_str_ne(ea, later);
+	/* this process's salt is neither test salt */
+	ck_assert_str_ne(r->epoch, ea);
+	ck_assert_str_ne(r->epoch, eb);
+	snapshot_unref(s);
 }
 END_TEST
 
@@ -509,7 +539,7 @@ START_TEST(random_chains)
 	const char *access = _i % 2 ? "access:\n  secret: " SECRET "\n  anonymous-role: public\n"
 	                              "  roles: {public: [v, m]}\n"
 	                              "  views:\n    v: {network-map: m, pids: [p0, P1, \"pid:2\", \"pid@3\"], "
-	                              "costs: {routingcost: [numerical, ordinal], hopcount: [numerical]}}\n"
+	                              "costs: {routingcost: [numerical, ordinal], delay-rt: [numerical]}}\n"
 	                            : NULL;
 	struct snapshot *prev = next_of(NULL, yaml, access, NULL);
 	free(yaml);
@@ -567,7 +597,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, unchanged_keeps_the_history);
 	tcase_add_test(tc, a_cost_change_versions_its_cost_map_only);
 	tcase_add_test(tc, resources_come_and_go);
-	tcase_add_test(tc, replicas_agree);
+	tcase_add_test(tc, one_process_agrees);
+	tcase_add_test(tc, processes_differ);
 	tcase_add_test(tc, max_versions_drops_the_oldest);
 	tcase_add_test(tc, max_bytes_drops_the_oldest_patches_first);
 	tcase_add_test(tc, view_ignores_hidden_changes);

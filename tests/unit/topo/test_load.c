@@ -199,7 +199,65 @@ static const struct {
          "maps.yaml:3:3: network map 'b' is the second one marked default: true"},
         {"network-map:\n  m: {pids: {A: {}}}\n", "maps.yaml:1:1: unknown key 'network-map' (network-maps, cost-maps)"},
         {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: -1}}}\n",
-         "maps.yaml:4:28: bad cost '-1': a cost is a number >= 0"},
+         "maps.yaml:4:28: bad cost '-1' of cost metric 'routingcost': a routing cost is a number >= 0"},
+        /* RFC 9439 §4, §5: each metric's domain */
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {delay-ow: {A: {A: -0.5}}}\n",
+         "maps.yaml:4:25: bad cost '-0.5' of cost metric 'delay-ow': a one-way delay is a number of microseconds >= "
+         "0 (RFC 9439 §4.1)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {delay-rt: {A: {A: -1}}}\n",
+         "maps.yaml:4:25: bad cost '-1' of cost metric 'delay-rt': a round-trip delay is"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'delay-variation:p99': {A: {A: -1}}}\n",
+         "maps.yaml:4:38: bad cost '-1' of cost metric 'delay-variation:p99': a delay variation is"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {lossrate: {A: {A: 100.5}}}\n",
+         "maps.yaml:4:25: bad cost '100.5' of cost metric 'lossrate': a loss rate is a percentage from 0 to 100 "
+         "(RFC 9439 §4.4)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'lossrate:max': {A: {A: -1}}}\n",
+         "maps.yaml:4:31: bad cost '-1' of cost metric 'lossrate:max'"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'lossrate:stddev': {A: {A: 101}}}\n",
+         "maps.yaml:4:34: bad cost '101' of cost metric 'lossrate:stddev': a loss rate is"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {hopcount: {A: {A: 2.5}}}\n",
+         "maps.yaml:4:25: bad cost '2.5' of cost metric 'hopcount': a hop count is an integer >= 0 (RFC 9439 §4.5)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'hopcount:p95': {A: {A: 1e-3}}}\n",
+         "maps.yaml:4:31: bad cost '1e-3' of cost metric 'hopcount:p95': a hop count is an integer"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {hopcount: {A: {A: -2}}}\n",
+         "maps.yaml:4:25: bad cost '-2' of cost metric 'hopcount': a hop count is an integer >= 0"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {tput: {A: {A: -1}}}\n",
+         "maps.yaml:4:21: bad cost '-1' of cost metric 'tput': a throughput is a number of bytes per second >= 0 "
+         "(RFC 9439 §5.1)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {bw-residual: {A: {A: -1}}}\n",
+         "maps.yaml:4:28: bad cost '-1' of cost metric 'bw-residual': a residual bandwidth is"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {bw-available: {A: {A: -1}}}\n",
+         "maps.yaml:4:29: bad cost '-1' of cost metric 'bw-available': an available bandwidth is"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {bw-maxres: {A: {A: -1}}}\n",
+         "maps.yaml:4:26: bad cost '-1' of cost metric 'bw-maxres': a maximum reservable bandwidth is"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'priv:x': {A: {A: -1}}}\n",
+         "maps.yaml:4:25: bad cost '-1' of cost metric 'priv:x': a cost is a number >= 0"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'delay-ow:p101': {A: {A: 1}}}\n",
+         "maps.yaml:4:7: cost metric 'delay-ow:p101': unknown statistical operator"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'routingcost:mean': {A: {A: 1}}}\n",
+         "maps.yaml:4:7: cost metric 'routingcost:mean': routingcost takes no statistical operator"},
+        /* RFC 9439 §2.1: cost-context */
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
+         "    cost-context: {delay-ow: {cost-source: guess}}\n",
+         "maps.yaml:6:44: unknown cost-source 'guess' (estimation, nominal, sla, import: RFC 9439 §2.1)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
+         "    cost-context: {delay-ow: {parameters: {a: 1}}}\n",
+         "maps.yaml:6:20: the cost-context of 'delay-ow' has no cost-source (RFC 9439 §2.1)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
+         "    cost-context: {delay-ow: {cost-source: sla, link: x}}\n",
+         "maps.yaml:6:49: unknown key 'link' in the cost-context of 'delay-ow' (cost-source, parameters)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
+         "    cost-context: {delay-rt: {cost-source: sla}}\n",
+         "maps.yaml:6:20: cost-context for 'delay-rt', which this cost map of 'm' does not give"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
+         "    cost-context: {delay-ow: {cost-source: sla}, delay-ow: {cost-source: nominal}}\n",
+         "maps.yaml:6:50: the cost-context of 'delay-ow' is given twice (first at maps.yaml:6:20)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
+         "    cost-context: {delay-ow: {cost-source: sla, parameters: {a: [1]}}}\n",
+         "maps.yaml:6:65: a parameter value (a string or a number) must be a scalar"},
+        {"network-maps:\n  m: {pids: {A: {}}}\n  n: {pids: {A: {}}}\ncost-maps:\n  m:\n    tput: {A: {A: 1}}\n"
+         "    cost-context: {tput: {cost-source: sla}}\n  n:\n    tput: {A: {A: 1}}\n",
+         "maps.yaml:9:5: cost metric 'tput' has another cost-context than in network map 'm' (at maps.yaml:6:5)"},
         {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: fast}}}\n", "bad cost 'fast'"},
         {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: .nan}}}\n", "bad cost '.nan'"},
         {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {routingcost: {A: {A: 1e999}}}\n", "bad cost '1e999'"},
@@ -279,17 +337,94 @@ START_TEST(all_metrics_accepted)
 	                                "tput",
 	                                "bw-residual",
 	                                "bw-available",
-	                                "bw-maximum",
-	                                "bw-maximum-reservable",
+	                                "bw-maxres",
+	                                "delay-ow:p95",
+	                                "delay-rt:p0",
+	                                "delay-rt:p100",
+	                                "delay-variation:stddev",
+	                                "lossrate:mean",
+	                                "hopcount:median",
+	                                "tput:min",
+	                                "bw-residual:max",
+	                                "bw-available:cur",
+	                                "bw-maxres:stdvar",
 	                                "priv:example-metric"};
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
 		char yaml[256];
 		snprintf(yaml, sizeof(yaml),
-		         "network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'%s': {A: {A: 0.25}}}\n", metrics[i]);
+		         "network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m: {'%s': {A: {A: %s}}}\n", metrics[i],
+		         strcmp(metrics[i], "hopcount") == 0 ? "3" : "0.25"); /* a hop count is whole */
 		struct topo *t = load_ok(yaml);
 		ck_assert_str_eq(t->netmaps[0].metrics[0].name, metrics[i]);
 		topo_free(t);
 	}
+}
+END_TEST
+
+/* RFC 9439: ordinal ranks follow each metric's direction: for bandwidth
+ * and throughput more is better (rank 1 = the highest), a spread (stddev,
+ * stdvar) is better small whatever the metric. */
+START_TEST(ordinal_direction_per_metric)
+{
+	static const struct {
+		const char *name;
+		bool higher;
+	} metrics[] = {
+	        {"routingcost", false},
+	        {"hopcount", false},
+	        {"delay-ow", false},
+	        {"delay-rt:p95", false},
+	        {"delay-variation", false},
+	        {"lossrate", false},
+	        {"tput", true},
+	        {"tput:stddev", false},
+	        {"bw-residual", true},
+	        {"bw-available:min", true},
+	        {"bw-maxres", true},
+	        {"bw-maxres:stdvar", false},
+	        {"priv:x", false},
+	};
+	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		char yaml[256];
+		snprintf(yaml, sizeof(yaml),
+		         "network-maps:\n  m: {pids: {A: {}, B: {}, C: {}}}\ncost-maps:\n  m: {'%s': {A: {A: 1, B: 5, "
+		         "C: "
+		         "3}}}\n",
+		         metrics[i].name);
+		struct topo *t = load_ok(yaml);
+		const struct topo_metric *m = &t->netmaps[0].metrics[0];
+		ck_assert_str_eq(m->name, metrics[i].name);
+		ck_assert_msg(m->higher_is_better == metrics[i].higher, "%s", metrics[i].name);
+		/* entries A->A 1, A->B 5, A->C 3 */
+		static const uint32_t lower[3] = {1, 3, 2}, higher[3] = {3, 1, 2};
+		for (int k = 0; k < 3; k++)
+			ck_assert_msg(m->rank[k] == (metrics[i].higher ? higher : lower)[k], "%s entry %d: rank %u",
+			              metrics[i].name, k, m->rank[k]);
+		topo_free(t);
+	}
+}
+END_TEST
+
+/* RFC 9439 §2.1: a cost-context per metric, with its parameters as JSON. */
+START_TEST(cost_contexts)
+{
+	struct topo *t =
+	        load_ok("network-maps:\n  m: {pids: {A: {}}}\n  n: {pids: {A: {}}}\n"
+	                "cost-maps:\n  m:\n    cost-context:\n"
+	                "      delay-ow: {cost-source: estimation, parameters: {method: owamp, \"n\": 2.5e1}}\n"
+	                "      bw-maxres: {cost-source: nominal}\n"
+	                "    delay-ow: {A: {A: 1}}\n    bw-maxres: {A: {A: 1}}\n    hopcount: {A: {A: 1}}\n"
+	                "  n:\n    bw-maxres: {A: {A: 2}}\n    cost-context: {bw-maxres: {cost-source: nominal}}\n");
+	const struct topo_netmap *m = topo_netmap_find(t, "m");
+	const struct topo_metric *d = topo_metric_find(m, "delay-ow");
+	ck_assert_uint_eq(d->source, COST_SOURCE_ESTIMATION);
+	ck_assert_str_eq(d->params, "{\"method\":\"owamp\",\"n\":2.5e1}");
+	const struct topo_metric *b = topo_metric_find(m, "bw-maxres");
+	ck_assert_uint_eq(b->source, COST_SOURCE_NOMINAL);
+	ck_assert_ptr_null(b->params);
+	ck_assert_uint_eq(topo_metric_find(m, "hopcount")->source, COST_SOURCE_NONE);
+	ck_assert_uint_eq(topo_metric_find(topo_netmap_find(t, "n"), "bw-maxres")->source, COST_SOURCE_NOMINAL);
+	topo_free(t);
 }
 END_TEST
 
@@ -307,6 +442,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, every_error_is_reported);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, all_metrics_accepted);
+	tcase_add_test(tc, ordinal_direction_per_metric);
+	tcase_add_test(tc, cost_contexts);
 	suite_add_tcase(s, tc);
 	return s;
 }
