@@ -16,6 +16,7 @@
  *   update-stream                  POST /updates/stream (RFC 8895, alto/sse.h)
  *   (the directory)                GET  /
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,139 @@ static void set_cost_modes(struct builder *bd, struct resource *r, const uint8_t
 	memcpy(r->cost_modes, modes, n);
 }
 
+/* ---- the directory with absolute URIs ---- */
+
+struct dir_entry {
+	char *base;
+	struct resource r; /* body, gz and ETags of this rendering */
+};
+
+struct dir_cache {
+	pthread_mutex_t lock;
+	struct dir_entry *e[CATALOG_DIR_HOSTS + CATALOG_DIR_CONFIGURED];
+	size_t n, nhost, nconf;
+};
+
+static void dir_cache_free(struct dir_cache *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->e[i]->base);
+		free(d->e[i]->r.body);
+		free(d->e[i]->r.gz);
+		free(d->e[i]);
+	}
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+/* Where the URIs start in the relative directory: after each `"uri":"`
+ * whose value is a path. That byte sequence cannot occur inside a JSON
+ * string (its quotes would be escaped there), so it finds every "uri"
+ * member, of any resource kind, and nothing else. */
+static int dir_prepare(struct catalog *c)
+{
+	static const char key[] = "\"uri\":\"/";
+	const struct resource *d = &c->res[0];
+	size_t cap = 0;
+	c->dirs = calloc(1, sizeof(*c->dirs));
+	if (c->dirs == NULL)
+		return ALTOD_ENOMEM;
+	pthread_mutex_init(&c->dirs->lock, NULL);
+	for (const char *p = d->body; (p = memmem(p, d->body_len - (size_t)(p - d->body), key, sizeof(key) - 1));
+	     p += sizeof(key) - 1) {
+		if (!VEC_PUSH(c->dir_uri_at, c->ndir_uri_at, cap))
+			return ALTOD_ENOMEM;
+		c->dir_uri_at[c->ndir_uri_at++] = (size_t)(p - d->body) + sizeof(key) - 2;
+	}
+	return 0;
+}
+
+/* The relative directory with base before every URI. */
+static char *dir_splice(const struct catalog *c, const struct resource *d, const char *base, size_t blen, size_t *len)
+{
+	size_t n = d->body_len + c->ndir_uri_at * blen;
+	char *out = malloc(n ? n : 1);
+	if (out == NULL)
+		return NULL;
+	size_t from = 0, to = 0;
+	for (size_t i = 0; i < c->ndir_uri_at; i++) {
+		size_t at = c->dir_uri_at[i];
+		memcpy(out + to, d->body + from, at - from);
+		to += at - from;
+		memcpy(out + to, base, blen);
+		to += blen;
+		from = at;
+	}
+	memcpy(out + to, d->body + from, d->body_len - from);
+	*len = n;
+	return out;
+}
+
+static void view_of(const struct resource *r, struct dir_view *out)
+{
+	*out = (struct dir_view){.body = r->body,
+	                         .body_len = r->body_len,
+	                         .gz = r->gz,
+	                         .gz_len = r->gz_len,
+	                         .etag = r->etag,
+	                         .etag_gz = r->etag_gz};
+}
+
+int catalog_directory(const struct catalog *c, const char *base, size_t base_len, bool configured, struct dir_view *out)
+{
+	const struct resource *d = catalog_route(c, "/");
+	struct dir_cache *dc = c->dirs;
+	if (d == NULL || dc == NULL)
+		return ALTOD_ENOMEM;
+	pthread_mutex_lock(&dc->lock);
+	for (size_t i = 0; i < dc->n; i++) {
+		if (strlen(dc->e[i]->base) == base_len && memcmp(dc->e[i]->base, base, base_len) == 0) {
+			view_of(&dc->e[i]->r, out);
+			pthread_mutex_unlock(&dc->lock);
+			return 0;
+		}
+	}
+	/* first come, kept until the snapshot goes: a flood of made-up Host
+	 * values fills the host slots once, then costs a copy each, never
+	 * memory or a compression */
+	bool keep = configured ? dc->nconf < CATALOG_DIR_CONFIGURED : dc->nhost < CATALOG_DIR_HOSTS;
+	struct dir_entry *e = keep ? calloc(1, sizeof(*e)) : NULL;
+	if (e) {
+		e->r = *d;
+		e->r.borrowed = false;
+		e->base = strndup(base, base_len);
+		e->r.body = dir_splice(c, d, base, base_len, &e->r.body_len);
+		if (e->base == NULL || e->r.body == NULL || representation_finish(&e->r) != 0) {
+			free(e->base);
+			free(e->r.body);
+			free(e->r.gz);
+			free(e);
+			e = NULL;
+		}
+	}
+	if (e) {
+		dc->e[dc->n++] = e;
+		if (configured)
+			dc->nconf++;
+		else
+			dc->nhost++;
+		view_of(&e->r, out);
+		pthread_mutex_unlock(&dc->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&dc->lock);
+	memset(out, 0, sizeof(*out));
+	out->owned = dir_splice(c, d, base, base_len, &out->body_len);
+	if (out->owned == NULL)
+		return ALTOD_ENOMEM;
+	out->body = out->owned;
+	representation_etag(out->body, out->body_len, "", out->etag_buf, sizeof(out->etag_buf));
+	out->etag = out->etag_buf;
+	return 0;
+}
+
 int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct diag *diag)
 {
 	struct builder bd = {.diag = diag};
@@ -282,7 +416,7 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 	free(pending);
 	if (bd.rc == 0) {
 		c->res[0].body = render_directory(c, &c->res[0].body_len);
-		if (c->res[0].body == NULL || representation_finish(&c->res[0]) != 0)
+		if (c->res[0].body == NULL || representation_finish(&c->res[0]) != 0 || dir_prepare(c) != 0)
 			bd.rc = ALTOD_ENOMEM;
 	}
 	if (bd.rc != 0) {
@@ -330,6 +464,8 @@ void catalog_free(struct catalog *c)
 	}
 	free(c->res);
 	free(c->maps);
+	dir_cache_free(c->dirs);
+	free(c->dir_uri_at);
 	free(c);
 }
 

@@ -61,7 +61,26 @@ struct catalog {
 	size_t nmaps;
 	const struct topo_netmap *default_map;
 	bool private_; /* answers depend on the client: Cache-Control private */
+	/* the directory with absolute URIs: where each URI starts in its
+	 * relative body, and its renderings per URI base (catalog_directory) */
+	size_t *dir_uri_at;
+	size_t ndir_uri_at;
+	struct dir_cache *dirs;
 };
+
+/* One rendering of the directory for a URI base: bodies and ETags like a
+ * resource's; owned (not NULL) when it is not kept, to free after use. */
+struct dir_view {
+	const char *body, *gz;
+	size_t body_len, gz_len;
+	const char *etag, *etag_gz;
+	char *owned;
+	char etag_buf[28];
+};
+/* How many URI bases a catalog keeps renderings of: from Host (a client
+ * chooses it) and from configuration (base-url, one per listener at most). */
+#define CATALOG_DIR_HOSTS 16
+#define CATALOG_DIR_CONFIGURED 16
 
 struct catalog_spec {
 	const struct topo_netmap *const *maps; /* in directory order */
@@ -88,6 +107,16 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 int catalog_build_topo(const struct topo *t, struct catalog **out, struct diag *diag);
 void catalog_free(struct catalog *c);
 const struct resource *catalog_route(const struct catalog *c, const char *uri);
+
+/* The directory with every URI prefixed by base (base_len bytes, nothing
+ * to escape in JSON: "http://host:port"; see baseuri.c). Rendered once per
+ * base and kept, compressed and with its ETag, for at most
+ * CATALOG_DIR_HOSTS bases from requests (configured: whether it came from
+ * base-url) and CATALOG_DIR_CONFIGURED from base-url; past that each call
+ * splices the URIs into a copy (no JSON rendering, no gzip) that the caller
+ * frees (view->owned). 0, or ALTOD_ENOMEM. */
+int catalog_directory(const struct catalog *c, const char *base, size_t base_len, bool configured,
+                      struct dir_view *out);
 
 /* The directory (RFC 7285 §9) of a catalog: what it offers, rendered once. */
 char *render_directory(const struct catalog *c, size_t *len);

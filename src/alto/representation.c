@@ -51,6 +51,11 @@ static void etag_of(const char *data, size_t len, const char *suffix, char *out,
 	snprintf(out, outlen, "\"%.20s%s\"", h, suffix);
 }
 
+void representation_etag(const char *data, size_t len, const char *suffix, char *out, size_t outlen)
+{
+	etag_of(data, len, suffix, out, outlen);
+}
+
 /* ---- chunked, parallel gzip ---- */
 
 struct chunk {

@@ -16,6 +16,9 @@
 int representations_build(struct resource *const *rs, size_t n);
 /* The same for one resource whose body is rendered. */
 int representation_finish(struct resource *r);
+/* The strong ETag of these bytes, as the resources' ("..." with a suffix),
+ * into out (at least 28 bytes). */
+void representation_etag(const char *data, size_t len, const char *suffix, char *out, size_t outlen);
 /* One gzip member of data, deflated in chunks of `chunk` bytes in
  * parallel (tests; NULL out of memory). */
 char *representation_gzip(const char *data, size_t len, size_t chunk, size_t *out_len);

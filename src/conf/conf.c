@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ void conf_free(struct conf *c)
 	for (size_t i = 0; i < c->nlisten; i++) {
 		free(c->listen[i].address);
 		conf_tls_free(c->listen[i].tls);
+		free(c->listen[i].base_url);
+		free(c->listen[i].trusted_proxies);
 	}
 	free(c->listen);
 	for (size_t i = 0; i < c->nmaps; i++)
@@ -223,6 +226,120 @@ bool conf_is_loopback(const char *a)
 	return inet_pton(AF_INET6, a, b) == 1 && memcmp(b, v6lo, 16) == 0;
 }
 
+/* RFC 3986 §3.2.2: a host as a URI may carry it (IP-literal in brackets,
+ * or reg-name / IPv4address), then an optional port. */
+static bool uri_authority_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (n == 0)
+		return false;
+	if (s[0] == '[') {
+		for (i = 1; i < n && s[i] != ']'; i++)
+			if (!(isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.'))
+				return false;
+		if (i == n || i == 1)
+			return false;
+		i++;
+	} else {
+		for (; i < n && s[i] != ':'; i++)
+			if (!isalnum((unsigned char)s[i]) && !strchr("-._~!$&'()*+,;=%", s[i]))
+				return false;
+		if (i == 0)
+			return false;
+	}
+	if (i == n)
+		return true;
+	if (s[i] != ':' || i + 1 == n || n - i - 1 > 5)
+		return false;
+	unsigned port = 0;
+	for (i++; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		port = port * 10 + (unsigned)(s[i] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+/* server.listen[].base-url: "http(s)://authority[/path]", no query, no
+ * fragment, no userinfo; a trailing slash is dropped (the directory's
+ * URIs are appended to it, each starting with one). NULL, or why not. */
+static const char *base_url_error(char *v)
+{
+	size_t k = strncmp(v, "https://", 8) == 0 ? 8 : strncmp(v, "http://", 7) == 0 ? 7 : 0;
+	if (k == 0)
+		return "must start with http:// or https://";
+	const char *path = strpbrk(v + k, "/?#"); /* RFC 3986 §3.2: the authority ends there */
+	size_t alen = path ? (size_t)(path - (v + k)) : strlen(v + k);
+	if (!uri_authority_ok(v + k, alen))
+		return "needs a host (a name, an IPv4 address or an IPv6 one in brackets) and at most a port after it";
+	for (const char *p = path; p && *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-._~!$&'()*+,;=%:@/", *p))
+			return "may have a path, but no query, fragment, space or other character a URI path cannot "
+			       "carry unescaped";
+	size_t n = strlen(v);
+	while (n > k + alen && v[n - 1] == '/')
+		v[--n] = '\0';
+	if (n > 1024)
+		return "is longer than 1024 characters";
+	return NULL;
+}
+
+static void parse_base_url(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct conf_listener *l = obj;
+	struct yp_mark vm;
+	char *v;
+	(void)ctx;
+	(void)key;
+	if (!yp_scalar(y, it->name, &v, &vm))
+		return;
+	const char *why = base_url_error(v);
+	if (why) {
+		yp_error(y, vm, "base-url '%s' %s", v, why);
+		free(v);
+		return;
+	}
+	free(l->base_url);
+	l->base_url = v;
+}
+
+/* server.listen[].trusted-proxies: addresses or prefixes */
+static void parse_trusted_proxies(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+{
+	struct conf_listener *l = obj;
+	size_t cap = l->ntrusted_proxies;
+	(void)ctx;
+	(void)key;
+	if (!yp_sequence_begin(y, "trusted-proxies (a list of addresses or prefixes)"))
+		return;
+	while (yp_sequence_more(y)) {
+		char *v;
+		struct yp_mark vm;
+		if (!yp_scalar(y, "a trusted proxy (an address or a prefix)", &v, &vm))
+			continue;
+		struct ip_prefix pfx = {0};
+		const char *why = NULL;
+		bool ok;
+		if (strchr(v, '/')) {
+			ok = ip_prefix_parse(v, strchr(v, ':') ? IP_V6 : IP_V4, &pfx, &why) == 0;
+		} else {
+			pfx.family = strchr(v, ':') ? IP_V6 : IP_V4;
+			pfx.len = pfx.family == IP_V6 ? 128 : 32;
+			ok = ip_addr_parse(v, (enum ip_family)pfx.family, pfx.addr) == 0;
+			why = "not a numeric IPv4 or IPv6 address";
+		}
+		if (!ok) {
+			yp_error(y, vm, "trusted proxy '%s': %s", v, why ? why : "not an address or a prefix");
+		} else if (!VEC_PUSH(l->trusted_proxies, l->ntrusted_proxies, cap)) {
+			yp_error(y, vm, "out of memory");
+		} else {
+			l->trusted_proxies[l->ntrusted_proxies++] = pfx;
+		}
+		free(v);
+	}
+	(void)it;
+}
+
 static const struct conf_item listener_items[] = {
         {.name = "address",
          .type = CONF_ADDRESS,
@@ -259,6 +376,42 @@ static const struct conf_item listener_items[] = {
          .doc = "accept HTTP Digest on this plain-HTTP listener (for loopback tests; refused with `tls`). Without "
                 "it a plain listener offers no challenge and answers a request that carries credentials `403`, "
                 "unread; Basic is never accepted without TLS. See isolation.md"},
+        {.name = "base-url",
+         .type = CONF_STRING,
+         .flags = CONF_RESTART,
+         .parse = parse_base_url,
+         .offset = offsetof(struct conf_listener, base_url),
+         .type_doc = "`http://` or `https://` URL, without query",
+         .doc = "the public address clients reach this listener at (e.g. `https://alto.example.net`, or with a "
+                "path prefix a proxy strips): every URI in the directory is this followed by the resource's path. "
+                "Without it they are built from the request's scheme (this listener's: `http`, or `https` with `tls`) "
+                "and the host and port the client named (`Host`, or an absolute-form target), as it reached altod "
+                "directly or through a proxy that passes `Host` on. Set it behind a proxy that terminates TLS (the "
+                "scheme differs) or rewrites paths. See deployment.md"},
+        {.name = "relative-uris",
+         .type = CONF_BOOL,
+         .flags = CONF_RESTART,
+         .def = "false",
+         .offset = offsetof(struct conf_listener, relative_uris),
+         .doc = "the directory carries relative URIs (`/networkmap/...`), as altod did before issue 14; many clients "
+                "refuse them (RFC 7285's examples are absolute). Refused with `base-url`"},
+        {.name = "proxy-protocol",
+         .type = CONF_BOOL,
+         .flags = CONF_RESTART,
+         .def = "false",
+         .offset = offsetof(struct conf_listener, proxy_protocol),
+         .doc = "every connection starts with HAProxy's PROXY protocol version 2 header (`send-proxy-v2`), from "
+                "an address in `trusted-proxies`; the client address it carries is the one limits, the audit log "
+                "and an endpoint cost request without `srcs` see. Anything else is refused: another source, no "
+                "header, version 1, a bad or truncated header, one not whole within `request-timeout` (10 s when "
+                "0). A `LOCAL` header (the proxy's own health check) is served as the proxy's own connection"},
+        {.name = "trusted-proxies",
+         .type = CONF_LIST,
+         .flags = CONF_RESTART,
+         .parse = parse_trusted_proxies,
+         .type_doc = "list of addresses or prefixes (`192.0.2.10`, `10.1.0.0/16`, `2001:db8::/32`)",
+         .doc = "the proxies allowed to connect to a `proxy-protocol` listener (required with it); a connection "
+                "from elsewhere is closed before a byte is read"},
 };
 static const struct conf_section listener_schema = {
         .name = "a listener", .path = "server.listen[].", .items = CONF_ITEMS(listener_items)};
@@ -278,6 +431,8 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 	if (l.address == NULL || conf_seen_at(&listener_schema, &seen, "port").line == 0) {
 		yp_error(y, start, "a listener needs an address and a port");
 		free(l.address);
+		free(l.base_url);
+		free(l.trusted_proxies);
 		conf_tls_free(l.tls);
 		return;
 	}
@@ -293,8 +448,19 @@ static void parse_listener(struct yp *y, struct conf *c, size_t *cap)
 		         "listener %s serves plain HTTP off the loopback: add a tls section, or plain-http: true "
 		         "to ask for plain HTTP explicitly",
 		         l.address);
+	if (l.base_url && l.relative_uris)
+		yp_error(y, conf_seen_at(&listener_schema, &seen, "relative-uris"),
+		         "relative-uris: true and base-url exclude each other");
+	if (l.proxy_protocol && l.ntrusted_proxies == 0)
+		yp_error(y, conf_seen_at(&listener_schema, &seen, "proxy-protocol"),
+		         "proxy-protocol needs trusted-proxies: the addresses of the proxies allowed to send it");
+	else if (!l.proxy_protocol && l.ntrusted_proxies > 0)
+		yp_error(y, conf_seen_at(&listener_schema, &seen, "trusted-proxies"),
+		         "trusted-proxies is for a listener with proxy-protocol: true");
 	if (!VEC_PUSH(c->listen, c->nlisten, *cap)) {
 		conf_tls_free(l.tls);
+		free(l.base_url);
+		free(l.trusted_proxies);
 		free(l.address);
 		yp_error(y, start, "out of memory");
 		return;
@@ -457,6 +623,10 @@ bool conf_listeners_equal(const struct conf *a, const struct conf *b)
 	for (size_t i = 0; i < a->nlisten; i++) {
 		const struct conf_listener *x = &a->listen[i], *y = &b->listen[i];
 		if (!conf_section_restart_equal(&listener_schema, x, y) || !x->tls != !y->tls)
+			return false;
+		if (x->ntrusted_proxies != y->ntrusted_proxies ||
+		    (x->ntrusted_proxies && memcmp(x->trusted_proxies, y->trusted_proxies,
+		                                   x->ntrusted_proxies * sizeof(*x->trusted_proxies)) != 0))
 			return false;
 		if (x->tls && !conf_section_restart_equal(&tls_schema, x->tls, y->tls))
 			return false;

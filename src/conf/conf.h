@@ -10,6 +10,7 @@
 #include "util/diag.h"
 #include "conf/policy.h"
 #include "conf/schema.h"
+#include "util/ip.h"
 
 #ifndef ALTOD_CONFDIR
 #define ALTOD_CONFDIR "/etc/altod"
@@ -55,7 +56,17 @@ struct conf_listener {
 	bool plain_http;      /* plain HTTP asked for explicitly */
 	bool clear_digest;    /* Digest accepted without TLS (never Basic) */
 	struct conf_tls *tls; /* NULL: plain HTTP */
-	size_t line, col;     /* where it is defined */
+	/* the directory's URIs: "scheme://authority[/path]" without a
+	 * trailing slash, prefixed to every URI (NULL: from the request's
+	 * scheme and Host), or relative ones */
+	char *base_url;
+	bool relative_uris;
+	/* HAProxy's PROXY protocol v2 before every connection, from these
+	 * addresses only */
+	bool proxy_protocol;
+	struct ip_prefix *trusted_proxies;
+	size_t ntrusted_proxies;
+	size_t line, col; /* where it is defined */
 };
 
 struct conf_limits {

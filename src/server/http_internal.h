@@ -48,6 +48,20 @@ struct listener {
 	_Atomic(struct tls_state *) tls; /* NULL: plain HTTP */
 	bool clear_digest;               /* plain HTTP that takes Digest anyway */
 	struct tls_state *retired;       /* replaced states, freed at stop */
+	/* the directory's URIs (baseuri.c): base_url's copy, or relative */
+	char *base_url;
+	bool relative_uris;
+	/* proxy-protocol (accept.c): altod accepts, reads the PROXY header,
+	 * then hands the socket to libmicrohttpd */
+	bool proxy;
+	struct ip_prefix *trusted; /* trusted-proxies (a copy) */
+	size_t ntrusted;
+	pthread_t acceptor;
+	bool acceptor_running;
+	int stop_fd;                  /* eventfd that stops the acceptor */
+	atomic_ulong proxy_untrusted; /* connections from outside trusted-proxies */
+	atomic_ulong proxy_refused;   /* without a valid PROXY v2 header */
+	atomic_ulong proxy_timeouts;  /* whose header was not whole in time */
 };
 
 struct server {
@@ -63,10 +77,10 @@ struct server {
 	struct snapshot_slot *slot;
 	struct listener *ls;
 	size_t nls;
-	struct authz authz;      /* who may see what, and the limits that outlive reloads */
-	struct metrics *metrics; /* the admin listener's counters (metrics.h); not owned */
+	struct authz authz;       /* who may see what, and the limits that outlive reloads */
+	struct metrics *metrics;  /* the admin listener's counters (metrics.h); not owned */
 	struct tips_state *tips;  /* TIPS views and long polls (tips.h) */
-	struct sse_registry *sse;  /* RFC 8895 update streams (sse_internal.h) */
+	struct sse_registry *sse; /* RFC 8895 update streams (sse_internal.h) */
 };
 
 /* Per connection (libmicrohttpd's socket context): its listener, the client
@@ -113,6 +127,21 @@ const char *framing_origin_path(const char *url);
 void *framing_request_line(void *cls, const char *uri, struct MHD_Connection *c);
 /* MHD_OPTION_EXTERNAL_LOGGER (cls: the server) */
 void framing_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* ---- accept.c ---- */
+/* Starts the listener's acceptor thread (l->mhd started, l->fd listening):
+ * 0, or -1. */
+int accept_start(struct listener *l);
+/* Stops it and closes the connections still waiting for their header. */
+void accept_stop(struct listener *l);
+
+/* ---- baseuri.c ---- */
+/* The prefix of the directory's URIs for this request on this listener
+ * (base-url, or the scheme and the request target's authority or Host), into
+ * out (url: the request target as received): its length, 0 (out "") for relative
+ * URIs, or -1 when the Host cannot make one (refused with 400). */
+int baseuri_of(struct MHD_Connection *c, const struct listener *l, const char *url, char *out, size_t size);
+#define BASEURI_MAX 1100
 
 /* ---- https.c ---- */
 /* Before each request: the connection's client certificate still passes its

@@ -62,6 +62,24 @@ static int open_listener(const struct conf_listener *l, struct listener *out)
 	return 0;
 }
 
+/* What the request side reads of the listener's settings: copies, the
+ * configuration does not outlive a reload. */
+static int listener_copy_conf(const struct conf_listener *cl, struct listener *l)
+{
+	l->relative_uris = cl->relative_uris;
+	l->proxy = cl->proxy_protocol;
+	if (cl->base_url && (l->base_url = strdup(cl->base_url)) == NULL)
+		return ALTOD_ENOMEM;
+	if (cl->ntrusted_proxies) {
+		l->trusted = malloc(cl->ntrusted_proxies * sizeof(*l->trusted));
+		if (l->trusted == NULL)
+			return ALTOD_ENOMEM;
+		memcpy(l->trusted, cl->trusted_proxies, cl->ntrusted_proxies * sizeof(*l->trusted));
+		l->ntrusted = cl->ntrusted_proxies;
+	}
+	return 0;
+}
+
 static unsigned ncpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -122,7 +140,12 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		}
 		l->srv = srv;
 		l->clear_digest = c->listen[i].clear_digest;
+		l->stop_fd = -1;
 		srv->nls++;
+		if (listener_copy_conf(&c->listen[i], l) != 0) {
+			server_stop(srv, 0);
+			return ALTOD_ENOMEM;
+		}
 		if (tls && tls[i]) {
 			tls_state_follow(tls[i], NULL);
 			atomic_store(&l->tls, tls[i]);
@@ -144,12 +167,23 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			flags |= MHD_USE_TLS;
 		else
 			tls_opts[0].option = MHD_OPTION_END;
+		/* behind a proxy altod accepts (accept.c): libmicrohttpd gets
+		 * each connection once its PROXY header is read, never the
+		 * listening socket */
+		struct MHD_OptionItem sock_opts[] = {
+		        {MHD_OPTION_LISTEN_SOCKET, (intptr_t)l->fd, NULL},
+		        {MHD_OPTION_END, 0, NULL},
+		};
+		if (l->proxy) {
+			flags |= MHD_USE_NO_LISTEN_SOCKET;
+			sock_opts[0].option = MHD_OPTION_END;
+		}
 		/* clang-format off */
 		l->mhd = MHD_start_daemon(
 			flags, 0, NULL, NULL, route_request, l,
 			MHD_OPTION_EXTERNAL_LOGGER, framing_mhd_log, srv, /* first, to catch every message */
 			MHD_OPTION_ARRAY, tls_opts,
-			MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
+			MHD_OPTION_ARRAY, sock_opts,
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
 			MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->limits.max_connections_per_address,
@@ -174,8 +208,13 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 			server_stop(srv, 0);
 			return ALTOD_ELISTEN;
 		}
-		log_info("server", "listening on %s://%s/ (%u threads)", atomic_load(&l->tls) ? "https" : "http",
-		         l->name, threads);
+		if (l->proxy && accept_start(l) != 0) {
+			log_err("server", "cannot start the PROXY protocol acceptor on %s", l->name);
+			server_stop(srv, 0);
+			return ALTOD_ELISTEN;
+		}
+		log_info("server", "listening on %s://%s/ (%u threads)%s", atomic_load(&l->tls) ? "https" : "http",
+		         l->name, threads, l->proxy ? ", PROXY protocol v2 from trusted proxies" : "");
 	}
 	if (pthread_create(&srv->watchdog, NULL, conn_watchdog, srv) != 0) {
 		log_err("server", "cannot start the request-timeout watchdog");
@@ -194,7 +233,8 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	/* stop accepting everywhere first */
 	for (size_t i = 0; i < srv->nls; i++) {
 		struct listener *l = &srv->ls[i];
-		if (l->mhd)
+		accept_stop(l); /* behind a proxy: no new connection reaches libmicrohttpd */
+		if (l->mhd && !l->proxy)
 			MHD_quiesce_daemon(l->mhd);
 		/* shut down now, not at the end: a new connection is refused at
 		 * once (a load balancer fails over) instead of waiting in the
@@ -226,6 +266,8 @@ void server_stop(struct server *srv, unsigned grace_ms)
 		if (l->fd >= 0)
 			close(l->fd);
 		l->fd = -1;
+		free(l->base_url);
+		free(l->trusted);
 		tls_state_free(atomic_load(&l->tls));
 		while (l->retired) {
 			struct tls_state *next = l->retired->retired_next;
@@ -247,6 +289,15 @@ void server_stop(struct server *srv, unsigned grace_ms)
 void server_log_stats(struct server *srv)
 {
 	clients_log(&srv->authz.clients);
+	for (size_t i = 0; i < srv->nls; i++) {
+		struct listener *l = &srv->ls[i];
+		if (l->proxy)
+			log_notice("server",
+			           "%s: connections closed before the PROXY header: %lu from untrusted addresses, %lu "
+			           "without a valid header, %lu too slow",
+			           l->name, atomic_load(&l->proxy_untrusted), atomic_load(&l->proxy_refused),
+			           atomic_load(&l->proxy_timeouts));
+	}
 	log_notice("server",
 	           "connections cut off: %lu past request-timeout, %lu past response-timeout; %u snapshot(s) in memory",
 	           atomic_load(&srv->cut_request), atomic_load(&srv->cut_response), slot_live(srv->slot));

@@ -61,6 +61,7 @@ struct req_ctx {
 	bool stream;
 	char *client_copy;
 	struct refusal refusal;
+	const char *url; /* the request target (libmicrohttpd's, for the request's life) */
 	unsigned status; /* for the audit log */
 	size_t bytes;
 	struct timespec start;
@@ -167,9 +168,34 @@ static void release_snapshot(void *cls)
 static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection *c)
 {
 	const struct resource *res = ctx->res;
+	struct dir_view v = {.body = res->body,
+	                     .body_len = res->body_len,
+	                     .gz = res->gz,
+	                     .gz_len = res->gz_len,
+	                     .etag = res->etag,
+	                     .etag_gz = res->etag_gz};
+	if (res->kind == RES_DIRECTORY) {
+		/* absolute URIs (baseuri.c). Each base has its own bytes and so
+		 * its own strong ETag; no "Vary: Host": Host is part of the
+		 * effective request URI (RFC 7230 §5.5), which a cache keys on
+		 * already (RFC 7234 §2), so no two hosts share a stored answer */
+		char base[BASEURI_MAX];
+		int n = baseuri_of(c, ctx->l, ctx->url, base, sizeof(base));
+		if (n < 0) {
+			static const struct refusal bad = {MHD_HTTP_BAD_REQUEST,
+			                                   "Bad Request: the Host header cannot name this server\n",
+			                                   NULL, 0, false};
+			return send_refusal(ctx, c, &bad);
+		}
+		if (n > 0 && catalog_directory(ctx->cat, base, (size_t)n, ctx->l->base_url != NULL, &v) != 0) {
+			static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE,
+			                                   "Service Unavailable: out of memory\n", NULL, 1, false};
+			return send_refusal(ctx, c, &oom);
+		}
+	}
 	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	bool gz = res->gz && media_accepts_gzip(ae);
-	const char *etag = gz ? res->etag_gz : res->etag;
+	bool gz = v.gz && media_accepts_gzip(ae);
+	const char *etag = gz ? v.etag_gz : v.etag;
 	const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	struct MHD_Response *r;
 	unsigned status = MHD_HTTP_OK;
@@ -181,12 +207,20 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 	 * stays pinned either way. */
 	if (inm && etag_list_matches(inm, etag))
 		status = MHD_HTTP_NOT_MODIFIED;
-	size_t body_len = gz ? res->gz_len : res->body_len;
-	r = MHD_create_response_from_buffer_with_free_callback_cls(body_len, gz ? res->gz : res->body, release_snapshot,
-	                                                           snapshot_ref(ctx->snap));
-	if (r == NULL) {
-		snapshot_unref(ctx->snap);
-		return MHD_NO;
+	size_t body_len = gz ? v.gz_len : v.body_len;
+	if (v.owned) {
+		r = MHD_create_response_from_buffer_with_free_callback(body_len, v.owned, free);
+		if (r == NULL) {
+			free(v.owned);
+			return MHD_NO;
+		}
+	} else {
+		r = MHD_create_response_from_buffer_with_free_callback_cls(body_len, (void *)(gz ? v.gz : v.body),
+		                                                           release_snapshot, snapshot_ref(ctx->snap));
+		if (r == NULL) {
+			snapshot_unref(ctx->snap);
+			return MHD_NO;
+		}
 	}
 	if (status == MHD_HTTP_OK) {
 		len = body_len;
@@ -194,7 +228,7 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-	if (res->gz) /* the representation depends on Accept-Encoding */
+	if (v.gz) /* the representation depends on Accept-Encoding */
 		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	return send_response(ctx, c, status, r, status == MHD_HTTP_OK ? res->media_type : NULL, len);
 }
@@ -213,17 +247,19 @@ static void unref_blob(void *cls)
 	upd_blob_unref(cls);
 }
 
-static void tips_request_of(struct MHD_Connection *c, struct req_ctx *ctx, struct tips_request *rq)
+/* base: BASEURI_MAX bytes for the view URI's base, which rq points to */
+static void tips_request_of(struct MHD_Connection *c, struct req_ctx *ctx, struct tips_request *rq, char *base)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	int n = baseuri_of(c, ctx->l, ctx->url, base, BASEURI_MAX);
 	*rq = (struct tips_request){
 	        .snap = ctx->snap,
 	        .cat = ctx->cat,
 	        .identity = ctx->identity,
 	        .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
-	        .host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
 	        .https = ci && ci->tls_session,
 	        .listener = ctx->l->name,
+	        .base = n >= 0 ? base : NULL,
 	};
 }
 
@@ -299,7 +335,8 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 		}
 		struct tips_reply r = {0};
 		struct tips_request rq;
-		tips_request_of(c, ctx, &rq);
+		char base[BASEURI_MAX];
+		tips_request_of(c, ctx, &rq, base);
 		if (ctx->cat == NULL) {
 			r = (struct tips_reply){.status = MHD_HTTP_NOT_FOUND,
 			                        .ctype = MT_ERROR,
@@ -366,8 +403,9 @@ static bool body_too_large(struct MHD_Connection *c, const struct req_ctx *ctx, 
 static bool check_tips_headers(struct MHD_Connection *c, struct req_ctx *ctx, const char *method, struct refusal *no)
 {
 	struct tips_request rq;
+	char base[BASEURI_MAX];
 	struct tips_reply r = {0};
-	tips_request_of(c, ctx, &rq);
+	tips_request_of(c, ctx, &rq, base);
 	if (!tips_view_check(ctx->l->srv->tips, &rq, &ctx->tips, &r))
 		return tips_refuse(ctx, no, &r);
 	bool edge = ctx->tips.kind == TIPS_PATH_EDGE, graph = ctx->tips.kind == TIPS_PATH_GRAPH;
@@ -685,7 +723,10 @@ static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const c
 		ctx->close = true;
 		return false;
 	}
-	if (!authorize(c, ctx, url, method, no))
+	/* the origin form's path: what a Digest "uri" names (RFC 7616 §3.4.6,
+	 * digest.c), also for an absolute-form target, which clients send
+	 * when they follow the directory's absolute URIs through a proxy */
+	if (!authorize(c, ctx, path, method, no))
 		return false;
 	/* a resource this client may not see is exactly one that does not exist */
 	ctx->res = catalog_route(ctx->cat, path);
@@ -772,6 +813,7 @@ enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *u
 		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
 		ctx->client = "-";
 		ctx->l = l;
+		ctx->url = url;
 		snprintf(ctx->method, sizeof(ctx->method), "%s", method);
 		buf_init(&ctx->body);
 		atomic_fetch_add(&srv->inflight, 1);
@@ -844,8 +886,9 @@ enum MHD_Result route_request(void *cls, struct MHD_Connection *c, const char *u
 		return answer_tips_edge(ctx, c);
 	if (ctx->tips.kind == TIPS_PATH_GRAPH || (ctx->post && ctx->res->kind == RES_TIPS)) {
 		struct tips_request rq;
+		char base[BASEURI_MAX];
 		struct tips_reply r = {0};
-		tips_request_of(c, ctx, &rq);
+		tips_request_of(c, ctx, &rq, base);
 		const char *body = ctx->body.data ? ctx->body.data : "";
 		if (ctx->tips.kind == TIPS_PATH_GRAPH)
 			tips_next_edge(srv->tips, &rq, &ctx->tips, body, ctx->body.len, &r);

@@ -460,8 +460,9 @@ void tips_open(struct tips_state *t, const struct tips_request *rq, const char *
 	}
 	/* §6.2: scheme "://" host "/" path, where the client reached us */
 	char *uri = NULL;
-	if (asprintf(&uri, "%s://%s%s/%s", rq->https ? "https" : "http", rq->host ? rq->host : rq->listener, TIPS_URI,
-	             token) < 0) {
+	int n = rq->base ? asprintf(&uri, "%s%s/%s", rq->base, TIPS_URI, token)
+	                 : asprintf(&uri, "%s://%s%s/%s", rq->https ? "https" : "http", rq->listener, TIPS_URI, token);
+	if (n < 0) {
 		reply_nomem(out);
 		return;
 	}

@@ -65,9 +65,12 @@ struct tips_request {
 	const struct catalog *cat;
 	const char *identity; /* tips_identity() */
 	const char *accept;   /* the Accept header, NULL: none */
-	const char *host;     /* the Host header, NULL: none */
 	bool https;
 	const char *listener; /* the listener's address:port, for a view URI without Host */
+	/* the view URI's base, as the directory's URIs have (baseuri.c): the
+	 * listener's base-url, or scheme and host as the client named them;
+	 * "" with relative-uris; NULL: none (a Host that cannot make one) */
+	const char *base;
 };
 
 /* The answer. status 0 never; 200 with full set: the full resource (its

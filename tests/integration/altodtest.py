@@ -609,11 +609,28 @@ def resource_requests(ird, endpoints=None):
             for label, m, uri, body, ct in out]
 
 
-def fetch_all(client, requests, conn=None):
-    """{label: (status, content type, body bytes)} of every request."""
+URI_BASE = re.compile(rb'"uri":"https?://[^/"]*')
+
+
+def without_uri_base(body):
+    """A directory's bytes with its URIs' scheme and authority taken out:
+    what two listeners (HTTP and HTTPS, or two ports) must agree on."""
+    return URI_BASE.sub(b'"uri":"', body)
+
+
+def without_uri_bases(answers):
+    """fetch_all's answers, the directory's URIs without their base."""
+    return {k: (s, ct, without_uri_base(b) if ct == MT_DIRECTORY else b) for k, (s, ct, b) in answers.items()}
+
+
+def fetch_all(client, requests, conn=None, host=None):
+    """{label: (status, content type, body bytes)} of every request (with
+    this Host header, if given: the directory's URIs are built from it)."""
     res = {}
     for label, method, uri, body, ctype in requests:
-        headers = {"Content-Type": ctype} if ctype else None
+        headers = {"Content-Type": ctype} if ctype else {}
+        if host:
+            headers["Host"] = host
         r = client.request(method, uri, body=body, headers=headers, conn=conn)
         res[label] = (r.status, r.content_type, r.body)
     return res

@@ -328,18 +328,21 @@ def vary_fields(resp):
     return [f.strip() for v in resp.header_all("Vary") for f in v.split(",") if f.strip()]
 
 
-def normalized(resp, mask_nonce=True):
+def normalized(resp, mask_nonce=True, uri_base=False):
     """(status, reason, headers without Date, body): what must be identical
     between a hidden and a nonexistent resource. Digest nonces are fresh in
-    every challenge, so they are masked."""
+    every challenge, so they are masked. uri_base: a directory's URIs
+    without their scheme and authority, and without its ETag (which names
+    those bytes): what two listeners agree on."""
     hs = []
+    directory = uri_base and resp.content_type == at.MT_DIRECTORY
     for k, v in resp.headers:
-        if k.lower() == "date":
+        if k.lower() == "date" or (directory and k.lower() in ("etag", "content-length")):
             continue
         if mask_nonce and k.lower() == "www-authenticate":
             v = re.sub(r'nonce="[^"]*"', 'nonce="*"', v)
         hs.append((k.lower(), v))
-    return (resp.status, resp.reason, hs, resp.body)
+    return (resp.status, resp.reason, hs, at.without_uri_base(resp.body) if directory else resp.body)
 
 
 # ---------------------------------------------------------------- the model

@@ -251,6 +251,23 @@ class Challenges(Shared):
             self.assertEqual(r.status, status, (method, path, r))
 
 
+    def test_absolute_form_targets(self):
+        """A client following the directory's absolute URIs may send them as
+        the request target (RFC 7230 §5.3.2): its Digest "uri" is that
+        target, and must match it (altod compared it with the raw target
+        and refused every such answer)."""
+        conn = Conn(self, addr(self.altod))
+        ch = fetch_challenge(conn)
+        base = "http://127.0.0.1:%d" % self.altod.port
+        for nc, (method, target, status) in enumerate((("GET", base + NETMAP, 200), ("GET", base + "/", 200),
+                                                       ("HEAD", base + COSTMAP, 200)), 1):
+            r = conn.send(method, target, B.authorization(method, target, ch, nc))
+            self.assertEqual(r.status, status, (method, target, r))
+        # the uri must still name the request's target
+        r = conn.send("GET", base + NETMAP, B.authorization("GET", base + COSTMAP, ch, 9))
+        self.assertEqual(r.status, 401, r)
+
+
 class Replay(Shared):
     def test_replay_same_connection_new_connection_and_after_new_challenges(self):
         conn = Conn(self, addr(self.altod))

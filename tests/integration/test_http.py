@@ -297,7 +297,8 @@ class TestHead(HttpServer):
             with self.subTest(uri=uri):
                 g = self.altod.get(uri)
                 self.assertEqual(g.status, 200)
-                raw = self.altod.raw(request_bytes("HEAD", uri, [("Host", "x"), ("Connection", "close")]))
+                raw = self.altod.raw(request_bytes("HEAD", uri, [("Host", "127.0.0.1:%d" % self.altod.port),
+                                                                  ("Connection", "close")]))
                 end = raw.find(b"\r\n\r\n")
                 self.assertGreater(end, 0, raw)
                 self.assertEqual(raw[end + 4:], b"", "HEAD response carries a body")

@@ -199,7 +199,7 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         p.stop()
         self.assertEqual(len(rs), 1, rest)
         self.assert413(rs[0])
-        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % self.a.port)
         rs, rest = at.recv_responses(s, 1, timeout=5 * FAST)
         self.assertEqual([r.status for r in rs], [200], rest)
         self.assertEqual(rs[0].body, self.ird_body)

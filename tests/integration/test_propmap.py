@@ -66,11 +66,13 @@ class TestDirectory(PropServer):
     def test_entries(self):
         """RFC 9240 §7.4, §8.4: media types, accepts, mappings, uses."""
         res = self.ird.resources
+        # absolute URIs, from the Host the client named (issue 14)
+        base = "http://127.0.0.1:%d" % self.altod.port
         self.assertEqual(res[PM_ID], {
-            "uri": "/propmap/" + NM, "media-type": MT_PROPMAP,
+            "uri": base + "/propmap/" + NM, "media-type": MT_PROPMAP,
             "capabilities": {"mappings": MAPPINGS}, "uses": [NM]})
         self.assertEqual(res[FPM_ID], {
-            "uri": "/propmap/%s/filtered" % NM, "media-type": MT_PROPMAP,
+            "uri": base + "/propmap/%s/filtered" % NM, "media-type": MT_PROPMAP,
             "accepts": MT_PROPMAPPARAMS, "capabilities": {"mappings": MAPPINGS}, "uses": [NM]})
 
     def test_endpoint_property_types(self):

@@ -80,13 +80,17 @@ def config_errors(lines):
     return out
 
 
+# one Host for every instance compared: the directory's URIs are built from it
+HOST = "alto.example.net"
+
+
 class ReloadTestCase(at.AltodTestCase):
     maxDiff = None
 
     def answers(self, a):
         """Every resource's answer: {label: (status, content type, body)}."""
         reqs = at.resource_requests(a.ird())
-        return at.fetch_all(a, reqs)
+        return at.fetch_all(a, reqs, host=HOST)
 
 
 class TestGoodReload(ReloadTestCase):
@@ -330,7 +334,7 @@ class TestReloadUnderLoad(ReloadTestCase):
         for v in ("A", "B"):
             _, r = start(self, v)
             reqs = requests(r.ird())
-            ref[v] = at.fetch_all(r, reqs)
+            ref[v] = at.fetch_all(r, reqs, host=HOST)
             r.stop()
         for label, *_ in reqs:
             self.assertEqual(ref["A"][label][0], 200)
@@ -338,7 +342,7 @@ class TestReloadUnderLoad(ReloadTestCase):
             self.assertNotEqual(ref["A"][label][2], ref["B"][label][2], label)
 
         d, a = start(self, "A")
-        self.assertEqual(at.fetch_all(a, reqs), ref["A"])
+        self.assertEqual(at.fetch_all(a, reqs, host=HOST), ref["A"])
         stop = threading.Event()
         records = [[] for _ in range(self.THREADS)]  # (label, t_start, t_end, version or None, detail)
         done = [0] * self.THREADS
@@ -354,7 +358,7 @@ class TestReloadUnderLoad(ReloadTestCase):
                     t0 = time.monotonic()
                     try:
                         r = a.request(method, uri, body=body,
-                                      headers={"Content-Type": ctype} if ctype else None, conn=conn)
+                                      headers=dict({"Content-Type": ctype} if ctype else {}, Host=HOST), conn=conn)
                         got = (r.status, r.content_type, r.body)
                         version = [v for v in ("A", "B") if ref[v][label] == got]
                         rec = (label, t0, time.monotonic(), version[0] if version else None, got)

@@ -7,6 +7,8 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "alto/catalog.h"
 #include "alto/errbody.h"
@@ -267,6 +269,68 @@ START_TEST(ungranted_type_is_an_unknown_type)
 }
 END_TEST
 
+/* The directory per URI base: every URI of the relative one prefixed,
+ * nothing else changed; at most CATALOG_DIR_HOSTS bases from requests and
+ * CATALOG_DIR_CONFIGURED from configuration kept, the rest spliced into a
+ * copy each, with the same bytes and ETag as a kept one would have. */
+START_TEST(directory_per_base_is_bounded)
+{
+	struct catalog *c = build(NULL);
+	const struct resource *dir = catalog_route(c, "/");
+	size_t nuri = 0;
+	for (const char *p = dir->body; (p = strstr(p, "\"uri\":\"/")); p++)
+		nuri++;
+	ck_assert_uint_gt(nuri, 5);
+	char base[64], keep_etag[28] = "";
+	struct dir_view v;
+	for (int i = 0; i < CATALOG_DIR_HOSTS + 10; i++) {
+		int n = snprintf(base, sizeof(base), "http://h%d.example:8080", i);
+		ck_assert_int_eq(catalog_directory(c, base, (size_t)n, false, &v), 0);
+		/* kept: the first CATALOG_DIR_HOSTS; then a copy each */
+		ck_assert(i < CATALOG_DIR_HOSTS ? v.owned == NULL : v.owned != NULL);
+		ck_assert_uint_eq(v.body_len, dir->body_len + nuri * (size_t)n);
+		/* the relative directory back when the base is taken out */
+		char *back = malloc(v.body_len + 1), *o = back;
+		for (size_t k = 0; k < v.body_len;) {
+			if (k + (size_t)n <= v.body_len && memcmp(v.body + k, base, (size_t)n) == 0)
+				k += (size_t)n;
+			else
+				*o++ = v.body[k++];
+		}
+		ck_assert_uint_eq((size_t)(o - back), dir->body_len);
+		ck_assert_int_eq(memcmp(back, dir->body, dir->body_len), 0);
+		free(back);
+		if (i == 0)
+			memcpy(keep_etag, v.etag, strlen(v.etag) + 1);
+		free(v.owned);
+	}
+	/* a kept base: the same rendering again */
+	ck_assert_int_eq(catalog_directory(c, "http://h0.example:8080", 22, false, &v), 0);
+	ck_assert_ptr_null(v.owned);
+	ck_assert_str_eq(v.etag, keep_etag);
+	ck_assert_ptr_nonnull(v.gz); /* kept ones are compressed once */
+	/* the host slots are full; configured bases have their own */
+	for (int i = 0; i < CATALOG_DIR_CONFIGURED + 2; i++) {
+		int n = snprintf(base, sizeof(base), "https://conf%d.example/alto", i);
+		ck_assert_int_eq(catalog_directory(c, base, (size_t)n, true, &v), 0);
+		ck_assert(i < CATALOG_DIR_CONFIGURED ? v.owned == NULL : v.owned != NULL);
+		free(v.owned);
+	}
+	/* a spliced copy has the ETag a kept rendering of the same bytes has */
+	struct catalog *c2 = build(NULL);
+	ck_assert_int_eq(catalog_directory(c2, "http://h20.example:8080", 23, false, &v), 0);
+	ck_assert_ptr_null(v.owned);
+	char kept[28];
+	memcpy(kept, v.etag, strlen(v.etag) + 1);
+	ck_assert_int_eq(catalog_directory(c, "http://h20.example:8080", 23, false, &v), 0);
+	ck_assert_ptr_nonnull(v.owned);
+	ck_assert_str_eq(v.etag, kept);
+	free(v.owned);
+	catalog_free(c2);
+	catalog_free(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("catalog");
@@ -277,6 +341,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, directory_lists_only_granted_types);
 	tcase_add_test(tc, no_cost_map_granted_no_cost_service);
 	tcase_add_test(tc, ungranted_type_is_an_unknown_type);
+	tcase_add_test(tc, directory_per_base_is_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

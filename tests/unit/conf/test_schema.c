@@ -197,7 +197,9 @@ START_TEST(restart_keys)
 	conf_restart_keys(&conf_schema, keys, sizeof(keys));
 	ck_assert_str_eq(keys, "server.listen (count, order), server.listen[].address, server.listen[].port, "
 	                       "server.listen[].tls (on/off), server.listen[].tls.priorities, "
-	                       "server.listen[].clear-digest, server.threads, limits.max-header-size, "
+	                       "server.listen[].clear-digest, server.listen[].base-url, server.listen[].relative-uris, "
+	                       "server.listen[].proxy-protocol, server.listen[].trusted-proxies, server.threads, "
+	                       "limits.max-header-size, "
 	                       "limits.connection-timeout, limits.max-connections, "
 	                       "limits.max-connections-per-address, access.digest-listen, admin (on/off), "
 	                       "admin.address, admin.port, admin.tls, admin.users (count, order), admin.users[].user, "
@@ -258,10 +260,10 @@ static size_t lint(const struct conf_section *s)
 
 START_TEST(tables_are_sound)
 {
-	/* 6 top-level, 2 server, 5 listener, 6 tls, 12 limits, 2 + 4 (TIPS)
+	/* 6 top-level, 2 server, 9 listener, 6 tls, 12 limits, 2 + 4 (TIPS)
 	 * + 3 (SSE) updates, 15 access, 2 + 2 + 2 auth-failures, 6 client,
 	 * 3 + 3 credentials, 6 view, 4 admin, 2 admin user */
-	ck_assert_uint_eq(lint(&conf_schema), 85);
+	ck_assert_uint_eq(lint(&conf_schema), 89);
 }
 END_TEST
 
