@@ -536,9 +536,14 @@ static enum MHD_Result run_sse(struct req_ctx *ctx, struct MHD_Connection *c)
 	struct sse_answer a;
 	sse_identity(c, ctx, &who);
 	const char *body = ctx->body.data ? ctx->body.data : "";
+	/* the control URI (RFC 8895 §6.3) is absolute like the directory's
+	 * URIs (baseuri.c); a Host that cannot make one: relative */
+	char base[BASEURI_MAX];
+	if (!ctx->sse_control && baseuri_of(c, ctx->l, ctx->url, base, sizeof(base)) < 0)
+		base[0] = '\0';
 	int rc = ctx->sse_control
 	                 ? sse_control(ctx->l->srv, ctx->path, &who, ctx->snap, ctx->cat, body, ctx->body.len, &a)
-	                 : sse_open(ctx->l->srv, c, &who, ctx->snap, ctx->cat, body, ctx->body.len, &a);
+	                 : sse_open(ctx->l->srv, c, &who, ctx->snap, ctx->cat, base, body, ctx->body.len, &a);
 	if (rc != 0) {
 		static const struct refusal oom = {MHD_HTTP_SERVICE_UNAVAILABLE, "Service Unavailable: out of memory\n",
 		                                   NULL, 1, false};
@@ -931,8 +936,8 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 	/* the audit line (RFC 7285 §15.4: never addresses or request bodies) */
 	if (ctx->snap->access && ctx->snap->access->policy->audit) {
 		log_info("audit", "client=%s resource=%s status=%u bytes=%zu ms=%.3f%s%s%s", ctx->client,
-		         ctx->stream ? SSE_RESOURCE_ID
-		         : ctx->res  ? (ctx->res->id[0] ? ctx->res->id : "directory")
+		         ctx->stream                        ? SSE_RESOURCE_ID
+		         : ctx->res                         ? (ctx->res->id[0] ? ctx->res->id : "directory")
 		         : ctx->tips.kind != TIPS_PATH_NONE ? "tips-view"
 		                                            : "-",
 		         ctx->status, ctx->bytes, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted",

@@ -44,7 +44,8 @@ struct sse_stream {
 	struct sse_registry *reg;
 	struct sse_stream *prev, *next;
 	char token[TOKEN_HEX + 1];
-	char uri[sizeof(SSE_CONTROL_PREFIX) + TOKEN_HEX];
+	char uri[BASEURI_MAX + sizeof(SSE_CONTROL_PREFIX) +
+	         TOKEN_HEX]; /* the control URI, absolute unless relative-uris */
 	struct sse_who who;
 	char *client; /* who.client's copy */
 	pthread_mutex_t lock;
@@ -500,7 +501,7 @@ static unsigned count_owner(const struct sse_registry *reg, const char *key)
 }
 
 int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who *who, const struct snapshot *snap,
-             const struct catalog *cat, const char *body, size_t len, struct sse_answer *a)
+             const struct catalog *cat, const char *base, const char *body, size_t len, struct sse_answer *a)
 {
 	struct sse_req req;
 	struct alto_error err = {0};
@@ -538,7 +539,7 @@ int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who 
 	bool ok = getrandom(rnd, sizeof(rnd), 0) == (ssize_t)sizeof(rnd) && (who->client == NULL || st->client);
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(st->token + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(st->uri, sizeof(st->uri), SSE_CONTROL_PREFIX "%s", st->token);
+	snprintf(st->uri, sizeof(st->uri), "%s" SSE_CONTROL_PREFIX "%s", base, st->token);
 	ok = ok && add_subs(st, &req);
 	sse_req_free(&req);
 	if (!ok) {

@@ -59,9 +59,10 @@ int sse_init(struct server *srv);
 void sse_free(struct server *srv);
 
 /* Opens a stream (POST to the update stream service). cat: what this
- * client may see, in snap. 0, or ALTOD_ENOMEM. */
+ * client may see, in snap; base: the prefix of the stream's control URI
+ * (baseuri_of: "" for a relative one). 0, or ALTOD_ENOMEM. */
 int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who *who, const struct snapshot *snap,
-             const struct catalog *cat, const char *body, size_t len, struct sse_answer *a);
+             const struct catalog *cat, const char *base, const char *body, size_t len, struct sse_answer *a);
 /* Is path the stream control URI of an open stream of this identity? */
 bool sse_control_known(struct server *srv, const char *path, const struct sse_who *who);
 /* A stream control request (§7). a->status 404: the stream is gone (answer

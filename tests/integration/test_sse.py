@@ -600,7 +600,8 @@ class Public(unittest.TestCase):
         s = self.open(a, {"nm": {"resource-id": EX_NM}, "cm": {"resource-id": EX_COST},
                           "cfull": {"resource-id": EX_COST, "incremental-changes": False}})
         self.assertEqual(s.resp.getheader("Content-Type"), MT_STREAM)
-        self.assertTrue(s.control_uri.startswith("/updates/control/"))
+        # absolute, from the Host the client named, like the directory's URIs
+        self.assertRegex(s.control_uri, r"^http://127\.0\.0\.1:%d/updates/control/[0-9a-f]{32}$" % a.port)
         copies = Copy()
         first = [s.next() for _ in range(3)]
         self.assertEqual([(e.media, e.cid) for e in first],
