@@ -607,6 +607,19 @@ class Public(unittest.TestCase):
             self.assertEqual((ev.media, ev.cid), (at.MT_NETWORKMAP, "x"))
             self.assertEqual(ev.json(), a.get("/networkmap/" + EX_NM).json())
 
+    def test_a_stream_with_every_substream_removed_stays_open(self):
+        """Removing every substream stops every update (§5.3 "stopped") but
+        not the stream: it takes new adds through its control URI."""
+        a = self.start()
+        s = self.open(a, {"x": {"resource-id": EX_NM}})
+        self.assertEqual(s.next().cid, "x")
+        self.assertEqual(a.post(s.control_uri, {"remove": ["x"]}, MT_PARAMS).status, 204)
+        ev = s.next()
+        self.assertEqual((ev.media, ev.json()["stopped"]), (MT_CONTROL, ["x"]))
+        self.assertEqual(a.post(s.control_uri, {"add": {"y": {"resource-id": EX_NM}}}, MT_PARAMS).status, 204)
+        ev = s.next()
+        self.assertEqual((ev.media, ev.cid), (at.MT_NETWORKMAP, "y"))
+
     def test_current_tag_skips_the_full_resource(self):
         """RFC 8895 §6.5 "tag": a client that names the current vtag of a
         network map has it, and the server may skip the initial full
