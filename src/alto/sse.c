@@ -92,6 +92,18 @@ static bool plain_string(const json_t *v)
 	return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
 }
 
+static bool tag_valid(const json_t *v)
+{
+	size_t n = json_string_length(v);
+	const char *s = json_string_value(v);
+	if (n < 1 || n > VTAG_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
 /* Client ids in the error's field path are valid names: no '/' to escape. */
 static int parse_add(const json_t *add, const struct catalog *cat, struct sse_req *req, struct alto_error *err)
 {
@@ -119,9 +131,13 @@ static int parse_add(const json_t *add, const struct catalog *cat, struct sse_re
 		const struct resource *r = plain_string(rid) ? find_id(cat, json_string_value(rid)) : NULL;
 		if (r == NULL || !streamable(r))
 			return fail(req, err, E_INVALID_FIELD_VALUE, rid, "add/%s/resource-id", cid);
+		/* §6.5 "tag": the tag part of the client's version (RFC 7285
+		 * §10.3 VersionTag: 1-64 of U+0021-U+007E) */
 		const json_t *tag = json_object_get(one, "tag");
 		if (tag && !json_is_string(tag))
 			return fail(req, err, E_INVALID_FIELD_TYPE, NULL, "add/%s/tag", cid);
+		if (tag && !tag_valid(tag))
+			return fail(req, err, E_INVALID_FIELD_VALUE, tag, "add/%s/tag", cid);
 		const json_t *inc = json_object_get(one, "incremental-changes");
 		if (inc && !json_is_boolean(inc))
 			return fail(req, err, E_INVALID_FIELD_TYPE, NULL, "add/%s/incremental-changes", cid);
@@ -139,6 +155,9 @@ static int parse_add(const json_t *add, const struct catalog *cat, struct sse_re
 			return ALTOD_ENOMEM;
 		a->res = r;
 		a->incremental = inc ? json_is_true(inc) : true;
+		a->tag[0] = '\0';
+		if (tag)
+			memcpy(a->tag, json_string_value(tag), json_string_length(tag) + 1);
 		req->nadd++;
 	}
 	return 0;
@@ -193,8 +212,8 @@ static unsigned json_depth(const char *s, size_t len)
 	return max;
 }
 
-int sse_req_parse(const char *body, size_t len, const struct catalog *cat, unsigned max_depth, struct sse_req *req,
-                  struct alto_error *err)
+int sse_req_parse(const char *body, size_t len, const struct catalog *cat, unsigned max_depth, bool control,
+                  struct sse_req *req, struct alto_error *err)
 {
 	json_error_t jerr;
 
@@ -225,7 +244,7 @@ int sse_req_parse(const char *body, size_t len, const struct catalog *cat, unsig
 	const json_t *rm = json_object_get(root, "remove");
 	if (rc == 0 && add)
 		rc = parse_add(add, cat, req, err);
-	if (rc == 0 && rm)
+	if (rc == 0 && rm && control)
 		rc = parse_remove(rm, req, err);
 	json_decref(root);
 	if (rc != 0)
@@ -276,7 +295,8 @@ void sse_data_event(struct buf *b, const char *media_type, const char *client_id
 
 void sse_control_event(struct buf *b, const char *control_uri, char *const *removed, size_t n, const char *description)
 {
-	/* §5.3 UpdateStreamControlEvent: one line of JSON */
+	/* §5.3 UpdateStreamControlEvent {[control-uri], [started], [stopped],
+	 * [description]}: one line of JSON */
 	buf_puts(b, "event: " SSE_MT_CONTROL "\ndata: {");
 	bool first = true;
 	if (control_uri) {
@@ -288,7 +308,7 @@ void sse_control_event(struct buf *b, const char *control_uri, char *const *remo
 		if (!first)
 			buf_putc(b, ',');
 		first = false;
-		buf_puts(b, "\"remove\":[");
+		buf_puts(b, "\"stopped\":[");
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				buf_putc(b, ',');

@@ -21,6 +21,7 @@
 
 #include "alto/catalog.h"
 #include "alto/errbody.h"
+#include "topo/topo.h"
 #include "util/buf.h"
 
 /* RFC 8895 §6.1, §6.5, §5.3, §4.2, §4.3; RFC 7396; RFC 6902 */
@@ -52,6 +53,7 @@ struct sse_add {
 	char *client_id;
 	const struct resource *res; /* in the catalog the request was checked against */
 	bool incremental;           /* "incremental-changes" (default true) */
+	char tag[VTAG_LEN + 1];     /* "tag": the version the client has ("": none) */
 };
 
 struct sse_req {
@@ -66,12 +68,16 @@ struct sse_req {
  * resource id that is not a network map or cost map of cat is answered
  * like one that does not exist (E_INVALID_FIELD_VALUE). Client ids are
  * names as alto_name_valid takes them (1-64 of A-Z a-z 0-9 - : @ _), each
- * at most once in a stream.
+ * at most once in a stream. A "tag" must be an RFC 7285 §10.3 tag (1-64
+ * of U+0021-U+007E).
+ * control: a stream control request (§7); else the request that opens a
+ * stream, whose "remove" is ignored, whatever it holds (§6.5: "the update
+ * stream server SHOULD ignore this field").
  * max_depth: nesting allowed (0: jansson's). 0, or ALTOD_EREQUEST with err
  * set (its field may point into req, which must outlive err's rendering),
  * or ALTOD_ENOMEM. */
-int sse_req_parse(const char *body, size_t len, const struct catalog *cat, unsigned max_depth, struct sse_req *req,
-                  struct alto_error *err);
+int sse_req_parse(const char *body, size_t len, const struct catalog *cat, unsigned max_depth, bool control,
+                  struct sse_req *req, struct alto_error *err);
 void sse_req_free(struct sse_req *req);
 
 /* Appends one data update message (§5.2): "event: <media type>,<client
@@ -81,9 +87,10 @@ void sse_data_event(struct buf *b, const char *media_type, const char *client_id
 /* The head of a data update message, up to and including "data: ". */
 void sse_data_head(struct buf *b, const char *media_type, const char *client_id);
 
-/* Appends one control update message (§5.3): its "control-uri" (NULL:
- * none), the client ids of the substreams removed (none: n 0), and a
- * description (NULL: none). */
+/* Appends one control update message (§5.3 UpdateStreamControlEvent): its
+ * "control-uri" (NULL: none), "stopped": the substream ids (client ids)
+ * the server stopped sending updates for (none: n 0), and a description
+ * (NULL: none; §5.3 RECOMMENDS one with "stopped"). */
 void sse_control_event(struct buf *b, const char *control_uri, char *const *removed, size_t n, const char *description);
 
 /* A keep-alive: an SSE comment line, ignored by every client. */

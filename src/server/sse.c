@@ -25,10 +25,11 @@ struct sse_sub {
 	char *rid;
 	enum res_kind kind;
 	bool incremental;
-	bool sent;      /* its first full resource went out */
-	char epoch[17]; /* of the history the version below is from ("": none) */
-	uint64_t seq;   /* the version the client has */
-	char etag[24];  /* the body the client has (when no history tells) */
+	bool sent;              /* its first full resource went out (or the client had it) */
+	char tag[VTAG_LEN + 1]; /* "tag" of its add: the version the client has ("": none) */
+	char epoch[17];         /* of the history the version below is from ("": none) */
+	uint64_t seq;           /* the version the client has */
+	char etag[24];          /* the body the client has (when no history tells) */
 };
 
 /* One piece of the batch being sent: text of the batch's own buffer (by
@@ -229,6 +230,20 @@ static void sub_events(struct sse_stream *st, struct sse_sub *sub, const struct 
                        const struct upd_resource *u)
 {
 	if (!sub->sent) {
+		/* RFC 8895 §6.5 "tag": a client that names the current version
+		 * of a resource with a vtag (RFC 7285 §10.3: network maps) has
+		 * it; the server MAY skip the initial full replacement. It
+		 * does: the substream starts at the current version */
+		if (sub->tag[0] != '\0' && r->kind == RES_NETWORKMAP && r->nm != NULL &&
+		    strcmp(sub->tag, r->nm->vtag) == 0) {
+			sub->sent = true;
+			memcpy(sub->etag, r->etag, sizeof(sub->etag));
+			if (u) {
+				memcpy(sub->epoch, u->epoch, sizeof(sub->epoch));
+				sub->seq = u->v[u->nv - 1].seq;
+			}
+			return;
+		}
 		full_event(st, sub, r, u);
 		return;
 	}
@@ -288,8 +303,9 @@ static void generate(struct sse_stream *st)
 	char **gone = NULL;
 	size_t ngone = 0, gone_cap = 0;
 
-	/* substreams whose resource this client no longer sees: removed,
-	 * and said so in a control event (§5.3 "remove") */
+	/* substreams whose resource this client no longer sees: stopped,
+	 * and said so in a control event (§5.3 "stopped", with the
+	 * RECOMMENDED description) */
 	for (size_t i = 0; i < st->nsubs;) {
 		const struct resource *r = cat ? find_id(cat, st->subs[i].rid) : NULL;
 		if (r && r->kind == st->subs[i].kind) {
@@ -462,6 +478,7 @@ static bool add_subs(struct sse_stream *st, const struct sse_req *req)
 		}
 		sub->kind = req->add[i].res->kind;
 		sub->incremental = req->add[i].incremental;
+		memcpy(sub->tag, req->add[i].tag, sizeof(sub->tag));
 		st->nsubs++;
 	}
 	return true;
@@ -506,20 +523,18 @@ int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who 
 	struct sse_req req;
 	struct alto_error err = {0};
 	memset(a, 0, sizeof(*a));
-	int rc = sse_req_parse(body, len, cat, snap->limits.max_json_depth, &req, &err);
+	int rc = sse_req_parse(body, len, cat, snap->limits.max_json_depth, false, &req, &err);
 	if (rc == ALTOD_EREQUEST)
 		return request_error(a, &err);
 	if (rc != 0)
 		return rc;
-	/* §6.5: a stream is opened for resources; nothing to remove yet */
+	/* §6.5: a stream is opened for resources. "remove" is for stream
+	 * control requests only: "the update stream server SHOULD ignore
+	 * this field" in the request that opens a stream; sse_req_parse
+	 * did not look at it */
 	if (req.nadd == 0) {
 		sse_req_free(&req);
 		return bad_request(a, E_MISSING_FIELD, "add", NULL);
-	}
-	if (req.nremove > 0) {
-		bad_request(a, E_INVALID_FIELD_VALUE, "remove", req.remove[0]);
-		sse_req_free(&req);
-		return 0;
 	}
 	struct sse_stream *st = calloc(1, sizeof(*st));
 	if (st == NULL) {
@@ -654,7 +669,7 @@ int sse_control(struct server *srv, const char *path, const struct sse_who *who,
 	struct alto_error err = {0};
 	memset(a, 0, sizeof(*a));
 	/* parsed before the stream is locked (its events wait meanwhile) */
-	int rc = sse_req_parse(body, len, cat, snap->limits.max_json_depth, &req, &err);
+	int rc = sse_req_parse(body, len, cat, snap->limits.max_json_depth, true, &req, &err);
 	if (rc != 0 && rc != ALTOD_EREQUEST)
 		return rc;
 	struct sse_registry *reg = srv->sse;

@@ -71,7 +71,7 @@ class Event:
 class Stream:
     """One update stream, read as a W3C EventSource client does."""
 
-    def __init__(self, altod, add, authorization=None, rcvbuf=None, headers=None):
+    def __init__(self, altod, add, authorization=None, rcvbuf=None, headers=None, extra=None):
         self.altod = altod
         self.conn = http.client.HTTPConnection(altod.host, altod.port, timeout=at.IO_TIMEOUT)
         if rcvbuf:  # before connect(): the window it offers is negotiated then
@@ -84,7 +84,7 @@ class Stream:
         h.update(headers or {})
         if authorization:
             h["Authorization"] = authorization
-        self.conn.request("POST", "/updates/stream", body=json.dumps({"add": add}).encode(), headers=h)
+        self.conn.request("POST", "/updates/stream", body=json.dumps(dict({"add": add}, **(extra or {}))).encode(), headers=h)
         self.resp = self.conn.getresponse()
         self.comments = 0
         self.control_uri = None
@@ -224,7 +224,7 @@ class Follower:
             self.tc.assertIsNotNone(ev, "the stream ended")
             if ev.media == MT_CONTROL:
                 # only our own barriers are ever removed
-                self.tc.assertTrue(all(c.startswith("sync") for c in ev.json().get("remove", [])), ev)
+                self.tc.assertTrue(all(c.startswith("sync") for c in ev.json().get("stopped", [])), ev)
                 continue
             if ev.cid == bid:
                 self.tc.assertEqual(ev.media, at.MT_NETWORKMAP)
@@ -241,7 +241,7 @@ class Follower:
         while True:
             ev = self.stream.next()
             if ev is None or not (ev.media == MT_CONTROL and
-                                  all(c.startswith("sync") for c in ev.json().get("remove", []))):
+                                  all(c.startswith("sync") for c in ev.json().get("stopped", []))):
                 return ev
 
     def check(self, changed):
@@ -457,16 +457,16 @@ class FollowerTest(unittest.TestCase):
         ev = fo.next_unsynced()
         self.assertEqual(ev.media, MT_CONTROL)
         gone = sorted(fo.cid[rid] for rid in fo.rids if rid != "net")
-        self.assertEqual(sorted(ev.json()["remove"]), gone)
+        self.assertEqual(sorted(ev.json()["stopped"]), gone)
         self.assertEqual(ev.json()["description"], "the resource is no longer offered")
         # tb is no client any more
         users = {k: v for k, v in USERS.items() if k != "tb"}
         at.write_files(d, {"altod.yaml": follower_config(world, users=users)})
         a.reload()
         rest = [ev for ev in fb.stream.read_to_end()  # the end of the chunked body: no error
-                if not (ev.media == MT_CONTROL and all(c.startswith("sync") for c in ev.json()["remove"]))]
+                if not (ev.media == MT_CONTROL and all(c.startswith("sync") for c in ev.json()["stopped"]))]
         self.assertEqual([ev.media for ev in rest], [MT_CONTROL])
-        self.assertEqual(sorted(rest[0].json()["remove"]), sorted(fb.cid.values()))
+        self.assertEqual(sorted(rest[0].json()["stopped"]), sorted(fb.cid.values()))
         self.assertEqual(rest[0].json()["description"], "the client is no longer served")
         # ops's stream goes on with what it still has
         self.assertEqual(fo.sync(), [])
@@ -575,7 +575,9 @@ class Public(unittest.TestCase):
             ({"add": {"x": {"resource-id": EX_NM, "input": {}}}}, "E_INVALID_FIELD_VALUE", "add/x/input", "{}"),
             ({"add": {"x": {"resource-id": EX_NM, "incremental-changes": "yes"}}}, "E_INVALID_FIELD_TYPE",
              "add/x/incremental-changes", None),
-            ({"add": {"x": {"resource-id": EX_NM}}, "remove": ["x"]}, "E_INVALID_FIELD_VALUE", "remove", "x"),
+            # RFC 8895 §6.5 "tag": an RFC 7285 §10.3 tag
+            ({"add": {"x": {"resource-id": EX_NM, "tag": ""}}}, "E_INVALID_FIELD_VALUE", "add/x/tag", ""),
+            ({"add": {"x": {"resource-id": EX_NM, "tag": "a b"}}}, "E_INVALID_FIELD_VALUE", "add/x/tag", "a b"),
         ]
         for body, code, field, value in cases:
             with self.subTest(body=body):
@@ -593,6 +595,66 @@ class Public(unittest.TestCase):
         self.assertEqual(post(ok, accept="application/json").status, 406)
         r = a.get("/updates/stream")
         self.assertEqual((r.status, r.header("Allow")), (405, "POST, OPTIONS"))
+
+    def test_remove_on_opening_is_ignored(self):
+        """RFC 8895 §6.5: "remove" is for stream control requests; in the
+        request that opens a stream "the update stream server SHOULD ignore
+        this field"."""
+        a = self.start()
+        for rm in (["x", "zz"], "not even a list"):
+            s = self.open(a, {"x": {"resource-id": EX_NM}}, extra={"remove": rm})
+            self.assertEqual(s.status(), 200)
+            ev = s.next()
+            self.assertEqual((ev.media, ev.cid), (at.MT_NETWORKMAP, "x"))
+            self.assertEqual(ev.json(), a.get("/networkmap/" + EX_NM).json())
+
+    def test_a_stream_with_every_substream_removed_stays_open(self):
+        """Removing every substream stops every update (§5.3 "stopped") but
+        not the stream: it takes new adds through its control URI."""
+        a = self.start()
+        s = self.open(a, {"x": {"resource-id": EX_NM}})
+        self.assertEqual(s.next().cid, "x")
+        self.assertEqual(a.post(s.control_uri, {"remove": ["x"]}, MT_PARAMS).status, 204)
+        ev = s.next()
+        self.assertEqual((ev.media, ev.json()["stopped"]), (MT_CONTROL, ["x"]))
+        self.assertEqual(a.post(s.control_uri, {"add": {"y": {"resource-id": EX_NM}}}, MT_PARAMS).status, 204)
+        ev = s.next()
+        self.assertEqual((ev.media, ev.cid), (at.MT_NETWORKMAP, "y"))
+
+    def test_current_tag_skips_the_full_resource(self):
+        """RFC 8895 §6.5 "tag": a client that names the current vtag of a
+        network map has it, and the server may skip the initial full
+        replacement; altod does, and then sends that substream patches from
+        that version. A stale tag, and a tag on a cost map (no vtag of its
+        own, RFC 7285 §11.2.3.6), get the full resource."""
+        a = self.start(maps={"maps/example.yaml": at.read_example_maps()})
+        maps_path = os.path.join(a.dir, "maps", "example.yaml")
+        nm = a.get("/networkmap/" + EX_NM).json()
+        tag = nm["meta"]["vtag"]["tag"]
+        s = self.open(a, {"cur": {"resource-id": EX_NM, "tag": tag},
+                          "old": {"resource-id": EX_NM, "tag": "0" * 64},
+                          "cm": {"resource-id": EX_COST, "tag": tag}})
+        copies = Copy()
+        copies.docs["cur"] = nm
+        first = [s.next(), s.next()]
+        self.assertEqual([(e.media, e.cid) for e in first], [(at.MT_NETWORKMAP, "old"), (at.MT_COSTMAP, "cm")])
+        for e in first:
+            copies.apply(e)
+        # the network map changes: "cur" gets a patch from the version it named
+        text = at.read_example_maps()
+        with open(maps_path, "w") as f:
+            f.write(text.replace("ipv4: [198.51.100.128/25]", "ipv4: [198.51.100.128/26]"))
+        a.reload()
+        evs = [s.next() for _ in range(3)]
+        self.assertEqual(sorted(e.cid for e in evs), ["cm", "cur", "old"])
+        for e in evs:
+            self.assertIn(e.media, (at.MT_MERGEPATCH, at.MT_JSONPATCH), e)
+            copies.apply(e)
+        nm2 = a.get("/networkmap/" + EX_NM).json()
+        self.assertNotEqual(nm2["meta"]["vtag"]["tag"], tag)
+        self.assertEqual(copies.docs["cur"], nm2)
+        self.assertEqual(copies.docs["old"], nm2)
+        self.assertEqual(copies.docs["cm"], a.get("/costmap/%s/routingcost/numerical" % EX_NM).json())
 
     def test_events_and_control(self):
         a = self.start(maps={"maps/example.yaml": at.read_example_maps()})
@@ -642,7 +704,7 @@ class Public(unittest.TestCase):
         self.assertEqual((r.status, r.body), (204, b""))
         ev = s.next()
         self.assertEqual(ev.media, MT_CONTROL)
-        self.assertEqual(ev.json()["remove"], ["cfull"])
+        self.assertEqual(ev.json()["stopped"], ["cfull"])
         ev = s.next()
         self.assertEqual((ev.media, ev.cid), (at.MT_COSTMAP, "hop"))
         self.assertEqual(ev.json(), a.get("/costmap/%s/hopcount/ordinal" % EX_NM).json())
@@ -650,7 +712,7 @@ class Public(unittest.TestCase):
         r = a.post(ctl, {"remove": ["nm"], "add": {"nm": {"resource-id": EX_NM}}}, MT_PARAMS)
         self.assertEqual(r.status, 204)
         ev = s.next()
-        self.assertEqual(ev.json()["remove"], ["nm"])
+        self.assertEqual(ev.json()["stopped"], ["nm"])
         ev = s.next()
         self.assertEqual((ev.media, ev.cid), (at.MT_NETWORKMAP, "nm"))
 
@@ -662,7 +724,7 @@ class Public(unittest.TestCase):
         while True:
             ev = s.next()
             if ev.media == MT_CONTROL:
-                self.assertEqual(ev.json()["remove"], ["hop"])
+                self.assertEqual(ev.json()["stopped"], ["hop"])
                 break
             seen.append(ev)
         r = a.post(ctl, {"remove": ["hop"]}, MT_PARAMS)

@@ -54,7 +54,7 @@ static char *error_of(const struct catalog *c, const char *body)
 {
 	struct sse_req req;
 	struct alto_error err = {0};
-	ck_assert_int_eq(sse_req_parse(body, strlen(body), c, 32, &req, &err), ALTOD_EREQUEST);
+	ck_assert_int_eq(sse_req_parse(body, strlen(body), c, 32, true, &req, &err), ALTOD_EREQUEST);
 	size_t len;
 	char *out = alto_error_render(&err, &len);
 	alto_error_clear(&err);
@@ -69,13 +69,15 @@ START_TEST(parses_add_and_remove)
 	const char *body = "{\"add\":{\"a\":{\"resource-id\":\"" NM "\"},"
 	                   "\"b\":{\"resource-id\":\"" NM "-num-routingcost\",\"incremental-changes\":false,"
 	                   "\"tag\":\"x\"}},\"remove\":[\"c\",\"d\"],\"other\":1}";
-	ck_assert_int_eq(sse_req_parse(body, strlen(body), ALL, 32, &req, &err), 0);
+	ck_assert_int_eq(sse_req_parse(body, strlen(body), ALL, 32, true, &req, &err), 0);
 	ck_assert_uint_eq(req.nadd, 2);
 	ck_assert_str_eq(req.add[0].client_id, "a");
 	ck_assert_str_eq(req.add[0].res->id, NM);
 	ck_assert(req.add[0].incremental);
 	ck_assert_str_eq(req.add[1].res->id, NM "-num-routingcost");
 	ck_assert(!req.add[1].incremental);
+	ck_assert_str_eq(req.add[0].tag, "");
+	ck_assert_str_eq(req.add[1].tag, "x");
 	ck_assert_uint_eq(req.nremove, 2);
 	ck_assert_str_eq(req.remove[1], "d");
 	sse_req_free(&req);
@@ -105,6 +107,15 @@ START_TEST(errors_name_their_field)
 	         "{\"meta\":{\"code\":\"E_INVALID_FIELD_VALUE\",\"field\":\"add\",\"value\":\"a.b\"}}"},
 	        {"{\"add\":{\"x\":{\"resource-id\":\"" NM "\",\"tag\":1}}}",
 	         "{\"meta\":{\"code\":\"E_INVALID_FIELD_TYPE\",\"field\":\"add/x/tag\"}}"},
+	        /* RFC 8895 §6.5 tag: an RFC 7285 §10.3 tag, 1-64 of U+0021-U+007E */
+	        {"{\"add\":{\"x\":{\"resource-id\":\"" NM "\",\"tag\":\"\"}}}",
+	         "{\"meta\":{\"code\":\"E_INVALID_FIELD_VALUE\",\"field\":\"add/x/tag\",\"value\":\"\"}}"},
+	        {"{\"add\":{\"x\":{\"resource-id\":\"" NM "\",\"tag\":\"a b\"}}}",
+	         "{\"meta\":{\"code\":\"E_INVALID_FIELD_VALUE\",\"field\":\"add/x/tag\",\"value\":\"a b\"}}"},
+	        {"{\"add\":{\"x\":{\"resource-id\":\"" NM
+	         "\",\"tag\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}}",
+	         "{\"meta\":{\"code\":\"E_INVALID_FIELD_VALUE\",\"field\":\"add/x/"
+	         "tag\",\"value\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}"},
 	        {"{\"add\":{\"x\":{\"resource-id\":\"" NM "\",\"input\":{\"pids\":[]}}}}",
 	         "{\"meta\":{\"code\":\"E_INVALID_FIELD_VALUE\",\"field\":\"add/x/"
 	         "input\",\"value\":\"{\\\"pids\\\":[]}\"}}"},
@@ -155,7 +166,8 @@ START_TEST(events)
 	                    "event: application/alto-updatestreamcontrol+json\n"
 	                    "data: {\"control-uri\":\"/updates/control/x\"}\n\n"
 	                    "event: application/alto-updatestreamcontrol+json\n"
-	                    "data: {\"remove\":[\"c1\",\"c\\\"2\"],\"description\":\"why\"}\n\n"
+	                    /* RFC 8895 §5.3: the member is "stopped" */
+	                    "data: {\"stopped\":[\"c1\",\"c\\\"2\"],\"description\":\"why\"}\n\n"
 	                    ": keep-alive\n\n");
 	free(s);
 }
