@@ -27,7 +27,10 @@ import altodtest as at
 
 PKG = "altod"
 CONF = "/etc/altod/altod.yaml"
-MAPS = "/etc/altod/maps/example.yaml"
+# The maps files conf/altod.yaml lists (RFC 7285, RFC 9439, RFC 9240 examples),
+# installed beside it and as examples.
+MAPS_FILES = ("example.yaml", "perfmetrics.yaml", "properties.yaml")
+ALL_MAPS = ["/etc/altod/maps/" + m for m in MAPS_FILES]
 WANTS = "/etc/systemd/system/multi-user.target.wants/altod.service"
 DSH_STATE = "/var/lib/systemd/deb-systemd-helper-enabled"
 SYSTEMD_RUNNING = os.path.isdir("/run/systemd/system")
@@ -42,8 +45,8 @@ SHIPPED = {
     "/usr/share/man/man8/altod.8.gz": 0o644,
     "/usr/share/man/man5/altod.yaml.5.gz": 0o644,
     CONF: 0o640,
-    MAPS: 0o644,
-    "/usr/share/doc/altod/examples/example.yaml": 0o644,
+    **{m: 0o644 for m in ALL_MAPS},
+    **{"/usr/share/doc/altod/examples/" + m: 0o644 for m in MAPS_FILES},
     "/usr/share/doc/altod/copyright": 0o644,
 }
 
@@ -144,7 +147,7 @@ class DebianPackage(unittest.TestCase):
             self.assertIn(path, modes, listing)
             self.assertEqual(modes[path], (stat.filemode(mode | stat.S_IFREG), "root/root"), path)
         conffiles = run(["dpkg-deb", "--info", self.deb, "conffiles"]).stdout.split()
-        self.assertEqual(sorted(conffiles), [CONF, MAPS])
+        self.assertEqual(sorted(conffiles), sorted([CONF] + ALL_MAPS))
 
     def test_install_reinstall_remove_purge(self):
         # Install: the user, the configuration 0640 root:altod, the unit enabled
@@ -168,7 +171,9 @@ class DebianPackage(unittest.TestCase):
             self.assertEqual(p.stdout.strip(), "ok", who)
         # The config's maps exist after install (relative to /etc/altod).
         with open(CONF) as f:
-            self.assertIn("- maps/example.yaml", f.read())
+            text = f.read()
+        for m in MAPS_FILES:
+            self.assertRegex(text, r"(?m)^  - maps/%s\b" % m.replace(".", r"\."))
         if SYSTEMD_RUNNING:
             self.assertEqual(service_state("is-enabled"), "enabled")
             self.assertEqual(service_state("is-active"), "active")
@@ -197,7 +202,7 @@ class DebianPackage(unittest.TestCase):
         # Remove: the program goes, the conffiles stay; purge: nothing stays.
         run(["dpkg", "--remove", PKG])
         self.assertFalse(os.path.exists("/usr/sbin/altod"))
-        self.assertTrue(os.path.exists(CONF) and os.path.exists(MAPS))
+        self.assertTrue(os.path.exists(CONF) and all(os.path.exists(m) for m in ALL_MAPS))
         if SYSTEMD_RUNNING:
             self.assertNotEqual(service_state("is-active"), "active")
         run(["dpkg", "--purge", PKG])

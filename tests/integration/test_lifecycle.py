@@ -360,7 +360,9 @@ class TestInstall(unittest.TestCase):
     FILES = ["usr/local/sbin/altod", "usr/local/lib/systemd/system/altod.service",
              "usr/local/lib/sysusers.d/altod.conf", "usr/local/lib/tmpfiles.d/altod.conf",
              "usr/local/share/man/man8/altod.8",
-             "usr/local/share/man/man5/altod.yaml.5", "etc/altod/altod.yaml", "etc/altod/maps/example.yaml"]
+             "usr/local/share/man/man5/altod.yaml.5", "etc/altod/altod.yaml", "etc/altod/maps/example.yaml",
+             "etc/altod/maps/perfmetrics.yaml", "etc/altod/maps/properties.yaml"]
+    MAPS = ("maps/example.yaml", "maps/perfmetrics.yaml", "maps/properties.yaml")  # what altod.yaml lists
 
     @classmethod
     def setUpClass(cls):
@@ -422,12 +424,14 @@ class TestInstall(unittest.TestCase):
         self.assertEqual(self.read("usr/local/share/man/man5/altod.yaml.5"), self.src("docs/altod.yaml.5"))
         self.assertEqual(self.read("usr/local/lib/sysusers.d/altod.conf"), self.src("conf/altod.sysusers"))
         self.assertEqual(self.read("etc/altod/altod.yaml"), self.src("conf/altod.yaml"))
-        self.assertEqual(self.read("etc/altod/maps/example.yaml"), self.src("conf/maps/example.yaml"))
+        for m in self.MAPS:
+            self.assertEqual(self.read("etc/altod/" + m), self.src("conf/" + m))
         self.assertRegex(self.read("usr/local/lib/sysusers.d/altod.conf").decode(), r"(?m)^u altod ")
         # altod.yaml may hold password-equivalent secrets: never world-readable,
         # and tmpfiles.d keeps it 0640 root:altod on the real system
         self.assertEqual(stat.S_IMODE(os.stat(self.path("etc/altod/altod.yaml")).st_mode), 0o640)
-        self.assertEqual(stat.S_IMODE(os.stat(self.path("etc/altod/maps/example.yaml")).st_mode) & 0o444, 0o444)
+        for m in self.MAPS:
+            self.assertEqual(stat.S_IMODE(os.stat(self.path("etc/altod/" + m)).st_mode) & 0o444, 0o444, m)
         self.assertIn("z /etc/altod/altod.yaml 0640 root altod -",
                       self.read("usr/local/lib/tmpfiles.d/altod.conf").decode().splitlines())
         # the installed configuration checks out with the installed binary
