@@ -20,6 +20,34 @@ bool propmap_uses_netmap(const struct topo_netmap *nm)
 	return topo_props_domain_used(nm->props, PD_PID);
 }
 
+/* RFC 9240 §5.2.2: "EntityPropertyName ::= [ ResourceID ] '.'
+ * EntityPropertyType"; the properties of the maps files are defined by the
+ * property map itself (self-defined), whose name is "." and the type, the
+ * ResourceID omitted (".asn", ".priv:access"). The endpoint property
+ * service keeps RFC 7285's names ("asn"). */
+static void prop_name(struct buf *b, const char *type)
+{
+	/* types hold only [A-Za-z0-9:_-] (§5.2.1, checked by the loader):
+	 * nothing to escape */
+	buf_puts(b, "\".");
+	buf_puts(b, type);
+	buf_putc(b, '"');
+}
+
+/* A property of a request: ".<type>", or "<this resource's id>.<type>",
+ * whose ResourceID "SHOULD be ignored" (§5.2.2) as it names the property
+ * map itself; PROP_NONE otherwise (a bare RFC 7285 name is not an
+ * EntityPropertyName). */
+static uint32_t parse_prop_name(const struct resource *r, const char *s)
+{
+	size_t il = strlen(r->id);
+	if (strncmp(s, r->id, il) == 0 && s[il] == '.')
+		s += il;
+	else if (s[0] != '.')
+		return PROP_NONE;
+	return topo_props_name(r->nm->props, s + 1);
+}
+
 static void domain_name(struct buf *b, const struct topo_netmap *nm, enum prop_domain d)
 {
 	if (d == PD_PID) {
@@ -51,7 +79,7 @@ void render_propmap_mappings(struct buf *b, const struct topo_netmap *nm)
 			if (!f2)
 				buf_putc(b, ',');
 			f2 = false;
-			jw_str(b, p->names[k]);
+			prop_name(b, p->names[k]);
 		}
 		buf_putc(b, ']');
 	}
@@ -86,7 +114,7 @@ char *render_propmap(const struct topo_netmap *nm, size_t *len)
 		for (uint32_t k = 0; k < e->nvals; k++) {
 			if (k)
 				buf_putc(&b, ',');
-			jw_str(&b, p->names[e->vals[k].prop]);
+			prop_name(&b, p->names[e->vals[k].prop]);
 			buf_putc(&b, ':');
 			jw_str(&b, e->vals[k].value);
 		}
@@ -194,7 +222,7 @@ static char *filtered(const struct topo_netmap *nm, struct qent *q, size_t nq, c
 			} else {
 				buf_putc(&b, ',');
 			}
-			jw_str(&b, p->names[props[k]]);
+			prop_name(&b, p->names[props[k]]);
 			buf_putc(&b, ':');
 			jw_str(&b, v);
 		}
@@ -253,7 +281,7 @@ static char *answer(const struct resource *r, const json_t *root, const struct r
 	for (size_t i = 0; i < np; i++) {
 		const json_t *v = json_array_get(props, i);
 		const char *s = json_string_value(v);
-		uint32_t k = s && strlen(s) == json_string_length(v) ? topo_props_name(nm->props, s) : PROP_NONE;
+		uint32_t k = s && strlen(s) == json_string_length(v) ? parse_prop_name(r, s) : PROP_NONE;
 		/* §8.5: a property this map does not have */
 		if (k == PROP_NONE) {
 			fail(err, E_INVALID_FIELD_VALUE, "properties", v);
