@@ -139,7 +139,10 @@ class TestFiltered(PropServer):
         self.assertEqual(doc["property-map"], dot_map({
             "ipv4:192.0.2.200": {"asn": "64496", "countrycode": "CA"},
             "ipv4:192.0.2.0/26": {"asn": "64496", "countrycode": "US"},
-            # 192.0.2.0/23 is covered by no prefix defining anything: omitted
+            # 192.0.2.0/23 is covered by no prefix defining anything: omitted;
+            # but it covers 192.0.2.0/24, given with its own values (RFC 9240
+            # §8.6), and 192.0.2.128/25, which the request names itself
+            "ipv4:192.0.2.0/24": {"asn": "64496", "countrycode": "US"},
             "ipv4:192.0.2.128/25": {"asn": "64496", "countrycode": "CA"},
             "ipv6:2001:db8::1": {"asn": "64498", "countrycode": "DE"},
             "ipv6:2001:db8:5::/48": {"asn": "64498", "countrycode": "DE"},
@@ -151,6 +154,24 @@ class TestFiltered(PropServer):
                                       "properties": [".countrycode", ".priv:region"]}), MT_PROPMAP)
         self.assertEqual(doc["property-map"], {
             "ipv4:192.0.2.1": {".countrycode": "US"}, NM + ".pid:PID1": {".priv:region": "east"}})
+
+    def test_prefix_covers_its_defined_prefixes(self):
+        """RFC 9240 §8.6: a requested prefix "MUST cover properties for all
+        identifiers in" it: the defined prefixes inside it come too, each
+        with the values it defines itself, each once, however many requested
+        prefixes hold it."""
+        r = self.fpm({"entities": ["ipv4:0.0.0.0/0", "ipv4:192.0.2.0/23", "ipv6:2001::/16"],
+                      "properties": [".countrycode", ".asn"]})
+        self.assertEqual(r.body.count(b'"ipv4:192.0.2.128/25"'), 1)
+        self.assertEqual(self.assertOk(r, MT_PROPMAP)["property-map"], dot_map({
+            "ipv4:192.0.2.0/24": {"asn": "64496", "countrycode": "US"},
+            "ipv4:192.0.2.128/25": {"countrycode": "CA"},
+            "ipv4:198.51.100.0/24": {"asn": "64497"},
+            "ipv6:2001:db8::/32": {"asn": "64498", "countrycode": "DE"}}))
+        # a requested address covers nothing; PID entities have no hierarchy
+        doc = self.assertOk(self.fpm({"entities": ["ipv4:192.0.2.0", NM + ".pid:PID1"],
+                                      "properties": [".countrycode"]}), MT_PROPMAP)
+        self.assertEqual(doc["property-map"], {"ipv4:192.0.2.0": {".countrycode": "US"}})
 
     def test_own_resource_id_is_ignored(self):
         """RFC 9240 §5.2.2: a self-defined property's ResourceID, this
@@ -268,6 +289,26 @@ def ent_id(p):
     return "ipv%d:%s" % (p.version, p.with_prefixlen)
 
 
+def model_covered(defs, qs, props, want):
+    """RFC 9240 §8.6: a requested prefix "MUST cover properties for all
+    identifiers in" it: each defined prefix strictly inside one is given
+    too, with the requested properties it defines, unless the request names
+    it itself (then it is answered with its inherited values)."""
+    seen = {q for q in qs if q in defs}
+    added = 0
+    for q in qs:
+        for net, props_of in defs.items():
+            if (net.version != q.version or net.prefixlen <= q.prefixlen or not net.subnet_of(q)
+                    or net in seen):
+                continue
+            seen.add(net)
+            vals = {p: props_of[p] for p in props if p in props_of}
+            if vals:
+                want[ent_id(net)] = vals
+                added += 1
+    return added
+
+
 class TestGenerated(at.AltodTestCase):
     """Random nested IPv4/IPv6 prefixes with properties, and PIDs with
     properties, against model_value()."""
@@ -338,6 +379,7 @@ class TestGenerated(at.AltodTestCase):
             vals = {p: v for p, v in vals.items() if v is not None}
             if vals:
                 want[ent_id(q)] = vals
+        self.assertGreater(model_covered(self.defs, qs, self.PROPS, want), 0)
         for pid, props in self.pid_props.items():
             want["g.pid:" + pid] = props
         self.assertEqual(doc["property-map"], dot_map(want))
@@ -608,6 +650,7 @@ access:
             vals = {p: v for p, v in vals.items() if v is not None}
             if vals:
                 want[ent_id(q)] = vals
+        model_covered(shown, qs, self.SHOWN, want)
         self.assertEqual(doc["property-map"], dot_map(want))
         self.assertGreater(len(want), 10)
 
