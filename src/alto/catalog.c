@@ -71,6 +71,20 @@ static struct resource *add(struct builder *bd, enum res_kind kind, const struct
 	return r;
 }
 
+/* A resource id derived from a cost metric: RFC 7285 §10.2 reserves '.'
+ * in a ResourceID ("MUST NOT be used unless specifically indicated"; RFC
+ * 9240 §5.1.2 makes it the separator of "<resource-id>.<domain>"), while
+ * a percentile operator may hold one (RFC 9439 §2.2: "delay-ow:p99.9").
+ * It becomes '_', which no statistical operator holds: no two metrics get
+ * the same id. NULL passes through (add() reports it). */
+static char *undot(char *id)
+{
+	for (char *p = id; p && *p; p++)
+		if (*p == '.')
+			*p = '_';
+	return id;
+}
+
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
 {
@@ -330,8 +344,8 @@ int catalog_build(const struct catalog_spec *spec, struct catalog **out, struct 
 					continue;
 				struct resource *r = offer(
 				        &bd, spec, RES_COSTMAP, nm,
-				        fmt("%s-%s-%s", nm->id, mode == COST_ORDINAL ? "ord" : "num",
-				            nm->metrics[k].name),
+				        undot(fmt("%s-%s-%s", nm->id, mode == COST_ORDINAL ? "ord" : "num",
+				                  nm->metrics[k].name)),
 				        fmt("/costmap/%s/%s/%s", nm->id, nm->metrics[k].name, cost_mode_name(mode)),
 				        MT_COSTMAP, NULL);
 				if (r) {

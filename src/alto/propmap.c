@@ -20,6 +20,34 @@ bool propmap_uses_netmap(const struct topo_netmap *nm)
 	return topo_props_domain_used(nm->props, PD_PID);
 }
 
+/* RFC 9240 §5.2.2: "EntityPropertyName ::= [ ResourceID ] '.'
+ * EntityPropertyType"; the properties of the maps files are defined by the
+ * property map itself (self-defined), whose name is "." and the type, the
+ * ResourceID omitted (".asn", ".priv:access"). The endpoint property
+ * service keeps RFC 7285's names ("asn"). */
+static void prop_name(struct buf *b, const char *type)
+{
+	/* types hold only [A-Za-z0-9:_-] (§5.2.1, checked by the loader):
+	 * nothing to escape */
+	buf_puts(b, "\".");
+	buf_puts(b, type);
+	buf_putc(b, '"');
+}
+
+/* A property of a request: ".<type>", or "<this resource's id>.<type>",
+ * whose ResourceID "SHOULD be ignored" (§5.2.2) as it names the property
+ * map itself; PROP_NONE otherwise (a bare RFC 7285 name is not an
+ * EntityPropertyName). */
+static uint32_t parse_prop_name(const struct resource *r, const char *s)
+{
+	size_t il = strlen(r->id);
+	if (strncmp(s, r->id, il) == 0 && s[il] == '.')
+		s += il;
+	else if (s[0] != '.')
+		return PROP_NONE;
+	return topo_props_name(r->nm->props, s + 1);
+}
+
 static void domain_name(struct buf *b, const struct topo_netmap *nm, enum prop_domain d)
 {
 	if (d == PD_PID) {
@@ -51,7 +79,7 @@ void render_propmap_mappings(struct buf *b, const struct topo_netmap *nm)
 			if (!f2)
 				buf_putc(b, ',');
 			f2 = false;
-			jw_str(b, p->names[k]);
+			prop_name(b, p->names[k]);
 		}
 		buf_putc(b, ']');
 	}
@@ -86,7 +114,7 @@ char *render_propmap(const struct topo_netmap *nm, size_t *len)
 		for (uint32_t k = 0; k < e->nvals; k++) {
 			if (k)
 				buf_putc(&b, ',');
-			jw_str(&b, p->names[e->vals[k].prop]);
+			prop_name(&b, p->names[e->vals[k].prop]);
 			buf_putc(&b, ':');
 			jw_str(&b, e->vals[k].value);
 		}
@@ -162,11 +190,93 @@ static int text_cmp(const void *a, const void *b, void *ctx)
 	return c ? c : (x > y) - (x < y);
 }
 
+/* Do the first `len` bits of a and b agree? */
+static bool bits_match(const uint8_t *a, const uint8_t *b, unsigned len)
+{
+	unsigned full = len / 8, rest = len % 8;
+	if (memcmp(a, b, full) != 0)
+		return false;
+	return rest == 0 || ((a[full] ^ b[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+/* The first entity of the map sorting after q (ip_prefix_cmp), in q's
+ * domain: the entities strictly inside q follow it, contiguously. */
+static size_t first_after(const struct topo_props *p, const struct qent *q)
+{
+	size_t lo = p->first[q->domain], hi = p->first[q->domain + 1];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ip_prefix_cmp(&p->ent[mid].prefix, &q->prefix) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* RFC 9240 §8.6: "If an entity in the request is identified by a
+ * hierarchical identifier (e.g., a "ipv4" or "ipv6" prefix), the response
+ * MUST cover properties for all identifiers in this hierarchical
+ * identifier": each defined prefix or address strictly inside a requested
+ * prefix is given too, under its own id, with the values it defines for
+ * the requested properties (what differs from the requested prefix's own).
+ * One not already answered: seen[] marks the map's entities a request
+ * names itself (answered with their inherited values) or that were given. */
+static void covered(struct buf *b, const struct topo_props *p, const struct qent *q, const uint32_t *props, size_t np,
+                    bool *seen, bool *first)
+{
+	for (size_t i = first_after(p, q); i < p->first[q->domain + 1]; i++) {
+		const struct topo_pentity *e = &p->ent[i];
+		if (!bits_match(e->prefix.addr, q->prefix.addr, q->prefix.len))
+			break; /* past q's addresses */
+		if (seen[i])
+			continue;
+		seen[i] = true;
+		bool opened = false;
+		for (size_t k = 0; k < np; k++) {
+			const char *v = NULL;
+			for (uint32_t j = 0; j < e->nvals && v == NULL; j++)
+				if (e->vals[j].prop == props[k])
+					v = e->vals[j].value;
+			if (v == NULL)
+				continue;
+			if (!opened) {
+				if (!*first)
+					buf_putc(b, ',');
+				*first = false;
+				jw_str(b, e->id);
+				buf_puts(b, ":{");
+				opened = true;
+			} else {
+				buf_putc(b, ',');
+			}
+			prop_name(b, p->names[props[k]]);
+			buf_putc(b, ':');
+			jw_str(b, v);
+		}
+		if (opened)
+			buf_putc(b, '}');
+	}
+}
+
 static char *filtered(const struct topo_netmap *nm, struct qent *q, size_t nq, const uint32_t *props, size_t np,
                       size_t *len)
 {
 	const struct topo_props *p = nm->props;
 	struct buf b;
+	bool *seen = calloc(p->nent ? p->nent : 1, sizeof(*seen));
+
+	if (seen == NULL)
+		return NULL;
+	/* the map's entities the request names itself (by prefix, whatever
+	 * its text) are answered as requested, not again as covered ones */
+	for (size_t i = 0; i < nq; i++) {
+		if (q[i].domain == PD_PID)
+			continue;
+		size_t k = first_after(p, &q[i]);
+		if (k > p->first[q[i].domain] && ip_prefix_cmp(&p->ent[k - 1].prefix, &q[i].prefix) == 0)
+			seen[k - 1] = true;
+	}
 
 	buf_init(&b);
 	buf_putc(&b, '{');
@@ -194,13 +304,16 @@ static char *filtered(const struct topo_netmap *nm, struct qent *q, size_t nq, c
 			} else {
 				buf_putc(&b, ',');
 			}
-			jw_str(&b, p->names[props[k]]);
+			prop_name(&b, p->names[props[k]]);
 			buf_putc(&b, ':');
 			jw_str(&b, v);
 		}
 		if (opened)
 			buf_putc(&b, '}');
+		if (q[i].domain != PD_PID && q[i].prefix.len < (q[i].domain == PD_IPV4 ? 32 : 128))
+			covered(&b, p, &q[i], props, np, seen, &first);
 	}
+	free(seen);
 	buf_puts(&b, "}}");
 	return buf_finish(&b, len);
 }
@@ -253,7 +366,7 @@ static char *answer(const struct resource *r, const json_t *root, const struct r
 	for (size_t i = 0; i < np; i++) {
 		const json_t *v = json_array_get(props, i);
 		const char *s = json_string_value(v);
-		uint32_t k = s && strlen(s) == json_string_length(v) ? topo_props_name(nm->props, s) : PROP_NONE;
+		uint32_t k = s && strlen(s) == json_string_length(v) ? parse_prop_name(r, s) : PROP_NONE;
 		/* §8.5: a property this map does not have */
 		if (k == PROP_NONE) {
 			fail(err, E_INVALID_FIELD_VALUE, "properties", v);

@@ -59,12 +59,16 @@ static const struct {
 };
 #define NREGISTERED (sizeof(registered_metrics) / sizeof(registered_metrics[0]))
 
-/* RFC 9439 §2.2: a performance metric may carry a statistical operator,
- * "<metric>:<op>": cur, min, max, median, mean, stddev, stdvar, or a
- * percentile pN with N an integer from 0 to 100 (RFC 7285 §10.6 leaves no
- * '.' for a fractional N). Returns the operator's kind: 0 none or a value
- * of the metric's own kind (cur, min, max, percentile), 1 an average
- * (mean, median: may be fractional), 2 a spread (stddev, stdvar), -1 bad. */
+/* RFC 9439 §2.2 (§3.2 of draft-ietf-alto-performance-metrics-28): a
+ * performance metric may carry a statistical operator, "<metric>:<op>":
+ * cur, min, max, median, mean, stddev, stdvar, or a percentile "p" followed
+ * by "a non-negative JSON number in the range [0, 100] ... followed by an
+ * optional decimal part ... '.' ... followed by a sequence of one or more
+ * ASCII numbers" ("delay-ow:p99.9 gives the 99.9% percentile"). A JSON
+ * number has no leading zero (RFC 8259 §6): "p05" is not one. Returns the
+ * operator's kind: 0 none or a value of the metric's own kind (cur, min,
+ * max, percentile), 1 an average (mean, median: may be fractional), 2 a
+ * spread (stddev, stdvar), -1 bad. */
 static int stat_op(const char *op)
 {
 	static const char *const plain[] = {"cur", "min", "max"};
@@ -75,19 +79,27 @@ static int stat_op(const char *op)
 		return 1;
 	if (strcmp(op, "stddev") == 0 || strcmp(op, "stdvar") == 0)
 		return 2;
-	if (op[0] == 'p' && op[1] >= '0' && op[1] <= '9') {
-		size_t n = strlen(op + 1);
-		if (n > 3 || (n > 1 && op[1] == '0'))
+	if (op[0] != 'p')
+		return -1;
+	const char *p = op + 1;
+	size_t ndig = 0;
+	int v = 0;
+	for (; *p >= '0' && *p <= '9'; p++, ndig++) {
+		if (ndig == 3)
 			return -1;
-		int v = 0;
-		for (size_t i = 1; op[i]; i++) {
-			if (op[i] < '0' || op[i] > '9')
-				return -1;
-			v = v * 10 + (op[i] - '0');
-		}
-		return v <= 100 ? 0 : -1;
+		v = v * 10 + (*p - '0');
 	}
-	return -1;
+	if (ndig == 0 || (ndig > 1 && op[1] == '0') || v > 100)
+		return -1;
+	if (*p == '.') {
+		bool frac_nonzero = false;
+		size_t nfrac = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++, nfrac++)
+			frac_nonzero |= *p != '0';
+		if (nfrac == 0 || (v == 100 && frac_nonzero)) /* p100.5 > 100 */
+			return -1;
+	}
+	return *p == '\0' ? 0 : -1;
 }
 
 /* The registered metric a name uses (index), its operator kind in *kind;
@@ -115,8 +127,12 @@ bool alto_metric_valid(const char *name, bool *higher_is_better, const char **wh
 	}
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
+		/* RFC 7285 §10.6's characters; '.' only in the decimal part of
+		 * a percentile operator (RFC 9439 §2.2), checked by stat_op */
+		bool dot_ok = c == '.' && strchr(name, ':') != NULL && strchr(name, ':') < name + i &&
+		              strncmp(name, "priv:", 5) != 0;
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-		      c == ':' || c == '_')) {
+		      c == ':' || c == '_' || dot_ok)) {
 			*why = "a cost metric may hold only letters, digits, '-', ':' and '_'";
 			return false;
 		}
@@ -172,7 +188,7 @@ const char *alto_metric_check_value(const char *name, double v)
 	return NULL;
 }
 
-static const char *const cost_sources[] = {NULL, "estimation", "nominal", "sla", "import"};
+static const char *const cost_sources[] = {NULL, "estimation", "nominal", "sla"};
 
 int cost_source_parse(const char *s)
 {

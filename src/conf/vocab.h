@@ -32,7 +32,10 @@ const char *alto_metric_check_value(const char *name, double v);
 
 /* RFC 9439 §2.1: where a metric's values come from (the "cost-source" of
  * a cost type's "cost-context"); COST_SOURCE_NONE: no cost-context. */
-enum cost_source { COST_SOURCE_NONE, COST_SOURCE_ESTIMATION, COST_SOURCE_NOMINAL, COST_SOURCE_SLA, COST_SOURCE_IMPORT };
+/* RFC 9439 registers exactly these three in its "ALTO Cost Source" registry
+ * (§3.1 and the IANA section of draft-ietf-alto-performance-metrics-28):
+ * "nominal", "sla", "estimation". */
+enum cost_source { COST_SOURCE_NONE, COST_SOURCE_ESTIMATION, COST_SOURCE_NOMINAL, COST_SOURCE_SLA };
 int cost_source_parse(const char *s); /* the source, or ALTOD_EINVAL */
 const char *cost_source_name(enum cost_source s);
 

@@ -394,7 +394,7 @@ static void parse_contexts(struct loader *ld, struct yp *y, struct raw_costsec *
 					int src = cost_source_parse(v);
 					if (src < 0)
 						lerr(ld, at_of(y, vm),
-						     "unknown cost-source '%s' (estimation, nominal, sla, import: "
+						     "unknown cost-source '%s' (estimation, nominal, sla: "
 						     "RFC 9439 §2.1)",
 						     v);
 					else
@@ -679,6 +679,12 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 			if (strcmp(cs->ctx[k].metric, c->metric) == 0)
 				lerr(ld, c->at, "the cost-context of '%s' is given twice (first at %s:%u:%u)",
 				     c->metric, cs->ctx[k].at.file, cs->ctx[k].at.line, cs->ctx[k].at.col);
+		/* RFC 9439 §6.3 (backward compatibility): "if a cost-metric is
+		 * routingcost and the metric contains a cost-context field, then
+		 * it MUST be estimation" (an RFC 7285 client reads it as such) */
+		if (strcmp(c->metric, "routingcost") == 0 && c->source != COST_SOURCE_NONE &&
+		    c->source != COST_SOURCE_ESTIMATION)
+			lerr(ld, c->at, "the cost-source of routingcost can only be estimation (RFC 9439 §6.3)");
 	}
 	bool undefined = false;
 	for (size_t i = 0; i < cs->nnames; i++) {

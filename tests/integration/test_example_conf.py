@@ -107,7 +107,8 @@ class ShippedExample(at.AltodTestCase):
         mappings = {}
         for entity, values in self.props.items():
             mappings.setdefault(domain_of(entity), set()).update(values)
-        want = {dom: sorted(names) for dom, names in mappings.items()}
+        # RFC 9240 §5.2.2: a property the map defines itself is "." + its type
+        want = {dom: sorted("." + n for n in names) for dom, names in mappings.items()}
         self.assertEqual(set(want), {"ipv4", "ipv6", EX_NM + ".pid"})
         full = self.res[EX_NM + "-property-map"]
         self.assertEqual(full["media-type"], MT_PROPMAP)
@@ -133,7 +134,7 @@ class ShippedExample(at.AltodTestCase):
             self.assertEqual(self.ird.cost_types["num-" + metric], at.cost_type(metric, "numerical"))
             self.assertEqual(self.ird.cost_types["ord-" + metric], at.cost_type(metric, "ordinal"))
         self.assertEqual(self.ird.cost_types["num-bw-residual"]["cost-context"],
-                         {"cost-source": "import", "parameters": {"protocol": "bgp-ls"}})
+                         {"cost-source": "estimation", "parameters": {"protocol": "bgp-ls"}})
 
     def test_directory_multi_cost_capabilities(self):
         """RFC 8189 §4.1/§5.1: max-cost-types and testable-cost-type-names
@@ -179,7 +180,8 @@ class ShippedExample(at.AltodTestCase):
         r = self.altod.get(self.res[EX_NM + "-property-map"]["uri"])
         self.assertOk(r, MT_PROPMAP)
         self.assertEqual(r.json(), {"meta": {"dependent-vtags": [self.netmap_vtag(EX_NM)]},
-                                    "property-map": self.props})
+                                    "property-map": {e: {"." + k: v for k, v in p.items()}
+                                                     for e, p in self.props.items()}})
 
     def test_filtered_property_map_inherits(self):
         """192.0.2.130 lies in 192.0.2.0/24 (asn, countrycode) and in
@@ -188,14 +190,14 @@ class ShippedExample(at.AltodTestCase):
         addr = "ipv4:192.0.2.130"
         pid = EX_NM + ".pid:PID1"
         r = self.altod.post(self.res[EX_NM + "-filtered-propmap"]["uri"],
-                            {"entities": [addr, pid], "properties": ["asn", "countrycode", "priv:access"]},
+                            {"entities": [addr, pid], "properties": [".asn", ".countrycode", ".priv:access"]},
                             MT_PROPMAPPARAMS)
         self.assertOk(r, MT_PROPMAP)
         want_addr = {p: inherited(self.props, addr, p) for p in ("asn", "countrycode")}
         self.assertEqual(want_addr, {"asn": "64496", "countrycode": "CA"})
         self.assertEqual(r.json(), {"meta": {"dependent-vtags": [self.netmap_vtag(EX_NM)]},
-                                    "property-map": {addr: want_addr,
-                                                     pid: {"priv:access": self.props[pid]["priv:access"]}}})
+                                    "property-map": {addr: {"." + k: v for k, v in want_addr.items()},
+                                                     pid: {".priv:access": self.props[pid]["priv:access"]}}})
 
     def test_cost_map_with_cost_context(self):
         metric = "delay-ow:p95"

@@ -93,7 +93,7 @@ class PerfMetrics(at.AltodTestCase):
                           "cost-context": {"cost-source": "nominal"}})
         self.assertEqual(self.ird.cost_types["ord-bw-residual"],
                          {"cost-mode": "ordinal", "cost-metric": "bw-residual",
-                          "cost-context": {"cost-source": "import", "parameters": {"protocol": "bgp-ls"}}})
+                          "cost-context": {"cost-source": "estimation", "parameters": {"protocol": "bgp-ls"}}})
         self.assertEqual(self.ird.cost_types["ord-hopcount"], {"cost-mode": "ordinal", "cost-metric": "hopcount"})
 
     def test_endpoint_cost_delay_ow(self):
@@ -213,11 +213,45 @@ class PerfMetricsConfig(at.AltodTestCase):
                          "      tput: {cost-source: sla}\n"
                          '    "delay-rt:p999": {A: {B: 1}}\n')
         self.assertEqual(got, [
-            ("m.yaml", 10, 31, "unknown cost-source 'measured' (estimation, nominal, sla, import: RFC 9439 §2.1)"),
+            ("m.yaml", 10, 31, "unknown cost-source 'measured' (estimation, nominal, sla: RFC 9439 §2.1)"),
             ("m.yaml", 12, 5, "cost metric 'delay-rt:p999': unknown statistical operator (cur, min, max, median, "
                               "mean, stddev, stdvar, or p0 to p100: RFC 9439 §2.2)"),
             ("m.yaml", 11, 7, "cost-context for 'tput', which this cost map of 'm' does not give"),
         ])
+
+    def test_fractional_percentile_and_sources(self):
+        """RFC 9439 §2.2: "delay-ow:p99.9 gives the 99.9% percentile" (a
+        percentile has an optional decimal part); its cost-source registry
+        holds nominal, sla and estimation only, and routingcost's
+        cost-context can only be estimation (§6.3)."""
+        body = ('    "delay-ow:p99.9": {A: {A: 0, B: 12.5}}\n'
+                "    cost-context:\n"
+                '      "delay-ow:p99.9": {cost-source: sla, parameters: {link: "https://example.com/sla"}}\n')
+        a = at.start_altod(self, {"m.yaml": self.BASE + body})
+        ird = a.ird()
+        self.assertEqual(ird.cost_types[ird.cost_type_name("delay-ow:p99.9", "numerical")],
+                         {"cost-mode": "numerical", "cost-metric": "delay-ow:p99.9",
+                          "cost-context": {"cost-source": "sla", "parameters": {"link": "https://example.com/sla"}}})
+        r = a.post(ird.filtered_costmap_uri("m"),
+                   json.dumps({"cost-type": {"cost-mode": "numerical", "cost-metric": "delay-ow:p99.9"},
+                               "pids": {"srcs": ["A"], "dsts": ["B"]}}), "application/alto-costmapfilter+json")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["cost-map"], {"A": {"B": 12.5}})
+        got = self.check("    routingcost: {A: {B: 1}}\n"
+                         "    cost-context:\n"
+                         "      routingcost: {cost-source: nominal}\n"
+                         "    delay-ow: {A: {B: 1}}\n"
+                         '    "delay-ow:p99.": {A: {B: 1}}\n')
+        self.assertEqual(got, [
+            ("m.yaml", 12, 5, "cost metric 'delay-ow:p99.': unknown statistical operator (cur, min, max, median, "
+                              "mean, stddev, stdvar, or p0 to p100: RFC 9439 §2.2)"),
+            ("m.yaml", 10, 7, "the cost-source of routingcost can only be estimation (RFC 9439 §6.3)"),
+        ])
+        got = self.check("    delay-ow: {A: {B: 1}}\n"
+                         "    cost-context:\n"
+                         "      delay-ow: {cost-source: import}\n")
+        self.assertEqual(got, [("m.yaml", 10, 31,
+                                "unknown cost-source 'import' (estimation, nominal, sla: RFC 9439 §2.1)")])
 
     def test_reload_with_a_bad_value_keeps_serving(self):
         good = self.BASE + "    delay-ow: {A: {A: 0, B: 5}}\n"

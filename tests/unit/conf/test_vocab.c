@@ -80,6 +80,11 @@ START_TEST(registered_metrics)
 	          {"delay-ow:p0", false},
 	          {"delay-ow:p95", false},
 	          {"delay-ow:p100", false},
+	          /* RFC 9439 §2.2: "delay-ow:p99.9 gives the 99.9% percentile" */
+	          {"delay-ow:p99.9", false},
+	          {"delay-ow:p0.5", false},
+	          {"delay-ow:p100.0", false},
+	          {"tput:p99.99", true},
 	          {"delay-rt:median", false},
 	          {"lossrate:mean", false},
 	          {"hopcount:max", false},
@@ -152,13 +157,14 @@ END_TEST
 
 START_TEST(cost_sources)
 {
-	static const char *const srcs[] = {"estimation", "nominal", "sla", "import"};
-	for (size_t i = 0; i < 4; i++) {
+	static const char *const srcs[] = {"estimation", "nominal", "sla"};
+	for (size_t i = 0; i < 3; i++) {
 		int s = cost_source_parse(srcs[i]);
 		ck_assert_int_gt(s, COST_SOURCE_NONE);
 		ck_assert_str_eq(cost_source_name((enum cost_source)s), srcs[i]);
 	}
-	static const char *const bad[] = {"", "SLA", "estimate", "measured", "none", " sla"};
+	/* "import" was in early drafts of RFC 9439, not in its registry */
+	static const char *const bad[] = {"", "SLA", "estimate", "measured", "none", " sla", "import"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_int_eq(cost_source_parse(bad[i]), ALTOD_EINVAL);
 	ck_assert_ptr_null(cost_source_name(COST_SOURCE_NONE));
@@ -195,6 +201,14 @@ START_TEST(private_and_bad_metrics)
 	        {"delay-ow:", STATOP},
 	        {"delay-ow:p101", STATOP},
 	        {"delay-ow:p095", STATOP},
+	        {"delay-ow:p99.", STATOP},
+	        {"delay-ow:p.5", STATOP},
+	        {"delay-ow:p100.1", STATOP},
+	        {"delay-ow:p101.0", STATOP},
+	        {"delay-ow:p99.9.9", STATOP},
+	        {"delay-ow:p09.5", STATOP},
+	        {"delay.ow", "a cost metric may hold only letters, digits, '-', ':' and '_'"},
+	        {"delay-ow.p99", "a cost metric may hold only letters, digits, '-', ':' and '_'"},
 	        {"delay-ow:p", STATOP},
 	        {"delay-ow:p9x", STATOP},
 	        {"delay-ow:P95", STATOP},

@@ -240,10 +240,20 @@ static const struct {
         /* RFC 9439 §2.1: cost-context */
         {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
          "    cost-context: {delay-ow: {cost-source: guess}}\n",
-         "maps.yaml:6:44: unknown cost-source 'guess' (estimation, nominal, sla, import: RFC 9439 §2.1)"},
+         "maps.yaml:6:44: unknown cost-source 'guess' (estimation, nominal, sla: RFC 9439 §2.1)"},
         {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
          "    cost-context: {delay-ow: {parameters: {a: 1}}}\n",
          "maps.yaml:6:20: the cost-context of 'delay-ow' has no cost-source (RFC 9439 §2.1)"},
+        /* RFC 9439's "ALTO Cost Source" registry: nominal, sla, estimation */
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
+         "    cost-context: {delay-ow: {cost-source: import}}\n",
+         "maps.yaml:6:44: unknown cost-source 'import' (estimation, nominal, sla: RFC 9439 §2.1)"},
+        /* RFC 9439 §6.3: routingcost's cost-source MUST be estimation */
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    routingcost: {A: {A: 1}}\n"
+         "    cost-context: {routingcost: {cost-source: sla}}\n",
+         "maps.yaml:6:20: the cost-source of routingcost can only be estimation (RFC 9439 §6.3)"},
+        {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    'delay-ow:p99.9': {A: {A: -1}}\n",
+         "maps.yaml:5:31: bad cost '-1' of cost metric 'delay-ow:p99.9': a one-way delay is"},
         {"network-maps:\n  m: {pids: {A: {}}}\ncost-maps:\n  m:\n    delay-ow: {A: {A: 1}}\n"
          "    cost-context: {delay-ow: {cost-source: sla, link: x}}\n",
          "maps.yaml:6:49: unknown key 'link' in the cost-context of 'delay-ow' (cost-source, parameters)"},
