@@ -186,6 +186,7 @@ static void reload(const char *path, struct conf **conf, struct snapshot_slot *s
 		        altod_strerror(urc));
 		notify_ready("reload failed (see the log); serving the previous maps");
 		loaded_free(&nl);
+		metrics_reload(m, false, wall_now());
 		return;
 	}
 	if (conf_listeners_equal(*conf, nl.conf)) {
