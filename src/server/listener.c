@@ -154,8 +154,8 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 	}
 	for (size_t i = 0; i < srv->nls; i++) {
 		struct listener *l = &srv->ls[i];
-		/* suspend/resume: TIPS long polls wait without a thread */
-		/* suspend/resume: update streams wait without a thread (sse_internal.h) */
+		/* suspend/resume: TIPS long polls and update streams wait
+		 * without a thread (server/tips.h, sse_internal.h) */
 		unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC |
 		                 MHD_ALLOW_SUSPEND_RESUME;
 		struct MHD_OptionItem tls_opts[] = {
