@@ -21,7 +21,8 @@ static size_t mk(uint8_t *out, uint8_t ver_cmd, uint8_t fam, const uint8_t *body
 	out[13] = fam;
 	out[14] = (uint8_t)(declared >> 8);
 	out[15] = (uint8_t)declared;
-	memcpy(out + 16, body, len);
+	if (len) /* body may be NULL then: memcpy's arguments must not be */
+		memcpy(out + 16, body, len);
 	return 16 + len;
 }
 
