@@ -337,8 +337,11 @@ int admin_start(const struct conf *c, struct metrics *m, struct admin **out)
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	/* epoll: connection descriptors may be past FD_SETSIZE when the ALTO
-	 * listeners hold thousands of connections */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	 * listeners hold thousands of connections. ITC: MHD_stop_daemon wakes
+	 * the polling thread through its own channel, not by shutting the
+	 * listening socket down and hoping epoll notices (twice, under
+	 * valgrind on a loaded machine, altod did not stop within 100 s) */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (inet_pton(AF_INET, ca->l.address, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(ca->l.port);
