@@ -354,7 +354,19 @@ int main(int argc, char **argv)
 	tls_log_init(verbose);
 	struct metrics *metrics = NULL;
 	struct admin *admin = NULL;
-	if (!test && start_admin(path, &metrics, &admin) != 0)
+	/* the admin listener's thread starts before the signals are blocked
+	 * below: it must never run their handler (only the main thread does,
+	 * in sigsuspend), so it starts with them blocked */
+	sigset_t admin_block, admin_old;
+	sigemptyset(&admin_block);
+	sigaddset(&admin_block, SIGHUP);
+	sigaddset(&admin_block, SIGTERM);
+	sigaddset(&admin_block, SIGINT);
+	sigaddset(&admin_block, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &admin_block, &admin_old);
+	int arc = test ? 0 : start_admin(path, &metrics, &admin);
+	pthread_sigmask(SIG_SETMASK, &admin_old, NULL);
+	if (arc != 0)
 		return 1;
 	int rc = load_all(path, &ld, &d);
 	struct conf *conf = ld.conf;
