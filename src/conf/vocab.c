@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <math.h>
 #include <string.h>
 
 #include "conf/vocab.h"
@@ -177,7 +178,8 @@ const char *alto_metric_check_value(const char *name, double v)
 	case DOM_INTEGER:
 		/* a count of hops: only a value of the kind itself (cur, min,
 		 * max, a percentile) is a whole number */
-		return kind == 0 && v != (double)(long long)v ? registered_metrics[i].what : NULL;
+		/* floor, not a cast to an integer: 1e27 hops is whole, not UB */
+		return kind == 0 && v != floor(v) ? registered_metrics[i].what : NULL;
 	case DOM_PERCENT:
 		/* a variance is in square percent: only its sign is bounded */
 		if (kind == 2 && strcmp(strchr(name, ':') + 1, "stdvar") == 0)

@@ -139,6 +139,9 @@ START_TEST(metric_domains)
 	        {"hopcount:median", 3.5, true},
 	        {"hopcount:stddev", 0.5, true},
 	        {"hopcount", -1, false},
+	        /* past long long's range: whole, and no undefined cast (found by fuzz_maps) */
+	        {"hopcount", 2.888888888888889e27, true},
+	        {"hopcount:max", 1e300, true},
 	        {"tput", 1e12, true},
 	        {"tput", -1, false},
 	        {"bw-residual", -1, false},
