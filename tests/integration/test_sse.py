@@ -743,9 +743,11 @@ class Public(unittest.TestCase):
         big = at.big_maps_text(300000, netmap="big", n_pids=50)
         cost = lambda v: "cost-maps:\n  big:\n    routingcost:\n      pid000: {pid001: %d}\n" % v
         maps = {"maps/big.yaml": big + cost(1)}
-        # no response-timeout: the unread batch must outlive three reloads
-        # (22 s each under valgrind), and cutting it off is another test's
-        a = self.start(updates={"max-versions": 3}, limits={"response-timeout": 0}, maps=maps)
+        # no response-timeout nor connection-timeout: the unread batch must
+        # outlive three reloads (16-22 s each under valgrind), and cutting a
+        # client that does not read off is another test's
+        a = self.start(updates={"max-versions": 3}, limits={"response-timeout": 0, "connection-timeout": 0},
+                       maps=maps)
         s = self.open(a, {"map": {"resource-id": "big"}, "c": {"resource-id": "big-num-routingcost"}},
                       rcvbuf=4096)
         path = os.path.join(a.dir, "maps", "big.yaml")
