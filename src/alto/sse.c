@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alto/request.h"
 #include "alto/sse.h"
 #include "conf/vocab.h"
 #include "util/err.h"
@@ -188,37 +189,13 @@ static int parse_remove(const json_t *rm, struct sse_req *req, struct alto_error
 	return 0;
 }
 
-/* Nesting counted before parsing: a hostile body costs a linear scan. */
-static unsigned json_depth(const char *s, size_t len)
-{
-	unsigned depth = 0, max = 0;
-	bool in_string = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '[' || c == '{') {
-			if (++depth > max)
-				max = depth;
-		} else if ((c == ']' || c == '}') && depth > 0) {
-			depth--;
-		}
-	}
-	return max;
-}
-
 int sse_req_parse(const char *body, size_t len, const struct catalog *cat, unsigned max_depth, bool control,
                   struct sse_req *req, struct alto_error *err)
 {
 	json_error_t jerr;
 
 	memset(req, 0, sizeof(*req));
-	if (max_depth && json_depth(body, len) > max_depth) {
+	if (max_depth && request_json_depth(body, len) > max_depth) { /* before parsing: a linear scan */
 		alto_error_clear(err);
 		err->code = E_SYNTAX;
 		if (asprintf(&err->syntax, "JSON nested deeper than %u levels", max_depth) < 0)
