@@ -141,15 +141,16 @@ class ShippedExample(at.AltodTestCase):
                          {"cost-source": "estimation", "parameters": {"protocol": "bgp-ls"}})
 
     def test_directory_multi_cost_capabilities(self):
-        """RFC 8189 §4.1/§5.1: max-cost-types and testable-cost-type-names
-        on both services of both network maps."""
+        """RFC 8189 §4.1.1/§5.1: max-cost-types on both services of both
+        network maps; "cost-constraints" true, so no
+        testable-cost-type-names (§4.1.1: MUST NOT be present then)."""
         for nm, costs in ((EX_NM, self.example["cost-maps"][EX_NM]), (PERF_NM, self.perf_costs)):
             names = sorted(p + m for m in costs for p in ("num-", "ord-"))
             for rid in (nm + "-filtered-costmap", nm + "-endpoint-cost"):
                 with self.subTest(rid=rid):
                     caps = self.res[rid]["capabilities"]
                     self.assertEqual(sorted(caps["cost-type-names"]), names)
-                    self.assertEqual(sorted(caps["testable-cost-type-names"]), names)
+                    self.assertNotIn("testable-cost-type-names", caps)
                     self.assertEqual(caps["max-cost-types"], min(len(names), 16))
                     self.assertIs(caps["cost-constraints"], True)
 
