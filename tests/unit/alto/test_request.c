@@ -723,6 +723,27 @@ START_TEST(multi_cost_input)
 		ck_assert_uint_eq(req.oc.nbranches, 0);
 		request_free(&req);
 
+		/* RFC 8189 §4.1.2: testable types are a subset of "cost-type-names"
+		 * (4 here): as many entries as it has, even repeated, and no more */
+		snprintf(body, sizeof(body),
+		         "{\"cost-type\":%s,\"testable-cost-types\":[%s,%s,%s,%s],\"constraints\":[\"[3] le 1\"]%s}",
+		         TYPES[0], TYPES[1], TYPES[1], TYPES[2], TYPES[3], eps);
+		ck_assert_int_eq(parse(uris[u], body, &req, &err), 0);
+		ck_assert_uint_eq(req.ntct, 4);
+		ck_assert(req.tct[0].metric == req.tct[1].metric && req.tct[0].mode == req.tct[1].mode);
+		ck_assert_int_eq(req.tct[3].mode, COST_ORDINAL);
+		ck_assert_uint_eq(req.oc.ntypes, 4);
+		ck_assert(req.oc.sets[3].hi == 1);
+		request_free(&req);
+		snprintf(body, sizeof(body), "{\"cost-type\":%s,\"testable-cost-types\":[%s,%s,%s,%s,%s]%s}", TYPES[0],
+		         TYPES[0], TYPES[1], TYPES[2], TYPES[3], TYPES[0], eps);
+		ck_assert_int_ne(parse(uris[u], body, &req, &err), 0);
+		ck_assert_str_eq(err.code, E_INVALID_FIELD_VALUE);
+		ck_assert_str_eq(err.field, "testable-cost-types");
+		ck_assert_ptr_null(err.value);
+		alto_error_clear(&err);
+		request_free(&req);
+
 		/* forbidden: both cost-type and multi-cost-types; an index out of range */
 		snprintf(body, sizeof(body), "{\"cost-type\":%s,\"multi-cost-types\":[%s]%s}", TYPES[0], TYPES[0], eps);
 		ck_assert_int_ne(parse(uris[u], body, &req, &err), 0);
