@@ -339,15 +339,21 @@ static int parse_constraints(const json_t *arr, struct request *req, struct alto
 }
 
 /* RFC 8189's constraints: "constraints" (one branch) or "or-constraints"
- * (one branch per inner array), each folded per testable cost type as it
- * is parsed. The branch count is bounded by the constraint count, checked
- * against limits.max-constraints before (check_constraint_count). */
+ * (one branch per inner array), each folded per tested cost type as it is
+ * parsed. The branch count is bounded by the constraint count, checked
+ * against limits.max-constraints before (check_constraint_count).
+ *
+ * Only the testable types some constraint names are kept in req->tct (in
+ * their order in the list the indices refer to), so that the work per
+ * cost, nbranches * ntct interval tests and ntct cost lookups, and the
+ * ranking of ordinal tested types, grow with the constraints and not with
+ * the length of "testable-cost-types" (which §4.1.2 does not cap at
+ * "max-cost-types"). Without any constraint nothing is tested: ntct 0. */
 static int parse_or_constraints(const json_t *cons, const json_t *orc, struct request *req, struct alto_error *err)
 {
 	struct or_constraints *oc = &req->oc;
 	size_t nb = 0;
 	const char *field = orc ? "or-constraints" : "constraints";
-	oc->ntypes = req->ntct;
 	if (cons) {
 		if (!json_is_array(cons))
 			return fail(err, E_INVALID_FIELD_TYPE, "constraints", NULL);
@@ -365,25 +371,55 @@ static int parse_or_constraints(const json_t *cons, const json_t *orc, struct re
 				return fail(err, E_INVALID_FIELD_VALUE, "or-constraints", inner);
 		}
 	}
-	if (nb == 0)
+	if (nb == 0) {
+		req->ntct = 0;
 		return 0;
-	oc->sets = malloc(nb * oc->ntypes * sizeof(*oc->sets));
-	if (oc->sets == NULL)
+	}
+	/* first pass: every constraint checked, and the indices it names */
+	size_t nlisted = req->ntct;
+	size_t *col = malloc((nlisted ? nlisted : 1) * sizeof(*col)); /* index -> kept type, or SIZE_MAX */
+	if (col == NULL)
 		return fail(err, E_SYNTAX, NULL, NULL);
-	for (size_t k = 0; k < nb * oc->ntypes; k++)
+	for (size_t t = 0; t < nlisted; t++)
+		col[t] = SIZE_MAX;
+	int rc = 0;
+	for (size_t b = 0; b < nb && rc == 0; b++) {
+		const json_t *arr = orc ? json_array_get(orc, b) : cons;
+		for (size_t i = 0; i < json_array_size(arr) && rc == 0; i++) {
+			struct constraint c;
+			size_t index = 0;
+			rc = parse_one_constraint(json_array_get(arr, i), field, nlisted, &index, &c, err);
+			if (rc == 0)
+				col[index] = 0;
+		}
+	}
+	size_t ntypes = 0;
+	for (size_t t = 0; rc == 0 && t < nlisted; t++) {
+		if (col[t] == SIZE_MAX)
+			continue;
+		req->tct[ntypes] = req->tct[t]; /* ntypes <= t: moves towards the front */
+		col[t] = ntypes++;
+	}
+	req->ntct = oc->ntypes = ntypes;
+	oc->sets = rc == 0 ? malloc((ntypes ? nb * ntypes : 1) * sizeof(*oc->sets)) : NULL;
+	if (rc == 0 && oc->sets == NULL)
+		rc = fail(err, E_SYNTAX, NULL, NULL);
+	for (size_t k = 0; rc == 0 && k < nb * ntypes; k++)
 		constraint_set_init(&oc->sets[k]);
-	oc->nbranches = nb;
-	for (size_t b = 0; b < nb; b++) {
+	if (rc == 0)
+		oc->nbranches = nb;
+	/* second pass: fold them, each into the set of its branch and type */
+	for (size_t b = 0; b < nb && rc == 0; b++) {
 		const json_t *arr = orc ? json_array_get(orc, b) : cons;
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			struct constraint c;
 			size_t index = 0;
-			if (parse_one_constraint(json_array_get(arr, i), field, oc->ntypes, &index, &c, err) != 0)
-				return ALTOD_EREQUEST;
-			constraint_set_add(&oc->sets[b * oc->ntypes + index], &c);
+			(void)constraint_parse_indexed(jval(json_array_get(arr, i)), &index, &c); /* checked above */
+			constraint_set_add(&oc->sets[b * ntypes + col[index]], &c);
 		}
 	}
-	return 0;
+	free(col);
+	return rc;
 }
 
 /* The cost types and constraints of a filtered cost map or endpoint cost
