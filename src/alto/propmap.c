@@ -264,13 +264,18 @@ static char *filtered(const struct topo_netmap *nm, struct qent *q, size_t nq, c
 {
 	const struct topo_props *p = nm->props;
 	struct buf b;
-	bool *seen = calloc(p->nent ? p->nent : 1, sizeof(*seen));
+	bool *seen = NULL;
 
-	if (seen == NULL)
-		return NULL;
+	/* seen[] serves covered() only: a request of addresses and PIDs
+	 * (the usual one) needs neither it nor the marking */
+	for (size_t i = 0; i < nq && seen == NULL; i++) {
+		if (q[i].domain != PD_PID && q[i].prefix.len < (q[i].domain == PD_IPV4 ? 32 : 128) &&
+		    (seen = calloc(p->nent ? p->nent : 1, sizeof(*seen))) == NULL)
+			return NULL;
+	}
 	/* the map's entities the request names itself (by prefix, whatever
 	 * its text) are answered as requested, not again as covered ones */
-	for (size_t i = 0; i < nq; i++) {
+	for (size_t i = 0; i < nq && seen; i++) {
 		if (q[i].domain == PD_PID)
 			continue;
 		size_t k = first_after(p, &q[i]);
