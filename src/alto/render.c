@@ -189,7 +189,7 @@ int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struc
 		if (ct->mode == COST_ORDINAL)
 			jw_uint(b, (uint64_t)shown);
 		else
-			jw_num(b, shown);
+			render_cost(b, m, e);
 	}
 	if (cur != TOPO_NONE)
 		buf_putc(b, '}');

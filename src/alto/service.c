@@ -167,7 +167,7 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 			if (rank)
 				jw_uint(&b, (uint64_t)shown);
 			else
-				jw_num(&b, shown);
+				render_cost(&b, m, e);
 		}
 		if (opened)
 			buf_putc(&b, '}');

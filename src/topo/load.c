@@ -760,7 +760,7 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		free(me);
 		free(rmet->e);
 		rmet->e = NULL;
-		if (topo_rank(m->val, m->nentries, m->higher_is_better, m->rank) != 0)
+		if (topo_rank(m->val, m->nentries, m->higher_is_better, m->rank) != 0 || topo_metric_texts(m) != 0)
 			nomem(ld, rmet->at);
 	next:;
 	}

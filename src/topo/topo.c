@@ -4,6 +4,7 @@
 
 #include "topo/props.h"
 #include "topo/topo.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 void topo_free(struct topo *t)
@@ -23,6 +24,8 @@ void topo_metric_clear(struct topo_metric *m)
 	free(m->col);
 	free(m->val);
 	free(m->rank);
+	free(m->vtext);
+	free(m->voff);
 	free(m->params);
 	memset(m, 0, sizeof(*m));
 }
@@ -140,4 +143,39 @@ int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ran
 	}
 	free(d);
 	return 0;
+}
+
+int topo_metric_texts(struct topo_metric *m)
+{
+	/* one value per rank: ranks are dense, 1..nd */
+	size_t nd = 0;
+	for (size_t e = 0; e < m->nentries; e++)
+		if (m->rank[e] > nd)
+			nd = m->rank[e];
+	double *v = malloc((nd ? nd : 1) * sizeof(double));
+	size_t *off = malloc((nd + 1) * sizeof(size_t));
+	struct buf b;
+	buf_init(&b);
+	if (v == NULL || off == NULL)
+		goto fail;
+	for (size_t e = 0; e < m->nentries; e++)
+		v[m->rank[e] - 1] = m->val[e];
+	for (size_t r = 0; r < nd; r++) {
+		off[r] = b.len;
+		jw_num(&b, v[r]);
+	}
+	off[nd] = b.len;
+	size_t len;
+	char *text = buf_finish(&b, &len);
+	if (text == NULL)
+		goto fail;
+	free(v);
+	m->vtext = text;
+	m->voff = off;
+	return 0;
+fail:
+	buf_free(&b);
+	free(v);
+	free(off);
+	return ALTOD_ENOMEM;
 }

@@ -329,7 +329,7 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 			m->row[s + 1] += m->row[s];
 		m->nentries = n;
 		free(ve);
-		if (topo_rank(m->val, n, m->higher_is_better, m->rank) != 0)
+		if (topo_rank(m->val, n, m->higher_is_better, m->rank) != 0 || topo_metric_texts(m) != 0)
 			goto fail;
 	}
 
