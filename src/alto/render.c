@@ -74,12 +74,12 @@ void render_networkmap_into(struct buf *b, const struct topo_netmap *nm, const u
 	buf_puts(b, "},\"network-map\":{");
 	size_t n = pids ? npids : nm->npids;
 	for (size_t i = 0; i < n; i++) {
-		const struct topo_pid *p = &nm->pids[pids ? pids[i] : i];
+		uint32_t k = pids ? pids[i] : (uint32_t)i;
 		if (i > 0)
 			buf_putc(b, ',');
-		jw_str(b, p->name);
+		render_pid_name(b, nm, k);
 		buf_putc(b, ':');
-		render_pid_addrs(b, p, family);
+		render_pid_addrs(b, &nm->pids[k], family);
 	}
 	buf_puts(b, "}}");
 }
@@ -179,12 +179,12 @@ int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struc
 				buf_putc(b, ',');
 			any_row = true;
 			cur = sel_src[i];
-			jw_str(b, nm->pids[cur].name);
+			render_pid_name(b, nm, cur);
 			buf_puts(b, ":{");
 		} else {
 			buf_putc(b, ',');
 		}
-		jw_str(b, nm->pids[m->col[e]].name);
+		render_pid_name(b, nm, m->col[e]);
 		buf_putc(b, ':');
 		if (ct->mode == COST_ORDINAL)
 			jw_uint(b, (uint64_t)shown);

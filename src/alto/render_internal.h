@@ -19,6 +19,16 @@ static inline void render_cost(struct buf *b, const struct topo_metric *m, uint3
 	buf_append(b, t, n);
 }
 
+/* PID pid's name as a JSON string: rendered with the map, copied. */
+static inline void render_pid_name(struct buf *b, const struct topo_netmap *nm, uint32_t pid)
+{
+	if (nm->qnames == NULL) {
+		jw_str(b, nm->pids[pid].name);
+		return;
+	}
+	buf_append(b, nm->qnames + nm->qoff[pid], nm->qoff[pid + 1] - nm->qoff[pid]);
+}
+
 void render_pid_addrs(struct buf *b, const struct topo_pid *p, const bool family[2]);
 void render_networkmap_into(struct buf *b, const struct topo_netmap *nm, const uint32_t *pids, size_t npids,
                             const bool family[2]);

@@ -38,9 +38,24 @@ static char *filtered_costmap(const struct resource *r, const struct request *re
 
 static char *endpoint_property(const struct request *req, size_t *len)
 {
-	struct buf b;
+	struct buf b, keys;
+	size_t *koff = malloc((req->nprops + 1) * sizeof(size_t));
+	char *out = NULL;
 
 	buf_init(&b);
+	buf_init(&keys);
+	if (koff == NULL)
+		return NULL;
+	/* each property's `"name":` rendered once, copied for every endpoint */
+	for (size_t i = 0; i < req->nprops; i++) {
+		koff[i] = keys.len;
+		jw_str(&keys, req->prop_names[i]);
+		buf_putc(&keys, ':');
+	}
+	koff[req->nprops] = keys.len;
+	/* a hint only: at most 1 MiB up front */
+	size_t hint = req->nesrcs * (48 + keys.len + req->nprops * 16) + 512;
+	buf_reserve(&b, hint < ((size_t)1 << 20) ? hint : ((size_t)1 << 20));
 	/* §11.4.1.6: the vtags of every network map whose pid is queried */
 	buf_puts(&b, "{\"meta\":{\"dependent-vtags\":[");
 	bool firstv = true;
@@ -61,29 +76,39 @@ static char *endpoint_property(const struct request *req, size_t *len)
 		buf_puts(&b, ":{");
 		bool first = true;
 		for (size_t i = 0; i < req->nprops; i++) {
-			const char *v;
+			const struct topo_netmap *nm = req->props[i];
+			const char *v = NULL;
+			uint32_t pid = TOPO_NONE;
 			if (req->prop_idx[i] != PROP_NONE) {
 				struct ip_prefix a = {.family = (uint8_t)ep->family,
 				                      .len = (uint8_t)(ep->family == IP_V4 ? 32 : 128)};
 				memcpy(a.addr, ep->addr, sizeof(a.addr));
-				v = topo_props_ip(req->props[i]->props, &a, req->prop_idx[i]);
+				v = topo_props_ip(nm->props, &a, req->prop_idx[i]);
+				if (v == NULL)
+					continue; /* no value: omitted for this endpoint only */
 			} else {
-				uint32_t pid = topo_lookup(req->props[i], ep->family, ep->addr);
-				v = pid == TOPO_NONE ? NULL : req->props[i]->pids[pid].name;
+				pid = topo_lookup(nm, ep->family, ep->addr);
+				if (pid == TOPO_NONE)
+					continue;
 			}
-			if (v == NULL)
-				continue; /* no value: omitted for this endpoint only */
 			if (!first)
 				buf_putc(&b, ',');
 			first = false;
-			jw_str(&b, req->prop_names[i]);
-			buf_putc(&b, ':');
-			jw_str(&b, v);
+			buf_append(&b, keys.data + koff[i], koff[i + 1] - koff[i]);
+			if (v)
+				jw_str(&b, v);
+			else
+				render_pid_name(&b, nm, pid); /* the map's own text, rendered with it */
 		}
 		buf_putc(&b, '}');
 	}
 	buf_puts(&b, "}}");
-	return buf_finish(&b, len);
+	if (!keys.oom)
+		out = buf_finish(&b, len);
+	buf_free(&b);
+	buf_free(&keys);
+	free(koff);
+	return out;
 }
 
 /* §11.5.1: costs between endpoints, from the costs between their PIDs. */

@@ -597,7 +597,7 @@ static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_ne
 		le[i] = (struct lpm_entry){rm->prefixes[i].p, pid};
 	}
 	if (lpm_build(&nm->lpm[0], IP_V4, le, rm->nprefixes) != 0 ||
-	    lpm_build(&nm->lpm[1], IP_V6, le, rm->nprefixes) != 0)
+	    lpm_build(&nm->lpm[1], IP_V6, le, rm->nprefixes) != 0 || topo_netmap_quote_names(nm) != 0)
 		goto oom;
 	free(le);
 	free(order);

@@ -47,6 +47,8 @@ void topo_netmap_clear(struct topo_netmap *nm)
 		topo_metric_clear(&nm->metrics[k]);
 	free(nm->metrics);
 	topo_props_free(nm->props);
+	free(nm->qnames);
+	free(nm->qoff);
 	memset(nm, 0, sizeof(*nm));
 }
 
@@ -178,4 +180,27 @@ fail:
 	free(v);
 	free(off);
 	return ALTOD_ENOMEM;
+}
+
+int topo_netmap_quote_names(struct topo_netmap *nm)
+{
+	size_t *off = malloc(((size_t)nm->npids + 1) * sizeof(size_t));
+	struct buf b;
+	buf_init(&b);
+	if (off == NULL)
+		return ALTOD_ENOMEM;
+	for (uint32_t i = 0; i < nm->npids; i++) {
+		off[i] = b.len;
+		jw_str(&b, nm->pids[i].name);
+	}
+	off[nm->npids] = b.len;
+	size_t len;
+	char *text = buf_finish(&b, &len);
+	if (text == NULL) {
+		free(off);
+		return ALTOD_ENOMEM;
+	}
+	nm->qnames = text;
+	nm->qoff = off;
+	return 0;
 }

@@ -67,6 +67,11 @@ struct topo_netmap {
 	struct topo_metric *metrics; /* sorted by name */
 	uint32_t nmetrics;
 	struct topo_props *props; /* RFC 9240 entity properties (topo/props.h); NULL: none */
+	/* Each PID's name as a JSON string, quotes included, rendered once
+	 * with the map (topo_netmap_quote_names): PID i's is
+	 * qnames[qoff[i] .. qoff[i + 1]). NULL: not rendered. */
+	char *qnames;
+	size_t *qoff; /* npids + 1 */
 };
 
 struct topo {
@@ -86,6 +91,9 @@ uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const 
 uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst);
 /* Dense ordinal ranks of n costs (1 = best). 0, or ALTOD_ENOMEM. */
 int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks);
+/* Renders the JSON string of each PID name of nm (after its PIDs are
+ * final): 0, or ALTOD_ENOMEM. */
+int topo_netmap_quote_names(struct topo_netmap *nm);
 /* Renders the text of each distinct cost of m (after its ranks): 0, or
  * ALTOD_ENOMEM. */
 int topo_metric_texts(struct topo_metric *m);
