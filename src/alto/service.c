@@ -36,6 +36,28 @@ static char *filtered_costmap(const struct resource *r, const struct request *re
 	return buf_finish(&b, len);
 }
 
+/* An endpoint's text as a JSON string. It passed ip_endpoint_parse
+ * ("ipv4:" or "ipv6:" and an address inet_pton(3) reads: hex digits, ':'
+ * and '.'), or is the client's address as inet_ntop(3) writes it: nothing
+ * in it needs escaping (RFC 8259 §7), so it is copied between quotes. */
+static void put_endpoint(struct buf *b, const char *text, size_t n)
+{
+	if (!buf_reserve(b, n + 2))
+		return;
+	b->data[b->len++] = '"';
+	memcpy(b->data + b->len, text, n);
+	b->len += n;
+	b->data[b->len++] = '"';
+	b->data[b->len] = '\0';
+}
+
+/* Appends n bytes where buf_reserve() already made room for them. */
+static inline void put_reserved(struct buf *b, const char *s, size_t n)
+{
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
 static char *endpoint_property(const struct request *req, size_t *len)
 {
 	struct buf b, keys;
@@ -72,7 +94,7 @@ static char *endpoint_property(const struct request *req, size_t *len)
 		const struct endpoint *ep = &req->esrcs[e];
 		if (e)
 			buf_putc(&b, ',');
-		jw_str(&b, ep->text);
+		put_endpoint(&b, ep->text, strlen(ep->text));
 		buf_puts(&b, ":{");
 		bool first = true;
 		for (size_t i = 0; i < req->nprops; i++) {
@@ -130,10 +152,12 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	buf_init(&keys);
 	if (!dpid || !entry || !vals || !koff)
 		goto done;
-	/* each destination's `"text":` rendered once, copied for every source */
+	/* each destination's `,"text":` rendered once, copied for every source
+	 * (the first of a source's without its comma) */
 	for (size_t d = 0; d < nd; d++) {
 		koff[d] = keys.len;
-		jw_str(&keys, req->edsts[d].text);
+		buf_putc(&keys, ',');
+		put_endpoint(&keys, req->edsts[d].text, strlen(req->edsts[d].text));
 		buf_putc(&keys, ':');
 	}
 	koff[nd] = keys.len;
@@ -169,6 +193,12 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	bool first_src = true;
 	for (size_t s = 0; s < ns; s++) {
 		bool opened = false;
+		const char *stext = req->esrcs[s].text;
+		size_t slen = strlen(stext);
+		/* room for the whole row at once: its key, every destination's
+		 * key and cost (jw_num and jw_uint write at most 24 bytes) */
+		if (!buf_reserve(&b, slen + 8 + keys.len + nd * 24))
+			break; /* out of memory: buf_finish says so */
 		for (size_t d = 0; d < nd; d++) {
 			uint32_t e = entry[s * nd + d];
 			if (e == TOPO_NONE)
@@ -178,24 +208,30 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 			/* O(1): the constraints were folded into one interval at parse time */
 			if (!constraint_set_holds(&req->cons, shown))
 				continue;
+			size_t from = koff[d];
 			if (!opened) {
 				if (!first_src)
-					buf_putc(&b, ',');
+					put_reserved(&b, ",", 1);
 				first_src = false;
-				jw_str(&b, req->esrcs[s].text);
-				buf_puts(&b, ":{");
+				put_reserved(&b, "\"", 1);
+				put_reserved(&b, stext, slen);
+				put_reserved(&b, "\":{", 3);
 				opened = true;
-			} else {
-				buf_putc(&b, ',');
+				from++; /* the row's first: no comma */
 			}
-			buf_append(&b, keys.data + koff[d], koff[d + 1] - koff[d]);
-			if (rank)
+			put_reserved(&b, keys.data + from, koff[d + 1] - from);
+			if (rank) {
 				jw_uint(&b, (uint64_t)shown);
-			else
-				render_cost(&b, m, e);
+			} else if (m->vtext) {
+				size_t tl;
+				const char *t = topo_cost_text(m, e, &tl);
+				put_reserved(&b, t, tl);
+			} else {
+				jw_num(&b, shown);
+			}
 		}
 		if (opened)
-			buf_putc(&b, '}');
+			put_reserved(&b, "}", 1);
 	}
 	buf_puts(&b, "}}");
 	out = buf_finish(&b, len);
