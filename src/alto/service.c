@@ -142,6 +142,8 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	size_t pairs = ns * nd > 0 ? ns * nd : 1; /* bounded by request_limits */
 	uint32_t *dpid = malloc((nd ? nd : 1) * sizeof(uint32_t));
 	uint32_t *entry = malloc(pairs * sizeof(uint32_t));
+	/* the rank of each pair's cost: its text's index (topo_metric_texts) */
+	uint32_t *vrank = m->vtext ? malloc(pairs * sizeof(uint32_t)) : NULL;
 	double *vals = malloc(pairs * sizeof(double));
 	uint32_t *rank = NULL;
 	size_t *koff = malloc((nd + 1) * sizeof(size_t));
@@ -150,7 +152,7 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 
 	buf_init(&b);
 	buf_init(&keys);
-	if (!dpid || !entry || !vals || !koff)
+	if (!dpid || !entry || !vals || !koff || (m->vtext && !vrank))
 		goto done;
 	/* each destination's `,"text":` rendered once, copied for every source
 	 * (the first of a source's without its comma) */
@@ -176,8 +178,13 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 			uint32_t e =
 			        sp == TOPO_NONE || dpid[d] == TOPO_NONE ? TOPO_NONE : topo_cost_find(m, sp, dpid[d]);
 			entry[s * nd + d] = e;
-			if (e != TOPO_NONE)
-				vals[n++] = m->val[e];
+			if (e == TOPO_NONE)
+				continue;
+			/* read here, where one pair's loads do not wait for the
+			 * last's: at 'large' val and rank miss the cache */
+			vals[n++] = m->val[e];
+			if (vrank)
+				vrank[s * nd + d] = m->rank[e];
 		}
 	}
 	/* ordinal: ranks among the m*n costs of this response (§6.2) */
@@ -203,7 +210,7 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 			uint32_t e = entry[s * nd + d];
 			if (e == TOPO_NONE)
 				continue;
-			double shown = rank ? (double)rank[k] : m->val[e];
+			double shown = rank ? (double)rank[k] : vals[k]; /* vals[k] is m->val[e] */
 			k++;
 			/* O(1): the constraints were folded into one interval at parse time */
 			if (!constraint_set_holds(&req->cons, shown))
@@ -222,10 +229,9 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 			put_reserved(&b, keys.data + from, koff[d + 1] - from);
 			if (rank) {
 				jw_uint(&b, (uint64_t)shown);
-			} else if (m->vtext) {
-				size_t tl;
-				const char *t = topo_cost_text(m, e, &tl);
-				put_reserved(&b, t, tl);
+			} else if (vrank) {
+				uint32_t vr = vrank[s * nd + d];
+				put_reserved(&b, m->vtext + m->voff[vr - 1], m->voff[vr] - m->voff[vr - 1]);
 			} else {
 				jw_num(&b, shown);
 			}
@@ -241,6 +247,7 @@ done:
 	free(koff);
 	free(dpid);
 	free(entry);
+	free(vrank);
 	free(vals);
 	free(rank);
 	return out;
