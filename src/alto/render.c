@@ -134,7 +134,9 @@ int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struc
 		 * dense), not a walk along the whole row (2,000 entries at
 		 * 'large' for 10 destinations); ascending destinations give
 		 * ascending entries, the row's order */
-		for (size_t d = 0; d < ndsts && e < end; d++) {
+		if (e == end)
+			continue; /* no costs from s */
+		for (size_t d = 0; d < ndsts; d++) {
 			uint32_t hit = topo_cost_find(m, s, dsts[d]);
 			if (hit != TOPO_NONE) {
 				sel[n] = hit;

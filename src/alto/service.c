@@ -142,8 +142,10 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	size_t pairs = ns * nd > 0 ? ns * nd : 1; /* bounded by request_limits */
 	uint32_t *dpid = malloc((nd ? nd : 1) * sizeof(uint32_t));
 	uint32_t *entry = malloc(pairs * sizeof(uint32_t));
-	/* the rank of each pair's cost: its text's index (topo_metric_texts) */
-	uint32_t *vrank = m->vtext ? malloc(pairs * sizeof(uint32_t)) : NULL;
+	/* numerical: the rank of each pair's cost, its text's index
+	 * (topo_metric_texts); ordinal costs are ranked per request below */
+	bool texts = m->vtext && req->ct.mode != COST_ORDINAL;
+	uint32_t *vrank = texts ? malloc(pairs * sizeof(uint32_t)) : NULL;
 	double *vals = malloc(pairs * sizeof(double));
 	uint32_t *rank = NULL;
 	size_t *koff = malloc((nd + 1) * sizeof(size_t));
@@ -152,7 +154,7 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 
 	buf_init(&b);
 	buf_init(&keys);
-	if (!dpid || !entry || !vals || !koff || (m->vtext && !vrank))
+	if (!dpid || !entry || !vals || !koff || (texts && !vrank))
 		goto done;
 	/* each destination's `,"text":` rendered once, copied for every source
 	 * (the first of a source's without its comma) */
