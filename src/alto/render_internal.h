@@ -6,6 +6,29 @@
 #include "alto/render.h"
 #include "alto/request.h"
 
+/* The numerical cost of entry e of m: its text rendered with the metric,
+ * copied (topo_metric_texts), or rendered here where there is none. */
+static inline void render_cost(struct buf *b, const struct topo_metric *m, uint32_t e)
+{
+	if (m->vtext == NULL) {
+		jw_num(b, m->val[e]);
+		return;
+	}
+	size_t n;
+	const char *t = topo_cost_text(m, e, &n);
+	buf_append(b, t, n);
+}
+
+/* PID pid's name as a JSON string: rendered with the map, copied. */
+static inline void render_pid_name(struct buf *b, const struct topo_netmap *nm, uint32_t pid)
+{
+	if (nm->qnames == NULL) {
+		jw_str(b, nm->pids[pid].name);
+		return;
+	}
+	buf_append(b, nm->qnames + nm->qoff[pid], nm->qoff[pid + 1] - nm->qoff[pid]);
+}
+
 void render_pid_addrs(struct buf *b, const struct topo_pid *p, const bool family[2]);
 void render_networkmap_into(struct buf *b, const struct topo_netmap *nm, const uint32_t *pids, size_t npids,
                             const bool family[2]);

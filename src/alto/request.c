@@ -821,16 +821,24 @@ static int check_limits(const struct request *req, const struct request_limits *
 unsigned request_json_depth(const char *s, size_t len)
 {
 	unsigned depth = 0, max = 0;
-	bool in_string = false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
+		if (c == '"') {
+			/* a string, skipped whole: most of a body's bytes (endpoint
+			 * texts, PID names) are in strings. It ends at the first '"'
+			 * after an even run of backslashes (each pair is one escaped
+			 * backslash; an odd run escapes the quote) */
+			for (;;) {
+				const char *q = memchr(s + i + 1, '"', len - i - 1);
+				if (q == NULL)
+					return max; /* unterminated: nothing deeper follows */
+				size_t j = (size_t)(q - s), bs = 0;
+				while (j - bs > i + 1 && s[j - bs - 1] == '\\')
+					bs++;
+				i = j;
+				if (bs % 2 == 0)
+					break;
+			}
 		} else if (c == '[' || c == '{') {
 			if (++depth > max)
 				max = depth;

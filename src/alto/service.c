@@ -36,11 +36,48 @@ static char *filtered_costmap(const struct resource *r, const struct request *re
 	return buf_finish(&b, len);
 }
 
+/* An endpoint's text as a JSON string. It passed ip_endpoint_parse
+ * ("ipv4:" or "ipv6:" and an address inet_pton(3) reads: hex digits, ':'
+ * and '.'), or is the client's address as inet_ntop(3) writes it: nothing
+ * in it needs escaping (RFC 8259 §7), so it is copied between quotes. */
+static void put_endpoint(struct buf *b, const char *text, size_t n)
+{
+	if (!buf_reserve(b, n + 2))
+		return;
+	b->data[b->len++] = '"';
+	memcpy(b->data + b->len, text, n);
+	b->len += n;
+	b->data[b->len++] = '"';
+	b->data[b->len] = '\0';
+}
+
+/* Appends n bytes where buf_reserve() already made room for them. */
+static inline void put_reserved(struct buf *b, const char *s, size_t n)
+{
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
 static char *endpoint_property(const struct request *req, size_t *len)
 {
-	struct buf b;
+	struct buf b, keys;
+	size_t *koff = malloc((req->nprops + 1) * sizeof(size_t));
+	char *out = NULL;
 
 	buf_init(&b);
+	buf_init(&keys);
+	if (koff == NULL)
+		return NULL;
+	/* each property's `"name":` rendered once, copied for every endpoint */
+	for (size_t i = 0; i < req->nprops; i++) {
+		koff[i] = keys.len;
+		jw_str(&keys, req->prop_names[i]);
+		buf_putc(&keys, ':');
+	}
+	koff[req->nprops] = keys.len;
+	/* a hint only: at most 1 MiB up front */
+	size_t hint = req->nesrcs * (48 + keys.len + req->nprops * 16) + 512;
+	buf_reserve(&b, hint < ((size_t)1 << 20) ? hint : ((size_t)1 << 20));
 	/* §11.4.1.6: the vtags of every network map whose pid is queried */
 	buf_puts(&b, "{\"meta\":{\"dependent-vtags\":[");
 	bool firstv = true;
@@ -57,33 +94,43 @@ static char *endpoint_property(const struct request *req, size_t *len)
 		const struct endpoint *ep = &req->esrcs[e];
 		if (e)
 			buf_putc(&b, ',');
-		jw_str(&b, ep->text);
+		put_endpoint(&b, ep->text, strlen(ep->text));
 		buf_puts(&b, ":{");
 		bool first = true;
 		for (size_t i = 0; i < req->nprops; i++) {
-			const char *v;
+			const struct topo_netmap *nm = req->props[i];
+			const char *v = NULL;
+			uint32_t pid = TOPO_NONE;
 			if (req->prop_idx[i] != PROP_NONE) {
 				struct ip_prefix a = {.family = (uint8_t)ep->family,
 				                      .len = (uint8_t)(ep->family == IP_V4 ? 32 : 128)};
 				memcpy(a.addr, ep->addr, sizeof(a.addr));
-				v = topo_props_ip(req->props[i]->props, &a, req->prop_idx[i]);
+				v = topo_props_ip(nm->props, &a, req->prop_idx[i]);
+				if (v == NULL)
+					continue; /* no value: omitted for this endpoint only */
 			} else {
-				uint32_t pid = topo_lookup(req->props[i], ep->family, ep->addr);
-				v = pid == TOPO_NONE ? NULL : req->props[i]->pids[pid].name;
+				pid = topo_lookup(nm, ep->family, ep->addr);
+				if (pid == TOPO_NONE)
+					continue;
 			}
-			if (v == NULL)
-				continue; /* no value: omitted for this endpoint only */
 			if (!first)
 				buf_putc(&b, ',');
 			first = false;
-			jw_str(&b, req->prop_names[i]);
-			buf_putc(&b, ':');
-			jw_str(&b, v);
+			buf_append(&b, keys.data + koff[i], koff[i + 1] - koff[i]);
+			if (v)
+				jw_str(&b, v);
+			else
+				render_pid_name(&b, nm, pid); /* the map's own text, rendered with it */
 		}
 		buf_putc(&b, '}');
 	}
 	buf_puts(&b, "}}");
-	return buf_finish(&b, len);
+	if (!keys.oom)
+		out = buf_finish(&b, len);
+	buf_free(&b);
+	buf_free(&keys);
+	free(koff);
+	return out;
 }
 
 /* §11.5.1: costs between endpoints, from the costs between their PIDs. */
@@ -95,6 +142,10 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	size_t pairs = ns * nd > 0 ? ns * nd : 1; /* bounded by request_limits */
 	uint32_t *dpid = malloc((nd ? nd : 1) * sizeof(uint32_t));
 	uint32_t *entry = malloc(pairs * sizeof(uint32_t));
+	/* numerical: the rank of each pair's cost, its text's index
+	 * (topo_metric_texts); ordinal costs are ranked per request below */
+	bool texts = m->vtext && req->ct.mode != COST_ORDINAL;
+	uint32_t *vrank = texts ? malloc(pairs * sizeof(uint32_t)) : NULL;
 	double *vals = malloc(pairs * sizeof(double));
 	uint32_t *rank = NULL;
 	size_t *koff = malloc((nd + 1) * sizeof(size_t));
@@ -103,12 +154,14 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 
 	buf_init(&b);
 	buf_init(&keys);
-	if (!dpid || !entry || !vals || !koff)
+	if (!dpid || !entry || !vals || !koff || (texts && !vrank))
 		goto done;
-	/* each destination's `"text":` rendered once, copied for every source */
+	/* each destination's `,"text":` rendered once, copied for every source
+	 * (the first of a source's without its comma) */
 	for (size_t d = 0; d < nd; d++) {
 		koff[d] = keys.len;
-		jw_str(&keys, req->edsts[d].text);
+		buf_putc(&keys, ',');
+		put_endpoint(&keys, req->edsts[d].text, strlen(req->edsts[d].text));
 		buf_putc(&keys, ':');
 	}
 	koff[nd] = keys.len;
@@ -127,8 +180,13 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 			uint32_t e =
 			        sp == TOPO_NONE || dpid[d] == TOPO_NONE ? TOPO_NONE : topo_cost_find(m, sp, dpid[d]);
 			entry[s * nd + d] = e;
-			if (e != TOPO_NONE)
-				vals[n++] = m->val[e];
+			if (e == TOPO_NONE)
+				continue;
+			/* read here, where one pair's loads do not wait for the
+			 * last's: at 'large' val and rank miss the cache */
+			vals[n++] = m->val[e];
+			if (vrank)
+				vrank[s * nd + d] = m->rank[e];
 		}
 	}
 	/* ordinal: ranks among the m*n costs of this response (§6.2) */
@@ -144,33 +202,44 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	bool first_src = true;
 	for (size_t s = 0; s < ns; s++) {
 		bool opened = false;
+		const char *stext = req->esrcs[s].text;
+		size_t slen = strlen(stext);
+		/* room for the whole row at once: its key, every destination's
+		 * key and cost (jw_num and jw_uint write at most 24 bytes) */
+		if (!buf_reserve(&b, slen + 8 + keys.len + nd * 24))
+			break; /* out of memory: buf_finish says so */
 		for (size_t d = 0; d < nd; d++) {
 			uint32_t e = entry[s * nd + d];
 			if (e == TOPO_NONE)
 				continue;
-			double shown = rank ? (double)rank[k] : m->val[e];
+			double shown = rank ? (double)rank[k] : vals[k]; /* vals[k] is m->val[e] */
 			k++;
 			/* O(1): the constraints were folded into one interval at parse time */
 			if (!constraint_set_holds(&req->cons, shown))
 				continue;
+			size_t from = koff[d];
 			if (!opened) {
 				if (!first_src)
-					buf_putc(&b, ',');
+					put_reserved(&b, ",", 1);
 				first_src = false;
-				jw_str(&b, req->esrcs[s].text);
-				buf_puts(&b, ":{");
+				put_reserved(&b, "\"", 1);
+				put_reserved(&b, stext, slen);
+				put_reserved(&b, "\":{", 3);
 				opened = true;
-			} else {
-				buf_putc(&b, ',');
+				from++; /* the row's first: no comma */
 			}
-			buf_append(&b, keys.data + koff[d], koff[d + 1] - koff[d]);
-			if (rank)
+			put_reserved(&b, keys.data + from, koff[d + 1] - from);
+			if (rank) {
 				jw_uint(&b, (uint64_t)shown);
-			else
+			} else if (vrank) {
+				uint32_t vr = vrank[s * nd + d];
+				put_reserved(&b, m->vtext + m->voff[vr - 1], m->voff[vr] - m->voff[vr - 1]);
+			} else {
 				jw_num(&b, shown);
+			}
 		}
 		if (opened)
-			buf_putc(&b, '}');
+			put_reserved(&b, "}", 1);
 	}
 	buf_puts(&b, "}}");
 	out = buf_finish(&b, len);
@@ -180,6 +249,7 @@ done:
 	free(koff);
 	free(dpid);
 	free(entry);
+	free(vrank);
 	free(vals);
 	free(rank);
 	return out;

@@ -597,7 +597,7 @@ static int build_netmap(struct loader *ld, struct raw_netmap *rm, struct topo_ne
 		le[i] = (struct lpm_entry){rm->prefixes[i].p, pid};
 	}
 	if (lpm_build(&nm->lpm[0], IP_V4, le, rm->nprefixes) != 0 ||
-	    lpm_build(&nm->lpm[1], IP_V6, le, rm->nprefixes) != 0)
+	    lpm_build(&nm->lpm[1], IP_V6, le, rm->nprefixes) != 0 || topo_netmap_quote_names(nm) != 0)
 		goto oom;
 	free(le);
 	free(order);
@@ -760,7 +760,7 @@ static void build_costsec(struct loader *ld, struct raw_costsec *cs, struct topo
 		free(me);
 		free(rmet->e);
 		rmet->e = NULL;
-		if (topo_rank(m->val, m->nentries, m->higher_is_better, m->rank) != 0)
+		if (topo_rank(m->val, m->nentries, m->higher_is_better, m->rank) != 0 || topo_metric_texts(m) != 0)
 			nomem(ld, rmet->at);
 	next:;
 	}

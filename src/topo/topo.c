@@ -4,6 +4,7 @@
 
 #include "topo/props.h"
 #include "topo/topo.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 void topo_free(struct topo *t)
@@ -23,6 +24,8 @@ void topo_metric_clear(struct topo_metric *m)
 	free(m->col);
 	free(m->val);
 	free(m->rank);
+	free(m->vtext);
+	free(m->voff);
 	free(m->params);
 	memset(m, 0, sizeof(*m));
 }
@@ -44,6 +47,8 @@ void topo_netmap_clear(struct topo_netmap *nm)
 		topo_metric_clear(&nm->metrics[k]);
 	free(nm->metrics);
 	topo_props_free(nm->props);
+	free(nm->qnames);
+	free(nm->qoff);
 	memset(nm, 0, sizeof(*nm));
 }
 
@@ -139,5 +144,63 @@ int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ran
 		ranks[i] = (uint32_t)(higher_is_better ? nd - pos : pos + 1);
 	}
 	free(d);
+	return 0;
+}
+
+int topo_metric_texts(struct topo_metric *m)
+{
+	/* one value per rank: ranks are dense, 1..nd */
+	size_t nd = 0;
+	for (size_t e = 0; e < m->nentries; e++)
+		if (m->rank[e] > nd)
+			nd = m->rank[e];
+	double *v = malloc((nd ? nd : 1) * sizeof(double));
+	size_t *off = malloc((nd + 1) * sizeof(size_t));
+	struct buf b;
+	buf_init(&b);
+	if (v == NULL || off == NULL)
+		goto fail;
+	for (size_t e = 0; e < m->nentries; e++)
+		v[m->rank[e] - 1] = m->val[e];
+	for (size_t r = 0; r < nd; r++) {
+		off[r] = b.len;
+		jw_num(&b, v[r]);
+	}
+	off[nd] = b.len;
+	size_t len;
+	char *text = buf_finish(&b, &len);
+	if (text == NULL)
+		goto fail;
+	free(v);
+	m->vtext = text;
+	m->voff = off;
+	return 0;
+fail:
+	buf_free(&b);
+	free(v);
+	free(off);
+	return ALTOD_ENOMEM;
+}
+
+int topo_netmap_quote_names(struct topo_netmap *nm)
+{
+	size_t *off = malloc(((size_t)nm->npids + 1) * sizeof(size_t));
+	struct buf b;
+	buf_init(&b);
+	if (off == NULL)
+		return ALTOD_ENOMEM;
+	for (uint32_t i = 0; i < nm->npids; i++) {
+		off[i] = b.len;
+		jw_str(&b, nm->pids[i].name);
+	}
+	off[nm->npids] = b.len;
+	size_t len;
+	char *text = buf_finish(&b, &len);
+	if (text == NULL) {
+		free(off);
+		return ALTOD_ENOMEM;
+	}
+	nm->qnames = text;
+	nm->qoff = off;
 	return 0;
 }

@@ -38,6 +38,12 @@ struct topo_metric {
 	double *val;
 	uint32_t *rank; /* ordinal cost per entry: 1 = best, equal costs share a rank */
 	size_t nentries;
+	/* The decimal text of every distinct cost (jw_num's), rendered once
+	 * with the metric (topo_metric_texts) so that answers copy it: ranks
+	 * are dense, one per distinct value, so entry e's text is
+	 * vtext[voff[rank[e] - 1] .. voff[rank[e]]). NULL: not rendered. */
+	char *vtext;
+	size_t *voff;  /* one per distinct cost, + 1 */
 	uint8_t modes; /* bit (1 << cost_mode) set for each mode offered */
 	/* RFC 9439 §2.1 cost-context: its cost-source (COST_SOURCE_NONE: no
 	 * cost-context) and its "parameters" as JSON text (NULL: none) */
@@ -61,6 +67,11 @@ struct topo_netmap {
 	struct topo_metric *metrics; /* sorted by name */
 	uint32_t nmetrics;
 	struct topo_props *props; /* RFC 9240 entity properties (topo/props.h); NULL: none */
+	/* Each PID's name as a JSON string, quotes included, rendered once
+	 * with the map (topo_netmap_quote_names): PID i's is
+	 * qnames[qoff[i] .. qoff[i + 1]). NULL: not rendered. */
+	char *qnames;
+	size_t *qoff; /* npids + 1 */
 };
 
 struct topo {
@@ -80,6 +91,19 @@ uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const 
 uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst);
 /* Dense ordinal ranks of n costs (1 = best). 0, or ALTOD_ENOMEM. */
 int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks);
+/* Renders the JSON string of each PID name of nm (after its PIDs are
+ * final): 0, or ALTOD_ENOMEM. */
+int topo_netmap_quote_names(struct topo_netmap *nm);
+/* Renders the text of each distinct cost of m (after its ranks): 0, or
+ * ALTOD_ENOMEM. */
+int topo_metric_texts(struct topo_metric *m);
+/* The decimal text of entry e's cost, and its length. */
+static inline const char *topo_cost_text(const struct topo_metric *m, uint32_t e, size_t *len)
+{
+	uint32_t r = m->rank[e];
+	*len = m->voff[r] - m->voff[r - 1];
+	return m->vtext + m->voff[r - 1];
+}
 /* Frees what one metric / one network map holds (not the struct itself). */
 void topo_metric_clear(struct topo_metric *m);
 void topo_netmap_clear(struct topo_netmap *nm);

@@ -277,7 +277,8 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 	for (uint32_t i = 0; i < out->npids; i++)
 		for (uint32_t k = 0; k < out->pids[i].nprefixes; k++)
 			le[nle++] = (struct lpm_entry){out->pids[i].prefixes[k], i};
-	if (lpm_build(&out->lpm[0], IP_V4, le, nle) != 0 || lpm_build(&out->lpm[1], IP_V6, le, nle) != 0)
+	if (lpm_build(&out->lpm[0], IP_V4, le, nle) != 0 || lpm_build(&out->lpm[1], IP_V6, le, nle) != 0 ||
+	    topo_netmap_quote_names(out) != 0)
 		goto fail;
 
 	/* costs between kept PIDs, for the metrics and modes the view allows */
@@ -329,7 +330,7 @@ int topo_view_build(const struct topo_netmap *base, const struct topo_view_spec 
 			m->row[s + 1] += m->row[s];
 		m->nentries = n;
 		free(ve);
-		if (topo_rank(m->val, n, m->higher_is_better, m->rank) != 0)
+		if (topo_rank(m->val, n, m->higher_is_better, m->rank) != 0 || topo_metric_texts(m) != 0)
 			goto fail;
 	}
 

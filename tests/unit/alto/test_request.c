@@ -3,8 +3,10 @@
 #include <check.h>
 #include <float.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "alto/errbody.h"
 #include "alto/request.h"
@@ -907,6 +909,66 @@ START_TEST(error_body_format)
 }
 END_TEST
 
+/* request_json_depth skips strings with memchr: it must count exactly as a
+ * scan byte by byte does (a backslash escapes the next byte, '"' toggles
+ * strings), whatever the runs of backslashes before a quote, unterminated
+ * strings and stray closers. */
+static unsigned depth_bytewise(const char *s, size_t len)
+{
+	unsigned depth = 0, max = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				max = depth;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return max;
+}
+
+START_TEST(json_depth_matches_bytewise_scan)
+{
+	static const char *fixed[] = {
+	        "",
+	        "[",
+	        "[[\"[[[\"]]",
+	        "[\"\\\"[[\"]",
+	        "[\"\\\\\"[[\"]",
+	        "[\"\\\\\\\"[[\"]",
+	        "{\"a\":[{\"b\":\"}}}}\"}]}",
+	        "\"unterminated [[[",
+	        "]]]]{[",
+	        "[\"\\",
+	        "[\"a\\\\\\\\\"[\"",
+	};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		ck_assert_uint_eq(request_json_depth(fixed[i], strlen(fixed[i])),
+		                  depth_bytewise(fixed[i], strlen(fixed[i])));
+	/* and 20,000 strings over the bytes that matter, a fixed sequence */
+	static const char alphabet[] = "\"\\[]{}a";
+	uint32_t x = 12345;
+	char buf[64];
+	for (int n = 0; n < 20000; n++) {
+		size_t len = (size_t)(n % 63);
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			buf[i] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		ck_assert_uint_eq(request_json_depth(buf, len), depth_bytewise(buf, len));
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("request");
@@ -929,6 +991,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, error_body_format);
+	tcase_add_test(tc, json_depth_matches_bytewise_scan);
 	suite_add_tcase(s, tc);
 	return s;
 }
