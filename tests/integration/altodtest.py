@@ -303,6 +303,7 @@ class Altod:
         self.ssl_context = None  # for an https first listener
         self.listeners = []      # (scheme, host, port) of every listening line
         self.stderr_lines = []
+        self._crash_reported = False
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._eof = threading.Event()
@@ -452,7 +453,9 @@ class Altod:
         return Client(host, port, scheme, ssl_context)
 
     def stop(self):
-        """SIGTERM, then SIGKILL if it lingers. Returns the exit code."""
+        """SIGTERM, then SIGKILL if it lingers. Returns the exit code.
+        A process that died of a signal (SIGABRT from a libmicrohttpd panic,
+        SIGSEGV) fails the test, with its stderr."""
         if self.proc is None:
             return None
         _RUNNING.discard(self)
@@ -467,7 +470,13 @@ class Altod:
         if self._thread is not None:
             self._thread.join(5 * SLOWDOWN)
         self._wrapper_verdict()
-        return self.proc.returncode
+        code = self.proc.returncode
+        if code < 0 and not self.killed and not self._crash_reported:
+            self._crash_reported = True
+            why = "altod %s ended by %s" % (self.conf, signal.Signals(-code).name)
+            show_stderr(why, self.stderr())
+            raise AssertionError("%s; stderr:\n%s" % (why, self.stderr()))
+        return code
 
     # ---- HTTP ----
 
@@ -788,6 +797,31 @@ def parse_all_responses(data, head=()):
     return out
 
 
+def show_stderr(why, text):
+    """Writes an altod's stderr to the test run's stderr (ctest
+    --output-on-failure shows it), under a banner saying why."""
+    sys.stderr.write("\n" + "-" * 70 + "\n%s; its stderr:\n%s\n" % (why, text) + "-" * 70 + "\n")
+    sys.stderr.flush()
+
+
+def _test_failed(testcase):
+    """Has the running test failed so far (asked from its cleanups)? While
+    a test and its cleanups run, unittest keeps its result in
+    testcase._outcome.result, where a failure is recorded at once."""
+    result = getattr(getattr(testcase, "_outcome", None), "result", None)
+    return any(t is testcase for t, _ in getattr(result, "failures", []) + getattr(result, "errors", []))
+
+
+def _stop_and_report(testcase, a):
+    """A test's cleanup: stops altod and, when the test failed, shows what
+    altod wrote (a failed assertion on a response says nothing of it)."""
+    try:
+        a.stop()
+    finally:
+        if _test_failed(testcase) and not a._crash_reported:
+            show_stderr("%s failed: altod %s" % (testcase.id(), a.conf), a.stderr())
+
+
 def start_altod(testcase, maps_files=None, limits=None, listen=(("127.0.0.1", 0),),
                 directory=None, extra_config="", preexec_fn=None):
     """Writes altod.yaml (+ maps files: {relative path: text}, default the
@@ -802,7 +836,7 @@ def start_altod(testcase, maps_files=None, limits=None, listen=(("127.0.0.1", 0)
     else:
         write_files(directory, files)
     a = Altod(directory, preexec_fn=preexec_fn)
-    testcase.addCleanup(a.stop)
+    testcase.addCleanup(_stop_and_report, testcase, a)
     a.start()
     return a
 
@@ -811,7 +845,7 @@ def start_altod_in(testcase, directory, conf_name="altod.yaml", env=None, args=(
     """Starts altod on DIRECTORY/CONF_NAME (already written) and registers
     its stop."""
     a = Altod(directory, conf_name, env=env, args=args, preexec_fn=preexec_fn)
-    testcase.addCleanup(a.stop)
+    testcase.addCleanup(_stop_and_report, testcase, a)
     a.start()
     return a
 
