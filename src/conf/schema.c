@@ -7,6 +7,7 @@
 
 #include "conf/policy.h"
 #include "conf/schema.h"
+#include "util/hex.h"
 #include "util/vec.h"
 
 const struct conf_item *conf_section_item(const struct conf_section *s, const char *name, size_t *index)
@@ -236,17 +237,6 @@ bool conf_map_entries(struct yp *y, const char *what, void **arr, size_t *n, siz
 		each(y, elem, name, m, arg);
 	}
 	return true;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 bool conf_hex_decode(const char *s, uint8_t *out, size_t n, bool colons)
