@@ -822,6 +822,108 @@ def _stop_and_report(testcase, a):
             show_stderr("%s failed: altod %s" % (testcase.id(), a.conf), a.stderr())
 
 
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def free_port():
+    """A loopback TCP port nothing listens on (for a helper that cannot
+    take port 0)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Haproxy:
+    """A real HAProxy on a configuration (text, written into directory as
+    haproxy.cfg, with {stats} replaced by the path of its admin socket),
+    checked with `haproxy -c`, then run in the foreground with its output
+    kept (log())."""
+
+    def __init__(self, directory, config):
+        self.dir = directory
+        self.stats = os.path.join(directory, "haproxy.sock")
+        self.cfg = os.path.join(directory, "haproxy.cfg")
+        with open(self.cfg, "w", encoding="utf-8") as f:
+            f.write(config.replace("{stats}", self.stats))
+        self.proc = None
+        self.lines = []
+        self._thread = None
+
+    def start(self, ready, what, timeout=10.0):
+        """Starts it and waits until ready() is true (an OSError counts as
+        not yet); fails, with its output, if it exits or is not ready in
+        time. `what` says what ready() waits for."""
+        if not os.access(HAPROXY, os.X_OK):
+            raise AssertionError("%s is not installed (the project's deps script installs haproxy)" % HAPROXY)
+        p = subprocess.run([HAPROXY, "-c", "-f", self.cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=30)
+        if p.returncode != 0:
+            raise AssertionError("haproxy -c: %s" % p.stdout.decode("utf-8", "replace"))
+        self.proc = subprocess.Popen([HAPROXY, "-db", "-f", self.cfg], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("haproxy exited (%s):\n%s" % (self.proc.returncode, self.log()))
+            try:
+                if ready():
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("haproxy not %s after %ss\n%s" % (what, timeout, self.log()))
+            time.sleep(0.05)
+
+    def _drain(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        self.proc.stdout.close()
+
+    def log(self):
+        return "\n".join(self.lines)
+
+    def command(self, cmd):
+        """One command on the admin socket ({stats}); its answer."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        try:
+            s.connect(self.stats)
+            s.sendall(cmd.encode() + b"\n")
+            return recv_all(s, 5).decode()
+        finally:
+            s.close()
+
+    def stat(self):
+        """`show stat`: one {column: value} per proxy and server."""
+        lines = [ln for ln in self.command("show stat").splitlines() if ln.strip()]
+        head = lines[0].lstrip("# ").split(",") if lines else []
+        return [dict(zip(head, ln.split(","))) for ln in lines[1:]]
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def listening(*ports):
+    """True once every loopback port accepts a connection."""
+    for port in ports:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    return True
+
+
 def start_altod(testcase, maps_files=None, limits=None, listen=(("127.0.0.1", 0),),
                 directory=None, extra_config="", preexec_fn=None):
     """Writes altod.yaml (+ maps files: {relative path: text}, default the
