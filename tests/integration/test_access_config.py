@@ -12,18 +12,18 @@ import re
 import signal
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import unittest
 
 import altodtest as at
 import isoutil as iu
+import tlsutil
 from altodtest import (MT_COSTMAP, MT_COSTMAPFILTER, MT_DIRECTORY, MT_ENDPOINTCOSTPARAMS, MT_ENDPOINTPROPPARAMS,
                        MT_NETWORKMAP, MT_NETWORKMAPFILTER)
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki(iu.make_pki)
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 NM = "my-default-network-map"
 ALL = [NM, NM + "-filtered-networkmap", NM + "-num-routingcost", NM + "-ord-routingcost",
@@ -36,14 +36,6 @@ NETMAP = "/networkmap/%s" % NM
 EPROP_BODY = {"properties": [NM + ".pid"], "endpoints": ["ipv4:192.0.2.34"]}
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = iu.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 def tree(testcase, access, https=True, client_auth="optional", limits=None, maps_text=None):

@@ -19,7 +19,6 @@ import shutil
 import signal
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import unittest
@@ -316,18 +315,10 @@ class TestReplacedMidWrite(ReloadFaults):
 
 # ---------------------------------------------------------------------------
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki()
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = tlsutil.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 def https_conf(maps, limits=""):

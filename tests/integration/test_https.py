@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import unittest
 import warnings
@@ -15,18 +14,10 @@ import warnings
 import altodtest as at
 import tlsutil
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki()
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = tlsutil.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 # ---- clients ----

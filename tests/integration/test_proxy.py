@@ -72,18 +72,10 @@ backend checked
     server c 127.0.0.1:{p} send-proxy-v2 check check-send-proxy inter 200ms fall 1 rise 1 source {src}
 """
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki()
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = tlsutil.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 def v2(src, dst="127.0.0.1", sport=40000, dport=80, cmd=0x21, fam=None):
