@@ -952,15 +952,21 @@ def start_altod_in(testcase, directory, conf_name="altod.yaml", env=None, args=(
     return a
 
 
+def class_holder(cls):
+    """A TestCase to register a whole class's cleanups on (start_altod,
+    make_tree, ...), from setUpClass: they run as a class cleanup, after
+    tearDownClass, or at once when setUpClass fails (unittest runs class
+    cleanups then too)."""
+    holder = unittest.TestCase()
+    cls.addClassCleanup(holder.doCleanups)
+    return holder
+
+
 def start_class_altod(cls, *args, **kw):
-    """start_altod() for a whole test class (from setUpClass): the cleanups
-    go to cls._holder, which tearDownClass must run (see ClassServer)."""
-    cls._holder = unittest.TestCase()
-    try:
-        return start_altod(cls._holder, *args, **kw)
-    except BaseException:
-        cls._holder.doCleanups()
-        raise
+    """start_altod() for a whole test class (from setUpClass); stopped by
+    a class cleanup (cls._holder, see class_holder)."""
+    cls._holder = class_holder(cls)
+    return start_altod(cls._holder, *args, **kw)
 
 
 class Ird:

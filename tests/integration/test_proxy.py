@@ -117,16 +117,8 @@ def endpoint_cost_request(host="x"):
 class BehindHaproxy(at.AltodTestCase):
     @classmethod
     def setUpClass(cls):
-        cls._holder = unittest.TestCase()
-        try:
-            cls._setup()
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
+        cls._holder = at.class_holder(cls)
+        cls._setup()
 
     @classmethod
     def _setup(cls):
