@@ -835,47 +835,43 @@ def free_port():
     return port
 
 
-class Haproxy:
-    """A real HAProxy on a configuration (text, written into directory as
-    haproxy.cfg, with {stats} replaced by the path of its admin socket),
-    checked with `haproxy -c`, then run in the foreground with its output
-    kept (log())."""
+class Daemon:
+    """A program a test runs beside altod (HAProxy, Prometheus): its
+    configuration checked first, then run in the foreground with its
+    output kept (log()) for failure messages, waited for, stopped."""
 
-    def __init__(self, directory, config):
-        self.dir = directory
-        self.stats = os.path.join(directory, "haproxy.sock")
-        self.cfg = os.path.join(directory, "haproxy.cfg")
-        with open(self.cfg, "w", encoding="utf-8") as f:
-            f.write(config.replace("{stats}", self.stats))
+    def __init__(self):
         self.proc = None
         self.lines = []
         self._thread = None
 
-    def start(self, ready, what, timeout=10.0):
-        """Starts it and waits until ready() is true (an OSError counts as
-        not yet); fails, with its output, if it exits or is not ready in
-        time. `what` says what ready() waits for."""
-        if not os.access(HAPROXY, os.X_OK):
-            raise AssertionError("%s is not installed (the project's deps script installs haproxy)" % HAPROXY)
-        p = subprocess.run([HAPROXY, "-c", "-f", self.cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=30)
+    def run(self, check, argv, ready, what, timeout):
+        """Runs check (a command that must succeed), then argv, and waits
+        until ready() is true (an OSError counts as not yet); fails, with
+        the output, if it exits or is not ready in time. `what` says what
+        ready() waits for."""
+        name = os.path.basename(argv[0])
+        if not os.access(argv[0], os.X_OK):
+            raise AssertionError("%s is not installed (the project's deps script installs %s)" % (argv[0], name))
+        p = subprocess.run(check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         if p.returncode != 0:
-            raise AssertionError("haproxy -c: %s" % p.stdout.decode("utf-8", "replace"))
-        self.proc = subprocess.Popen([HAPROXY, "-db", "-f", self.cfg], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            raise AssertionError("%s: %s" % (" ".join(os.path.basename(check[0]).split() + check[1:2]),
+                                             p.stdout.decode("utf-8", "replace")))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise AssertionError("haproxy exited (%s):\n%s" % (self.proc.returncode, self.log()))
+                raise AssertionError("%s exited (%s):\n%s" % (name, self.proc.returncode, self.log()))
             try:
                 if ready():
                     return self
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError("haproxy not %s after %ss\n%s" % (what, timeout, self.log()))
+                raise AssertionError("%s not %s after %ss\n%s" % (name, what, timeout, self.log()))
             time.sleep(0.05)
 
     def _drain(self):
@@ -885,6 +881,37 @@ class Haproxy:
 
     def log(self):
         return "\n".join(self.lines)
+
+    def stop(self, timeout=10):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+class Haproxy(Daemon):
+    """A real HAProxy on a configuration (text, written into directory as
+    haproxy.cfg, with {stats} replaced by the path of its admin socket)."""
+
+    def __init__(self, directory, config):
+        super().__init__()
+        self.dir = directory
+        self.stats = os.path.join(directory, "haproxy.sock")
+        self.cfg = os.path.join(directory, "haproxy.cfg")
+        with open(self.cfg, "w", encoding="utf-8") as f:
+            f.write(config.replace("{stats}", self.stats))
+
+    def start(self, ready, what, timeout=10.0):
+        """Checks the configuration (haproxy -c), starts it, waits until
+        ready() (see Daemon.run)."""
+        return self.run([HAPROXY, "-c", "-f", self.cfg], [HAPROXY, "-db", "-f", self.cfg], ready, what, timeout)
 
     def command(self, cmd):
         """One command on the admin socket ({stats}); its answer."""
@@ -902,19 +929,6 @@ class Haproxy:
         lines = [ln for ln in self.command("show stat").splitlines() if ln.strip()]
         head = lines[0].lstrip("# ").split(",") if lines else []
         return [dict(zip(head, ln.split(","))) for ln in lines[1:]]
-
-    def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self._thread is not None:
-            self._thread.join(5)
 
 
 def listening(*ports):

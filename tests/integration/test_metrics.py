@@ -18,7 +18,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 import urllib.parse
@@ -473,10 +472,11 @@ class TestOperationsDoc(unittest.TestCase):
         self.assertLessEqual(used, names)
 
 
-class Prometheus:
+class Prometheus(at.Daemon):
     """A real Prometheus server on a free loopback port, its own storage."""
 
     def __init__(self, directory, scrape, rules=None):
+        super().__init__()
         self.dir = directory
         self.port = at.free_port()
         cfg = ["global:", "  scrape_interval: 1s", "  evaluation_interval: 1s"]
@@ -489,28 +489,13 @@ class Prometheus:
         self.cfg = os.path.join(directory, "prometheus.yml")
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write("\n".join(cfg) + "\n")
-        self.proc = None
-        self.lines = []
 
     def start(self):
-        if not os.access(PROMETHEUS, os.X_OK):
-            raise AssertionError("%s is not installed (.ci/deps.sh installs prometheus)" % PROMETHEUS)
-        p = subprocess.run([PROMTOOL, "check", "config", self.cfg], capture_output=True, text=True, timeout=60)
-        if p.returncode != 0:
-            raise AssertionError("promtool check config: %s%s" % (p.stdout, p.stderr))
-        self.proc = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + self.cfg, "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        threading.Thread(target=self._drain, daemon=True).start()
-        poll(lambda: self.proc.poll() is not None or self._ready(), "prometheus ready", PROM_DEADLINE)
-        if self.proc.poll() is not None:
-            raise AssertionError("prometheus exited (%s):\n%s" % (self.proc.returncode, "\n".join(self.lines)))
-        return self
-
-    def _drain(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        return self.run([PROMTOOL, "check", "config", self.cfg],
+                        [PROMETHEUS, "--config.file=" + self.cfg,
+                         "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
+                         "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+                        self._ready, "ready", PROM_DEADLINE)
 
     def _ready(self):
         try:
@@ -538,16 +523,7 @@ class Prometheus:
         return float(doc["data"]["result"][0]["value"][1])
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc.stdout.close()
+        super().stop(30)
 
 
 class TestPrometheus(at.AltodTestCase):
