@@ -226,23 +226,9 @@ bool conf_is_loopback(const char *a)
  * or reg-name / IPv4address), then an optional port. */
 static bool uri_authority_ok(const char *s, size_t n)
 {
-	size_t i = 0;
-	if (n == 0)
+	size_t i = ip_uri_host_len(s, n, false);
+	if (i == 0)
 		return false;
-	if (s[0] == '[') {
-		for (i = 1; i < n && s[i] != ']'; i++)
-			if (!(isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.'))
-				return false;
-		if (i == n || i == 1)
-			return false;
-		i++;
-	} else {
-		for (; i < n && s[i] != ':'; i++)
-			if (!isalnum((unsigned char)s[i]) && !strchr("-._~!$&'()*+,;=%", s[i]))
-				return false;
-		if (i == 0)
-			return false;
-	}
 	if (i == n)
 		return true;
 	if (s[i] != ':' || i + 1 == n || n - i - 1 > 5)

@@ -51,31 +51,11 @@ static enum MHD_Result count_fields(void *cls, enum MHD_ValueKind kind, const ch
  * sub-delims); no userinfo. Empty only where allowed. */
 static bool authority_ok(const char *s, size_t n, bool allow_empty)
 {
-	size_t i = 0;
 	if (n == 0)
 		return allow_empty;
-	if (s[0] == '[') {
-		for (i = 1; i < n && s[i] != ']'; i++)
-			if (!(isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.'))
-				return false;
-		if (i == n || i == 1)
-			return false;
-		i++;
-	} else {
-		for (; i < n && s[i] != ':'; i++) {
-			unsigned char ch = (unsigned char)s[i];
-			if (ch == '%') {
-				if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
-				    !isxdigit((unsigned char)s[i + 2]))
-					return false;
-				i += 2;
-			} else if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=", ch)) {
-				return false;
-			}
-		}
-		if (i == 0)
-			return false; /* ":port" without a host */
-	}
+	size_t i = ip_uri_host_len(s, n, true);
+	if (i == 0)
+		return false; /* no host, or ":port" without one */
 	if (i == n)
 		return true;
 	if (s[i] != ':')
