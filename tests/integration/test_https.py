@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import unittest
 import warnings
@@ -15,18 +14,10 @@ import warnings
 import altodtest as at
 import tlsutil
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki()
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = tlsutil.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 # ---- clients ----
@@ -210,28 +201,20 @@ class TestClientCertificates(HttpsTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._holder = unittest.TestCase()
-        try:
-            text = conf([
-                listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem")),                    # 0 require
-                listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="optional")),  # 1
-                listener("127.0.0.1", tls=tls_block()),                                          # 2 no CA
-                listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="none")),  # 3
-                listener("127.0.0.1"),                                                           # 4 http
-            ])
-            d = tls_tree(cls._holder, text)
-            cls.altod = at.start_altod_in(cls._holder, d)
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
+        cls._holder = at.class_holder(cls)
+        text = conf([
+            listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem")),                    # 0 require
+            listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="optional")),  # 1
+            listener("127.0.0.1", tls=tls_block()),                                          # 2 no CA
+            listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="none")),  # 3
+            listener("127.0.0.1"),                                                           # 4 http
+        ])
+        d = tls_tree(cls._holder, text)
+        cls.altod = at.start_altod_in(cls._holder, d)
         cls.ls = cls.altod.listeners
         assert [s for s, _, _ in cls.ls] == ["https"] * 4 + ["http"], cls.ls
         cls.plain = cls.altod.client(4)
         cls.ird_body = cls.plain.get("/").body
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
 
     def port(self, i):
         return self.ls[i][2]
