@@ -69,7 +69,7 @@ static void emit(struct out *o, lpm_key start, uint32_t value)
  * as much as the cache miss itself). Smaller tables use malloc. */
 #define LPM_HUGE ((size_t)2 << 20)
 
-static void *table_alloc(size_t size)
+void *lpm_table_alloc(size_t size)
 {
 	if (size < LPM_HUGE)
 		return malloc(size ? size : 1);
@@ -90,7 +90,7 @@ static void *table_alloc(size_t size)
 	return p;
 }
 
-static void table_free(void *p, size_t size)
+void lpm_table_free(void *p, size_t size)
 {
 	if (p == NULL)
 		return;
@@ -118,7 +118,7 @@ static int build_index(struct lpm *lpm, const lpm_key *start)
 	unsigned shift = 0;
 	while ((range >> shift) >= nb)
 		shift++;
-	lpm->index = table_alloc((nb + 1) * sizeof(*lpm->index));
+	lpm->index = lpm_table_alloc((nb + 1) * sizeof(*lpm->index));
 	if (lpm->index == NULL)
 		return ALTOD_ENOMEM;
 	lpm->nbuckets = nb;
@@ -194,13 +194,13 @@ int lpm_build(struct lpm *lpm, enum ip_family family, const struct lpm_entry *en
 
 	lpm->n = o.n;
 	if (family == IP_V4) {
-		lpm->rec4 = table_alloc(o.n * sizeof(*lpm->rec4));
+		lpm->rec4 = lpm_table_alloc(o.n * sizeof(*lpm->rec4));
 		if (lpm->rec4 == NULL)
 			goto nomem;
 		for (size_t i = 0; i < o.n; i++)
 			lpm->rec4[i] = (struct lpm_rec4){(uint32_t)o.start[i], o.value[i]};
 	} else {
-		lpm->rec6 = table_alloc(o.n * sizeof(*lpm->rec6));
+		lpm->rec6 = lpm_table_alloc(o.n * sizeof(*lpm->rec6));
 		if (lpm->rec6 == NULL)
 			goto nomem;
 		for (size_t i = 0; i < o.n; i++)
@@ -224,9 +224,9 @@ nomem:
 
 void lpm_free(struct lpm *lpm)
 {
-	table_free(lpm->rec4, lpm->n * sizeof(*lpm->rec4));
-	table_free(lpm->rec6, lpm->n * sizeof(*lpm->rec6));
-	table_free(lpm->index, lpm->index ? (lpm->nbuckets + 1) * sizeof(*lpm->index) : 0);
+	lpm_table_free(lpm->rec4, lpm->n * sizeof(*lpm->rec4));
+	lpm_table_free(lpm->rec6, lpm->n * sizeof(*lpm->rec6));
+	lpm_table_free(lpm->index, lpm->index ? (lpm->nbuckets + 1) * sizeof(*lpm->index) : 0);
 	memset(lpm, 0, sizeof(*lpm));
 }
 

@@ -77,4 +77,11 @@ lpm_key lpm_key_of(const struct lpm *lpm, const uint8_t addr[16]);
  * (before the base: interval 0; past the last bucket: interval n - 1). */
 size_t lpm_bucket_of(const struct lpm *lpm, lpm_key k);
 
+/* How the tables are allocated: 2 MiB and more in their own 2 MiB-aligned
+ * mapping with transparent huge pages asked for (madvise), smaller ones with
+ * malloc. Exported so that the benchmark's memory-latency reference gets the
+ * same page treatment as the tables it is compared with. */
+void *lpm_table_alloc(size_t size);
+void lpm_table_free(void *p, size_t size);
+
 #endif
