@@ -38,7 +38,7 @@ struct lpm_rec4 {
 };
 
 struct lpm_rec6 {
-	uint64_t hi, lo; /* interval start, most significant half first */
+	uint32_t start[4]; /* interval start: its high, then low 64 bits, each in native order */
 	uint32_t value;
 };
 
