@@ -11,9 +11,11 @@
  * the last interval start (not the whole address space: IPv6 maps live in
  * 2000::/3, so the top bits carry nothing), with about one bucket per
  * interval. A bucket whose keys all fall in one interval answers from the
- * index entry alone; otherwise a few adjacent interval records, usually one
- * cache line, are scanned. Start and value sit side by side, so a lookup is
- * typically one or two cache misses whatever the number of prefixes.
+ * index entry alone; otherwise the bucket's adjacent interval records (one
+ * to four cache lines: IPv6's nested prefixes cluster) are all asked for at
+ * once, then scanned. Start and value sit side by side, so a lookup is one
+ * miss, or two dependent ones (index entry, then records) whatever the
+ * number of prefixes; independent lookups overlap theirs.
  */
 #ifndef ALTOD_LPM_H
 #define ALTOD_LPM_H
