@@ -363,7 +363,9 @@ uint32_t lpm_lookup(const struct lpm *lpm, const uint8_t addr[16])
 		if (x->value != LPM_BUCKET_MIXED)
 			return x->value;
 		uint32_t lo = x->first, hi = x[1].first;
-		prefetch_records(&lpm->rec4[lo], &lpm->rec4[hi]);
+		/* no prefetch_records: IPv4 buckets hold 4.6 records (37
+		 * bytes), mostly one line, and asking for it measured slower
+		 * (0.44-0.48x one miss against 0.39x) */
 		return lpm->rec4[search4(lpm->rec4, lo, hi, k)].value;
 	}
 	uint64_t khi = be64(addr), klo = be64(addr + 8);
