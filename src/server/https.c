@@ -99,7 +99,7 @@ bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
  * socket itself from just before the answer is queued until the request
  * completes (route_completed), so header and body leave together, in full
  * segments. Not for plain HTTP (libmicrohttpd sends header and body in one
- * sendmsg there), not for a body below 1400 bytes (libmicrohttpd corks it
+ * sendmsg there), not for a body below 1400 bytes (libmicrohttpd may cork
  * itself), not for HEAD or a body-less status (the caller passes 0).
  * Uncorking pushes what is left; closing or shutting the socket down does
  * too (gnutls_bye's close_notify follows the answer in the same stream),
@@ -108,7 +108,11 @@ bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
  * and keeps the cork, pushing with TCP_NODELAY): left alone, as
  * libmicrohttpd expects to find it, else the next small answer would leave
  * in two segments. */
-#define HTTPS_CORK_MIN 1024 /* body bytes: with a header of ~150-400 bytes, 1400 in all */
+/* body bytes: with any header, 1400 in all. Not less: an answer that
+ * libmicrohttpd corks itself would find the socket corked, believe it
+ * corked after altod uncorks it, and send the next small answers' headers
+ * alone */
+#define HTTPS_CORK_MIN 1400
 
 bool https_cork(struct MHD_Connection *c, size_t body_len)
 {
