@@ -154,6 +154,17 @@ def request(scheme, port, method, path, body=None, headers=None, timeout=60, ctx
         c.close()
 
 
+def make_cert(folder):
+    """A self-signed EC P-256 certificate for 127.0.0.1: (cert path, key path)."""
+    cert = os.path.join(folder, "cert.pem")
+    key = os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 # ---------------------------------------------------------------- altod
 
 class Altod:
@@ -362,6 +373,22 @@ http {
     def pid(self):
         return self.proc.pid
 
+    def worker_pids(self, timeout=10):
+        """The worker processes' pids (the master forks them after listening)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = []
+            for d in os.listdir("/proc"):
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        if d.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == self.pid:
+                            pids.append(int(d))
+                except (OSError, ValueError, IndexError):
+                    pass
+            if len(pids) >= self.workers or time.monotonic() > deadline:
+                return pids
+            time.sleep(0.05)
+
     def stop(self):
         stop_proc(self.proc)
 
@@ -374,8 +401,12 @@ class Runner:
         self.out = outdir
         self.n = 0
 
-    def wrk(self, label, url, conns, threads, duration, env=None, timeout="30s", perf_pid=None, warmup=None):
-        """One wrk run (after a warm-up); returns the BENCH_RESULT dict plus rps."""
+    def wrk(self, label, url, conns, threads, duration, env=None, timeout="30s", perf_pid=None, warmup=None,
+            probe=None):
+        """One wrk run (after a warm-up); returns the BENCH_RESULT dict plus rps.
+        `probe`: a function called right before and right after the measured
+        run (after the warm-up, inside perf's recording); its two values are
+        returned as r["probe"]."""
         warmup = self.args.warmup if warmup is None else warmup
         e = dict(os.environ)
         e.update(env or {})
@@ -384,23 +415,35 @@ class Runner:
         if warmup > 0:
             subprocess.run(cmd[:1] + ["-d", "%gs" % warmup] + cmd[1:], env=e, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
-        perf = None
-        if perf_pid and self.args.perf:
-            self.n += 1
-            pdata = os.path.join(self.out, "perf-%02d-%s.data" % (self.n, re.sub(r"[^A-Za-z0-9]+", "_", label)))
-            perf = _track(subprocess.Popen(["perf", "record", "-F", "499", "--call-graph", "dwarf,8192", "-o", pdata,
-                                            "-p", str(perf_pid)],
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            time.sleep(0.3)
+        perf = self.perf_start(label, perf_pid)
+        before = probe() if probe else None
         p = subprocess.run(cmd[:1] + ["-d", "%gs" % duration] + cmd[1:], env=e, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT)
+        after = probe() if probe else None
         text = p.stdout.decode("utf-8", "replace")
-        if perf:
-            stop_proc(perf, signal.SIGINT, 60)
-            self.perf_report(pdata, label)
+        self.perf_stop(perf)
         with open(os.path.join(self.out, "wrk.log"), "a") as f:
             f.write("### %s\n$ %s\n%s\n" % (label, " ".join(cmd), text))
-        return parse_wrk(text, label)
+        r = parse_wrk(text, label)
+        r["probe"] = (before, after)
+        return r
+
+    def perf_start(self, label, pid):
+        """perf record of pid (when --perf): a handle for perf_stop, or None."""
+        if not pid or not self.args.perf:
+            return None
+        self.n += 1
+        pdata = os.path.join(self.out, "perf-%02d-%s.data" % (self.n, re.sub(r"[^A-Za-z0-9]+", "_", label)))
+        perf = _track(subprocess.Popen(["perf", "record", "-F", "499", "--call-graph", "dwarf,8192", "-o", pdata,
+                                        "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.3)
+        return perf, pdata, label
+
+    def perf_stop(self, handle):
+        if handle:
+            perf, pdata, label = handle
+            stop_proc(perf, signal.SIGINT, 60)
+            self.perf_report(pdata, label)
 
     def perf_report(self, pdata, label):
         """Self and inclusive (children) percentages per symbol; keeps the
@@ -513,6 +556,28 @@ def bodies(meta):
     }
 
 
+def body_files(folder, cases):
+    """Writes each case's body (compact JSON) to FOLDER/KEY.json:
+    {key: (request type, answer type, uri, body path)}."""
+    out = {}
+    for key, (ctype_in, ctype_out, uri, obj) in cases.items():
+        bpath = os.path.join(folder, key + ".json")
+        with open(bpath, "wb") as f:
+            f.write(json.dumps(obj, separators=(",", ":")).encode())
+        out[key] = (ctype_in, ctype_out, uri, bpath)
+    return out
+
+
+def post_answer(port, key, ctype_in, uri, bpath, scheme="http", ctx=None):
+    """altod's answer to a case's POST (an error unless 200)."""
+    with open(bpath, "rb") as f:
+        body = f.read()
+    st, _, data = request(scheme, port, "POST", uri, body=body, headers={"Content-Type": ctype_in}, ctx=ctx)
+    if st != 200:
+        raise RuntimeError("altod POST %s (%s): %d %s" % (uri, key, st, data[:300]))
+    return data
+
+
 # ---------------------------------------------------------------- formatting
 
 def fmt_rps(x):
@@ -570,15 +635,6 @@ class Suite:
     def target(self, what, measured, met):
         self.targets.append((what, measured, met))
 
-    def cert(self):
-        cert = os.path.join(self.work, "cert.pem")
-        key = os.path.join(self.work, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return cert, key
-
     def wait_served(self, port, timeout, etag=None, scheme="http", ctx=None):
         """Polls GET /networkmap/<map> until a 200 (with another ETag than
         `etag` when given): returns (monotonic time, ETag)."""
@@ -622,7 +678,7 @@ class Suite:
     def http_scenarios(self):
         args = self.args
         size = args.size
-        cert, key = self.cert()
+        cert, key = make_cert(self.work)
         ctx = ssl.create_default_context(cafile=cert)
         altod, rec = self.start_altod(size, "altod-main", tls=(cert, key))
         self.main_start = rec
@@ -645,14 +701,8 @@ class Suite:
             nuri = "/" if key_ == "directory" else "/static/" + key_
             static[nuri] = (ctype, data, gz)
             posts[key_] = (uri, nuri, len(data), len(gz) if gz else None)
-        for key_, (ctype_in, ctype_out, uri, obj) in bodies(meta).items():
-            body = json.dumps(obj, separators=(",", ":")).encode()
-            bpath = os.path.join(self.work, key_ + ".json")
-            with open(bpath, "wb") as f:
-                f.write(body)
-            st, h, data = request("http", hp, "POST", uri, body=body, headers={"Content-Type": ctype_in})
-            if st != 200:
-                raise RuntimeError("altod POST %s (%s): %d %s" % (uri, key_, st, data[:300]))
+        for key_, (ctype_in, ctype_out, uri, bpath) in body_files(self.work, bodies(meta)).items():
+            data = post_answer(hp, key_, ctype_in, uri, bpath)
             fixed["/fixed/" + key_] = (ctype_out, data)
             posts[key_] = (uri, "/fixed/" + key_, len(data), None, bpath, ctype_in)
 
