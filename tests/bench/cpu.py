@@ -136,18 +136,21 @@ class Meter:
             c.close()
         return (s1 - s0) / 1e3 / n, n / (t1 - t0), (c1 - c0) * 1e6 / n
 
-    def best(self, label, pids, scheme, port, uri, case, perf_pid=None):
+    def best(self, servers, scheme, case):
+        """servers: [(label, pids, port, uri, perf pid or None)], measured in
+        turn --repeat times; the smallest run of each."""
         ctype, _, _, bpath = case
-        runs = []
+        with open(bpath, "rb") as f:
+            body = f.read()
+        env = {"BENCH_METHOD": "POST", "BENCH_BODY_FILE": bpath, "BENCH_CONTENT_TYPE": ctype}
+        runs = [[] for _ in servers]
         for _ in range(self.a.repeat):
-            if self.a.client == "wrk":
-                env = {"BENCH_METHOD": "POST", "BENCH_BODY_FILE": bpath, "BENCH_CONTENT_TYPE": ctype}
-                runs.append(self.wrk(label, pids, "%s://127.0.0.1:%d%s" % (scheme, port, uri), env, perf_pid))
-            else:
-                with open(bpath, "rb") as f:
-                    body = f.read()
-                runs.append(self.seq(label, pids, scheme, port, uri, ctype, body, perf_pid))
-        return min(runs)
+            for i, (label, pids, port, uri, perf_pid) in enumerate(servers):
+                if self.a.client == "wrk":
+                    runs[i].append(self.wrk(label, pids, "%s://127.0.0.1:%d%s" % (scheme, port, uri), env, perf_pid))
+                else:
+                    runs[i].append(self.seq(label, pids, scheme, port, uri, ctype, body, perf_pid))
+        return [min(r) for r in runs]
 
 
 def start_altod(binary, work, i, path, args, tls):
@@ -215,17 +218,14 @@ def run(args, work):
         for k in args.rows:
             for scheme in args.schemes:
                 _, _, uri, _ = files[k]
-                label = "%s %s %s" % (names[i], k, scheme)
-                r = meter.best(label, [altod.pid], scheme, ports[scheme], uri, files[k], perf_pid=altod.pid)
-                res.setdefault((k, scheme), {})[names[i]] = r
-                print("%-12s %-6s %-8s %8.1f us CPU/request %9.0f req/s  client %7.1f us/request"
-                      % (k, scheme, names[i], r[0], r[1], r[2]), flush=True)
-                if nginx and i == 0:  # interleaved with the first binary's runs
-                    nport = nginx.port if scheme == "http" else nginx.tls_port
-                    r = meter.best("nginx %s %s" % (k, scheme), workers, scheme, nport, "/fixed/" + k, files[k])
-                    res[(k, scheme)]["nginx"] = r
+                servers = [("%s %s %s" % (names[i], k, scheme), [altod.pid], ports[scheme], uri, altod.pid)]
+                if nginx and i == 0:  # nginx's runs alternate with the first binary's
+                    servers.append(("nginx %s %s" % (k, scheme), workers,
+                                    nginx.port if scheme == "http" else nginx.tls_port, "/fixed/" + k, None))
+                for name, r in zip([names[i], "nginx"], meter.best(servers, scheme, files[k])):
+                    res.setdefault((k, scheme), {})[name] = r
                     print("%-12s %-6s %-8s %8.1f us CPU/request %9.0f req/s  client %7.1f us/request"
-                          % (k, scheme, "nginx", r[0], r[1], r[2]), flush=True)
+                          % (k, scheme, name, r[0], r[1], r[2]), flush=True)
         altod.stop()
     if nginx:
         nginx.stop()
