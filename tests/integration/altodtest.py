@@ -1143,6 +1143,32 @@ def server_side_state(sock):
     return None
 
 
+def listening_ports(pid):
+    """{(family, address, port)} of the TCP sockets process `pid` listens
+    on ("tcp" or "tcp6", as /proc/net names them; the address in /proc's
+    hex), from its descriptors and /proc/net/tcp{,6}: what it listens on,
+    whatever else another process binds meanwhile."""
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    out = set()
+    for table in ("tcp", "tcp6"):
+        with open("/proc/net/" + table) as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                if parts[3] == "0A" and parts[9] in inodes:  # LISTEN
+                    addr, port = parts[1].rsplit(":", 1)
+                    out.add((table, addr, int(port, 16)))
+    return out
+
+
 def wait_server_closed(sock, timeout):
     """Waits until altod's end of `sock` is no longer ESTABLISHED; returns
     the seconds waited, or None after `timeout`."""
