@@ -885,8 +885,10 @@ class PrivateAnswers(AccessTestCase):
         """Per-client counters: requests, ok, client errors, unauthorized,
         rate-limited, bytes; unidentified requests count for nobody."""
         access = roles_access(anonymous=True, extra={"rate": 1000, "burst": 1000}, clients={
+            # a token back every 1000 s: the 6th and 7th requests are
+            # limited however slowly this machine sends the first five
             "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["full"],
-                         "rate": 0.5, "burst": 5}})
+                         "rate": 0.001, "burst": 5}})
         a = start(self, access.replace("  rate: 0\n", ""))
         b = http_session(self, a, digest("tenant-b"))
         anon = http_session(self, a)
