@@ -1143,6 +1143,32 @@ def server_side_state(sock):
     return None
 
 
+def listening_ports(pid):
+    """{(family, address, port)} of the TCP sockets process `pid` listens
+    on ("tcp" or "tcp6", as /proc/net names them; the address in /proc's
+    hex), from its descriptors and /proc/net/tcp{,6}: what it listens on,
+    whatever else another process binds meanwhile."""
+    inodes = set()
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    out = set()
+    for table in ("tcp", "tcp6"):
+        with open("/proc/net/" + table) as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                if parts[3] == "0A" and parts[9] in inodes:  # LISTEN
+                    addr, port = parts[1].rsplit(":", 1)
+                    out.add((table, addr, int(port, 16)))
+    return out
+
+
 def wait_server_closed(sock, timeout):
     """Waits until altod's end of `sock` is no longer ESTABLISHED; returns
     the seconds waited, or None after `timeout`."""
@@ -1176,10 +1202,14 @@ class Prober:
     POST, alternately, on one keep-alive connection (and every
     `fresh_every`-th request on a new connection). Each answer must equal
     the first one (status, Content-Type, body) — nothing is reloaded
-    meanwhile; every request's latency is kept.
+    meanwhile. Tests assert by order, never by speed: `answers` counts the
+    correct answers, wait_answers() blocks until there are that many, and
+    answers_while_open() counts those given while altod provably held
+    another connection open. Latencies are kept for summary() only (a
+    diagnosis aid: how fast a machine is is no test outcome).
 
         p = Prober(altod).start(); ...misbehave...; p.stop()
-        p.count, p.max_latency, p.failures, p.keepalive_breaks
+        p.count, p.answers, p.failures, p.keepalive_breaks
     """
 
     def __init__(self, target, fresh_every=5, pause=0.0, requests=None):
@@ -1199,8 +1229,10 @@ class Prober:
                 raise AssertionError("prober request %s %s: %r" % (m, uri, r))
             self.expected[i] = (r.status, r.content_type, r.body)
         self.latencies = []
+        self.answers = 0  # requests answered exactly as expected
         self.failures = []
         self.keepalive_breaks = 0  # the kept-alive connection was closed under us
+        self._progress = threading.Condition()
         self._stop = threading.Event()
         self._thread = None
 
@@ -1222,22 +1254,33 @@ class Prober:
                     r = self.target.request(m, uri, body=body, headers={"Content-Type": ct} if ct else None,
                                             conn=None if fresh else conn)
                     got = (r.status, r.content_type, r.body)
-                    if got != self.expected[i]:
+                    ok = got == self.expected[i]
+                    if not ok:
                         self.failures.append("%s %s: %r" % (m, uri, r))
                 except (OSError, http.client.HTTPException) as e:
+                    ok = False
                     self.failures.append("%s %s: %r" % (m, uri, e))
                     if not fresh:
                         self.keepalive_breaks += 1
                         conn.close()
                         conn = self.target.connect()
-                self.latencies.append(time.monotonic() - t0)
+                with self._progress:
+                    self.latencies.append(time.monotonic() - t0)
+                    if ok:
+                        self.answers += 1
+                    self._progress.notify_all()
                 n += 1
                 if self.pause:
                     self._stop.wait(self.pause)
         finally:
             conn.close()
 
-    def stop(self):
+    def stop(self, min_answers=0):
+        """Stops after at least `min_answers` correct answers in all (a
+        liveness bound, LOG_TIMEOUT, stops a hung wait; failing to reach
+        it shows as too few answers in the test's own assertion)."""
+        if min_answers:
+            self.wait_answers(min_answers)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(IO_TIMEOUT + 5)
@@ -1247,14 +1290,34 @@ class Prober:
     def count(self):
         return len(self.latencies)
 
-    @property
-    def max_latency(self):
-        return max(self.latencies) if self.latencies else None
+    def wait_answers(self, n, timeout=None):
+        """Blocks until `n` correct answers in all (or a failure, or
+        `timeout`, LOG_TIMEOUT by default); True if there are n."""
+        with self._progress:
+            return self._progress.wait_for(lambda: self.answers >= n or self.failures,
+                                           LOG_TIMEOUT if timeout is None else timeout) and self.answers >= n
 
-    @property
-    def median_latency(self):
-        lat = sorted(self.latencies)
-        return lat[len(lat) // 2] if lat else None
+    def answers_while_open(self, sock, want, timeout=None):
+        """Watches the loopback connection `sock` (to altod, opened before
+        this call) until `want` more correct answers came, or altod no
+        longer holds `sock` open (its end is not ESTABLISHED), or
+        `timeout` (a liveness bound). Returns how many correct answers came
+        while altod provably held `sock` open: each sample reads the count
+        first and the connection's state second, so every answer counted
+        was complete before altod let go of `sock`."""
+        start = self.answers
+        held = 0
+        deadline = time.monotonic() + (LOG_TIMEOUT if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            c = self.answers
+            if server_side_state(sock) != "ESTABLISHED":
+                break
+            held = c - start
+            if held >= want or self.failures:
+                break
+            with self._progress:
+                self._progress.wait(0.02)
+        return held
 
     def summary(self):
         lat = sorted(self.latencies)

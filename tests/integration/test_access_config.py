@@ -99,6 +99,26 @@ def without_tips(resources):
     return set(resources) - {"tips"}
 
 
+def sigusr1_stats(a):
+    """SIGUSR1; this dump's per-client lines (all in once the server line
+    after them, `connections cut off:`, is)."""
+    mark = a.log_count()
+    a.send_signal(signal.SIGUSR1)
+    a.wait_for_log(r"server: connections cut off: ", after=mark)
+    return [ln for ln in a.stderr_lines[mark:] if "stats:" in ln]
+
+
+def poll_stats(a, done):
+    """sigusr1_stats(a) until done(lines), at most LOG_TIMEOUT (liveness);
+    the last lines either way (the caller asserts on them)."""
+    deadline = time.monotonic() + at.LOG_TIMEOUT
+    while True:
+        st = sigusr1_stats(a)
+        if done(st) or time.monotonic() > deadline:
+            return st
+        time.sleep(0.1)
+
+
 class AccessTestCase(at.AltodTestCase):
     def assertPrivate(self, r):
         self.assertEqual(r.header_all("Cache-Control"), ["private"], r)
@@ -483,7 +503,7 @@ class Limits(AccessTestCase):
             # the 429 belongs to the connection that exceeds the limit
             self.assertOk(self.get_on(c2), MT_DIRECTORY)
         c1.close()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + at.LOG_TIMEOUT  # liveness: altod sees the close
         while True:
             r = self.get_on(c3)
             if r.status == 200 or time.monotonic() > deadline:
@@ -857,20 +877,18 @@ class PrivateAnswers(AccessTestCase):
         self.assertOk(s.get("/"), MT_DIRECTORY)
         # a request is counted when libmicrohttpd reports it complete, which
         # may be just after its answer reached the client: ask until it shows
-        for _ in range(50):
-            a.send_signal(signal.SIGUSR1)
-            time.sleep(0.1)
-            if "stats: client=anonymous requests=5 " in a.stderr():
-                break
-        a.wait_for_log(r"stats: client=anonymous requests=5 ")
+        st = poll_stats(a, lambda st: any("stats: client=anonymous requests=5 " in ln for ln in st))
+        self.assertTrue(any("stats: client=anonymous requests=5 " in ln for ln in st), st)
         self.assertEqual(iu.audit_lines(a), [])
 
     def test_stats_on_sigusr1(self):
         """Per-client counters: requests, ok, client errors, unauthorized,
         rate-limited, bytes; unidentified requests count for nobody."""
         access = roles_access(anonymous=True, extra={"rate": 1000, "burst": 1000}, clients={
+            # a token back every 1000 s: the 6th and 7th requests are
+            # limited however slowly this machine sends the first five
             "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["full"],
-                         "rate": 0.5, "burst": 5}})
+                         "rate": 0.001, "burst": 5}})
         a = start(self, access.replace("  rate: 0\n", ""))
         b = http_session(self, a, digest("tenant-b"))
         anon = http_session(self, a)
@@ -886,29 +904,22 @@ class PrivateAnswers(AccessTestCase):
         r1, r2 = anon.get("/"), anon.get(COSTMAP)
         self.assertEqual((r1.status, r2.status), (200, 401))
         anon.exchange("GET", "/", headers={"Authorization": "Bearer x"})  # "?": no counters
-        time.sleep(0.3)  # requests are counted when libmicrohttpd reports them complete
-        mark = a.log_count()
-        a.send_signal(signal.SIGUSR1)
-        line = a.wait_for_log(r"stats: client=tenant-b ", after=mark)
+        # requests are counted when libmicrohttpd reports them complete,
+        # which may be just after the answer reached the client: asked
+        # until all 7 + 2 show (then nothing more can come)
+        stats = poll_stats(a, lambda st: any("stats: client=tenant-b requests=7 " in ln for ln in st)
+                           and any("stats: client=anonymous requests=2 " in ln for ln in st))
+        self.assertEqual(len(stats), 2, stats)
+        line = [ln for ln in stats if "stats: client=tenant-b " in ln][0]
         self.assertRegex(line, r"stats: client=tenant-b requests=7 ok=3 client-errors=2 server-errors=0 "
                                r"unauthorized=0 rate-limited=2 bytes=%d connections=\d+$" % sum(sizes))
-        line = a.wait_for_log(r"stats: client=anonymous ", after=mark)
+        line = [ln for ln in stats if "stats: client=anonymous " in ln][0]
         self.assertRegex(line, r"stats: client=anonymous requests=2 ok=1 client-errors=0 server-errors=0 "
                                r"unauthorized=1 rate-limited=0 bytes=%d " % (len(r1.body) + len(r2.body)))
-        time.sleep(0.1)
-        stats = [ln for ln in a.stderr_lines[mark:] if "stats:" in ln]
-        self.assertEqual(len(stats), 2, stats)
         # closed connections are no longer counted
         b.close()
         anon.close()
-        deadline = time.monotonic() + 5
-        while True:
-            mark = a.log_count()
-            a.send_signal(signal.SIGUSR1)
-            lines = iu.wait_for_count(a, r"stats: client=", 2, after=mark)
-            if all(ln.endswith(" connections=0") for ln in lines) or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+        lines = poll_stats(a, lambda st: len(st) == 2 and all(ln.endswith(" connections=0") for ln in st))
         for ln in lines:
             self.assertTrue(ln.endswith(" connections=0"), lines)
 

@@ -16,6 +16,7 @@ import os
 import pwd
 import resource
 import shutil
+import select
 import signal
 import socket
 import ssl
@@ -401,15 +402,21 @@ class TestClientsHangingUp(at.AltodTestCase):
             s.connect(("127.0.0.1", self.a.listeners[0][2]))
             s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % self.path).encode())
             socks.append(s)
-        time.sleep(0.5)
+        # each answer has begun (its first bytes are in the 4 kB receive
+        # buffer, unread: altod is blocked on the rest), polled, not slept
+        for s in socks:
+            s.settimeout(at.IO_TIMEOUT)
+            self.assertTrue(s.recv(1, socket.MSG_PEEK), "closed before the answer began")
         for s in socks:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             s.close()
-        time.sleep(0.2)
-        p.stop()
+        # served after the resets too: answers counted once they are done
+        after = p.answers
+        p.stop(min_answers=max(11, after + 5))
         self.assertTrue(self.a.alive(), self.a.stderr())
         self.assertEqual(p.failures, [], p.summary())
-        self.assertGreater(p.count, 10, p.summary())
+        self.assertGreater(p.answers, 10, p.summary())
+        self.assertGreaterEqual(p.answers, after + 5, p.summary())
         # the whole map, over both listeners, unchanged
         self.assertEqual(self.http.get(self.path).body, self.body)
         self.assertEqual(self.https.get(self.path).body, self.body)
@@ -465,6 +472,30 @@ class TestReloadMemory(at.AltodTestCase):
 
 # ---------------------------------------------------------------------------
 
+def accepted_by(pid, sock):
+    """True when process `pid` holds the server end of the loopback
+    connection `sock` (accepted, not waiting in the listen queue): that
+    end's socket inode (/proc/net/tcp) is one of its descriptors."""
+    mine, theirs = sock.getsockname()[1], sock.getpeername()[1]
+    inode = None
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            if int(parts[1].rsplit(":", 1)[1], 16) == theirs and int(parts[2].rsplit(":", 1)[1], 16) == mine:
+                inode = parts[9]
+    if inode in (None, "0"):
+        return False
+    fd_dir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            if os.readlink(os.path.join(fd_dir, fd)) == "socket:[%s]" % inode:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 @at.skip_under_wrapper("valgrind keeps file descriptors of its own at the top of RLIMIT_NOFILE and "
                        "lowers the limit the program sees, so the count is not altod's")
 class TestOutOfFileDescriptors(at.AltodTestCase):
@@ -485,14 +516,24 @@ class TestOutOfFileDescriptors(at.AltodTestCase):
         held = []
         waiting = None
         for i in range(lim + 10):
+            mark = a.log_count()
             s = a.socket()
             self.addCleanup(s.close)
             s.sendall(self.REQ)
-            rs, rest = at.recv_responses(s, 1, timeout=1.0)
-            if not rs:
+            # answered, or left waiting: altod logged accept()'s EMFILE
+            # after this connection was made, holds all its descriptors, and
+            # none of them is this connection (still in the listen queue) --
+            # a condition, not "no answer within a second"
+            deadline = time.monotonic() + at.IO_TIMEOUT
+            while not select.select([s], [], [], 0.05)[0] and time.monotonic() < deadline:
+                if (any("Too many open files" in ln for ln in a.stderr_lines[mark:])
+                        and len(os.listdir("/proc/%d/fd" % a.pid)) == lim and not accepted_by(a.pid, s)):
+                    break
+            if not select.select([s], [], [], 0)[0]:
                 waiting = s
                 break
-            self.assertEqual(rs[0].status, 200)
+            rs, rest = at.recv_responses(s, 1, timeout=at.IO_TIMEOUT)
+            self.assertEqual([r.status for r in rs], [200], rest)
             held.append(s)
         self.assertIsNotNone(waiting, "never ran out of descriptors with RLIMIT_NOFILE %d" % lim)
         self.assertGreater(len(held), 20)
@@ -505,7 +546,7 @@ class TestOutOfFileDescriptors(at.AltodTestCase):
         # the held connections are still served, right
         for s in held:
             s.sendall(self.REQ)
-            rs, rest = at.recv_responses(s, 1, timeout=2.0)
+            rs, rest = at.recv_responses(s, 1, timeout=at.IO_TIMEOUT)
             self.assertEqual([r.status for r in rs], [200])
             self.assertEqual(rs[0].body, ird)
         # a reload cannot even open altod.yaml: it fails, nothing changes
@@ -514,7 +555,7 @@ class TestOutOfFileDescriptors(at.AltodTestCase):
         # free them: the waiting one is served, new ones are accepted
         for s in held:
             s.close()
-        rs, rest = at.recv_responses(waiting, 1, timeout=5.0)
+        rs, rest = at.recv_responses(waiting, 1, timeout=at.IO_TIMEOUT)
         self.assertEqual([r.status for r in rs], [200], "the waiting connection was never served")
         waiting.close()
         conns = []
@@ -522,13 +563,13 @@ class TestOutOfFileDescriptors(at.AltodTestCase):
             s = a.socket()
             self.addCleanup(s.close)
             s.sendall(self.REQ)
-            rs, rest = at.recv_responses(s, 1, timeout=2.0)
+            rs, rest = at.recv_responses(s, 1, timeout=at.IO_TIMEOUT)
             self.assertEqual([r.status for r in rs], [200], "connection %d after recovery" % i)
             conns.append(s)
         for s in conns:
             s.close()
         # altod closes its ends asynchronously: wait for the descriptors to be free
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + at.LOG_TIMEOUT  # liveness only
         while len(os.listdir("/proc/%d/fd" % a.pid)) > lim // 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertLessEqual(len(os.listdir("/proc/%d/fd" % a.pid)), lim // 2, "descriptors not released")

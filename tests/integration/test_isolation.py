@@ -41,7 +41,6 @@ import gzip
 import json
 import re
 import tempfile
-import time
 import unittest
 
 import altodtest as at
@@ -707,7 +706,6 @@ class IsolationMatrix(at.AltodTestCase):
         write_tree(cls.dir, cls.pki, clients=cls.clients)
         cls.policy = make_policy(clients=cls.clients)
         cls.altod = at.Altod(cls.dir)
-        t0 = time.monotonic()
         try:
             cls.altod.start()
             cls.identities = cls.make_identities(cls.altod)
@@ -720,7 +718,6 @@ class IsolationMatrix(at.AltodTestCase):
         finally:
             for ident in getattr(cls, "identities", []):
                 ident.session.close()
-        cls.matrix_seconds = time.monotonic() - t0
         cls.requests = sum(i.session.sent for i in cls.identities)
 
     @classmethod
@@ -1139,11 +1136,6 @@ class IsolationMatrix(at.AltodTestCase):
         self.assertEqual(iu.addresses_in(log, ENDPOINTS), [])
         for marker in ("srcs", "dsts", "properties", "pids", "cost-type", "address-types"):
             self.assertNotIn(marker, log)
-
-    @at.skip_under_wrapper("a bound on the matrix's wall time (~7,100 requests in 45 s); valgrind's "
-                           "20-50x slowdown of altod voids it (the matrix itself still runs)")
-    def test_runtime(self):
-        self.assertLess(self.matrix_seconds, 45, "the matrix took %.1f s" % self.matrix_seconds)
 
 
 class OpaqueNamesAndTags(at.AltodTestCase):

@@ -177,7 +177,6 @@ class TestStop(at.AltodTestCase):
         d, a = start_in_tree(self)
         s, rest, want = self.slow_post(a)
         mark = a.log_count()
-        t0 = time.monotonic()
         a.send_signal(signal.SIGTERM)
         a.wait_for_log(r"info: main: stopping", after=mark)
         self.assertTrue(a.alive(), "altod did not wait for the request in flight")
@@ -187,9 +186,9 @@ class TestStop(at.AltodTestCase):
         self.assertEqual(rs[0].content_type, MT_ENDPOINTPROP)
         self.assertEqual(rs[0].body, want.body)
         self.assertEqual(a.wait_exit(), 0)
-        self.assertLess(time.monotonic() - t0, 5.0)
         log = a.stderr()
         self.assertIn("info: main: stopped", a.stderr_lines[-1])
+        # it stopped once the request was answered, not at the 5 s grace
         self.assertNotIn("still in flight", log)
 
     def test_sigterm_refuses_new_connections(self):
@@ -199,24 +198,27 @@ class TestStop(at.AltodTestCase):
         a.send_signal(signal.SIGTERM)
         a.wait_for_log(r"info: main: stopping", after=mark)
         # altod is stopping (waiting for the request in flight, up to 5 s):
-        # within 2 s a new client must be refused, not left hanging in the
-        # listen queue
+        # while it still holds that request, a new client must be refused,
+        # not left hanging in the listen queue. An order, not a speed: each
+        # attempt is followed by a look at the request's connection, and
+        # the deadline (liveness) is far past the grace
         accepted = 0
         refused = False
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + at.LOG_TIMEOUT
         while time.monotonic() < deadline:
-            self.assertTrue(a.alive())
             try:
-                c = socket.create_connection((a.host, a.port), timeout=1)
+                c = socket.create_connection((a.host, a.port), timeout=at.IO_TIMEOUT)
             except ConnectionRefusedError:
                 refused = True
                 break
             accepted += 1
             c.close()
             time.sleep(0.05)
+        held = at.server_side_state(s)
         rs = self.finish(s, rest)
-        self.assertTrue(refused, "%d connections made after SIGTERM were accepted (TCP handshake done) "
-                        "during 2 s of the stop; none was refused" % accepted)
+        self.assertTrue(refused, "%d connections made after SIGTERM were accepted (TCP handshake done); "
+                        "none was refused" % accepted)
+        self.assertEqual(held, "ESTABLISHED", "refused only once the request in flight was dropped")
         self.assertEqual([r.status for r in rs], [200])
         self.assertEqual(a.wait_exit(), 0)
 
@@ -225,20 +227,22 @@ class TestStop(at.AltodTestCase):
         conn = a.connect()
         self.addCleanup(conn.close)
         self.assertEqual(a.get("/", conn=conn).status, 200)  # idle keep-alive from here on
-        t0 = time.monotonic()
         a.send_signal(signal.SIGTERM)
         self.assertEqual(a.wait_exit(), 0)
-        self.assertLess(time.monotonic() - t0, 2.0)
+        # not waited for as a request: no 5 s grace spent on it
+        self.assertNotIn("still in flight", a.stderr())
+        self.assertIn("info: main: stopped", a.stderr_lines[-1])
 
     def test_sigterm_grace_is_bounded(self):
         d, a = start_in_tree(self)
         s, rest, want = self.slow_post(a)  # never finished
         t0 = time.monotonic()
         a.send_signal(signal.SIGTERM)
-        self.assertEqual(a.wait_exit(12), 0)
+        # bounded: it exits by itself (the wait is a liveness bound, 10 x
+        # the 5 s grace), never before the grace is over
+        self.assertEqual(a.wait_exit(10 * 5.0 * at.SLOWDOWN), 0)
         took = time.monotonic() - t0
         self.assertGreaterEqual(took, 4.5)
-        self.assertLess(took, 8.0)
         self.assertIn("still in flight", a.stderr())
         self.assertIn("stopped", a.stderr_lines[-1])
 

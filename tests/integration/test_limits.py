@@ -52,11 +52,19 @@ NM = at.EXAMPLE_NETMAP
 PROP = NM + ".pid"
 NUM_ROUTING = at.cost_type("routingcost", "numerical")
 
-# a request must be answered this fast while another client misbehaves
-# (loopback, a few hundred bytes: normally about a millisecond; the bound
-# leaves room for a loaded 2-core machine), and half of them within MEDIAN
-FAST = 0.5 * at.SLOWDOWN
-MEDIAN = 0.05 * at.SLOWDOWN
+# No assertion here depends on how fast the machine is ("tests are
+# deterministic; timing targets belong in the benchmark suite"): another
+# client being served while one misbehaves is asserted by order (the
+# prober's correct answers counted while altod provably held the
+# misbehaving connection open: Prober.answers_while_open); a timeout that is
+# the feature by its lower bound ("not cut before") and by that the cut
+# happens, with an upper bound (LIVENESS x the configured timeout) only to
+# stop a hung test. IO waits below are liveness bounds too.
+IO_WAIT = 5 * at.SLOWDOWN
+LIVENESS = 10 * at.SLOWDOWN
+# correct answers the prober must give while a slow client is held open
+# (request-timeout 2 s: a round trip on loopback takes about a millisecond)
+SERVED_WHILE_HELD = 10
 
 BODY_TOO_LARGE = b"Content Too Large\n"
 HEADER_TOO_LARGE = b"Request Header Fields Too Large\n"  # altod's own 431 (max-header-size)
@@ -92,7 +100,6 @@ class ServedMeanwhile:
     """Mixin: a quick check that another client is served, right."""
 
     def assertOthersServed(self, a, expected_ird=None):
-        t0 = time.monotonic()
         r = a.get("/")
         self.assertEqual(r.status, 200, r)
         if expected_ird is not None:
@@ -101,14 +108,12 @@ class ServedMeanwhile:
         r = a.post(ird.filtered_networkmap_uri(ird.default_network_map()), {"pids": ["PID1"]},
                    MT_NETWORKMAPFILTER)
         self.assertEqual(r.status, 200, r)
-        self.assertLess(time.monotonic() - t0, 4 * FAST)
 
     def assertProberFine(self, p, min_count=10):
+        """`p` was stopped with p.stop(min_answers=min_count)."""
         self.assertEqual(p.failures, [], p.summary())
         self.assertEqual(p.keepalive_breaks, 0, p.summary())
-        self.assertGreaterEqual(p.count, min_count, p.summary())
-        self.assertLess(p.max_latency, FAST, p.summary())
-        self.assertLess(p.median_latency, MEDIAN, p.summary())
+        self.assertGreaterEqual(p.answers, min_count, p.summary())
 
 
 # ---------------------------------------------------------------------------
@@ -160,12 +165,12 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         self.addCleanup(s.close)
         # only the head: the 413 must come without a byte of the body
         s.sendall(self.post_head(self.fnm, MT_NETWORKMAPFILTER, "Content-Length: 1025\r\n"))
-        rs, rest = at.recv_responses(s, 1, timeout=5 * FAST)
+        rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
         self.assertEqual(len(rs), 1, rest)
         self.assert413(rs[0])
         self.assertEqual(rs[0].header("Connection"), "close", rs[0])
         self.assertEqual(rest, b"")
-        self.assertTrue(at.connection_closed(s, 5 * FAST))
+        self.assertTrue(at.connection_closed(s, IO_WAIT))
         self.assertOthersServed(self.a, self.ird_body)
 
     def test_huge_content_length_413(self):
@@ -173,7 +178,7 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
             s = self.a.socket()
             self.addCleanup(s.close)
             s.sendall(self.post_head(self.fnm, MT_NETWORKMAPFILTER, "Content-Length: %s\r\n" % cl))
-            rs, rest = at.recv_responses(s, 1, timeout=5 * FAST)
+            rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
             self.assertEqual(len(rs), 1, (cl, rest))
             self.assert413(rs[0])
 
@@ -182,7 +187,7 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         self.addCleanup(s.close)
         send_chunked(s, self.post_head(self.fnm, MT_NETWORKMAPFILTER, "Transfer-Encoding: chunked\r\n"),
                      1025, chunk=100)
-        rs, rest = at.recv_responses(s, 1, timeout=5 * FAST)
+        rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
         self.assertEqual(len(rs), 1, rest)
         self.assert413(rs[0])
 
@@ -195,12 +200,12 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         sent = send_chunked(s, self.post_head(self.fnm, MT_NETWORKMAPFILTER, "Transfer-Encoding: chunked\r\n"),
                             4 << 20)
         self.assertEqual(sent, 4 << 20)
-        rs, rest = at.recv_responses(s, 1, timeout=10 * FAST)
-        p.stop()
+        rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
+        p.stop(min_answers=1)
         self.assertEqual(len(rs), 1, rest)
         self.assert413(rs[0])
         s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % self.a.port)
-        rs, rest = at.recv_responses(s, 1, timeout=5 * FAST)
+        rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
         self.assertEqual([r.status for r in rs], [200], rest)
         self.assertEqual(rs[0].body, self.ird_body)
         self.assertProberFine(p, min_count=1)
@@ -213,8 +218,8 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         total = 40 << 20
         sent = send_chunked(s, self.post_head(self.fnm, MT_NETWORKMAPFILTER, "Transfer-Encoding: chunked\r\n"),
                             total)
-        data = at.recv_all(s, 5 * FAST)
-        p.stop()
+        data = at.recv_all(s, IO_WAIT)
+        p.stop(min_answers=1)
         self.assertLess(sent, total, "altod took all of a 40 MiB chunked body")
         self.assertGreaterEqual(sent, 16 << 20, "altod closed before the 16 MiB drain bound")
         # no answer but, at most, the 413
@@ -236,12 +241,12 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         self.assertEqual(meta["syntax-error"], "JSON nested deeper than 5 levels")
 
     def test_hostile_nesting_E_SYNTAX(self):
-        # 1000 open brackets, never closed: refused by the scan, fast
+        # 1000 open brackets, never closed: refused by the depth scan before
+        # any parse (its own message says so, not the JSON parser's)
         for body in ("[" * 1000, "{\"a\":" * 200, "[" * 500 + "]" * 500):
-            t0 = time.monotonic()
             r = self.a.post(self.fnm, body, MT_NETWORKMAPFILTER)
-            self.assertAltoError(r, "E_SYNTAX")
-            self.assertLess(time.monotonic() - t0, 4 * FAST)
+            meta = self.assertAltoError(r, "E_SYNTAX")
+            self.assertEqual(meta["syntax-error"], "JSON nested deeper than 5 levels", body[:20])
 
     def test_brackets_in_strings_do_not_count(self):
         # JSON-escaped: a quote, and a backslash before the quote that ends the string
@@ -333,13 +338,13 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         s = self.a.socket()
         self.addCleanup(s.close)
         s.sendall(head_bytes("/", [("Host", "127.0.0.1"), ("X-Pad", "a" * 2100)]))
-        rs, rest = at.recv_responses(s, 1, timeout=5 * FAST)
+        rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
         self.assertEqual(len(rs), 1, rest)
         r = rs[0]
         self.assertEqual(r.status, 431, r)
         self.assertEqual(r.header("Connection"), "close", r)
         self.assertEqual(r.body, HEADER_TOO_LARGE)
-        self.assertTrue(at.connection_closed(s, 5 * FAST))
+        self.assertTrue(at.connection_closed(s, IO_WAIT))
         self.assertOthersServed(self.a, self.ird_body)
 
     def test_header_flood_431(self):
@@ -351,8 +356,8 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
             s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Flood: aaaaaaaaaaaaaaaa\r\n" * 20000)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        data = at.recv_all(s, 5 * FAST)
-        p.stop()
+        data = at.recv_all(s, IO_WAIT)
+        p.stop(min_answers=1)
         self.assertTrue(data.startswith(b"HTTP/1.1 431 "), data[:200])
         self.assertProberFine(p, min_count=1)
 
@@ -362,7 +367,7 @@ class TestRequestLimits(at.AltodTestCase, ServedMeanwhile):
         fixed = head_bytes("/", [("Host", "127.0.0.1"), ("X-Pad", "")])
         h = head_bytes("/", [("Host", "127.0.0.1"), ("X-Pad", "a" * (2048 - len(fixed)))])
         self.assertEqual(len(h), 2048)
-        data = self.a.raw(h, timeout=5 * FAST)
+        data = self.a.raw(h, timeout=IO_WAIT)
         self.assertTrue(data.startswith(b"HTTP/1.1 200 "),
                         "a %d-byte request head, max-header-size 2048: %r" % (len(h), data[:200]))
 
@@ -382,7 +387,7 @@ class TestHeaderSizeMinimum(at.AltodTestCase):
                    ("Connection", "close")]
         h = head_bytes("/", headers)
         self.assertLess(len(h), 512)
-        data = a.raw(h, timeout=2 * at.SLOWDOWN)
+        data = a.raw(h, timeout=IO_WAIT)  # Connection: close: read to EOF
         self.assertTrue(data.startswith(b"HTTP/1.1 200 "),
                         "%d headers, %d bytes, max-header-size 1024: %r" % (len(headers), len(h), data[:120]))
 
@@ -397,28 +402,33 @@ class TestManyShortHeaders(at.AltodTestCase):
     def test_300_short_headers_served(self):
         a = at.start_altod(self)
         h = head_bytes("/", [("Host", "127.0.0.1")] + [("X%d" % i, "v") for i in range(299)])
-        data = a.raw(h, timeout=2 * at.SLOWDOWN)
-        self.assertTrue(data.startswith(b"HTTP/1.1 200 "),
-                        "300 headers, %d bytes, max-header-size 16384: %r" % (len(h), data[:120]))
+        s = a.socket()  # kept alive: the answer is read by its framing, not by a silence
+        self.addCleanup(s.close)
+        s.sendall(h)
+        rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
+        self.assertEqual([r.status for r in rs], [200],
+                         "300 headers, %d bytes, max-header-size 16384: %r" % (len(h), rest[:120]))
 
     def test_1500_short_headers_refused(self):
         a = at.start_altod(self)
         h = head_bytes("/", [("Host", "127.0.0.1")] + [("X%d" % i, "v") for i in range(1500)])
         self.assertLess(len(h), 16384)
-        data = a.raw(h, timeout=2 * at.SLOWDOWN)
+        data = a.raw(h, timeout=IO_WAIT)  # a 431 closes: read to EOF
         self.assertTrue(data.startswith(b"HTTP/1.1 431 "), "1501 headers, %d bytes: %r" % (len(h), data[:120]))
         self.assertEqual(a.get("/").status, 200)
 
 
 # ---------------------------------------------------------------------------
 
-@at.skip_under_wrapper("measures that a byte-a-second client is cut off after 2 s while another client "
-                       "is answered in milliseconds; valgrind's 20-50x slowdown voids both timings")
+@at.skip_under_wrapper("a byte-a-second client is cut off after 2 s while another client is answered "
+                       "SERVED_WHILE_HELD times; under valgrind's 20-50x slowdown the prober cannot keep up")
 class TestRequestTimeout(at.AltodTestCase, ServedMeanwhile):
-    """request-timeout: 2 s for a request to arrive whole."""
+    """request-timeout: 2 s for a request to arrive whole. Asserted: never
+    cut before 2 s, cut (no answer) before LIVENESS x 2 s, which only stops
+    a hung test; others served while the slow client is held open."""
 
     TIMEOUT = 2.0
-    WATCHDOG = 0.25  # altod's watchdog looks every 250 ms
+    UPPER = LIVENESS * TIMEOUT  # a liveness bound, not a measurement
 
     def setUp(self):
         self.a = at.start_altod(self, limits={"request-timeout": 2})
@@ -433,7 +443,7 @@ class TestRequestTimeout(at.AltodTestCase, ServedMeanwhile):
         done = threading.Event()
 
         def reader():
-            sock.settimeout(30)
+            sock.settimeout(self.UPPER + 10)
             try:
                 while True:
                     c = sock.recv(4096)
@@ -461,40 +471,52 @@ class TestRequestTimeout(at.AltodTestCase, ServedMeanwhile):
             t.start()
         return res, done, threads
 
-    def assertCutOff(self, res, done, threads, upper=None):
-        self.assertTrue(done.wait(10), "altod never closed the slow connection: %r" % res)
+    def assertCutOff(self, res, done, threads, length):
+        self.assertTrue(done.wait(self.UPPER), "altod never closed the slow connection: %r" % res)
         for t in threads:
             t.join(5)
         self.assertEqual(res["data"], b"", "a slow client got an answer: %r" % res)
+        self.assertLess(res["sent"], length, "the whole request went: %r" % res)
         at_ = res["closed_at"]
         self.assertGreaterEqual(at_, self.TIMEOUT - 0.1, res)
-        self.assertLessEqual(at_, upper or self.TIMEOUT + self.WATCHDOG + 1.0, res)
+        self.assertLessEqual(at_, self.UPPER, res)
 
-    def test_byte_a_second_request_cut_off_others_at_full_speed(self):
+    def test_byte_a_second_request_cut_off_others_served_meanwhile(self):
         p = at.Prober(self.a).start()
         s = self.a.socket()
         self.addCleanup(s.close)
         req = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n"  # 48 s at a byte a second
         res, done, threads = self.dribble(s, req)
-        self.assertCutOff(res, done, threads)
-        self.assertLess(res["sent"], 5, res)
-        time.sleep(0.5)  # the prober keeps its connection longer than request-timeout
-        p.stop()
-        # the prober's keep-alive connection was busy all along (> 2 s): never cut
-        self.assertProberFine(p, min_count=50)
+        held = p.answers_while_open(s, SERVED_WHILE_HELD, timeout=self.UPPER)
+        self.assertCutOff(res, done, threads, len(req))
+        # the prober's keep-alive connection, opened before the slow one,
+        # is still used after the slow one was cut (it lived longer than
+        # request-timeout, busy all along): never cut
+        cut = p.answers
+        p.stop(min_answers=cut + 5)
+        self.assertGreaterEqual(held, SERVED_WHILE_HELD, p.summary())
+        self.assertProberFine(p, min_count=cut + 5)
         self.assertTrue(self.a.alive())
 
     def test_many_slow_clients_at_once(self):
         p = at.Prober(self.a).start()
         runs = []
+        socks = []
+        req = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         for _ in range(20):
             s = self.a.socket()
             self.addCleanup(s.close)
-            runs.append(self.dribble(s, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+            socks.append(s)
+            runs.append(self.dribble(s, req))
+        # answered while the last slow client (and so every one before it,
+        # all cut by the same rule) is held open
+        held = p.answers_while_open(socks[-1], SERVED_WHILE_HELD, timeout=self.UPPER)
         for res, done, threads in runs:
-            self.assertCutOff(res, done, threads, upper=self.TIMEOUT + self.WATCHDOG + 1.5)
-        p.stop()
-        self.assertProberFine(p, min_count=50)
+            self.assertCutOff(res, done, threads, len(req))
+        cut = p.answers
+        p.stop(min_answers=cut + 5)
+        self.assertGreaterEqual(held, SERVED_WHILE_HELD, p.summary())
+        self.assertProberFine(p, min_count=cut + 5)
 
     def test_dribbled_body_cut_off(self):
         s = self.a.socket()
@@ -505,7 +527,7 @@ class TestRequestTimeout(at.AltodTestCase, ServedMeanwhile):
                    len(body))).encode()
         s.sendall(head)  # the head at once, the body a byte a second
         res, done, threads = self.dribble(s, body)
-        self.assertCutOff(res, done, threads)
+        self.assertCutOff(res, done, threads, len(body))
         self.assertOthersServed(self.a, self.ird_body)
 
     def test_idle_keepalive_connection_closed(self):
@@ -515,36 +537,49 @@ class TestRequestTimeout(at.AltodTestCase, ServedMeanwhile):
         rs, rest = at.recv_responses(s, 1, timeout=2)
         self.assertEqual([r.status for r in rs], [200])
         t0 = time.monotonic()
-        self.assertTrue(at.connection_closed(s, 10), "idle keep-alive connection not closed")
+        self.assertTrue(at.connection_closed(s, self.UPPER), "idle keep-alive connection not closed")
         took = time.monotonic() - t0
         self.assertGreaterEqual(took, self.TIMEOUT - 0.1)
-        self.assertLessEqual(took, self.TIMEOUT + self.WATCHDOG + 1.0)
 
     def test_connection_that_sends_nothing_closed(self):
         s = self.a.socket()
         self.addCleanup(s.close)
         t0 = time.monotonic()
-        self.assertTrue(at.connection_closed(s, 10), "silent connection not closed")
+        self.assertTrue(at.connection_closed(s, self.UPPER), "silent connection not closed")
         took = time.monotonic() - t0
         self.assertGreaterEqual(took, self.TIMEOUT - 0.1)
-        self.assertLessEqual(took, self.TIMEOUT + self.WATCHDOG + 1.0)
 
 
     def test_request_timeout_reread_on_reload(self):
-        # request-timeout is a request limit: a reload applies it to new connections
-        text = open(self.a.conf).read()
+        # request-timeout is a request limit: a reload applies it to new
+        # connections. One opened under 60 s, one opened after a reload to
+        # 1 s: the new one is cut, not before 1 s, while the old one is
+        # provably still held open (an order: no speed assumed)
+        with open(self.a.conf) as f:
+            text = f.read()
         self.assertIn("request-timeout: 2", text)
-        with open(self.a.conf + ".tmp", "w") as f:
-            f.write(text.replace("request-timeout: 2", "request-timeout: 1"))
-        os.replace(self.a.conf + ".tmp", self.a.conf)
-        self.a.reload("ok")
+
+        def set_timeout(v):
+            with open(self.a.conf + ".tmp", "w") as f:
+                f.write(text.replace("request-timeout: 2", "request-timeout: %d" % v))
+            os.replace(self.a.conf + ".tmp", self.a.conf)
+            self.a.reload("ok")
+        set_timeout(60)
+        old = self.a.socket()
+        self.addCleanup(old.close)
+        # answered: altod has taken it, and it waits for the next request
+        # under the 60 s in force when that answer was done
+        old.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        rs, rest = at.recv_responses(old, 1, timeout=IO_WAIT)
+        self.assertEqual([r.status for r in rs], [200], rest)
+        set_timeout(1)
         s = self.a.socket()
         self.addCleanup(s.close)
         t0 = time.monotonic()
-        self.assertTrue(at.connection_closed(s, 10), "silent connection not closed")
+        self.assertTrue(at.connection_closed(s, LIVENESS * 1.0), "silent connection not closed")
         took = time.monotonic() - t0
+        self.assertEqual(at.server_side_state(old), "ESTABLISHED", "the connection under 60 s was cut")
         self.assertGreaterEqual(took, 0.9)
-        self.assertLessEqual(took, 1.0 + self.WATCHDOG + 1.0)
 
 
 @at.skip_under_wrapper("the same timings as TestRequestTimeout, and TLS handshakes under valgrind")
@@ -609,11 +644,34 @@ class TestRequestTimeoutTls(at.AltodTestCase):
                 return time.monotonic() - t0, sent, b""
         self.fail("altod read a whole %d-byte message sent a byte a second" % len(data))
 
-    def assertCut(self, took, sent, got):
+    UPPER = LIVENESS * 2.0  # request-timeout x LIVENESS: stops a hung test, measures nothing
+
+    def assertCut(self, took, sent, got, length):
         self.assertEqual(got, b"")
         self.assertGreaterEqual(took, 1.9)
-        self.assertLessEqual(took, 3.5)
-        self.assertLess(sent, 5)
+        self.assertLessEqual(took, self.UPPER)
+        self.assertLess(sent, length)
+
+    def watch(self, p, s):
+        """Prober.answers_while_open(s) in a thread (the test dribbles on
+        `s` meanwhile); join() then read res["held"]."""
+        res = {"held": None}
+
+        def run():
+            res["held"] = p.answers_while_open(s, SERVED_WHILE_HELD, timeout=self.UPPER)
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t, res
+
+    def assertServedWhileHeld(self, p, t, res):
+        t.join(self.UPPER + 5)
+        # the prober's TLS keep-alive connection outlives the slow one's cut
+        cut = p.answers
+        p.stop(min_answers=cut + 5)
+        self.assertEqual(p.failures, [], p.summary())
+        self.assertEqual(p.keepalive_breaks, 0, p.summary())
+        self.assertGreaterEqual(res["held"], SERVED_WHILE_HELD, p.summary())
+        self.assertGreaterEqual(p.answers, cut + 5, p.summary())
 
     def test_slow_client_hello_cut_off(self):
         p = at.Prober(self.a).start()
@@ -621,24 +679,18 @@ class TestRequestTimeoutTls(at.AltodTestCase):
         self.addCleanup(s.close)
         hello = self.client_hello()
         self.assertGreater(len(hello), 100)
-        self.assertCut(*self.dribble_until_closed(s, hello))
-        p.stop()
-        self.assertEqual(p.failures, [], p.summary())
-        self.assertEqual(p.keepalive_breaks, 0, p.summary())
-        self.assertGreater(p.count, 20, p.summary())
-        self.assertLess(p.max_latency, FAST, p.summary())
-        self.assertLess(p.median_latency, MEDIAN, p.summary())
+        t, res = self.watch(p, s)
+        self.assertCut(*self.dribble_until_closed(s, hello), len(hello))
+        self.assertServedWhileHeld(p, t, res)
 
     def test_slow_request_after_handshake_cut_off(self):
         p = at.Prober(self.a).start()
         s = self.ctx.wrap_socket(socket.create_connection((self.a.host, self.a.port)), server_hostname="127.0.0.1")
         self.addCleanup(s.close)
-        self.assertCut(*self.dribble_until_closed(s, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
-        p.stop()
-        self.assertEqual(p.failures, [], p.summary())
-        self.assertEqual(p.keepalive_breaks, 0, p.summary())
-        self.assertLess(p.max_latency, FAST, p.summary())
-        self.assertLess(p.median_latency, MEDIAN, p.summary())
+        req = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        t, res = self.watch(p, s)
+        self.assertCut(*self.dribble_until_closed(s, req), len(req))
+        self.assertServedWhileHeld(p, t, res)
 
 
 # ---------------------------------------------------------------------------
@@ -680,28 +732,28 @@ class TestConnectionsPerAddress(at.AltodTestCase):
     def test_extra_connection_closed_others_served(self):
         held = [self.open() for _ in range(3)]
         for s in held:
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
         mark = self.a.log_count()
         extra = self.open()
-        self.assertTrue(at.connection_closed(extra, 2 * at.SLOWDOWN), "the 4th connection was not closed")
+        self.assertTrue(at.connection_closed(extra, IO_WAIT), "the 4th connection was not closed")
         self.a.wait_for_log(r"warning: http: Server reached connection limit", after=mark)
         # the held ones are still served
         for s in held:
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
         # another address is not limited by 127.0.0.1's connections
         others = [self.open("127.0.0.2") for _ in range(3)]
         for s in others:
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
         # nor is 127.0.0.1 on the other listener
         other_listener = [self.open(listener=1) for _ in range(3)]
         for s in other_listener:
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
         # a freed slot is taken again
         held.pop().close()
-        deadline = time.monotonic() + 3 * at.SLOWDOWN
+        deadline = time.monotonic() + LIVENESS  # liveness only
         while True:
             s = self.open()
-            st = served(s, 1 * at.SLOWDOWN)
+            st = served(s, IO_WAIT)
             if st == 200:
                 break
             s.close()
@@ -712,13 +764,13 @@ class TestConnectionsPerAddress(at.AltodTestCase):
     def test_many_extra_connections(self):
         held = [self.open() for _ in range(3)]
         for s in held:
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
         for _ in range(50):
             extra = self.open()
-            self.assertTrue(at.connection_closed(extra, 2 * at.SLOWDOWN))
+            self.assertTrue(at.connection_closed(extra, IO_WAIT))
             extra.close()
         for s in held:
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
 
 
 class TestMaxConnections(at.AltodTestCase):
@@ -739,16 +791,16 @@ class TestMaxConnections(at.AltodTestCase):
     def test_extra_connection_waits_for_a_free_slot(self):
         held = [self.open("127.0.0.1"), self.open("127.0.0.1"), self.open("127.0.0.2"), self.open("127.0.0.3")]
         for s in held:
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
         waiting = [self.open("127.0.0.1"), self.open("127.0.0.4")]
         for s in waiting:
             self.assertIsNone(served(s, 1.0), "a 5th connection was served with 4 held")
         for s in held:  # the held ones are unaffected
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
         held.pop().close()
         held.pop().close()
         for s in waiting:
-            rs, rest = at.recv_responses(s, 1, timeout=3 * at.SLOWDOWN)
+            rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
             self.assertEqual([r.status for r in rs], [200], "the waiting connection was never served")
         self.assertTrue(self.a.alive())
 
@@ -770,7 +822,7 @@ class TestZeroLimits(at.AltodTestCase):
         a = at.start_altod_in(self, d)
         s = a.socket()
         self.addCleanup(s.close)
-        self.assertEqual(served(s, 2 * at.SLOWDOWN), 200,
+        self.assertEqual(served(s, IO_WAIT), 200,
                          "max-connections: 0 passes `altod -t` and altod logs ready, but no connection is "
                          "ever served")
 
@@ -783,7 +835,7 @@ class TestZeroLimits(at.AltodTestCase):
             self.addCleanup(s.close)
             socks.append(s)
         for s in socks:
-            self.assertEqual(served(s, 2 * at.SLOWDOWN), 200)
+            self.assertEqual(served(s, IO_WAIT), 200)
 
     def test_max_json_depth_zero_is_janssons_limit(self):
         a = at.start_altod(self, limits={"max-json-depth": 0})
@@ -903,20 +955,23 @@ class TestConnectionTimeout(at.AltodTestCase, ServedMeanwhile):
         self.addCleanup(s.close)
         return s
 
-    @at.skip_under_wrapper("asserts that the stalled connection is closed 2 s (+1 s) after it stalls; "
+    @at.skip_under_wrapper("asserts that others are served while the stalled connection is held for 2 s; "
                            "under valgrind altod cannot even fill the socket buffers that fast")
     def test_client_that_never_reads_is_closed(self):
         p = at.Prober(self.a, pause=0.01).start()
         s = self.small_window_socket()
         s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % self.path).encode())
         t0 = time.monotonic()
-        took = at.wait_server_closed(s, 15)
-        p.stop()
+        held = p.answers_while_open(s, SERVED_WHILE_HELD, timeout=LIVENESS * 2)
+        took = at.wait_server_closed(s, LIVENESS * 2)
+        took = took and time.monotonic() - t0
+        cut = p.answers
+        p.stop(min_answers=cut + 1)
         self.assertIsNotNone(took, "altod never closed a connection that does not read")
-        # the buffers fill within milliseconds; then 2 s without progress
+        # the buffers fill, then 2 s without progress: never cut before
         self.assertGreaterEqual(took, 1.8)
-        self.assertLessEqual(took, 4.5)
-        self.assertProberFine(p, min_count=20)
+        self.assertGreaterEqual(held, SERVED_WHILE_HELD, p.summary())
+        self.assertProberFine(p, min_count=cut + 1)
         # what the kernel had buffered still arrives, then EOF: a truncated answer
         data = at.recv_all(s, 5)
         rs = at.parse_one_response(data)

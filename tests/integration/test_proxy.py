@@ -64,7 +64,7 @@ defaults
     timeout connect 2s
     timeout client 20s
     timeout server 20s
-    timeout check 2s
+    timeout check 10s
 
 backend checked
     option httpchk GET /
@@ -234,7 +234,7 @@ maps:
         self.assertEqual(statuses, [200, 200, 200, 429])
         other = at.parse_one_response(self.via_haproxy("127.0.0.5", get_map))[0]
         self.assertEqual(other.status, 200)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + at.LOG_TIMEOUT  # liveness only
         while (self.audit_count(429) - before429, self.audit_count(200) - before200) != (1, 4) \
                 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -395,7 +395,7 @@ class HealthChecks(at.AltodTestCase):
     def test_haproxy_health_checks_pass(self):
         """HAProxy's own checks (a LOCAL header, then GET /) get 200: the
         server is UP."""
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + at.LOG_TIMEOUT  # liveness only
         st = None
         while time.monotonic() < deadline:
             try:

@@ -20,7 +20,7 @@ defaults
     timeout connect 2s
     timeout client 5s
     timeout server 5s
-    timeout check 1s
+    timeout check 10s
     retries 3
     option redispatch
     retry-on all-retryable-errors
@@ -147,7 +147,7 @@ class TestReplicas(at.AltodTestCase):
         self.assertGreater(served_before["r2"], 0)
         self.assertEqual(r2.wait_exit(), 0)
         self.assertIn("stopped", r2.stderr_lines[-1])
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + at.LOG_TIMEOUT  # liveness only
         while self.hap.status().get("r2", "").split()[0] != "DOWN" and time.monotonic() < deadline:
             time.sleep(0.05)
         status = self.hap.status()
