@@ -30,6 +30,7 @@ import sys
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -687,6 +688,15 @@ def recv_all(s, idle_timeout=5.0):
             break
         chunks.append(c)
     return b"".join(chunks)
+
+
+def recv_answer(s, first_timeout=IO_TIMEOUT, idle_timeout=2.0 * SLOWDOWN):
+    """Waits up to `first_timeout` (a liveness bound, not a speed check) for
+    the first bytes of an answer, then reads until EOF or `idle_timeout`
+    without data. b"" if nothing came at all."""
+    if not select.select([s], [], [], first_timeout)[0]:
+        return b""
+    return recv_all(s, idle_timeout)
 
 
 def recv_responses(s, count, head=(), timeout=10.0):

@@ -67,7 +67,7 @@ class RawPoll:
                            (path, host, port, ACCEPT_BOTH)).encode())
 
     def answer(self):
-        return at.recv_all(self.sock, 2.0 * at.SLOWDOWN)
+        return at.recv_answer(self.sock)
 
     def answered(self):
         return bool(select.select([self.sock], [], [], 0)[0])
@@ -282,7 +282,7 @@ class TestBodies(at.AltodTestCase):
         s.sendall(("POST /tips HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nAccept: %s\r\n"
                    "Transfer-Encoding: chunked\r\n\r\n" % (at.MT_TIPSPARAMS, at.MT_TIPS)).encode() +
                   (b"%x\r\n%s\r\n" % (len(chunk), chunk)) * 8 + b"0\r\n\r\n")
-        self.assertRegex(at.recv_all(s, 2.0 * at.SLOWDOWN), rb"^HTTP/1\.1 413 ")
+        self.assertRegex(at.recv_answer(s), rb"^HTTP/1\.1 413 ")
         self.assertEqual(views_held(a), held)
         self.assertEqual(sb.get(path + "/ug/0/1", headers={"Accept": ACCEPT_BOTH}).status, 200)
 
