@@ -501,20 +501,24 @@ const struct resource *catalog_route(const struct catalog *c, const char *uri)
 
 /* ---- the Information Resource Directory (RFC 7285 §9) ---- */
 
-size_t resource_max_cost_types(const struct resource *r)
+size_t resource_cost_type_count(const struct resource *r)
 {
 	size_t n = 0;
 	for (uint32_t k = 0; k < r->nm->nmetrics; k++)
 		for (int mode = 0; mode < COST_MODES; mode++)
 			n += (r->cost_modes[k] >> mode) & 1u;
+	return n;
+}
+
+size_t resource_max_cost_types(const struct resource *r)
+{
+	size_t n = resource_cost_type_count(r);
 	return n < ALTO_MAX_COST_TYPES ? n : ALTO_MAX_COST_TYPES;
 }
 
 /* The cost types a filtered cost map or endpoint cost resource offers: the
- * granted ones (RFC 7285 §11.3.2.4, §11.5.1.4: "cost-type-names"). The
- * same list is its "testable-cost-type-names" (RFC 8189 §4.1.1): every
- * granted type, and only those, may be tested (the exact-grant rule of
- * docs/isolation.md). */
+ * granted ones (RFC 7285 §11.3.2.4, §11.5.1.4: "cost-type-names"), and
+ * only those (the exact-grant rule of docs/isolation.md). */
 static void cost_type_names_of(struct buf *b, const struct resource *r, const char *key)
 {
 	const struct topo_netmap *nm = r->nm;
@@ -591,12 +595,17 @@ static void render_entry(struct buf *b, const struct catalog *c, const struct re
 		break;
 	case RES_FILTERED_COSTMAP:
 	case RES_ENDPOINTCOST:
+		/* Every granted type may be tested, so "cost-constraints" is true
+		 * and "testable-cost-type-names" is left out: RFC 8189 §4.1.1 (and
+		 * §4.2.1), 'if "cost-constraints" is "true", the
+		 * "testable-cost-type-names" capability MUST NOT be present' (the
+		 * two are exclusive so that a legacy client, which reads only
+		 * "cost-constraints", never tests a type it may not, §3.6.5).
+		 * "max-cost-types" > 0 tells a client the resource takes RFC
+		 * 8189's extensions. */
 		buf_puts(b, ",\"capabilities\":{\"cost-constraints\":true,");
 		cost_type_names_of(b, r, "cost-type-names");
-		/* RFC 8189 §4.1.1, §4.2.1 */
-		buf_printf(b, ",\"max-cost-types\":%zu,", resource_max_cost_types(r));
-		cost_type_names_of(b, r, "testable-cost-type-names");
-		buf_putc(b, '}');
+		buf_printf(b, ",\"max-cost-types\":%zu}", resource_max_cost_types(r));
 		break;
 	case RES_ENDPOINTPROP:
 		buf_puts(b, ",\"capabilities\":{\"prop-types\":[");

@@ -94,9 +94,13 @@ struct catalog_spec {
 };
 
 /* The most cost types one multi-cost request (RFC 8189) may name in
- * "multi-cost-types" or "testable-cost-types". */
+ * "multi-cost-types" ("testable-cost-types" is bounded by the resource's
+ * "cost-type-names" instead: alto/request.c). */
 #define ALTO_MAX_COST_TYPES 16
 
+/* The number of cost types a filtered cost map or endpoint cost resource
+ * grants: the length of its "cost-type-names". */
+size_t resource_cost_type_count(const struct resource *r);
 /* RFC 8189 §4.1.1 "max-cost-types" of a filtered cost map or endpoint cost
  * resource: the number of cost types it grants, at most
  * ALTO_MAX_COST_TYPES. */

@@ -264,13 +264,18 @@ static char *filtered(const struct topo_netmap *nm, struct qent *q, size_t nq, c
 {
 	const struct topo_props *p = nm->props;
 	struct buf b;
-	bool *seen = calloc(p->nent ? p->nent : 1, sizeof(*seen));
+	bool *seen = NULL;
 
-	if (seen == NULL)
-		return NULL;
+	/* seen[] serves covered() only: a request of addresses and PIDs
+	 * (the usual one) needs neither it nor the marking */
+	for (size_t i = 0; i < nq && seen == NULL; i++) {
+		if (q[i].domain != PD_PID && q[i].prefix.len < (q[i].domain == PD_IPV4 ? 32 : 128) &&
+		    (seen = calloc(p->nent ? p->nent : 1, sizeof(*seen))) == NULL)
+			return NULL;
+	}
 	/* the map's entities the request names itself (by prefix, whatever
 	 * its text) are answered as requested, not again as covered ones */
-	for (size_t i = 0; i < nq; i++) {
+	for (size_t i = 0; i < nq && seen; i++) {
 		if (q[i].domain == PD_PID)
 			continue;
 		size_t k = first_after(p, &q[i]);
@@ -287,12 +292,18 @@ static char *filtered(const struct topo_netmap *nm, struct qent *q, size_t nq, c
 		if (q[i].dup)
 			continue;
 		bool opened = false;
-		for (size_t k = 0; k < np; k++) {
-			const char *v = q[i].domain == PD_PID ? topo_props_pid(p, q[i].pid, props[k])
-			                                      : topo_props_ip(p, &q[i].prefix, props[k]);
+		/* every property of the entity from one lookup (topo/props.c
+		 * resolves the inheritance when the snapshot is built) */
+		struct topo_pvals vals = {NULL, 0};
+		if (q[i].domain != PD_PID)
+			vals = topo_props_ip_all(p, &q[i].prefix);
+		else if (q[i].pid != TOPO_NONE)
+			vals = topo_props_pid_all(p, q[i].pid);
+		for (size_t k = 0; k < np && vals.n > 0; k++) {
+			const char *v = topo_pvals_get(vals, props[k]);
 			/* §8.6: a property the entity has no value for is left out
 			 * for that entity only; an entity with none, altogether */
-			if (v == NULL || (q[i].domain == PD_PID && q[i].pid == TOPO_NONE))
+			if (v == NULL)
 				continue;
 			if (!opened) {
 				if (!first)

@@ -250,9 +250,10 @@ static const struct ct_fields CT_TESTABLE = {"testable-cost-types", "testable-co
  * metric granted in no mode fails as an unknown metric, a mode not granted
  * as an unknown mode, so that an ungranted type answers byte for byte like
  * a type no map has (RFC 7285 §15.3: no probing). The same holds for every
- * entry of "multi-cost-types" and "testable-cost-types" (RFC 8189 §4.1.2:
- * each must be one of "cost-type-names", resp. "testable-cost-type-names",
- * which are both exactly the granted types). */
+ * entry of "multi-cost-types" (RFC 8189 §4.1.2: each MUST match one of
+ * "cost-type-names") and of "testable-cost-types" (§4.1.2: a subset of
+ * "cost-type-names" when "cost-constraints" is true, as altod's resources
+ * say: catalog.c); "cost-type-names" is exactly the granted types. */
 static int parse_cost_type(const json_t *o, const struct ct_fields *f, const struct resource *r, struct cost_type *ct,
                            struct alto_error *err)
 {
@@ -281,18 +282,21 @@ static int parse_cost_type(const json_t *o, const struct ct_fields *f, const str
 	return 0;
 }
 
-/* "multi-cost-types" or "testable-cost-types": CostType list<1..*>, at
- * most max-cost-types entries (RFC 8189 §4.1.2: "If the ALTO client
- * specifies more than 'max-cost-types' cost types, the ALTO server MUST
- * return an E_INVALID_FIELD_VALUE error"; the same cap bounds the
- * testable types, whose count multiplies the work of every constraint). */
+/* "multi-cost-types" or "testable-cost-types": CostType list<1..*> of at
+ * most max entries, into out (room for max). RFC 8189 §4.1.2: "This field
+ * [multi-cost-types] MUST NOT have more than "max-cost-types" cost types".
+ * "testable-cost-types" has no such cap in the RFC: its types "must ...
+ * be a subset of the cost types in the resource's "cost-type-names"
+ * capability", and a subset has at most as many members as the set, so a
+ * longer list is refused (it could only repeat types, and it bounds the
+ * work of every constraint test per cost). */
 static int parse_cost_type_list(const json_t *arr, const struct ct_fields *f, const struct resource *r,
-                                struct cost_type *out, size_t *n, struct alto_error *err)
+                                struct cost_type *out, size_t max, size_t *n, struct alto_error *err)
 {
 	if (!json_is_array(arr))
 		return fail(err, E_INVALID_FIELD_TYPE, f->self, NULL);
 	size_t len = json_array_size(arr);
-	if (len == 0 || len > resource_max_cost_types(r))
+	if (len == 0 || len > max)
 		return fail(err, E_INVALID_FIELD_VALUE, f->self, NULL);
 	for (size_t i = 0; i < len; i++)
 		if (parse_cost_type(json_array_get(arr, i), f, r, &out[i], err) != 0)
@@ -335,15 +339,21 @@ static int parse_constraints(const json_t *arr, struct request *req, struct alto
 }
 
 /* RFC 8189's constraints: "constraints" (one branch) or "or-constraints"
- * (one branch per inner array), each folded per testable cost type as it
- * is parsed. The branch count is bounded by the constraint count, checked
- * against limits.max-constraints before (check_constraint_count). */
+ * (one branch per inner array), each folded per tested cost type as it is
+ * parsed. The branch count is bounded by the constraint count, checked
+ * against limits.max-constraints before (check_constraint_count).
+ *
+ * Only the testable types some constraint names are kept in req->tct (in
+ * their order in the list the indices refer to), so that the work per
+ * cost, nbranches * ntct interval tests and ntct cost lookups, and the
+ * ranking of ordinal tested types, grow with the constraints and not with
+ * the length of "testable-cost-types" (which §4.1.2 does not cap at
+ * "max-cost-types"). Without any constraint nothing is tested: ntct 0. */
 static int parse_or_constraints(const json_t *cons, const json_t *orc, struct request *req, struct alto_error *err)
 {
 	struct or_constraints *oc = &req->oc;
 	size_t nb = 0;
 	const char *field = orc ? "or-constraints" : "constraints";
-	oc->ntypes = req->ntct;
 	if (cons) {
 		if (!json_is_array(cons))
 			return fail(err, E_INVALID_FIELD_TYPE, "constraints", NULL);
@@ -361,25 +371,55 @@ static int parse_or_constraints(const json_t *cons, const json_t *orc, struct re
 				return fail(err, E_INVALID_FIELD_VALUE, "or-constraints", inner);
 		}
 	}
-	if (nb == 0)
+	if (nb == 0) {
+		req->ntct = 0;
 		return 0;
-	oc->sets = malloc(nb * oc->ntypes * sizeof(*oc->sets));
-	if (oc->sets == NULL)
+	}
+	/* first pass: every constraint checked, and the indices it names */
+	size_t nlisted = req->ntct;
+	size_t *col = malloc((nlisted ? nlisted : 1) * sizeof(*col)); /* index -> kept type, or SIZE_MAX */
+	if (col == NULL)
 		return fail(err, E_SYNTAX, NULL, NULL);
-	for (size_t k = 0; k < nb * oc->ntypes; k++)
+	for (size_t t = 0; t < nlisted; t++)
+		col[t] = SIZE_MAX;
+	int rc = 0;
+	for (size_t b = 0; b < nb && rc == 0; b++) {
+		const json_t *arr = orc ? json_array_get(orc, b) : cons;
+		for (size_t i = 0; i < json_array_size(arr) && rc == 0; i++) {
+			struct constraint c;
+			size_t index = 0;
+			rc = parse_one_constraint(json_array_get(arr, i), field, nlisted, &index, &c, err);
+			if (rc == 0)
+				col[index] = 0;
+		}
+	}
+	size_t ntypes = 0;
+	for (size_t t = 0; rc == 0 && t < nlisted; t++) {
+		if (col[t] == SIZE_MAX)
+			continue;
+		req->tct[ntypes] = req->tct[t]; /* ntypes <= t: moves towards the front */
+		col[t] = ntypes++;
+	}
+	req->ntct = oc->ntypes = ntypes;
+	oc->sets = rc == 0 ? malloc((ntypes ? nb * ntypes : 1) * sizeof(*oc->sets)) : NULL;
+	if (rc == 0 && oc->sets == NULL)
+		rc = fail(err, E_SYNTAX, NULL, NULL);
+	for (size_t k = 0; rc == 0 && k < nb * ntypes; k++)
 		constraint_set_init(&oc->sets[k]);
-	oc->nbranches = nb;
-	for (size_t b = 0; b < nb; b++) {
+	if (rc == 0)
+		oc->nbranches = nb;
+	/* second pass: fold them, each into the set of its branch and type */
+	for (size_t b = 0; b < nb && rc == 0; b++) {
 		const json_t *arr = orc ? json_array_get(orc, b) : cons;
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			struct constraint c;
 			size_t index = 0;
-			if (parse_one_constraint(json_array_get(arr, i), field, oc->ntypes, &index, &c, err) != 0)
-				return ALTOD_EREQUEST;
-			constraint_set_add(&oc->sets[b * oc->ntypes + index], &c);
+			(void)constraint_parse_indexed(jval(json_array_get(arr, i)), &index, &c); /* checked above */
+			constraint_set_add(&oc->sets[b * ntypes + col[index]], &c);
 		}
 	}
-	return 0;
+	free(col);
+	return rc;
 }
 
 /* The cost types and constraints of a filtered cost map or endpoint cost
@@ -406,17 +446,23 @@ static int parse_costs(const json_t *root, const struct resource *r, struct requ
 		req->mct[0] = req->ct;
 		req->nmct = 1;
 	} else {
-		if (parse_cost_type_list(multi, &CT_MULTI, r, req->mct, &req->nmct, err) != 0)
+		if (parse_cost_type_list(multi, &CT_MULTI, r, req->mct, resource_max_cost_types(r), &req->nmct, err) !=
+		    0)
 			return ALTOD_EREQUEST;
 		req->ct = req->mct[0];
 		req->multi = true;
 	}
+	/* §4.1.2: the list the "[i]" of a constraint indexes is
+	 * "testable-cost-types" if given, else "multi-cost-types", else the
+	 * single "cost-type" (where the index MUST be 0) */
+	size_t ntest = testable ? resource_cost_type_count(r) : req->nmct;
+	req->tct = malloc((ntest ? ntest : 1) * sizeof(*req->tct));
+	if (req->tct == NULL)
+		return fail(err, E_SYNTAX, NULL, NULL);
 	if (testable) {
-		if (parse_cost_type_list(testable, &CT_TESTABLE, r, req->tct, &req->ntct, err) != 0)
+		if (parse_cost_type_list(testable, &CT_TESTABLE, r, req->tct, ntest, &req->ntct, err) != 0)
 			return ALTOD_EREQUEST;
 	} else {
-		/* §4.1.2: without "testable-cost-types", constraints test the
-		 * returned cost types */
 		memcpy(req->tct, req->mct, req->nmct * sizeof(req->mct[0]));
 		req->ntct = req->nmct;
 	}
@@ -860,5 +906,6 @@ void request_free(struct request *req)
 	free(req->prop_names);
 	free(req->prop_idx);
 	free(req->oc.sets);
+	free(req->tct);
 	memset(req, 0, sizeof(*req));
 }

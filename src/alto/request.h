@@ -97,7 +97,7 @@ struct request {
 	bool multi, extended;
 	struct cost_type mct[ALTO_MAX_COST_TYPES]; /* returned; for a single cost-type: ct */
 	size_t nmct;
-	struct cost_type tct[ALTO_MAX_COST_TYPES]; /* tested: testable-cost-types, else mct */
+	struct cost_type *tct; /* tested: testable-cost-types, else mct (malloc()ed) */
 	size_t ntct;
 	struct or_constraints oc;
 	/* endpoints */

@@ -259,12 +259,13 @@ done:
 
 /* The distinct cost types a request returns or tests: "columns". */
 struct mc_plan {
-	struct cost_type col[2 * ALTO_MAX_COST_TYPES];
+	struct cost_type *col; /* room for nmct + ntct */
 	size_t ncols;
-	size_t out[ALTO_MAX_COST_TYPES];         /* column of each returned type */
-	size_t test[ALTO_MAX_COST_TYPES];        /* column of each testable type */
-	uint32_t *rank[2 * ALTO_MAX_COST_TYPES]; /* ordinal columns: rank per pair, 0: no cost */
-	bool full;                               /* every pair of the map: ordinal costs are the map's own ranks */
+	size_t out[ALTO_MAX_COST_TYPES]; /* column of each returned type */
+	size_t *test;                    /* column of each testable type (ntct) */
+	double *tv;                      /* the testable types' values of one pair (ntct) */
+	uint32_t **rank;                 /* per column, if ordinal: rank per pair, 0: no cost */
+	bool full;                       /* every pair of the map: ordinal costs are the map's own ranks */
 };
 
 static size_t mc_column(struct mc_plan *p, const struct cost_type *ct)
@@ -305,8 +306,12 @@ static double mc_value(const struct mc_plan *p, const struct mc_pairs *q, size_t
 
 static void mc_free(struct mc_plan *p)
 {
-	for (size_t c = 0; c < p->ncols; c++)
+	for (size_t c = 0; p->rank && c < p->ncols; c++)
 		free(p->rank[c]);
+	free(p->rank);
+	free(p->col);
+	free(p->test);
+	free(p->tv);
 }
 
 static int mc_plan_init(struct mc_plan *p, const struct request *req, const struct mc_pairs *q, bool full)
@@ -315,6 +320,13 @@ static int mc_plan_init(struct mc_plan *p, const struct request *req, const stru
 	/* the ranks among all the pairs of the map are those of the GET cost
 	 * map, ranked once at load time */
 	p->full = full;
+	size_t maxcols = req->nmct + req->ntct;
+	p->col = malloc(maxcols * sizeof(*p->col));
+	p->rank = calloc(maxcols, sizeof(*p->rank));
+	p->test = malloc((req->ntct ? req->ntct : 1) * sizeof(*p->test));
+	p->tv = malloc((req->ntct ? req->ntct : 1) * sizeof(*p->tv));
+	if (p->col == NULL || p->rank == NULL || p->test == NULL || p->tv == NULL)
+		return ALTOD_ENOMEM;
 	for (size_t i = 0; i < req->nmct; i++)
 		p->out[i] = mc_column(p, &req->mct[i]);
 	for (size_t i = 0; i < req->ntct; i++)
@@ -372,7 +384,7 @@ static void mc_render_map(struct buf *b, const struct request *req, const struct
                           void (*skey)(struct buf *, const void *, size_t),
                           void (*dkey)(struct buf *, const void *, size_t), const void *ctx)
 {
-	double tv[ALTO_MAX_COST_TYPES], ov[ALTO_MAX_COST_TYPES];
+	double *tv = p->tv, ov[ALTO_MAX_COST_TYPES];
 	bool first_src = true;
 	for (size_t s = 0; s < q->ns; s++) {
 		bool opened = false;

@@ -303,6 +303,8 @@ static int resolve_entity(const struct topo *t, const struct topo_netmap *nm, st
 	return ALTOD_ECONFIG;
 }
 
+static int props_index(struct topo_props *p);
+
 /* The property map of nm from every section given for it. */
 static void build_map(const struct topo *t, struct topo_netmap *nm, struct raw_psec **secs, size_t nsecs,
                       struct diag *d, size_t *errors)
@@ -384,8 +386,6 @@ static void build_map(const struct topo *t, struct topo_netmap *nm, struct raw_p
 		}
 		e->nvals = (uint32_t)r->n;
 		qsort(e->vals, e->nvals, sizeof(*e->vals), val_cmp);
-		if (e->domain != PD_PID)
-			p->lens[e->domain == PD_IPV4 ? 0 : 1][e->prefix.len] = true;
 		p->ent[p->nent++] = *e;
 	}
 	free(refs);
@@ -400,6 +400,8 @@ static void build_map(const struct topo *t, struct topo_netmap *nm, struct raw_p
 			k++;
 	}
 	p->first[PD_COUNT] = p->nent;
+	if (props_index(p) != 0)
+		PERR(d, errors, secs[0]->at, "out of memory");
 }
 
 static int psec_cmp(const void *a, const void *b)
@@ -437,6 +439,118 @@ void props_raw_build(struct props_raw *pr, struct topo *t, struct diag *d, size_
 	free(secs);
 }
 
+/* ---- the index: one lookup per address, every property ---- */
+
+/* Is b inside (or equal to) a? */
+static bool covers(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	if (a->len > b->len)
+		return false;
+	unsigned full = a->len / 8u, rest = a->len % 8u;
+	if (memcmp(a->addr, b->addr, full) != 0)
+		return false;
+	return rest == 0 || ((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+/* own (sorted by prop, unique) over par: own's value where both have a
+ * property. Writes out (room for no + par.n); returns the count. */
+static uint32_t merge(const struct topo_propval *own, uint32_t no, struct topo_pvals par, struct topo_propval *out)
+{
+	uint32_t i = 0, j = 0, n = 0;
+	while (i < no || j < par.n) {
+		if (j == par.n || (i < no && own[i].prop <= par.v[j].prop)) {
+			if (j < par.n && own[i].prop == par.v[j].prop)
+				j++;
+			out[n++] = own[i++];
+		} else {
+			out[n++] = par.v[j++];
+		}
+	}
+	return n;
+}
+
+/* Builds p's index (struct topo_props) from its sorted entities. RFC 9240
+ * §6.1.2.2: an address takes each property's value from the longest prefix
+ * covering it that defines THAT property, so each prefix's answer is its
+ * own values over its parent's answer, resolved here once per snapshot:
+ * sorted by (address, length), the prefixes come parents first (they are
+ * nested or disjoint), and a stack holds those covering the current one.
+ * 0 or ALTOD_ENOMEM. */
+static int props_index(struct topo_props *p)
+{
+	size_t n = p->nent, cap = 0;
+	size_t *stack = malloc((n ? n : 1) * sizeof(*stack));
+	size_t *off = malloc((n ? n : 1) * sizeof(*off)); /* in rv, or SIZE_MAX: own vals */
+	struct lpm_entry *le = malloc((n ? n : 1) * sizeof(*le));
+	size_t nle = 0;
+	int rc = ALTOD_ENOMEM;
+
+	p->parent = malloc((n ? n : 1) * sizeof(*p->parent));
+	p->res = malloc((n ? n : 1) * sizeof(*p->res));
+	if (!stack || !off || !le || !p->parent || !p->res)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		p->parent[i] = LPM_NONE;
+		p->res[i] = (struct topo_pvals){p->ent[i].vals, p->ent[i].nvals};
+		off[i] = SIZE_MAX;
+	}
+	for (int d = PD_IPV4; d <= PD_IPV6; d++) {
+		size_t sp = 0;
+		for (size_t i = p->first[d]; i < p->first[d + 1]; i++) {
+			const struct topo_pentity *e = &p->ent[i];
+			while (sp > 0 && !covers(&p->ent[stack[sp - 1]].prefix, &e->prefix))
+				sp--;
+			if (sp > 0 && p->ent[stack[sp - 1]].prefix.len == e->prefix.len)
+				continue; /* given twice: reported, the load fails */
+			le[nle++] = (struct lpm_entry){e->prefix, (uint32_t)i};
+			stack[sp++] = i;
+			if (sp == 1)
+				continue;
+			uint32_t par = (uint32_t)stack[sp - 2];
+			p->parent[i] = par;
+			size_t need = p->nrv + e->nvals + p->res[par].n;
+			if (need > cap) {
+				size_t nc = cap ? cap : 64;
+				while (nc < need)
+					nc *= 2;
+				struct topo_propval *nrv = realloc(p->rv, nc * sizeof(*nrv));
+				if (nrv == NULL)
+					goto out;
+				p->rv = nrv;
+				cap = nc;
+			}
+			struct topo_pvals pv = p->res[par];
+			if (off[par] != SIZE_MAX)
+				pv.v = p->rv + off[par]; /* rv may have moved */
+			uint32_t m = merge(e->vals, e->nvals, pv, p->rv + p->nrv);
+			if (m == e->nvals)
+				continue; /* defines all its parent answers: its own */
+			off[i] = p->nrv;
+			p->res[i].n = m;
+			p->nrv += m;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (off[i] != SIZE_MAX)
+			p->res[i].v = p->rv + off[i];
+	if (lpm_build(&p->ip[0], IP_V4, le, nle) != 0 || lpm_build(&p->ip[1], IP_V6, le, nle) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(stack);
+	free(off);
+	free(le);
+	return rc;
+}
+
+size_t topo_props_index_memory(const struct topo_props *p)
+{
+	if (p == NULL)
+		return 0;
+	return lpm_memory(&p->ip[0]) + lpm_memory(&p->ip[1]) + p->nent * (sizeof(*p->parent) + sizeof(*p->res)) +
+	       p->nrv * sizeof(*p->rv);
+}
+
 /* ---- lookups ---- */
 
 void topo_props_free(struct topo_props *p)
@@ -455,6 +569,11 @@ void topo_props_free(struct topo_props *p)
 		free(p->ent[i].id);
 	}
 	free(p->ent);
+	lpm_free(&p->ip[0]);
+	lpm_free(&p->ip[1]);
+	free(p->parent);
+	free(p->res);
+	free(p->rv);
 	free(p);
 }
 
@@ -481,14 +600,14 @@ bool topo_props_domain_used(const struct topo_props *p, enum prop_domain d)
 	return p && p->first[d + 1] > p->first[d];
 }
 
-static const char *val_of(const struct topo_pentity *e, uint32_t prop)
+const char *topo_pvals_get(struct topo_pvals v, uint32_t prop)
 {
-	uint32_t lo = 0, hi = e->nvals;
+	uint32_t lo = 0, hi = v.n;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (e->vals[mid].prop == prop)
-			return e->vals[mid].value;
-		if (e->vals[mid].prop < prop)
+		if (v.v[mid].prop == prop)
+			return v.v[mid].value;
+		if (v.v[mid].prop < prop)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -496,72 +615,60 @@ static const char *val_of(const struct topo_pentity *e, uint32_t prop)
 	return NULL;
 }
 
-static const struct topo_pentity *find_prefix(const struct topo_props *p, enum prop_domain d, const struct ip_prefix *k)
+/* RFC 9240 §6.1.2.2 (inheritance), from the index: the longest entity
+ * prefix covering q's first address, then up its parents to the longest
+ * one no longer than q (which covers all of q); its answer has, for each
+ * property, the value of the longest prefix covering q that defines it. */
+struct topo_pvals topo_props_ip_all(const struct topo_props *p, const struct ip_prefix *q)
 {
-	size_t lo = p->first[d], hi = p->first[d + 1];
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = ip_prefix_cmp(k, &p->ent[mid].prefix);
-		if (c == 0)
-			return &p->ent[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	struct topo_pvals none = {NULL, 0};
+	if (p == NULL || p->res == NULL)
+		return none;
+	int f = q->family == IP_V4 ? 0 : 1;
+	struct ip_prefix k = *q;
+	unsigned width = f ? 128 : 32;
+	if (k.len < width) { /* the first address: host bits cleared */
+		k.addr[k.len / 8] &= (uint8_t)(0xff00u >> (k.len % 8));
+		memset(k.addr + k.len / 8 + 1, 0, 15 - k.len / 8);
 	}
-	return NULL;
+	uint32_t e = lpm_lookup(&p->ip[f], k.addr);
+	while (e != LPM_NONE && p->ent[e].prefix.len > k.len)
+		e = p->parent[e];
+	return e == LPM_NONE ? none : p->res[e];
 }
 
-/* RFC 9240 §6.1.2.2 (inheritance): the longest prefix covering q that
- * defines prop. Only the lengths some entity has are tried, longest first:
- * each is one exact-match binary search. */
 const char *topo_props_ip(const struct topo_props *p, const struct ip_prefix *q, uint32_t prop)
 {
 	if (p == NULL || prop >= p->nnames)
 		return NULL;
-	int f = q->family == IP_V4 ? 0 : 1;
-	enum prop_domain d = f ? PD_IPV6 : PD_IPV4;
-	if (!p->in_domain[d][prop])
-		return NULL;
-	struct ip_prefix k = *q;
-	for (int l = q->len; l >= 0; l--) {
-		/* clear bit l (and, by the loop, every bit after it) */
-		if (l < (f ? 128 : 32))
-			k.addr[l / 8] &= (uint8_t) ~(0x80u >> (l % 8));
-		if (!p->lens[f][l])
-			continue;
-		k.len = (uint8_t)l;
-		const struct topo_pentity *e = find_prefix(p, d, &k);
-		const char *v = e ? val_of(e, prop) : NULL;
-		if (v)
-			return v;
+	return topo_pvals_get(topo_props_ip_all(p, q), prop);
+}
+
+struct topo_pvals topo_props_pid_all(const struct topo_props *p, uint32_t pid)
+{
+	if (p == NULL)
+		return (struct topo_pvals){NULL, 0};
+	size_t lo = p->first[PD_PID], hi = p->first[PD_PID + 1];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->ent[mid].pid == pid)
+			return (struct topo_pvals){p->ent[mid].vals, p->ent[mid].nvals};
+		if (p->ent[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return NULL;
+	return (struct topo_pvals){NULL, 0};
 }
 
 const char *topo_props_pid(const struct topo_props *p, uint32_t pid, uint32_t prop)
 {
 	if (p == NULL || prop >= p->nnames)
 		return NULL;
-	size_t lo = p->first[PD_PID], hi = p->first[PD_PID + 1];
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (p->ent[mid].pid == pid)
-			return val_of(&p->ent[mid], prop);
-		if (p->ent[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return topo_pvals_get(topo_props_pid_all(p, pid), prop);
 }
 
 /* ---- views ---- */
-
-static int f_of(enum prop_domain d)
-{
-	return d == PD_IPV6 ? 1 : 0;
-}
 
 /* The interval of lpm holding key k (the last one starting at or before k). */
 static size_t interval_of(const struct lpm *lpm, lpm_key k)
@@ -689,8 +796,6 @@ int topo_props_view(const struct topo_netmap *base, struct topo_netmap *view, co
 			free(e.id);
 			continue;
 		}
-		if (e.domain != PD_PID)
-			p->lens[f_of(e.domain)][e.prefix.len] = true;
 		p->ent[p->nent++] = e;
 	}
 	size_t k = 0;
@@ -702,6 +807,8 @@ int topo_props_view(const struct topo_netmap *base, struct topo_netmap *view, co
 	p->first[PD_COUNT] = p->nent;
 	/* view PID indices follow the view's names, not the base's */
 	qsort(p->ent + p->first[PD_PID], p->nent - p->first[PD_PID], sizeof(*p->ent), pid_ent_cmp);
+	if (props_index(p) != 0)
+		goto oom;
 	if (p->nent > 0) {
 		view->props = p;
 		p = NULL;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "conf/yp.h"
+#include "topo/lpm.h"
 #include "util/diag.h"
 #include "util/ip.h"
 
@@ -41,6 +42,14 @@ struct topo_pentity {
 	uint32_t nvals;
 };
 
+/* The values an entity answers with, sorted by prop: for a PID its own;
+ * for a prefix its own and, for each property it does not define, its
+ * nearest covering prefix's that does (RFC 9240 §6.1.2.2). */
+struct topo_pvals {
+	const struct topo_propval *v;
+	uint32_t n;
+};
+
 /* The properties of one network map. Entities are sorted by domain (ipv4,
  * ipv6, pid), then by prefix (ip_prefix_cmp) or PID index. */
 struct topo_props {
@@ -52,8 +61,19 @@ struct topo_props {
 	struct topo_pentity *ent;
 	size_t nent;
 	size_t first[PD_COUNT + 1]; /* entities of domain d: [first[d], first[d + 1]) */
-	/* lens[f][l]: some entity of family f (0: IPv4, 1: IPv6) is a /l */
-	bool lens[2][129];
+	/* The index, built with the map (base or view) so that one lookup
+	 * answers every property of an address: ip[f] (0: IPv4, 1: IPv6) maps
+	 * an address to the longest entity prefix covering it (an index into
+	 * ent, or LPM_NONE); parent[i] is the longest entity prefix strictly
+	 * covering entity i (LPM_NONE: none); res[i] what entity i answers
+	 * with, inherited values resolved; rv holds the merged lists (an
+	 * entity without a parent, or defining all its parent has, answers
+	 * with its own vals). */
+	struct lpm ip[2];
+	uint32_t *parent;
+	struct topo_pvals *res;
+	struct topo_propval *rv;
+	size_t nrv;
 };
 
 void topo_props_free(struct topo_props *p);
@@ -66,6 +86,13 @@ bool topo_props_domain_used(const struct topo_props *p, enum prop_domain d);
 const char *topo_props_ip(const struct topo_props *p, const struct ip_prefix *q, uint32_t prop);
 /* The value a PID (index into its network map) has, or NULL. */
 const char *topo_props_pid(const struct topo_props *p, uint32_t pid, uint32_t prop);
+/* Every property at once, one lookup: what topo_props_ip / topo_props_pid
+ * answer for each prop is topo_pvals_get(topo_props_ip_all(p, q), prop). */
+struct topo_pvals topo_props_ip_all(const struct topo_props *p, const struct ip_prefix *q);
+struct topo_pvals topo_props_pid_all(const struct topo_props *p, uint32_t pid);
+const char *topo_pvals_get(struct topo_pvals v, uint32_t prop);
+/* Bytes of the index (ip, parent, res, rv). */
+size_t topo_props_index_memory(const struct topo_props *p);
 
 /* ---- views (topo/view.c) ---- */
 

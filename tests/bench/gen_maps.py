@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Topology generator of altod's benchmark suite (the maps file contract of
 docs/configuration.md), written for speed: YAML text directly, one flow-style
-line per PID and per cost-map row.
+line per PID, per property entity and per cost-map row.
 
     gen_maps.py SIZE -o FILE [--seed N]      SIZE: small | large | huge
 
@@ -16,11 +16,18 @@ Every map has:
   * a PID `reload-marker` holding one prefix that the benchmark swaps to
     make a reload visible (the network map's vtag changes with it);
   * nested prefixes (about 40% inside an earlier one, often of another
-    PID), host bits zero, no prefix twice.
+    PID), host bits zero, no prefix twice;
+  * entity properties (RFC 9240 `property-maps`): `priv:access` on every
+    PID; `asn` and `countrycode` on a quarter of the prefixes nested in no
+    other, and one property of their own (`countrycode`, `priv:access` or
+    `asn`) on half of the prefixes nested in one of those (see
+    prefix_properties); drawn from their own random sequence, so the rest
+    of the file is what it is without them.
 
 Beside FILE it writes FILE.meta.json: the network map id, counts, the
 marker line and its replacement, and sample endpoints (addresses inside
-prefixes of the map, with the PID they belong to) for request bodies.
+prefixes of the map; and addresses inside prefixes that define
+properties, with the property names) for request bodies.
 
 Deterministic for a seed; only the Python standard library is used.
 """
@@ -47,16 +54,20 @@ SIZES = {
 }
 
 
-def v4_prefixes(rng, count, reserved):
-    """`count` distinct IPv4 prefixes as (network int, length), ~40% nested."""
+def v4_prefixes(rng, count, reserved, parents=None):
+    """`count` distinct IPv4 prefixes as (network int, length), ~40% nested;
+    `parents`, if given, gets per prefix the index of the earlier prefix it
+    was nested in (-1: none)."""
     out = []
     seen = set(reserved)
     getrandbits = rng.getrandbits
     rand = rng.random
     randint = rng.randint
     while len(out) < count:
+        parent = -1
         if out and rand() < 0.4:
-            net, plen = out[int(rand() * len(out))]
+            parent = int(rand() * len(out))
+            net, plen = out[parent]
             if plen >= 32:
                 continue
             nlen = randint(plen + 1, min(32, plen + 8))
@@ -71,14 +82,17 @@ def v4_prefixes(rng, count, reserved):
             continue
         seen.add(key)
         out.append((net, plen))
+        if parents is not None:
+            parents.append(parent)
     return out
 
 
 V6_LENGTHS = [24, 29, 32, 32, 36, 40, 44, 48, 48, 48, 52, 56, 56, 64, 64, 64, 96, 112, 128]
 
 
-def v6_prefixes(rng, count):
-    """`count` distinct IPv6 prefixes inside 2000::/3, ~40% nested."""
+def v6_prefixes(rng, count, parents=None):
+    """`count` distinct IPv6 prefixes inside 2000::/3, ~40% nested
+    (`parents` as in v4_prefixes)."""
     out = []
     seen = set()
     getrandbits = rng.getrandbits
@@ -86,8 +100,10 @@ def v6_prefixes(rng, count):
     randint = rng.randint
     mask128 = (1 << 128) - 1
     while len(out) < count:
+        parent = -1
         if out and rand() < 0.4:
-            net, plen = out[int(rand() * len(out))]
+            parent = int(rand() * len(out))
+            net, plen = out[parent]
             if plen >= 128:
                 continue
             nlen = randint(plen + 1, min(128, plen + 16))
@@ -101,6 +117,8 @@ def v6_prefixes(rng, count):
             continue
         seen.add(key)
         out.append((net, plen))
+        if parents is not None:
+            parents.append(parent)
     return out
 
 
@@ -121,6 +139,40 @@ def pid_names(n):
     return [CATCH_ALL, MARKER] + ["pid%0*d" % (width, i) for i in range(1, n - 1)]
 
 
+# RFC 9240 entity properties (the maps file's `property-maps`): values drawn
+# from these; country codes that YAML 1.1 would read as booleans (NO, ON,
+# Y, N) are left out.
+COUNTRIES = ["US", "DE", "FR", "JP", "BR", "IN", "CA", "GB", "NL", "SE", "AU", "ZA", "IT", "ES", "KR", "MX"]
+ACCESS = ["fiber", "dsl", "cable", "lte", "5g", "satellite"]
+PROPS_TOP = 0.15     # share of the top-level prefixes (nested in none) with properties
+PROPS_NESTED = 0.5   # share of the prefixes nested in one with properties that have their own
+
+
+def prefix_properties(rng, parents):
+    """Per prefix, the text of its flow mapping of properties, or None.
+    A top-level prefix gets an AS number and a country code (PROPS_TOP of
+    them); a prefix nested in one that has properties (PROPS_NESTED of
+    them) overrides or adds one property: another country code, an access
+    type, or another AS number, so that RFC 9240's inheritance (property by
+    property, the longest prefix that defines it) has work to do."""
+    out = [None] * len(parents)
+    rand = rng.random
+    nc, na = len(COUNTRIES), len(ACCESS)
+    for i, parent in enumerate(parents):
+        if parent < 0:
+            if rand() < PROPS_TOP:
+                out[i] = "{asn: %d, countrycode: %s}" % (64512 + int(rand() * 1000), COUNTRIES[int(rand() * nc)])
+        elif out[parent] is not None and rand() < PROPS_NESTED:
+            r = rand()
+            if r < 0.5:
+                out[i] = "{countrycode: %s}" % COUNTRIES[int(rand() * nc)]
+            elif r < 0.8:
+                out[i] = '{"priv:access": %s}' % ACCESS[int(rand() * na)]
+            else:
+                out[i] = "{asn: %d}" % (64512 + int(rand() * 1000))
+    return out
+
+
 def cost_tables():
     """byte -> cost text: routingcost 1..250 with some halves, hopcount 1..31."""
     rc = [str(1 + b % 240) if b < 240 else "%d.5" % (b - 239) for b in range(256)]
@@ -135,9 +187,10 @@ def generate(size, path, seed=1, log=sys.stderr):
     t0 = time.monotonic()
     names = pid_names(npids)
     regular = names[2:]
+    par4, par6 = [], []
     v4 = v4_prefixes(rng, n4, {(int.from_bytes(bytes(map(int, p.split("/")[0].split("."))), "big") << 6) | 24
-                               for p in (MARKER_A, MARKER_B)})
-    v6 = v6_prefixes(rng, n6)
+                               for p in (MARKER_A, MARKER_B)}, par4)
+    v6 = v6_prefixes(rng, n6, par6)
     # owners: every regular PID gets at least one prefix, then at random
     own4 = [[] for _ in names]
     own6 = [[] for _ in names]
@@ -163,6 +216,25 @@ def generate(size, path, seed=1, log=sys.stderr):
         host = rng.getrandbits(128 - plen) if plen < 128 else 0
         samples6.append("ipv6:" + fmt_v6_addr(net | host))
 
+    # properties: their own random sequence, so the network map, the costs
+    # and the samples above are those of a generator without them
+    prng = random.Random("%s-%d-properties" % (size, seed))
+    props4 = prefix_properties(prng, par4)
+    props6 = prefix_properties(prng, par6)
+    with4 = [i for i, p in enumerate(props4) if p is not None]
+    with6 = [i for i, p in enumerate(props6) if p is not None]
+    # addresses inside prefixes that define properties (they may lie in a
+    # longer prefix that defines some, or none)
+    prop_samples4 = []
+    for _ in range(1000):
+        net, plen = v4[with4[int(prng.random() * len(with4))]]
+        a = net | (prng.getrandbits(32 - plen) if plen < 32 else 0)
+        prop_samples4.append("ipv4:%d.%d.%d.%d" % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255))
+    prop_samples6 = []
+    for _ in range(250):
+        net, plen = v6[with6[int(prng.random() * len(with6))]]
+        prop_samples6.append("ipv6:" + fmt_v6_addr(net | (prng.getrandbits(128 - plen) if plen < 128 else 0)))
+
     tmp = path + ".tmp"
     marker_line = None
     with open(tmp, "w", encoding="ascii", newline="\n") as f:
@@ -180,6 +252,17 @@ def generate(size, path, seed=1, log=sys.stderr):
             if own6[k]:
                 parts.append("ipv6: [" + ", ".join(['"%s"' % fmt_v6(n, l) for n, l in own6[k]]) + "]")
             w("      %s: {%s}\n" % (names[k], ", ".join(parts)))
+
+        # RFC 9240 property map of the network map: every PID an access
+        # type, then the prefixes that have properties
+        w("property-maps:\n  %s:\n" % NETMAP_ID)
+        na = len(ACCESS)
+        for name in names:
+            w('    "%s.pid:%s": {"priv:access": %s}\n' % (NETMAP_ID, name, ACCESS[int(prng.random() * na)]))
+        for i in with4:
+            w('    "ipv4:%s": %s\n' % (fmt_v4(*v4[i]), props4[i]))
+        for i in with6:
+            w('    "ipv6:%s": %s\n' % (fmt_v6(*v6[i]), props6[i]))
         t2 = time.monotonic()
 
         rc_tab, hc_tab = cost_tables()
@@ -215,20 +298,25 @@ def generate(size, path, seed=1, log=sys.stderr):
         "ipv6_prefixes": t6,
         "prefixes": t4 + t6,
         "cost_pairs": pairs,
+        "property_entities": npids + len(with4) + len(with6),
+        "property_prefixes_nested": sum(1 for i in with4 if par4[i] >= 0) + sum(1 for i in with6 if par6[i] >= 0),
+        "properties": [".asn", ".countrycode", ".priv:access"],
         "pid_names": names,
         "marker_line": marker_line,
         "marker_line_b": marker_line.replace(MARKER_A, MARKER_B),
         "endpoints_v4": samples4,
         "endpoints_v6": samples6,
+        "prop_endpoints_v4": prop_samples4,
+        "prop_endpoints_v6": prop_samples6,
         "bytes": os.path.getsize(path),
         "generated_seconds": round(t3 - t0, 2),
     }
     with open(path + ".meta.json", "w", encoding="ascii") as f:
         json.dump(meta, f)
-    print("gen_maps: %s: %d PIDs, %d prefixes, %d cost pairs, %.1f MB in %.1f s "
-          "(prefixes %.1f s, network map %.1f s, costs %.1f s)"
-          % (path, npids, meta["prefixes"], pairs, meta["bytes"] / 1e6, t3 - t0, t1 - t0, t2 - t1, t3 - t2),
-          file=log)
+    print("gen_maps: %s: %d PIDs, %d prefixes, %d cost pairs, %d property entities, %.1f MB in %.1f s "
+          "(prefixes %.1f s, network map and properties %.1f s, costs %.1f s)"
+          % (path, npids, meta["prefixes"], pairs, meta["property_entities"], meta["bytes"] / 1e6, t3 - t0,
+             t1 - t0, t2 - t1, t3 - t2), file=log)
     return meta
 
 

@@ -656,10 +656,10 @@ class Policy:
                 else:
                     e.update({"media-type": at.MT_ENDPOINTCOST, "accepts": at.MT_ENDPOINTCOSTPARAMS})
                 # RFC 8189 §4.1.1: multi-cost and testable types are exactly
-                # the granted ones
+                # the granted ones ("cost-constraints" true: every one is
+                # testable, and "testable-cost-type-names" MUST NOT be given)
                 e["capabilities"] = {"cost-constraints": True, "cost-type-names": names,
-                                     "max-cost-types": min(len(names), 16),
-                                     "testable-cost-type-names": names}
+                                     "max-cost-types": min(len(names), 16)}
                 offered.update(names)
             elif kind == "eprop":
                 e.update({"media-type": at.MT_ENDPOINTPROP, "accepts": at.MT_ENDPOINTPROPPARAMS,
@@ -710,7 +710,7 @@ def sorted_ird(doc):
         caps = r.get("capabilities", {})
         if "uses" in r and "incremental-change-media-types" in caps:
             r["uses"] = sorted(r["uses"])
-        for k in ("cost-type-names", "testable-cost-type-names", "prop-types"):
+        for k in ("cost-type-names", "prop-types"):
             if k in caps:
                 caps[k] = sorted(caps[k])
         if "incremental-change-media-types" in caps:  # the update stream service

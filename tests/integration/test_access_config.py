@@ -1169,7 +1169,7 @@ class ExactGrants(AccessTestCase):
         for rid in (NM + "-filtered-costmap", NM + "-endpoint-cost"):
             self.assertEqual(ird["resources"][rid]["capabilities"],
                              {"cost-constraints": True, "cost-type-names": ["num-routingcost"],
-                              "max-cost-types": 1, "testable-cost-type-names": ["num-routingcost"]})
+                              "max-cost-types": 1})
         self.assertEqual(ird["meta"]["cost-types"],
                          {"num-routingcost": {"cost-mode": "numerical", "cost-metric": "routingcost"}})
         self.assertNotIn(b"hopcount", s.get("/").body)

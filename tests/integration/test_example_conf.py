@@ -5,10 +5,13 @@ property maps of RFC 9240, the RFC 9439 cost types with their cost-context,
 the RFC 8189 multi-cost capabilities, TIPS and the update stream), and each
 answers a sample request. The expected answers are computed here from the
 maps files with PyYAML (and the ipaddress module for RFC 9240's
-inheritance), not from altod.
+inheritance), not from altod. docs/api.md's directory and every answer it
+shows after a curl command are checked against this altod (apidoc.py), so
+the doc cannot drift from what altod answers.
 """
 
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -18,6 +21,7 @@ import urllib.parse
 import yaml
 
 import altodtest as at
+import apidoc
 from altodtest import (MT_COSTMAP, MT_COSTMAPFILTER, MT_ENDPOINTCOST, MT_ENDPOINTCOSTPARAMS)
 from test_sse import Stream
 
@@ -137,15 +141,16 @@ class ShippedExample(at.AltodTestCase):
                          {"cost-source": "estimation", "parameters": {"protocol": "bgp-ls"}})
 
     def test_directory_multi_cost_capabilities(self):
-        """RFC 8189 §4.1/§5.1: max-cost-types and testable-cost-type-names
-        on both services of both network maps."""
+        """RFC 8189 §4.1.1/§5.1: max-cost-types on both services of both
+        network maps; "cost-constraints" true, so no
+        testable-cost-type-names (§4.1.1: MUST NOT be present then)."""
         for nm, costs in ((EX_NM, self.example["cost-maps"][EX_NM]), (PERF_NM, self.perf_costs)):
             names = sorted(p + m for m in costs for p in ("num-", "ord-"))
             for rid in (nm + "-filtered-costmap", nm + "-endpoint-cost"):
                 with self.subTest(rid=rid):
                     caps = self.res[rid]["capabilities"]
                     self.assertEqual(sorted(caps["cost-type-names"]), names)
-                    self.assertEqual(sorted(caps["testable-cost-type-names"]), names)
+                    self.assertNotIn("testable-cost-type-names", caps)
                     self.assertEqual(caps["max-cost-types"], min(len(names), 16))
                     self.assertIs(caps["cost-constraints"], True)
 
@@ -279,6 +284,66 @@ class ShippedExample(at.AltodTestCase):
         self.assertEqual(got, {"ex": self.altod.get(self.res[ex_rid]["uri"]).json(),
                                "perf": self.altod.get(self.res[perf_rid]["uri"]).json()})
         self.assertEqual(got["perf"]["meta"]["cost-type"]["cost-context"], {"cost-source": "nominal"})
+
+    # ---- docs/api.md: the examples are altod's answers ----
+
+    def doc_examples(self):
+        exs = apidoc.examples(apidoc.read_doc())
+        self.assertGreaterEqual(len(exs), 15, exs)
+        return exs
+
+    def test_api_doc_directory_is_the_served_one(self):
+        """The doc's directory block is the whole directory altod serves
+        for the shipped configuration: equal as JSON when asked with the
+        doc's Host (127.0.0.1:8080: altod's absolute URIs take it), and
+        equal modulo the URIs' scheme and authority to the one this test
+        got from its own port."""
+        exs = [e for e in self.doc_examples() if (e.method, e.path, e.excerpt) == ("GET", "/", None)]
+        self.assertEqual(len(exs), 1, exs)
+        ex = exs[0]
+        self.assertEqual(ex.host, "127.0.0.1:8080")
+        self.assertEqual((ex.status, ex.media_type), (200, at.MT_DIRECTORY))
+        diffs = ex.check(self.altod.port, at.IO_TIMEOUT)
+        if diffs:
+            self.fail("\n".join(diffs))
+        r = self.altod.get("/")
+        self.assertOk(r, at.MT_DIRECTORY)
+        self.assertEqual(json.loads(at.without_uri_base(json.dumps(ex.doc_json, separators=(",", ":")).encode())),
+                         json.loads(at.without_uri_base(r.body)))
+        self.assertEqual(sorted(ex.doc_json["resources"]), sorted(self.res))
+
+    def test_api_doc_examples_are_altods_answers(self):
+        """Every curl example of docs/api.md followed by an answer (or an
+        excerpt of one): altod gives that status, media type and JSON."""
+        for ex in self.doc_examples():
+            with self.subTest(example=repr(ex)):
+                diffs = ex.check(self.altod.port, at.IO_TIMEOUT)
+                if diffs:
+                    self.fail("\n".join(diffs))
+
+    def test_api_doc_shows_every_new_resource(self):
+        """Issue 13: docs/api.md shows a curl example and its whole answer
+        for each kind of resource of RFC 9240 (property map, filtered
+        property map, the endpoint property service's entity properties),
+        RFC 9439 (a cost map with a cost-context, the services of the
+        metrics' network map) and RFC 8189 (multi-cost on the filtered
+        cost map and the endpoint cost service)."""
+        by_path = {self.altod.url_path(e["uri"]): rid for rid, e in self.res.items()}
+        shown = []
+        for ex in self.doc_examples():
+            if ex.excerpt is None and ex.status == 200 and ex.path in by_path:
+                shown.append((by_path[ex.path], ex.method, ex.request_json() or {}, ex.doc_json))
+        rids = {rid for rid, _, _, _ in shown}
+        for rid in (EX_NM + "-property-map", EX_NM + "-filtered-propmap", "endpoint-property",
+                    PERF_NM + "-endpoint-cost", PERF_NM + "-filtered-costmap"):
+            self.assertIn(rid, rids)
+        self.assertTrue(any(rid == "endpoint-property" and set(req["properties"]) - {EX_NM + ".pid", PERF_NM + ".pid"}
+                            for rid, _, req, _ in shown), "no endpoint property example with entity properties")
+        self.assertTrue(any(rid.startswith(PERF_NM + "-num-") and m == "GET" and "cost-context" in ans["meta"]["cost-type"]
+                            for rid, m, _, ans in shown), "no GET of an RFC 9439 cost map")
+        for service in ("-filtered-costmap", "-endpoint-cost"):
+            self.assertTrue(any(rid.endswith(service) and "multi-cost-types" in req for rid, _, req, _ in shown),
+                            "no multi-cost example of " + service)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Multi-cost ALTO (RFC 8189) against altod serving RFC 7285's example maps
-(conf/maps/example.yaml: routingcost and hopcount over PID1..PID3, the
-maps RFC 8189's examples are written against), and a map whose metrics
-cover different pairs (for the null costs of §4.1.3).
+(conf/maps/example.yaml: routingcost and hopcount over PID1..PID3), and a
+map whose metrics cover different pairs (for the null costs of §4.1.3).
 
-The requests follow the shapes of RFC 8189 §7 (several cost types, indexed
-constraints, testable cost types, or-constraints, the endpoint cost
-service); every answer here is computed by hand from the maps.
+RFC 8189's own examples (§5.1 to §5.6, read in draft-ietf-alto-multi-cost-10,
+the draft the RFC was published from) are TestRfc8189Examples, on maps
+that reproduce their costs. The other answers here are computed by hand
+from the maps.
 """
 
 import unittest
@@ -68,15 +68,16 @@ class TestDirectory(MultiCostServer):
             with self.subTest(rid=rid):
                 caps = self.ird.resources[rid]["capabilities"]
                 names = ["num-hopcount", "ord-hopcount", "num-routingcost", "ord-routingcost"]
-                self.assertEqual(caps, {"cost-constraints": True, "cost-type-names": names,
-                                        "max-cost-types": 4, "testable-cost-type-names": names})
+                # every type is testable: "cost-constraints" true, and then
+                # "testable-cost-type-names" MUST NOT be present (§4.1.1)
+                self.assertEqual(caps, {"cost-constraints": True, "cost-type-names": names, "max-cost-types": 4})
 
 
 class TestFilteredMultiCostMap(MultiCostServer):
     """§4.1: the filtered cost map with several cost types."""
 
     def test_two_types_every_pid(self):
-        # the shape of RFC 8189 §7.2's first example: both types, every PID
+        # the shape of RFC 8189 §5.2's example: both types, every PID
         self.multi_map({"multi-cost-types": [RC, HC], "pids": {"srcs": [], "dsts": []}}, [RC, HC], RC_HC)
         # without "pids" too, and in the other order
         swapped = {s: {d: v[::-1] for d, v in row.items()} for s, row in RC_HC.items()}
@@ -207,7 +208,10 @@ BAD = [
      "multi-cost-types/cost-mode", "percentile"),
     ({"multi-cost-types": [{"cost-metric": "hopcount"}]}, "E_MISSING_FIELD", "multi-cost-types/cost-mode", None),
     ({"multi-cost-types": [{"cost-mode": "ordinal"}]}, "E_MISSING_FIELD", "multi-cost-types/cost-metric", None),
-    # testable types: each one of "testable-cost-type-names"
+    # testable types: CostType testable-cost-types<1..*>, "a subset of the
+    # cost types in the resource's "cost-type-names"" (§4.1.2, with
+    # "cost-constraints" true): each one of them, and no more of them than
+    # there are (4)
     ({"cost-type": RC, "testable-cost-types": []}, "E_INVALID_FIELD_VALUE", "testable-cost-types", None),
     ({"cost-type": RC, "testable-cost-types": {}}, "E_INVALID_FIELD_TYPE", "testable-cost-types", None),
     ({"cost-type": RC, "testable-cost-types": [RC, HC, RC_ORD, HC_ORD, HC]}, "E_INVALID_FIELD_VALUE",
@@ -308,7 +312,10 @@ MANY_MAPS = "network-maps:\n  many:\n    pids:\n      A: {ipv4: [10.0.0.0/8]}\n 
 
 class TestMaxCostTypes(at.AltodTestCase):
     """max-cost-types is the number of granted types, at most 16: 16 are
-    served, 17 refused (§4.1.2), even when the map has more."""
+    served in "multi-cost-types", 17 refused (§4.1.2: "MUST NOT have more
+    than "max-cost-types" cost types"), even when the map has more.
+    "testable-cost-types" has no such cap (§4.1.2): any subset of
+    "cost-type-names", here all 18 types, one more refused."""
 
     @classmethod
     def setUpClass(cls):
@@ -325,19 +332,166 @@ class TestMaxCostTypes(at.AltodTestCase):
         self.assertEqual(len(caps["cost-type-names"]), 2 * MANY_METRICS)
         self.assertEqual(caps["max-cost-types"], 16)
         types = [cost_type("priv:m%d" % i, mode) for i in range(MANY_METRICS) for mode in ("numerical", "ordinal")]
-        for member in ("multi-cost-types", "testable-cost-types"):
-            extra = {} if member == "multi-cost-types" else {"cost-type": types[0]}
-            body = dict(extra, **{member: types[:16], "constraints": ["[15] ge 1"]})
-            with self.subTest(member=member):
+        body = {"multi-cost-types": types[:16], "constraints": ["[15] ge 1"]}
+        doc = self.assertOk(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), MT_COSTMAP)
+        # m7 ordinal ([15]): A->A 7 is rank 1, A->B 8 rank 2
+        self.assertEqual(doc["cost-map"], {"A": {"A": [i // 2 if i % 2 == 0 else 1 for i in range(16)],
+                                                 "B": [i // 2 + 1 if i % 2 == 0 else 2 for i in range(16)]}})
+        body["multi-cost-types"] = types[:17]
+        self.assertAltoError(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), "E_INVALID_FIELD_VALUE",
+                             field="multi-cost-types", has_value=False)
+
+    def test_testable_types_beyond_max_cost_types(self):
+        types = [cost_type("priv:m%d" % i, mode) for i in range(MANY_METRICS) for mode in ("numerical", "ordinal")]
+        # [16] is m8 numerical: A->A 8, A->B 9; [17] m8 ordinal: 1, 2
+        for cons, expected in ((["[16] ge 9"], {"A": {"B": 1}}), (["[17] eq 1", "[0] eq 0"], {"A": {"A": 0}}),
+                               (["[17] le 2"], {"A": {"A": 0, "B": 1}})):
+            body = {"cost-type": types[0], "testable-cost-types": types, "constraints": cons}
+            with self.subTest(cons=cons):
                 doc = self.assertOk(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), MT_COSTMAP)
-                if member == "multi-cost-types":
-                    # m7 ordinal ([15]): A->A 7 is rank 1, A->B 8 rank 2
-                    self.assertEqual(doc["cost-map"], {"A": {"A": [i // 2 if i % 2 == 0 else 1 for i in range(16)],
-                                                             "B": [i // 2 + 1 if i % 2 == 0 else 2
-                                                                   for i in range(16)]}})
-                body[member] = types[:17]
-                self.assertAltoError(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), "E_INVALID_FIELD_VALUE",
-                                     field=member, has_value=False)
+                self.assertEqual(doc["cost-map"], expected)
+        # with "multi-cost-types" too, and the same type more than once
+        body = {"multi-cost-types": types[16:17], "testable-cost-types": types[:17] + [types[16]],
+                "or-constraints": [["[17] lt 9"], ["[16] gt 8", "[0] eq 1"]]}
+        doc = self.assertOk(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), MT_COSTMAP)
+        self.assertEqual(doc["cost-map"], {"A": {"A": [8], "B": [9]}})
+        body["constraints"] = ["[17] lt 9"]
+        del body["or-constraints"]
+        doc = self.assertOk(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), MT_COSTMAP)
+        self.assertEqual(doc["cost-map"], {"A": {"A": [8]}})
+        # more entries than "cost-type-names" has: not a subset of it
+        body["testable-cost-types"] = types + [types[0]]
+        self.assertAltoError(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), "E_INVALID_FIELD_VALUE",
+                             field="testable-cost-types", has_value=False)
+
+
+# RFC 8189 §5's maps: "routingcost" and the unregistered "shoesize" and
+# "sceneryrate" (§5: "deliberately irrelevant and not registered at the
+# IANA", so private metrics here, RFC 7285 §10.6) over PID1..PID3. The
+# costs are §5.2's cost map (no routingcost PID2 -> PID3 nor PID3 -> PID2:
+# its nulls) and §5.5's sceneryrate values; the other sceneryrate costs
+# appear in no answer of §5. The network map is RFC 7285's example one.
+RFC8189_MAPS = """\
+network-maps:
+  rfc8189:
+    pids:
+      PID1: {ipv4: [192.0.2.0/24, 198.51.100.0/25]}
+      PID2: {ipv4: [198.51.100.128/25]}
+      PID3: {ipv4: [0.0.0.0/0], ipv6: ["::/0"]}
+cost-maps:
+  rfc8189:
+    routingcost:
+      PID1: {PID1: 1, PID2: 4, PID3: 10}
+      PID2: {PID1: 15, PID2: 1}
+      PID3: {PID1: 20, PID3: 1}
+    priv:shoesize:
+      PID1: {PID1: 0, PID2: 3, PID3: 2}
+      PID2: {PID1: 5, PID2: 0, PID3: 9}
+      PID3: {PID1: 12, PID2: 1, PID3: 0}
+    priv:sceneryrate:
+      PID1: {PID1: 16, PID2: 7, PID3: 19}
+      PID2: {PID1: 3, PID2: 8, PID3: 11}
+      PID3: {PID1: 5, PID2: 2, PID3: 19}
+"""
+
+
+class TestRfc8189Examples(at.AltodTestCase):
+    """RFC 8189 §5: each example request and the RFC's answer (its meta
+    without "dependent-vtags", which names the RFC's own tag).
+
+    Two answers of §5 cannot be reproduced, because they contradict the
+    RFC's own rules or other examples: §5.3 gives PID1 -> PID3 as [10,5]
+    where §5.2's map (and §5.4, §5.5, which need shoesize <= 2 there) has
+    [10,2]; §5.6's answer lists [15,5], [4,23] and [16,5], which fail both
+    of its own or-constraints. Those two are checked against the maps
+    above, under the RFC's rules."""
+
+    SS = cost_type("priv:shoesize", "numerical")
+    SR = cost_type("priv:sceneryrate", "numerical")
+    OR = [["[0] le 10", "[1] le 2"], ["[0] le 3", "[1] le 6"]]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.altod = at.start_class_altod(cls, {"rfc8189.yaml": RFC8189_MAPS})
+        cls.ird = cls.altod.ird()
+        cls.fcm = cls.ird.filtered_costmap_uri("rfc8189")
+        cls.ecs = cls.ird.endpointcost_uri("rfc8189")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._holder.doCleanups()
+
+    def post(self, body, meta, expected):
+        doc = self.assertOk(self.altod.post(self.fcm, body, MT_COSTMAPFILTER), MT_COSTMAP)
+        self.assertEqual(len(doc["meta"].pop("dependent-vtags")), 1)
+        self.assertEqual(doc["meta"], meta)
+        self.assertEqual(doc["cost-map"], expected)
+
+    def test_5_1_directory(self):
+        # §5.1's "filtered-multicost-map" and "endpoint-multicost-map": every
+        # type testable, so "cost-constraints" true and no
+        # "testable-cost-type-names"
+        names = ["num-routingcost", "ord-routingcost", "num-priv:sceneryrate", "ord-priv:sceneryrate",
+                 "num-priv:shoesize", "ord-priv:shoesize"]
+        for rid in ("rfc8189-filtered-costmap", "rfc8189-endpoint-cost"):
+            with self.subTest(rid=rid):
+                caps = self.ird.resources[rid]["capabilities"]
+                self.assertEqual(sorted(caps), ["cost-constraints", "cost-type-names", "max-cost-types"])
+                self.assertIs(caps["cost-constraints"], True)
+                self.assertEqual(sorted(caps["cost-type-names"]), sorted(names))
+                self.assertEqual(caps["max-cost-types"], 6)
+
+    def test_5_2_example_1(self):
+        self.post({"multi-cost-types": [RC, self.SS], "pids": {"srcs": [], "dsts": []}},
+                  {"cost-type": {}, "multi-cost-types": [RC, self.SS]},
+                  {"PID1": {"PID1": [1, 0], "PID2": [4, 3], "PID3": [10, 2]},
+                   "PID2": {"PID1": [15, 5], "PID2": [1, 0], "PID3": [None, 9]},
+                   "PID3": {"PID1": [20, 12], "PID2": [None, 1], "PID3": [1, 0]}})
+
+    def test_5_3_example_2(self):
+        # the RFC prints PID1 -> PID3 as [10,5]: see the class's comment
+        self.post({"multi-cost-types": [RC, self.SS], "or-constraints": [["[0] ge 5", "[0] le 10"], ["[1] eq 0"]],
+                   "pids": {"srcs": ["PID1", "PID2"], "dsts": ["PID1", "PID2", "PID3"]}},
+                  {"cost-type": {}, "multi-cost-types": [RC, self.SS]},
+                  {"PID1": {"PID1": [1, 0], "PID3": [10, 2]}, "PID2": {"PID2": [1, 0]}})
+
+    def test_5_4_example_3(self):
+        # "cost-type" with "testable-cost-types" and "or-constraints": the
+        # answer is RFC 7285's, scalar costs
+        self.post({"cost-type": RC, "testable-cost-types": [RC, self.SS], "or-constraints": self.OR,
+                   "pids": {"srcs": [], "dsts": []}},
+                  {"cost-type": RC},
+                  {"PID1": {"PID1": 1, "PID3": 10}, "PID2": {"PID2": 1}, "PID3": {"PID3": 1}})
+
+    def test_5_5_example_4(self):
+        # a tested type (shoesize) that is not returned
+        self.post({"multi-cost-types": [RC, self.SR], "testable-cost-types": [RC, self.SS], "or-constraints": self.OR,
+                   "pids": {"srcs": [], "dsts": []}},
+                  {"cost-type": {}, "multi-cost-types": [RC, self.SR]},
+                  {"PID1": {"PID1": [1, 16], "PID3": [10, 19]}, "PID2": {"PID2": [1, 8]},
+                   "PID3": {"PID3": [1, 19]}})
+
+    def test_5_6_endpoint_cost(self):
+        # §5.6's request. 192.0.2.2 and .89 are in PID1, 198.51.100.34 in
+        # PID1, the others in PID3 (the catch-alls). The RFC's answer is not
+        # reproducible (see the class's comment); under §4.1.2's rules only
+        # the pairs below meet one of the two or-constraints. Its meta:
+        # "cost-type" {} with "multi-cost-types" (§4.2.3; the RFC's example
+        # leaves "cost-type" out)
+        srcs = ["ipv4:192.0.2.2", "ipv6:2001:db8::1:0"]
+        dsts = ["ipv4:192.0.2.89", "ipv4:198.51.100.34", "ipv4:203.0.113.45", "ipv6:2001:db8::10"]
+        body = {"multi-cost-types": [RC, self.SS], "or-constraints": self.OR, "endpoints": {"srcs": srcs, "dsts": dsts}}
+        doc = self.assertOk(self.altod.post(self.ecs, body, MT_ENDPOINTCOSTPARAMS), MT_ENDPOINTCOST)
+        self.assertEqual(doc["meta"], {"cost-type": {}, "multi-cost-types": [RC, self.SS]})
+        self.assertEqual(doc["endpoint-cost-map"],
+                         {srcs[0]: {dsts[0]: [1, 0], dsts[1]: [1, 0], dsts[2]: [10, 2], dsts[3]: [10, 2]},
+                          srcs[1]: {dsts[2]: [1, 0], dsts[3]: [1, 0]}})
+        # without the constraints, every pair with a cost of either type
+        del body["or-constraints"]
+        doc = self.assertOk(self.altod.post(self.ecs, body, MT_ENDPOINTCOSTPARAMS), MT_ENDPOINTCOST)
+        self.assertEqual(doc["endpoint-cost-map"],
+                         {srcs[0]: {dsts[0]: [1, 0], dsts[1]: [1, 0], dsts[2]: [10, 2], dsts[3]: [10, 2]},
+                          srcs[1]: {dsts[0]: [20, 12], dsts[1]: [20, 12], dsts[2]: [1, 0], dsts[3]: [1, 0]}})
 
 
 SPARSE_MAPS = """\

@@ -117,13 +117,13 @@ START_TEST(directory_lists_only_granted_types)
 	ck_assert_contains(ird, "\"" NM "-filtered-costmap\":{\"uri\":\"" FCM "\",\"media-type\":"
 	                        "\"application/alto-costmap+json\",\"accepts\":\"application/alto-costmapfilter+json\","
 	                        "\"capabilities\":{\"cost-constraints\":true,\"cost-type-names\":[\"num-routingcost\"],"
-	                        "\"max-cost-types\":1,\"testable-cost-type-names\":[\"num-routingcost\"]},"
+	                        "\"max-cost-types\":1},"
 	                        "\"uses\":[\"" NM "\"]}");
 	ck_assert_contains(ird, "\"" NM "-endpoint-cost\":{\"uri\":\"" EC "\",\"media-type\":"
 	                        "\"application/alto-endpointcost+json\",\"accepts\":"
 	                        "\"application/alto-endpointcostparams+json\",\"capabilities\":{"
 	                        "\"cost-constraints\":true,\"cost-type-names\":[\"num-routingcost\"],"
-	                        "\"max-cost-types\":1,\"testable-cost-type-names\":[\"num-routingcost\"]}}");
+	                        "\"max-cost-types\":1}}");
 	/* nothing of the other types anywhere */
 	ck_assert_ptr_null(strstr(ird, "hopcount"));
 	ck_assert_ptr_null(strstr(ird, "ord-"));
@@ -135,8 +135,8 @@ START_TEST(directory_lists_only_granted_types)
 	                                    NULL};
 	c = build(mixed);
 	ird = catalog_route(c, "/")->body;
-	ck_assert_contains(ird, "\"cost-type-names\":[\"ord-hopcount\",\"num-routingcost\"],\"max-cost-types\":2,"
-	                        "\"testable-cost-type-names\":[\"ord-hopcount\",\"num-routingcost\"]},\"uses\"");
+	ck_assert_contains(ird, "\"cost-type-names\":[\"ord-hopcount\",\"num-routingcost\"],\"max-cost-types\":2},"
+	                        "\"uses\"");
 	ck_assert_contains(ird, "\"meta\":{\"cost-types\":{\"ord-hopcount\":{\"cost-mode\":\"ordinal\",\"cost-metric\":"
 	                        "\"hopcount\"},\"num-routingcost\":{\"cost-mode\":\"numerical\",\"cost-metric\":"
 	                        "\"routingcost\"}},");

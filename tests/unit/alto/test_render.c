@@ -102,22 +102,19 @@ START_TEST(directory)
 	                        "routingcost/ordinal\",\"media-type\":\"application/alto-costmap+json\","
 	                        "\"capabilities\":{\"cost-type-names\":[\"ord-routingcost\"]},"
 	                        "\"uses\":[\"my-default-network-map\"]}");
-	ck_assert_contains(
-	        ird,
-	        "\"my-default-network-map-filtered-costmap\":{\"uri\":\"/costmap/my-default-network-map/"
-	        "filtered\",\"media-type\":\"application/alto-costmap+json\",\"accepts\":"
-	        "\"application/alto-costmapfilter+json\",\"capabilities\":{\"cost-constraints\":true,"
-	        "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
-	        "\"ord-routingcost\"],\"max-cost-types\":4,\"testable-cost-type-names\":[\"num-hopcount\","
-	        "\"ord-hopcount\",\"num-routingcost\",\"ord-routingcost\"]},\"uses\":[\"my-default-network-map\"]}");
+	ck_assert_contains(ird,
+	                   "\"my-default-network-map-filtered-costmap\":{\"uri\":\"/costmap/my-default-network-map/"
+	                   "filtered\",\"media-type\":\"application/alto-costmap+json\",\"accepts\":"
+	                   "\"application/alto-costmapfilter+json\",\"capabilities\":{\"cost-constraints\":true,"
+	                   "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
+	                   "\"ord-routingcost\"],\"max-cost-types\":4},\"uses\":[\"my-default-network-map\"]}");
 	/* §11.5.1.5: no "uses" on the endpoint cost service */
 	ck_assert_contains(ird,
 	                   "\"my-default-network-map-endpoint-cost\":{\"uri\":\"/endpointcost/my-default-network-map\","
 	                   "\"media-type\":\"application/alto-endpointcost+json\",\"accepts\":"
 	                   "\"application/alto-endpointcostparams+json\",\"capabilities\":{\"cost-constraints\":true,"
 	                   "\"cost-type-names\":[\"num-hopcount\",\"ord-hopcount\",\"num-routingcost\","
-	                   "\"ord-routingcost\"],\"max-cost-types\":4,\"testable-cost-type-names\":[\"num-hopcount\","
-	                   "\"ord-hopcount\",\"num-routingcost\",\"ord-routingcost\"]}}");
+	                   "\"ord-routingcost\"],\"max-cost-types\":4}}");
 	ck_assert_contains(ird, "\"endpoint-property\":{\"uri\":\"/endpointprop\",\"media-type\":"
 	                        "\"application/alto-endpointprop+json\",\"accepts\":"
 	                        "\"application/alto-endpointpropparams+json\",\"capabilities\":{\"prop-types\":"

@@ -697,14 +697,16 @@ START_TEST(multi_cost_input)
 		ck_assert(!or_constraints_hold(&req.oc, (double[]){NAN, 2}));
 		request_free(&req);
 
-		/* without testable types, the returned ones are tested */
+		/* without testable types, the returned ones are tested; only the
+		 * types a constraint names are kept (here [1] alone) */
 		snprintf(body, sizeof(body), "{\"multi-cost-types\":[%s,%s],\"constraints\":[\"[1] lt 4\"]%s}",
 		         TYPES[0], TYPES[1], eps);
 		ck_assert_int_eq(parse(uris[u], body, &req, &err), 0);
-		ck_assert_uint_eq(req.ntct, 2);
-		ck_assert(req.tct[1].metric == req.mct[1].metric);
+		ck_assert_uint_eq(req.ntct, 1);
+		ck_assert(req.tct[0].metric == req.mct[1].metric && req.tct[0].mode == req.mct[1].mode);
 		ck_assert_uint_eq(req.oc.nbranches, 1);
-		ck_assert(req.oc.sets[1].hi == 4 && req.oc.sets[1].hi_open);
+		ck_assert_uint_eq(req.oc.ntypes, 1);
+		ck_assert(req.oc.sets[0].hi == 4 && req.oc.sets[0].hi_open);
 		request_free(&req);
 
 		/* RFC 7285 alone: not extended, constraints folded as before */
@@ -723,6 +725,27 @@ START_TEST(multi_cost_input)
 		ck_assert(!req.multi && req.extended);
 		ck_assert_uint_eq(req.nmct, 1);
 		ck_assert_uint_eq(req.oc.nbranches, 0);
+		ck_assert_uint_eq(req.ntct, 0); /* no constraint: nothing tested */
+		request_free(&req);
+
+		/* RFC 8189 §4.1.2: testable types are a subset of "cost-type-names"
+		 * (4 here): as many entries as it has, even repeated, and no more */
+		snprintf(body, sizeof(body),
+		         "{\"cost-type\":%s,\"testable-cost-types\":[%s,%s,%s,%s],\"constraints\":[\"[3] le 1\"]%s}",
+		         TYPES[0], TYPES[1], TYPES[1], TYPES[2], TYPES[3], eps);
+		ck_assert_int_eq(parse(uris[u], body, &req, &err), 0);
+		ck_assert_uint_eq(req.ntct, 1); /* [3] alone is tested */
+		ck_assert_int_eq(req.tct[0].mode, COST_ORDINAL);
+		ck_assert_uint_eq(req.oc.ntypes, 1);
+		ck_assert(req.oc.sets[0].hi == 1);
+		request_free(&req);
+		snprintf(body, sizeof(body), "{\"cost-type\":%s,\"testable-cost-types\":[%s,%s,%s,%s,%s]%s}", TYPES[0],
+		         TYPES[0], TYPES[1], TYPES[2], TYPES[3], TYPES[0], eps);
+		ck_assert_int_ne(parse(uris[u], body, &req, &err), 0);
+		ck_assert_str_eq(err.code, E_INVALID_FIELD_VALUE);
+		ck_assert_str_eq(err.field, "testable-cost-types");
+		ck_assert_ptr_null(err.value);
+		alto_error_clear(&err);
 		request_free(&req);
 
 		/* forbidden: both cost-type and multi-cost-types; an index out of range */
@@ -825,11 +848,24 @@ START_TEST(or_constraints_match_naive)
 		struct request req;
 		struct alto_error err;
 		ck_assert_msg(parse(FCM, body, &req, &err) == 0, "%s", body);
+		/* the parsed request keeps the types some constraint names, in
+		 * their order: their values are passed in that order */
+		bool named[4] = {false, false, false, false};
+		for (size_t i = 0; i < n; i++)
+			named[cons[i].index] = true;
+		size_t nnamed = 0;
+		for (size_t t = 0; t < ntypes; t++)
+			nnamed += named[t];
+		ck_assert_uint_eq(req.oc.ntypes, nnamed);
+		ck_assert_uint_eq(req.ntct, nnamed);
 		for (int probe = 0; probe < 40; probe++) {
-			double vals[4];
+			double vals[4], kept[4];
+			size_t nk = 0;
 			for (size_t t = 0; t < ntypes; t++) {
 				uint64_t x = rng() % (npool + 2);
 				vals[t] = x == npool ? NAN : x == npool + 1 ? 1.5 : strtod(pool[x], NULL);
+				if (named[t])
+					kept[nk++] = vals[t];
 			}
 			bool want = false;
 			for (size_t br = 0; br < nb && !want; br++) {
@@ -839,7 +875,7 @@ START_TEST(or_constraints_match_naive)
 						all = false;
 				want = all;
 			}
-			ck_assert_msg(or_constraints_hold(&req.oc, vals) == want, "round %d probe %d: %s", round, probe,
+			ck_assert_msg(or_constraints_hold(&req.oc, kept) == want, "round %d probe %d: %s", round, probe,
 			              body);
 			if (want)
 				hits++;

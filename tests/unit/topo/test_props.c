@@ -148,6 +148,179 @@ START_TEST(errors_name_file_line_column)
 }
 END_TEST
 
+/* ---- randomized: the index against a naive model of inheritance ---- */
+
+#define RNPROPS 5
+#define RNENT 400
+
+struct rent {
+	struct ip_prefix p;
+	char val[RNPROPS][16]; /* "" : not defined */
+};
+
+static uint64_t rnd_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint32_t)(rnd_state % n);
+}
+
+static void mask(struct ip_prefix *p)
+{
+	unsigned width = p->family == IP_V4 ? 32 : 128;
+	for (unsigned b = p->len; b < width; b++)
+		p->addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+}
+
+static bool inside(const struct ip_prefix *outer, const struct ip_prefix *q)
+{
+	if (outer->family != q->family || outer->len > q->len)
+		return false;
+	for (unsigned b = 0; b < outer->len; b++)
+		if (((outer->addr[b / 8] ^ q->addr[b / 8]) >> (7 - b % 8)) & 1)
+			return false;
+	return true;
+}
+
+/* An address of few distinct bits, so that prefixes nest often. */
+static struct ip_prefix rnd_addr(enum ip_family f)
+{
+	static const uint8_t bytes[] = {0, 1, 2, 0x80, 0xc0, 0xff};
+	struct ip_prefix p = {.family = (uint8_t)f, .len = (uint8_t)(f == IP_V4 ? 32 : 128)};
+	if (f == IP_V4) {
+		p.addr[0] = 10;
+		for (int i = 1; i < 4; i++)
+			p.addr[i] = bytes[rnd(sizeof(bytes))];
+	} else {
+		p.addr[0] = 0x20;
+		p.addr[1] = 0x01;
+		p.addr[2] = 0x0d;
+		p.addr[3] = 0xb8;
+		for (int i = 4; i < 16; i += 1 + (int)rnd(4))
+			p.addr[i] = bytes[rnd(sizeof(bytes))];
+	}
+	return p;
+}
+
+/* The length of a random prefix: the ends (/0, /32, /128) often. */
+static uint8_t rnd_len(enum ip_family f)
+{
+	unsigned width = f == IP_V4 ? 32 : 128;
+	switch (rnd(6)) {
+	case 0: return 0;
+	case 1:
+	case 2: return (uint8_t)width;
+	default: return (uint8_t)rnd(width + 1);
+	}
+}
+
+/* The naive model (RFC 9240 §6.1.2.2): the value of the longest defined
+ * prefix covering q that defines property k. */
+static const char *naive(const struct rent *e, size_t n, const struct ip_prefix *q, int k)
+{
+	const struct rent *best = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (e[i].val[k][0] && inside(&e[i].p, q) && (best == NULL || e[i].p.len > best->p.len))
+			best = &e[i];
+	return best ? best->val[k] : NULL;
+}
+
+START_TEST(index_matches_naive_inheritance)
+{
+	rnd_state = 0x9240u + (uint64_t)_i * 7919u;
+	static struct rent e[RNENT];
+	size_t n = 0;
+	/* the /0 of each family defines something in most rounds */
+	for (int f = 0; f < 2 && _i % 4 != 3; f++) {
+		e[n] = (struct rent){.p = {.family = (uint8_t)(f ? IP_V6 : IP_V4)}};
+		snprintf(e[n].val[_i % RNPROPS], sizeof(e[n].val[0]), "zero%d", f);
+		n++;
+	}
+	while (n < RNENT) {
+		enum ip_family f = rnd(2) ? IP_V4 : IP_V6;
+		struct ip_prefix p = rnd_addr(f);
+		p.len = rnd_len(f);
+		mask(&p);
+		bool dup = false;
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = ip_prefix_cmp(&e[i].p, &p) == 0;
+		if (dup)
+			continue;
+		e[n] = (struct rent){.p = p};
+		bool any = false;
+		for (int k = 0; k < RNPROPS; k++)
+			if (rnd(3) == 0 || (k == RNPROPS - 1 && !any)) {
+				snprintf(e[n].val[k], sizeof(e[n].val[k]), "e%zup%d", n, k);
+				any = true;
+			}
+		n++;
+	}
+	size_t cap = 256 + RNENT * 160, len = 0;
+	char *y = malloc(cap);
+	ck_assert_ptr_nonnull(y);
+	len += (size_t)snprintf(y + len, cap - len, "%sproperty-maps:\n  m:\n", NETMAP);
+	for (size_t i = 0; i < n; i++) {
+		char ps[IP_PREFIX_STRLEN];
+		ip_prefix_format(&e[i].p, ps);
+		len += (size_t)snprintf(y + len, cap - len, "    \"ipv%c:%s\": {", e[i].p.family == IP_V4 ? '4' : '6',
+		                        ps);
+		bool first = true;
+		for (int k = 0; k < RNPROPS; k++)
+			if (e[i].val[k][0]) {
+				len += (size_t)snprintf(y + len, cap - len, "%sp%d: \"%s\"", first ? "" : ", ", k,
+				                        e[i].val[k]);
+				first = false;
+			}
+		len += (size_t)snprintf(y + len, cap - len, "}\n");
+		ck_assert_uint_lt(len, cap);
+	}
+	struct topo *t = load_ok(y);
+	free(y);
+	const struct topo_props *p = topo_netmap_find(t, "m")->props;
+	ck_assert_uint_eq(p->nent, n);
+	uint32_t idx[RNPROPS];
+	for (int k = 0; k < RNPROPS; k++) {
+		char name[8];
+		snprintf(name, sizeof(name), "p%d", k);
+		idx[k] = topo_props_name(p, name);
+	}
+	/* resolved lists stay within one value per entity and property */
+	ck_assert_uint_le(p->nrv, p->nent * p->nnames);
+	ck_assert_uint_gt(topo_props_index_memory(p), 0);
+	for (int iter = 0; iter < 4000; iter++) {
+		struct ip_prefix q;
+		if (rnd(4) == 0) { /* anywhere near the entities */
+			q = rnd_addr(rnd(2) ? IP_V4 : IP_V6);
+		} else { /* inside, at or around an entity */
+			q = e[rnd((uint32_t)n)].p;
+			unsigned width = q.family == IP_V4 ? 32 : 128;
+			for (unsigned b = q.len; b < width; b++)
+				if (rnd(2))
+					q.addr[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+		}
+		unsigned width = q.family == IP_V4 ? 32 : 128;
+		q.len = rnd(2) ? (uint8_t)width : (uint8_t)rnd(width + 1);
+		mask(&q);
+		struct topo_pvals all = topo_props_ip_all(p, &q);
+		for (int k = 0; k < RNPROPS; k++) {
+			const char *want = naive(e, n, &q, k);
+			const char *got = topo_props_ip(p, &q, idx[k]);
+			const char *got_all = idx[k] == PROP_NONE ? NULL : topo_pvals_get(all, idx[k]);
+			char qs[IP_PREFIX_STRLEN];
+			ip_prefix_format(&q, qs);
+			ck_assert_msg((want == NULL && got == NULL) || (want && got && strcmp(want, got) == 0),
+			              "round %d, %s p%d: %s, want %s", _i, qs, k, got ? got : "none",
+			              want ? want : "none");
+			ck_assert_msg(got == got_all, "round %d, %s p%d: one lookup differs", _i, qs, k);
+		}
+	}
+	topo_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("props");
@@ -155,6 +328,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, model_and_inheritance);
 	tcase_add_test(tc, sections_across_files_and_before_the_map);
 	tcase_add_loop_test(tc, errors_name_file_line_column, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_loop_test(tc, index_matches_naive_inheritance, 0, 8);
 	suite_add_tcase(s, tc);
 	return s;
 }
