@@ -271,12 +271,19 @@ struct mc_plan {
 	bool *withval;                   /* per column: its values are read (a numerical type tested, or no texts) */
 	uint32_t *e;                     /* per column: one pair's entry (scratch) */
 	/* per column c and pair j of the span, at [c * span + j]: 0 where the
-	 * pair has no cost of c, else the dense rank of its cost: the
-	 * metric's own (the index of its text: topo_metric_texts; for an
-	 * ordinal column of the whole map, the cost shown), or for a ranked
-	 * column, its rank among this request's costs */
+	 * pair has no cost of c, else for an ordinal column the rank shown:
+	 * the metric's own (dense, 1 = best) for the whole map, or for a
+	 * ranked column its rank among this request's costs; for a numerical
+	 * column with texts, the length of the cost's text (toff); otherwise
+	 * the metric's rank (the cost is in val) */
 	uint32_t *rk;
 	double *val; /* per column and pair, where withval: the cost (NaN: none) */
+	/* per column and pair, for a numerical column with texts, where rk is
+	 * not 0: where its text starts in the metric's vtext; rk then holds the
+	 * text's length (read with the entry, not when rendering: at 'large'
+	 * the offsets miss the cache too) */
+	size_t *toff;
+	bool *text; /* per column: numerical, copied from the metric's texts */
 	size_t span;
 	bool whole; /* the span is every pair (source-major), not one row */
 };
@@ -308,6 +315,8 @@ static void mc_free(struct mc_plan *p)
 	free(p->e);
 	free(p->rk);
 	free(p->val);
+	free(p->toff);
+	free(p->text);
 }
 
 /* Looks up the costs of every column for the pairs (s, 0 .. nd - 1) into
@@ -330,7 +339,16 @@ static void mc_lookup_row(struct mc_plan *p, const struct mc_pairs *q, size_t s,
 			else
 				e = topo_cost_find(m, sp, dp);
 			p->e[c] = e;
-			p->rk[c * p->span + j] = e == TOPO_NONE ? 0 : m->rank[e];
+			size_t at = c * p->span + j;
+			if (e == TOPO_NONE) {
+				p->rk[at] = 0;
+			} else if (p->text[c]) {
+				uint32_t r = m->rank[e];
+				p->toff[at] = m->voff[r - 1];
+				p->rk[at] = (uint32_t)(m->voff[r] - m->voff[r - 1]); /* >= 1 */
+			} else {
+				p->rk[at] = m->rank[e];
+			}
 			if (p->withval[c])
 				p->val[c * p->span + j] = e == TOPO_NONE ? NAN : m->val[e];
 		}
@@ -407,13 +425,14 @@ static int mc_plan_init(struct mc_plan *p, const struct request *req, const stru
 	p->ranked = calloc(maxcols, sizeof(*p->ranked));
 	p->withval = calloc(maxcols, sizeof(*p->withval));
 	p->e = malloc(maxcols * sizeof(*p->e));
-	if (!p->col || !p->test || !p->tv || !p->same || !p->ranked || !p->withval || !p->e)
+	p->text = calloc(maxcols, sizeof(*p->text));
+	if (!p->col || !p->test || !p->tv || !p->same || !p->ranked || !p->withval || !p->e || !p->text)
 		return ALTOD_ENOMEM;
 	for (size_t i = 0; i < req->nmct; i++)
 		p->out[i] = mc_column(p, &req->mct[i]);
 	for (size_t i = 0; i < req->ntct; i++)
 		p->test[i] = mc_column(p, &req->tct[i]);
-	bool anyval = false;
+	bool anyval = false, anytext = false;
 	for (size_t c = 0; c < p->ncols; c++) {
 		const struct cost_type *ct = &p->col[c];
 		p->same[c] = c;
@@ -430,7 +449,9 @@ static int mc_plan_init(struct mc_plan *p, const struct request *req, const stru
 	for (size_t c = 0; c < p->ncols; c++) {
 		if (p->col[c].mode != COST_ORDINAL && p->col[c].metric->vtext == NULL)
 			p->withval[c] = true;
+		p->text[c] = p->col[c].mode != COST_ORDINAL && p->col[c].metric->vtext != NULL;
 		anyval = anyval || p->withval[c];
+		anytext = anytext || p->text[c];
 	}
 	size_t npairs = q->ns * q->nd;
 	p->span = p->whole ? npairs : q->nd;
@@ -439,7 +460,8 @@ static int mc_plan_init(struct mc_plan *p, const struct request *req, const stru
 		cells = 1;
 	p->rk = malloc(cells * sizeof(*p->rk));
 	p->val = anyval ? malloc(cells * sizeof(*p->val)) : NULL;
-	if (p->rk == NULL || (anyval && p->val == NULL))
+	p->toff = anytext ? malloc(cells * sizeof(*p->toff)) : NULL;
+	if (p->rk == NULL || (anyval && p->val == NULL) || (anytext && p->toff == NULL))
 		return ALTOD_ENOMEM;
 	if (!p->whole)
 		return 0; /* looked up row by row as the map is rendered */
@@ -464,18 +486,25 @@ static double mc_test_value(const struct mc_plan *p, size_t c, size_t j)
 /* The cost of column c for pair j of the span, as 51020c8 rendered it
  * (jw_num, jw_uint): numerical costs copied from their text rendered with
  * the metric. */
-static void mc_render_cost(struct buf *b, const struct mc_plan *p, size_t c, size_t j)
+static inline void mc_render_cost(struct buf *b, const struct mc_plan *p, size_t c, size_t j)
 {
-	uint32_t r = p->rk[c * p->span + j];
-	const struct topo_metric *m = p->col[c].metric;
-	if (r == 0)
+	size_t at = c * p->span + j;
+	uint32_t r = p->rk[at];
+	if (r == 0) {
 		buf_append(b, "null", 4);
-	else if (p->col[c].mode == COST_ORDINAL)
-		jw_uint(b, r);
-	else if (m->vtext == NULL)
-		jw_num(b, p->val[c * p->span + j]);
-	else
-		buf_append(b, m->vtext + m->voff[r - 1], m->voff[r] - m->voff[r - 1]);
+	} else if (p->text[c]) {
+		buf_append(b, p->col[c].metric->vtext + p->toff[at], r);
+	} else if (p->col[c].mode == COST_ORDINAL) {
+		char tmp[10]; /* jw_uint's digits, inline */
+		size_t i = sizeof(tmp);
+		do {
+			tmp[--i] = (char)('0' + r % 10);
+			r /= 10;
+		} while (r);
+		buf_append(b, tmp + i, sizeof(tmp) - i);
+	} else {
+		jw_num(b, p->val[at]);
+	}
 }
 
 /* How a map's keys are written: endpoints' texts or PIDs' names. */
