@@ -352,6 +352,7 @@ int main(int argc, char **argv)
 	struct loaded ld;
 	diag_init(&d);
 	tls_log_init(verbose);
+	server_install_panic(); /* before the admin listener's daemon starts */
 	struct metrics *metrics = NULL;
 	struct admin *admin = NULL;
 	/* the admin listener's thread starts before the signals are blocked

@@ -547,9 +547,8 @@ static void cost_type_names_of(struct buf *b, const struct resource *r, const ch
  * patches for every map; cost maps also as JSON patches (a client that
  * opens a TIPS view takes both, §6.1), which altod serves where they are
  * smaller. Neither needs to say "null" in an ALTO map. */
-static void render_tips_capabilities(struct buf *b, const struct catalog *c)
+static void render_tips_maps(struct buf *b, const struct catalog *c, bool media_types)
 {
-	buf_puts(b, ",\"capabilities\":{\"incremental-change-media-types\":{");
 	bool first = true;
 	for (size_t i = 0; i < c->nres; i++) {
 		const struct resource *r = &c->res[i];
@@ -559,20 +558,18 @@ static void render_tips_capabilities(struct buf *b, const struct catalog *c)
 			buf_putc(b, ',');
 		first = false;
 		jw_str(b, r->id);
-		buf_puts(b, r->kind == RES_COSTMAP ? ":\"" MT_MERGE_PATCH "," MT_JSON_PATCH "\""
-		                                   : ":\"" MT_MERGE_PATCH "\"");
+		if (media_types)
+			buf_puts(b, r->kind == RES_COSTMAP ? ":\"" MT_MERGE_PATCH "," MT_JSON_PATCH "\""
+			                                   : ":\"" MT_MERGE_PATCH "\"");
 	}
+}
+
+static void render_tips_capabilities(struct buf *b, const struct catalog *c)
+{
+	buf_puts(b, ",\"capabilities\":{\"incremental-change-media-types\":{");
+	render_tips_maps(b, c, true);
 	buf_puts(b, "}},\"uses\":[");
-	first = true;
-	for (size_t i = 0; i < c->nres; i++) {
-		const struct resource *r = &c->res[i];
-		if (r->kind != RES_NETWORKMAP && r->kind != RES_COSTMAP)
-			continue;
-		if (!first)
-			buf_putc(b, ',');
-		first = false;
-		jw_str(b, r->id);
-	}
+	render_tips_maps(b, c, false);
 	buf_putc(b, ']');
 }
 

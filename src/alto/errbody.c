@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,34 @@ void alto_error_clear(struct alto_error *e)
 	free(e->value);
 	free(e->syntax);
 	memset(e, 0, sizeof(*e));
+}
+
+void alto_error_syntax(struct alto_error *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	alto_error_clear(e);
+	e->code = E_SYNTAX;
+	va_start(ap, fmt);
+	if (vasprintf(&e->syntax, fmt, ap) < 0)
+		e->syntax = NULL;
+	va_end(ap);
+}
+
+json_t *alto_json_object(const char *body, size_t len, struct alto_error *e)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		alto_error_syntax(e, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		alto_error_syntax(e, "%s", "the request body must be a JSON object");
+		return NULL;
+	}
+	return root;
 }
 
 /* RFC 7285 §8.5.2: meta.code always; "field" names the path of the field,

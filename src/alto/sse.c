@@ -192,35 +192,17 @@ static int parse_remove(const json_t *rm, struct sse_req *req, struct alto_error
 int sse_req_parse(const char *body, size_t len, const struct catalog *cat, unsigned max_depth, bool control,
                   struct sse_req *req, struct alto_error *err)
 {
-	json_error_t jerr;
-
 	memset(req, 0, sizeof(*req));
 	if (max_depth && request_json_depth(body, len) > max_depth) { /* before parsing: a linear scan */
-		alto_error_clear(err);
-		err->code = E_SYNTAX;
-		if (asprintf(&err->syntax, "JSON nested deeper than %u levels", max_depth) < 0)
-			err->syntax = NULL;
+		alto_error_syntax(err, "JSON nested deeper than %u levels", max_depth);
 		return ALTOD_EREQUEST;
 	}
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		alto_error_clear(err);
-		err->code = E_SYNTAX;
-		if (asprintf(&err->syntax, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text) < 0)
-			err->syntax = NULL;
+	json_t *root = alto_json_object(body, len, err);
+	if (root == NULL)
 		return ALTOD_EREQUEST;
-	}
-	int rc = 0;
-	if (!json_is_object(root)) {
-		alto_error_clear(err);
-		err->code = E_SYNTAX;
-		err->syntax = strdup("the request body must be a JSON object");
-		rc = ALTOD_EREQUEST;
-	}
 	const json_t *add = json_object_get(root, "add");
 	const json_t *rm = json_object_get(root, "remove");
-	if (rc == 0 && add)
-		rc = parse_add(add, cat, req, err);
+	int rc = add ? parse_add(add, cat, req, err) : 0;
 	if (rc == 0 && rm && control)
 		rc = parse_remove(rm, req, err);
 	json_decref(root);

@@ -29,27 +29,6 @@ static int fail(struct alto_error *err, const char *code, const char *field, con
 	return ALTOD_EREQUEST;
 }
 
-static json_t *load_object(const char *body, size_t len, struct alto_error *err)
-{
-	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		alto_error_clear(err);
-		err->code = E_SYNTAX;
-		if (asprintf(&err->syntax, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text) < 0)
-			err->syntax = NULL;
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		alto_error_clear(err);
-		err->code = E_SYNTAX;
-		err->syntax = strdup("the request body must be a JSON object");
-		return NULL;
-	}
-	return root;
-}
-
 /* An optional string member: 0 (absent: *out NULL), or the error. */
 static int opt_string(json_t *root, const char *name, char **out, struct alto_error *err)
 {
@@ -66,7 +45,7 @@ static int opt_string(json_t *root, const char *name, char **out, struct alto_er
 int tips_parse_open(const char *body, size_t len, struct tips_open *out, struct alto_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	json_t *root = load_object(body, len, err);
+	json_t *root = alto_json_object(body, len, err);
 	if (root == NULL)
 		return ALTOD_EREQUEST;
 	int rc;
@@ -93,7 +72,7 @@ void tips_open_clear(struct tips_open *o)
 int tips_parse_next_edge(const char *body, size_t len, char **tag, struct alto_error *err)
 {
 	*tag = NULL;
-	json_t *root = load_object(body, len, err);
+	json_t *root = alto_json_object(body, len, err);
 	if (root == NULL)
 		return ALTOD_EREQUEST;
 	int rc = opt_string(root, "tag", tag, err);

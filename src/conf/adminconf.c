@@ -6,41 +6,19 @@
 #include "conf/adminconf.h"
 #include "util/vec.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static void parse_sha256(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+static bool check_sha256(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj, void *ctx)
 {
 	struct conf_admin_user *u = obj;
-	char *v;
-	struct yp_mark vm;
 
+	(void)it;
 	(void)ctx;
-	(void)key;
-	if (!yp_scalar(y, it->name, &v, &vm))
-		return;
-	bool ok = strlen(v) == 64;
-	for (size_t i = 0; ok && i < 32; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-		ok = hi >= 0 && lo >= 0;
-		if (ok)
-			u->sha256[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
-	}
-	if (!ok)
-		yp_error(y, vm,
+	if (conf_hex_decode(*v, u->sha256, sizeof(u->sha256), false))
+		u->have_hash = true;
+	else
+		yp_error(y, m,
 		         "sha256 must be 64 hexadecimal digits: the SHA-256 of the password "
 		         "(printf %%s \"$password\" | sha256sum)");
-	else
-		u->have_hash = true;
-	free(v);
+	return false;
 }
 
 static const struct conf_item user_items[] = {
@@ -52,7 +30,7 @@ static const struct conf_item user_items[] = {
         {.name = "sha256",
          .type = CONF_STRING,
          .flags = CONF_REQUIRED | CONF_RESTART | CONF_SECRET,
-         .parse = parse_sha256,
+         .check = check_sha256,
          .type_doc = "64 hexadecimal digits",
          .doc = "the SHA-256 of its password, in hexadecimal (`sha256sum` of the password without a trailing newline); "
                 "use a long random "

@@ -59,22 +59,19 @@ void conf_tls_free(struct conf_tls *t)
 static char *resolve(const char *conf_path, const char *p);
 
 /* a path, resolved against the config file's folder */
-static void parse_path(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+static bool check_path(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj, void *ctx)
 {
 	const struct conf *c = ctx;
-	char **out = (char **)((char *)obj + it->offset), *v;
-	struct yp_mark m;
 
-	(void)key;
-	if (!yp_scalar(y, it->name, &v, &m))
-		return;
-	if (v[0] == '\0')
+	(void)obj;
+	if ((*v)[0] == '\0') {
 		yp_error(y, m, "%s: empty path", it->name);
-	else {
-		free(*out);
-		*out = resolve(c->path, v);
+		return false;
 	}
-	free(v);
+	char *full = resolve(c->path, *v);
+	free(*v);
+	*v = full;
+	return true;
 }
 
 /* A priority string may not ask for a protocol version below TLS 1.2 by
@@ -97,24 +94,23 @@ static const char *old_version_asked(const char *prio)
 	return NULL;
 }
 
-static void parse_priorities(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+/* kept as written in priorities_conf; its offset is the string in use */
+static bool check_priorities(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj, void *ctx)
 {
 	struct conf_tls *t = obj;
-	char *v;
-	struct yp_mark vm;
 
+	(void)it;
 	(void)ctx;
-	(void)key;
-	if (!yp_scalar(y, it->name, &v, &vm))
-		return;
-	const char *old = old_version_asked(v);
+	const char *old = old_version_asked(*v);
 	if (old)
-		yp_error(y, vm, "priorities '%s' enables %s: altod never speaks a protocol below TLS 1.2 (RFC 8996)", v,
+		yp_error(y, m, "priorities '%s' enables %s: altod never speaks a protocol below TLS 1.2 (RFC 8996)", *v,
 		         old);
 	free(t->priorities_conf);
-	t->priorities_conf = v;
-	t->prio_line = vm.line;
-	t->prio_col = vm.col;
+	t->priorities_conf = *v;
+	*v = NULL;
+	t->prio_line = m.line;
+	t->prio_col = m.col;
+	return false;
 }
 
 /* CONF_ENUM stores an int */
@@ -127,25 +123,25 @@ static const struct conf_item tls_items[] = {
          .type = CONF_PATH,
          .flags = CONF_REQUIRED,
          .offset = offsetof(struct conf_tls, certificate),
-         .parse = parse_path,
+         .check = check_path,
          .doc = "PEM: the server certificate, then its chain"},
         {.name = "key",
          .type = CONF_PATH,
          .flags = CONF_REQUIRED,
          .offset = offsetof(struct conf_tls, key),
-         .parse = parse_path,
+         .check = check_path,
          .doc = "PEM: its private key (must match the certificate)"},
         {.name = "client-ca",
          .type = CONF_PATH,
          .offset = offsetof(struct conf_tls, client_ca),
-         .parse = parse_path,
+         .check = check_path,
          .doc = "PEM: the CAs that sign client certificates; a client certificate is verified during the "
                 "handshake (TLS client purpose), and again on each open connection after a reload that changed "
                 "`client-ca`, `client-crl` or `client-auth` (see below)"},
         {.name = "client-crl",
          .type = CONF_PATH,
          .offset = offsetof(struct conf_tls, client_crl),
-         .parse = parse_path,
+         .check = check_path,
          .doc = "the CRLs of those CAs: PEM (one or more) or DER (one). A revoked certificate (or one under a "
                 "revoked intermediate) fails the handshake. Needs `client-ca`; each CRL must verify against it "
                 "and must not be past its next update, else a load error at this key's line. altod never "
@@ -161,7 +157,7 @@ static const struct conf_item tls_items[] = {
         {.name = "priorities",
          .type = CONF_STRING,
          .flags = CONF_RESTART,
-         .parse = parse_priorities,
+         .check = check_priorities,
          .offset = offsetof(struct conf_tls, priorities),
          .type_doc = "GnuTLS priority string",
          .def = "TLS 1.2 and 1.3, AEAD ciphers only",
@@ -230,23 +226,9 @@ bool conf_is_loopback(const char *a)
  * or reg-name / IPv4address), then an optional port. */
 static bool uri_authority_ok(const char *s, size_t n)
 {
-	size_t i = 0;
-	if (n == 0)
+	size_t i = ip_uri_host_len(s, n, false);
+	if (i == 0)
 		return false;
-	if (s[0] == '[') {
-		for (i = 1; i < n && s[i] != ']'; i++)
-			if (!(isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.'))
-				return false;
-		if (i == n || i == 1)
-			return false;
-		i++;
-	} else {
-		for (; i < n && s[i] != ':'; i++)
-			if (!isalnum((unsigned char)s[i]) && !strchr("-._~!$&'()*+,;=%", s[i]))
-				return false;
-		if (i == 0)
-			return false;
-	}
 	if (i == n)
 		return true;
 	if (s[i] != ':' || i + 1 == n || n - i - 1 > 5)
@@ -284,60 +266,56 @@ static const char *base_url_error(char *v)
 	return NULL;
 }
 
-static void parse_base_url(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+static bool check_base_url(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj, void *ctx)
 {
-	struct conf_listener *l = obj;
-	struct yp_mark vm;
-	char *v;
+	(void)it;
+	(void)obj;
 	(void)ctx;
-	(void)key;
-	if (!yp_scalar(y, it->name, &v, &vm))
-		return;
-	const char *why = base_url_error(v);
-	if (why) {
-		yp_error(y, vm, "base-url '%s' %s", v, why);
-		free(v);
-		return;
+	const char *why = base_url_error(*v);
+	if (why)
+		yp_error(y, m, "base-url '%s' %s", *v, why);
+	return why == NULL;
+}
+
+struct proxies_arg {
+	struct conf_listener *l;
+	size_t cap;
+};
+
+static void trusted_proxy(struct yp *y, char *v, struct yp_mark vm, void *arg)
+{
+	struct proxies_arg *a = arg;
+	struct conf_listener *l = a->l;
+	struct ip_prefix pfx = {0};
+	const char *why = NULL;
+	bool ok;
+	if (strchr(v, '/')) {
+		ok = ip_prefix_parse(v, strchr(v, ':') ? IP_V6 : IP_V4, &pfx, &why) == 0;
+	} else {
+		pfx.family = strchr(v, ':') ? IP_V6 : IP_V4;
+		pfx.len = pfx.family == IP_V6 ? 128 : 32;
+		ok = ip_addr_parse(v, (enum ip_family)pfx.family, pfx.addr) == 0;
+		why = "not a numeric IPv4 or IPv6 address";
 	}
-	free(l->base_url);
-	l->base_url = v;
+	if (!ok) {
+		yp_error(y, vm, "trusted proxy '%s': %s", v, why ? why : "not an address or a prefix");
+	} else if (!VEC_PUSH(l->trusted_proxies, l->ntrusted_proxies, a->cap)) {
+		yp_error(y, vm, "out of memory");
+	} else {
+		l->trusted_proxies[l->ntrusted_proxies++] = pfx;
+	}
+	free(v);
 }
 
 /* server.listen[].trusted-proxies: addresses or prefixes */
 static void parse_trusted_proxies(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	struct conf_listener *l = obj;
-	size_t cap = l->ntrusted_proxies;
+	struct proxies_arg a = {obj, ((struct conf_listener *)obj)->ntrusted_proxies};
+	(void)it;
 	(void)ctx;
 	(void)key;
-	if (!yp_sequence_begin(y, "trusted-proxies (a list of addresses or prefixes)"))
-		return;
-	while (yp_sequence_more(y)) {
-		char *v;
-		struct yp_mark vm;
-		if (!yp_scalar(y, "a trusted proxy (an address or a prefix)", &v, &vm))
-			continue;
-		struct ip_prefix pfx = {0};
-		const char *why = NULL;
-		bool ok;
-		if (strchr(v, '/')) {
-			ok = ip_prefix_parse(v, strchr(v, ':') ? IP_V6 : IP_V4, &pfx, &why) == 0;
-		} else {
-			pfx.family = strchr(v, ':') ? IP_V6 : IP_V4;
-			pfx.len = pfx.family == IP_V6 ? 128 : 32;
-			ok = ip_addr_parse(v, (enum ip_family)pfx.family, pfx.addr) == 0;
-			why = "not a numeric IPv4 or IPv6 address";
-		}
-		if (!ok) {
-			yp_error(y, vm, "trusted proxy '%s': %s", v, why ? why : "not an address or a prefix");
-		} else if (!VEC_PUSH(l->trusted_proxies, l->ntrusted_proxies, cap)) {
-			yp_error(y, vm, "out of memory");
-		} else {
-			l->trusted_proxies[l->ntrusted_proxies++] = pfx;
-		}
-		free(v);
-	}
-	(void)it;
+	yp_scalar_list(y, "trusted-proxies (a list of addresses or prefixes)",
+	               "a trusted proxy (an address or a prefix)", trusted_proxy, &a);
 }
 
 static const struct conf_item listener_items[] = {
@@ -379,7 +357,7 @@ static const struct conf_item listener_items[] = {
         {.name = "base-url",
          .type = CONF_STRING,
          .flags = CONF_RESTART,
-         .parse = parse_base_url,
+         .check = check_base_url,
          .offset = offsetof(struct conf_listener, base_url),
          .type_doc = "`http://` or `https://` URL, without query",
          .doc = "the public address clients reach this listener at (e.g. `https://alto.example.net`, or with a "
@@ -649,34 +627,37 @@ static char *resolve(const char *conf_path, const char *p)
 	return out;
 }
 
+struct maps_arg {
+	struct conf *c;
+	size_t cap, cap_at;
+};
+
+static void maps_file(struct yp *y, char *p, struct yp_mark m, void *arg)
+{
+	struct maps_arg *a = arg;
+	struct conf *c = a->c;
+	char *full = p[0] ? resolve(c->path, p) : NULL;
+	if (p[0] == '\0')
+		yp_error(y, m, "empty maps file path");
+	else if (full == NULL || !VEC_PUSH(c->maps, c->nmaps, a->cap) || !VEC_PUSH(c->maps_at, c->nmaps, a->cap_at)) {
+		yp_error(y, m, "out of memory");
+		free(full);
+	} else {
+		c->maps_at[c->nmaps] = (struct conf_mark){m.line, m.col};
+		c->maps[c->nmaps++] = full;
+	}
+	free(p);
+}
+
 static void parse_maps(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct conf *c = obj;
-	size_t cap = c->nmaps;
-	size_t cap_at = cap;
+	struct maps_arg a = {c, c->nmaps, c->nmaps};
 
 	(void)it;
 	(void)ctx;
 	(void)key;
-	if (!yp_sequence_begin(y, "maps (a list of maps files)"))
-		return;
-	while (yp_sequence_more(y)) {
-		char *p;
-		struct yp_mark m;
-		if (!yp_scalar(y, "a maps file path", &p, &m))
-			continue;
-		char *full = p[0] ? resolve(c->path, p) : NULL;
-		if (p[0] == '\0')
-			yp_error(y, m, "empty maps file path");
-		else if (full == NULL || !VEC_PUSH(c->maps, c->nmaps, cap) || !VEC_PUSH(c->maps_at, c->nmaps, cap_at)) {
-			yp_error(y, m, "out of memory");
-			free(full);
-		} else {
-			c->maps_at[c->nmaps] = (struct conf_mark){m.line, m.col};
-			c->maps[c->nmaps++] = full;
-		}
-		free(p);
-	}
+	yp_scalar_list(y, "maps (a list of maps files)", "a maps file path", maps_file, &a);
 }
 
 static void parse_access(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)

@@ -19,182 +19,152 @@ static struct policy_at at_of(struct yp_mark m)
 	return (struct policy_at){(uint32_t)m.line, (uint32_t)m.col};
 }
 
+struct name_list {
+	const char *what;
+	bool names;
+	char ***out;
+	struct policy_at **ats;
+	size_t *n;
+	size_t cap, cap_at;
+};
+
+static void list_name(struct yp *y, char *v, struct yp_mark m, void *arg)
+{
+	struct name_list *l = arg;
+	if (l->names && !alto_name_valid(v)) {
+		yp_error(y, m, "'%s' in %s is not a valid name (1 to 64 of A-Z a-z 0-9 - : @ _)", v, l->what);
+		free(v);
+		return;
+	}
+	if (!VEC_PUSH(*l->out, *l->n, l->cap) || (l->ats && !VEC_PUSH(*l->ats, *l->n, l->cap_at))) {
+		yp_error(y, m, "out of memory");
+		free(v);
+		return;
+	}
+	if (l->ats)
+		(*l->ats)[*l->n] = at_of(m);
+	(*l->out)[(*l->n)++] = v;
+}
+
 /* A list of names; each checked with alto_name_valid when `names` is set. */
 static void parse_list(struct yp *y, const char *what, bool names, char ***out, struct policy_at **ats, size_t *n)
 {
-	size_t cap = 0, cap_at = 0;
+	struct name_list l = {what, names, out, ats, n, 0, 0};
+	yp_scalar_list(y, what, what, list_name, &l);
+}
 
-	if (!yp_sequence_begin(y, what))
-		return;
-	while (yp_sequence_more(y)) {
-		char *v;
-		struct yp_mark m;
-		if (!yp_scalar(y, what, &v, &m))
-			continue;
-		if (names && !alto_name_valid(v)) {
-			yp_error(y, m, "'%s' in %s is not a valid name (1 to 64 of A-Z a-z 0-9 - : @ _)", v, what);
-			free(v);
-			continue;
-		}
-		if (!VEC_PUSH(*out, *n, cap) || (ats && !VEC_PUSH(*ats, *n, cap_at))) {
-			yp_error(y, m, "out of memory");
-			free(v);
-			continue;
-		}
-		if (ats)
-			(*ats)[*n] = at_of(m);
-		(*out)[(*n)++] = v;
+struct algs_arg {
+	struct policy *p;
+	bool seen[2];
+	size_t errors;
+};
+
+static void digest_algorithm(struct yp *y, char *v, struct yp_mark vm, void *arg)
+{
+	struct algs_arg *a = arg;
+	int alg = strcmp(v, "SHA-256") == 0 ? DIGEST_SHA256 : strcmp(v, "MD5") == 0 ? DIGEST_MD5 : -1;
+	if (alg < 0) {
+		yp_error(y, vm, "digest algorithm '%s': SHA-256 or MD5, written so", v);
+		a->errors++;
+	} else if (a->seen[alg]) {
+		yp_error(y, vm, "digest algorithm '%s' is listed twice", v);
+		a->errors++;
+	} else {
+		a->seen[alg] = true;
+		a->p->digest_algs[a->p->ndigest_algs++] = (enum digest_alg)alg;
 	}
+	free(v);
 }
 
 /* The Digest algorithms offered, in the order of the challenges. */
-static void parse_digest_algorithms(struct yp *y, struct policy *p, struct yp_mark key)
+static void item_digest_algorithms(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	bool seen[2] = {false, false};
-	size_t errors = 0;
-	p->ndigest_algs = 0;
-	if (!yp_sequence_begin(y, "digest-algorithms (a list of SHA-256, MD5)"))
-		return;
-	while (yp_sequence_more(y)) {
-		char *v;
-		struct yp_mark vm;
-		if (!yp_scalar(y, "a digest algorithm", &v, &vm))
-			continue;
-		int alg = strcmp(v, "SHA-256") == 0 ? DIGEST_SHA256 : strcmp(v, "MD5") == 0 ? DIGEST_MD5 : -1;
-		if (alg < 0) {
-			yp_error(y, vm, "digest algorithm '%s': SHA-256 or MD5, written so", v);
-			errors++;
-		} else if (seen[alg]) {
-			yp_error(y, vm, "digest algorithm '%s' is listed twice", v);
-			errors++;
-		} else {
-			seen[alg] = true;
-			p->digest_algs[p->ndigest_algs++] = (enum digest_alg)alg;
-		}
-		free(v);
-	}
-	if (p->ndigest_algs == 0 && errors == 0)
+	struct algs_arg a = {obj, {false, false}, 0};
+	(void)it;
+	(void)ctx;
+	a.p->ndigest_algs = 0;
+	if (yp_scalar_list(y, "digest-algorithms (a list of SHA-256, MD5)", "a digest algorithm", digest_algorithm,
+	                   &a) &&
+	    a.p->ndigest_algs == 0 && a.errors == 0)
 		yp_error(y, key, "digest-algorithms lists no algorithm");
 }
 
-/* access.digest-peers: the other replicas, address:port each. */
-static void parse_peers(struct yp *y, struct policy *p)
+struct peers_arg {
+	struct policy *p;
+	size_t cap;
+};
+
+static void digest_peer(struct yp *y, char *v, struct yp_mark vm, void *arg)
 {
-	size_t cap = 0;
-	if (!yp_sequence_begin(y, "digest-peers (a list of address:port)"))
+	struct peers_arg *a = arg;
+	struct policy *p = a->p;
+	struct sockaddr_storage ss;
+	size_t len;
+	const char *why;
+	if (ip_hostport_parse(v, false, &ss, &len, &why) != 0) {
+		yp_error(y, vm, "digest peer '%s': %s", v, why);
+		free(v);
 		return;
-	while (yp_sequence_more(y)) {
-		char *v;
-		struct yp_mark vm;
-		if (!yp_scalar(y, "a peer (address:port)", &v, &vm))
-			continue;
-		struct sockaddr_storage ss;
-		size_t len;
-		const char *why;
-		if (ip_hostport_parse(v, false, &ss, &len, &why) != 0) {
-			yp_error(y, vm, "digest peer '%s': %s", v, why);
-			free(v);
-			continue;
-		}
-		bool dup = false;
-		for (size_t i = 0; i < p->npeers && !dup; i++)
-			dup = p->peers[i].len == len && memcmp(p->peers[i].addr, &ss, len) == 0;
-		if (dup) {
-			yp_error(y, vm, "digest peer '%s' is listed twice", v);
-			free(v);
-			continue;
-		}
-		struct sockaddr_storage *copy = malloc(sizeof(*copy));
-		if (copy == NULL || !VEC_PUSH(p->peers, p->npeers, cap)) {
-			free(copy);
-			free(v);
-			continue;
-		}
-		*copy = ss;
-		struct policy_peer *pe = &p->peers[p->npeers++];
-		pe->text = v;
-		pe->at = at_of(vm);
-		pe->addr = copy;
-		pe->len = len;
 	}
-}
-
-static bool hex_decode(const char *s, uint8_t *out, size_t n)
-{
-	size_t k = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p == ':')
-			continue;
-		int v;
-		if (*p >= '0' && *p <= '9')
-			v = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			v = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			v = *p - 'A' + 10;
-		else
-			return false;
-		if (k >= 2 * n)
-			return false;
-		if (k % 2 == 0)
-			out[k / 2] = (uint8_t)(v << 4);
-		else
-			out[k / 2] |= (uint8_t)v;
-		k++;
+	bool dup = false;
+	for (size_t i = 0; i < p->npeers && !dup; i++)
+		dup = p->peers[i].len == len && memcmp(p->peers[i].addr, &ss, len) == 0;
+	if (dup) {
+		yp_error(y, vm, "digest peer '%s' is listed twice", v);
+		free(v);
+		return;
 	}
-	return k == 2 * n;
+	struct sockaddr_storage *copy = malloc(sizeof(*copy));
+	if (copy == NULL || !VEC_PUSH(p->peers, p->npeers, a->cap)) {
+		free(copy);
+		free(v);
+		return;
+	}
+	*copy = ss;
+	struct policy_peer *pe = &p->peers[p->npeers++];
+	pe->text = v;
+	pe->at = at_of(vm);
+	pe->addr = copy;
+	pe->len = len;
 }
 
-/* A rate (per second): 0 (no limit / the default) or POLICY_RATE_MIN to
- * POLICY_RATE_MAX. Absurd values are refused: 1e-12 would mean a wait of
- * 30,000 years, which no Retry-After can say. */
-static bool parse_rate(struct yp *y, const char *what, double *out)
+/* access.digest-peers: the other replicas, address:port each. */
+static void item_digest_peers(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	char *v;
-	struct yp_mark m;
-	double d;
-
-	if (!yp_scalar(y, what, &v, &m))
-		return false;
-	bool ok = yp_parse_cost(v, &d) && (d == 0 || (d >= POLICY_RATE_MIN && d <= POLICY_RATE_MAX));
-	if (ok)
-		*out = d;
-	else
-		yp_error(y, m, "%s must be 0 (no limit) or a number from %g to %g per second, not '%s'", what,
-		         POLICY_RATE_MIN, POLICY_RATE_MAX, v);
-	free(v);
-	return ok;
-}
-
-/* A burst: 0 (the default) or 1 to POLICY_BURST_MAX. */
-static bool parse_burst(struct yp *y, const char *what, double *out)
-{
-	char *v;
-	struct yp_mark m;
-	double d;
-
-	if (!yp_scalar(y, what, &v, &m))
-		return false;
-	bool ok = yp_parse_cost(v, &d) && (d == 0 || (d >= 1 && d <= POLICY_BURST_MAX));
-	if (ok)
-		*out = d;
-	else
-		yp_error(y, m, "%s must be 0 (the default) or a number from 1 to %g, not '%s'", what, POLICY_BURST_MAX,
-		         v);
-	free(v);
-	return ok;
+	struct peers_arg a = {obj, 0};
+	(void)it;
+	(void)ctx;
+	(void)key;
+	yp_scalar_list(y, "digest-peers (a list of address:port)", "a peer (address:port)", digest_peer, &a);
 }
 
 /* rate and burst callbacks: ctx, when set, names the limit in messages
- * ("auth-failures per-user") */
+ * ("auth-failures per-user"). A rate (per second) is 0 (no limit / the
+ * default) or POLICY_RATE_MIN to POLICY_RATE_MAX: absurd values are
+ * refused, 1e-12 would mean a wait of 30,000 years, which no Retry-After
+ * can say. A burst is 0 (the default) or 1 to POLICY_BURST_MAX. */
 static void item_rate(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
-	char what[96];
+	static const struct {
+		double lo, hi;
+	} bounds[] = {{POLICY_RATE_MIN, POLICY_RATE_MAX}, {1, POLICY_BURST_MAX}};
+	bool rate = it->type == CONF_RATE;
+	double lo = bounds[!rate].lo, hi = bounds[!rate].hi, d;
+	char what[96], *v;
+	struct yp_mark m;
+
 	(void)key;
 	snprintf(what, sizeof(what), "%s%s%s", ctx ? (const char *)ctx : "", ctx ? " " : "", it->name);
-	double d;
-	if (it->type == CONF_RATE ? parse_rate(y, what, &d) : parse_burst(y, what, &d))
+	if (!yp_scalar(y, what, &v, &m))
+		return;
+	if (yp_parse_cost(v, &d) && (d == 0 || (d >= lo && d <= hi)))
 		memcpy((char *)obj + it->offset, &d, sizeof(d));
+	else if (rate)
+		yp_error(y, m, "%s must be 0 (no limit) or a number from %g to %g per second, not '%s'", what, lo, hi,
+		         v);
+	else
+		yp_error(y, m, "%s must be 0 (the default) or a number from 1 to %g, not '%s'", what, hi, v);
+	free(v);
 }
 
 #define THROTTLE_ITEMS(rate_, burst_)                                                                           \
@@ -262,42 +232,34 @@ const char *policy_realm_error(const char *realm)
 	return NULL;
 }
 
-static void check_realm(struct yp *y, struct yp_mark m, const char *realm)
+/* the value kept as lowercase hex without colons */
+static bool check_cert_sha256(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj,
+                              void *ctx)
 {
-	const char *why = policy_realm_error(realm);
-	if (why)
-		yp_error(y, m, "%s", why);
-}
-
-static void item_cert_sha256(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
-{
-	struct policy_client *c = obj;
-	char *v;
-	struct yp_mark vm;
+	static const char hex[] = "0123456789abcdef";
 	uint8_t fp[32];
 
+	(void)it;
+	(void)obj;
 	(void)ctx;
-	(void)key;
-	if (!yp_scalar(y, it->name, &v, &vm))
-		return;
-	if (!hex_decode(v, fp, sizeof(fp))) {
-		yp_error(y, vm, "certificate sha256 must be 64 hex digits (colons allowed)");
-	} else {
-		static const char hex[] = "0123456789abcdef";
-		free(c->cert_sha256);
-		c->cert_sha256 = calloc(65, 1);
-		for (size_t i = 0; c->cert_sha256 && i < 32; i++) {
-			c->cert_sha256[2 * i] = hex[fp[i] >> 4];
-			c->cert_sha256[2 * i + 1] = hex[fp[i] & 15];
-		}
+	if (!conf_hex_decode(*v, fp, sizeof(fp), true)) {
+		yp_error(y, m, "certificate sha256 must be 64 hex digits (colons allowed)");
+		return false;
 	}
-	free(v);
+	free(*v);
+	*v = calloc(65, 1);
+	for (size_t i = 0; *v && i < 32; i++) {
+		(*v)[2 * i] = hex[fp[i] >> 4];
+		(*v)[2 * i + 1] = hex[fp[i] & 15];
+	}
+	return true;
 }
 
 static const struct conf_item certificate_items[] = {
         {.name = "sha256",
          .type = CONF_STRING,
-         .parse = item_cert_sha256,
+         .offset = offsetof(struct policy_client, cert_sha256),
+         .check = check_cert_sha256,
          .type_doc = "64 hex digits, colons allowed",
          .doc = "the SHA-256 fingerprint of the client certificate"},
         {.name = "subject",
@@ -313,57 +275,58 @@ static const struct conf_item certificate_items[] = {
 static const struct conf_section certificate_schema = {
         .name = "certificate", .path = "access.clients.<name>.certificate.", .items = CONF_ITEMS(certificate_items)};
 
-static void item_password_field(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+static bool check_password_user(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj,
+                                void *ctx)
+{
+	(void)it;
+	(void)obj;
+	(void)ctx;
+	if ((*v)[0] == '\0' || strchr(*v, ':') || strchr(*v, '"')) {
+		yp_error(y, m, "password user must be non-empty, without ':' or '\"'");
+		return false;
+	}
+	return true;
+}
+
+/* an HA1, kept decoded */
+static bool check_password_ha1(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj,
+                               void *ctx)
 {
 	struct policy_client *c = obj;
-	char *v;
-	struct yp_mark vm;
 
 	(void)ctx;
-	(void)key;
-	if (!yp_scalar(y, it->name, &v, &vm))
-		return;
-	if (strcmp(it->name, "user") == 0) {
-		if (v[0] == '\0' || strchr(v, ':') || strchr(v, '"')) {
-			yp_error(y, vm, "password user must be non-empty, without ':' or '\"'");
-			free(v);
-		} else {
-			free(c->user);
-			c->user = v;
-		}
-		return;
-	}
 	if (strcmp(it->name, "sha256") == 0) {
-		c->has_sha256 = hex_decode(v, c->ha1_sha256, sizeof(c->ha1_sha256));
+		c->has_sha256 = conf_hex_decode(*v, c->ha1_sha256, sizeof(c->ha1_sha256), true);
 		if (!c->has_sha256)
-			yp_error(y, vm,
+			yp_error(y, m,
 			         "password sha256 must be 64 hex digits: SHA-256 of user:realm:password "
 			         "(see altod --hash-password)");
 	} else {
-		c->has_md5 = hex_decode(v, c->ha1_md5, sizeof(c->ha1_md5));
+		c->has_md5 = conf_hex_decode(*v, c->ha1_md5, sizeof(c->ha1_md5), true);
 		if (!c->has_md5)
-			yp_error(y, vm, "password md5 must be 32 hex digits: MD5 of user:realm:password");
+			yp_error(y, m, "password md5 must be 32 hex digits: MD5 of user:realm:password");
 	}
-	free(v);
+	return false;
 }
 
 static const struct conf_item password_items[] = {
         {.name = "user",
          .type = CONF_STRING,
          .flags = CONF_REQUIRED,
-         .parse = item_password_field,
+         .offset = offsetof(struct policy_client, user),
+         .check = check_password_user,
          .type_doc = "string without `:` or `\"`",
          .doc = "the Digest (and Basic) user name"},
         {.name = "sha256",
          .type = CONF_STRING,
          .flags = CONF_REQUIRED | CONF_SECRET,
-         .parse = item_password_field,
+         .check = check_password_ha1,
          .type_doc = "64 hex digits",
          .doc = "HA1: SHA-256 of user:realm:password (`altod --hash-password`)"},
         {.name = "md5",
          .type = CONF_STRING,
          .flags = CONF_SECRET,
-         .parse = item_password_field,
+         .check = check_password_ha1,
          .type_doc = "32 hex digits",
          .doc = "HA1: MD5 of user:realm:password, for clients without SHA-256"},
 };
@@ -456,57 +419,51 @@ static void item_view_pids(struct yp *y, const struct conf_item *it, void *obj, 
 	parse_list(y, it->name, true, &v->pids, &v->pid_at, &v->npids);
 }
 
-static void item_view_catch_all(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+static bool check_view_catch_all(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj,
+                                 void *ctx)
 {
-	struct policy_view *v = obj;
-	struct yp_mark vm;
+	(void)it;
+	(void)obj;
 	(void)ctx;
-	(void)key;
-	free(v->catch_all);
-	if (yp_scalar(y, it->name, &v->catch_all, &vm) && !alto_name_valid(v->catch_all))
-		yp_error(y, vm, "catch-all '%s' is not a valid PID name", v->catch_all);
+	if (!alto_name_valid(*v))
+		yp_error(y, m, "catch-all '%s' is not a valid PID name", *v);
+	return true;
+}
+
+static void view_cost(struct yp *y, void *elem, char *metric, struct yp_mark mm, void *arg)
+{
+	struct policy_view_cost *c = elem;
+	char **modes = NULL;
+	size_t nmodes = 0;
+	struct policy_at *mat = NULL;
+
+	(void)arg;
+	c->metric = metric;
+	parse_list(y, "cost modes", false, &modes, &mat, &nmodes);
+	for (size_t i = 0; i < nmodes; i++) {
+		int md = cost_mode_parse(modes[i]);
+		if (md < 0)
+			yp_error(y, (struct yp_mark){mat[i].line, mat[i].col},
+			         "unknown cost mode '%s' (numerical, ordinal)", modes[i]);
+		else
+			c->modes[md] = true;
+		free(modes[i]);
+	}
+	if (nmodes == 0)
+		yp_error(y, mm, "cost metric '%s' of the view lists no cost mode", metric);
+	free(modes);
+	free(mat);
 }
 
 static void item_view_costs(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct policy_view *v = obj;
-	char *metric;
-	struct yp_mark mm;
-	size_t cap = v->ncosts;
 
 	(void)it;
 	(void)ctx;
 	(void)key;
 	v->all_costs = false;
-	if (!yp_mapping_begin(y, "costs (a mapping of cost metrics to their modes)"))
-		return;
-	while (yp_mapping_key(y, &metric, &mm)) {
-		if (!VEC_PUSH(v->costs, v->ncosts, cap)) {
-			free(metric);
-			yp_skip(y);
-			continue;
-		}
-		struct policy_view_cost *c = &v->costs[v->ncosts++];
-		memset(c, 0, sizeof(*c));
-		c->metric = metric;
-		char **modes = NULL;
-		size_t nmodes = 0;
-		struct policy_at *mat = NULL;
-		parse_list(y, "cost modes", false, &modes, &mat, &nmodes);
-		for (size_t i = 0; i < nmodes; i++) {
-			int md = cost_mode_parse(modes[i]);
-			if (md < 0)
-				yp_error(y, (struct yp_mark){mat[i].line, mat[i].col},
-				         "unknown cost mode '%s' (numerical, ordinal)", modes[i]);
-			else
-				c->modes[md] = true;
-			free(modes[i]);
-		}
-		if (nmodes == 0)
-			yp_error(y, mm, "cost metric '%s' of the view lists no cost mode", metric);
-		free(modes);
-		free(mat);
-	}
+	CONF_MAP_ENTRIES(y, "costs (a mapping of cost metrics to their modes)", v->costs, v->ncosts, view_cost, NULL);
 }
 
 static void item_view_props(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
@@ -532,7 +489,8 @@ static const struct conf_item view_items[] = {
         {.name = "catch-all",
          .type = CONF_STRING,
          .def = "other",
-         .parse = item_view_catch_all,
+         .offset = offsetof(struct policy_view, catch_all),
+         .check = check_view_catch_all,
          .type_doc = "PID name",
          .doc = "everything else: `0.0.0.0/0`, `::/0` and every hidden prefix inside a kept prefix"},
         {.name = "costs",
@@ -572,76 +530,54 @@ static void parse_view(struct yp *y, struct policy_view *v)
 		v->catch_all = strdup("other");
 }
 
-static void item_realm(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+static bool check_realm(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj, void *ctx)
 {
-	struct policy *p = obj;
-	struct yp_mark rm;
+	const char *why = policy_realm_error(*v);
+	(void)it;
+	(void)obj;
 	(void)ctx;
-	(void)key;
-	free(p->realm);
-	p->realm = NULL;
-	if (yp_scalar(y, it->name, &p->realm, &rm))
-		check_realm(y, rm, p->realm);
+	if (why)
+		yp_error(y, m, "%s", why);
+	return true;
 }
 
-static void item_secret(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
-{
-	struct policy *p = obj;
-	struct yp_mark sm;
-	(void)ctx;
-	(void)key;
-	free(p->secret);
-	p->secret = NULL;
-	if (yp_scalar(y, it->name, &p->secret, &sm) && strlen(p->secret) < 16)
-		yp_error(y, sm, "secret must have at least 16 characters");
-}
-
-static void item_anonymous_role(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
-{
-	struct policy *p = obj;
-	(void)ctx;
-	(void)key;
-	free(p->anonymous_role);
-	p->anonymous_role = NULL;
-	p->anonymous_at = at_of(yp_mark(y));
-	yp_scalar(y, it->name, &p->anonymous_role, NULL);
-}
-
-static void item_digest_algorithms(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+static bool check_secret(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj, void *ctx)
 {
 	(void)it;
+	(void)obj;
 	(void)ctx;
-	parse_digest_algorithms(y, obj, key);
+	if (strlen(*v) < 16)
+		yp_error(y, m, "secret must have at least 16 characters");
+	return true;
 }
 
-static void item_digest_peers(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
-{
-	(void)it;
-	(void)ctx;
-	(void)key;
-	parse_peers(y, obj);
-}
-
-static void item_digest_listen(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
+/* checked against the roles once they are all read */
+static bool check_anonymous_role(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj,
+                                 void *ctx)
 {
 	struct policy *p = obj;
-	struct yp_mark vm;
-	char *v;
+	(void)y;
+	(void)it;
+	(void)v;
 	(void)ctx;
-	(void)key;
-	free(p->digest_listen);
-	p->digest_listen = NULL;
-	if (!yp_scalar(y, it->name, &v, &vm))
-		return;
+	p->anonymous_at = at_of(m);
+	return true;
+}
+
+static bool check_digest_listen(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj,
+                                void *ctx)
+{
 	struct sockaddr_storage ss;
 	size_t len;
 	const char *why;
-	if (ip_hostport_parse(v, true, &ss, &len, &why) != 0) {
-		yp_error(y, vm, "digest-listen '%s': %s", v, why);
-		free(v);
-	} else {
-		p->digest_listen = v;
+	(void)it;
+	(void)obj;
+	(void)ctx;
+	if (ip_hostport_parse(*v, true, &ss, &len, &why) != 0) {
+		yp_error(y, m, "digest-listen '%s': %s", *v, why);
+		return false;
 	}
+	return true;
 }
 
 static void item_auth_failures(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
@@ -651,84 +587,63 @@ static void item_auth_failures(struct yp *y, const struct conf_item *it, void *o
 	conf_section_parse(y, it->child, NULL, obj, NULL, NULL);
 }
 
+static void client_entry(struct yp *y, void *elem, char *name, struct yp_mark nm, void *arg)
+{
+	struct policy_client *c = elem;
+	(void)arg;
+	c->name = name;
+	c->at = at_of(nm);
+	/* the name goes into the audit log and keys the client's limits:
+	 * plain, and never "anonymous" */
+	if (!alto_name_valid(name) || strcmp(name, "anonymous") == 0)
+		yp_error(y, nm, "client name '%s': 1 to 64 of A-Z a-z 0-9 - : @ _, and not 'anonymous'", name);
+	parse_client(y, c);
+}
+
 static void item_clients(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct policy *p = obj;
-	char *name;
-	struct yp_mark nm;
-	size_t cap = p->nclients;
 	(void)ctx;
 	(void)key;
-	if (!yp_mapping_begin(y, it->name))
-		return;
-	while (yp_mapping_key(y, &name, &nm)) {
-		if (!VEC_PUSH(p->clients, p->nclients, cap)) {
-			free(name);
-			yp_skip(y);
-			continue;
-		}
-		struct policy_client *c = &p->clients[p->nclients++];
-		memset(c, 0, sizeof(*c));
-		c->name = name;
-		c->at = at_of(nm);
-		/* the name goes into the audit log and keys the client's
-		 * limits: plain, and never "anonymous" */
-		if (!alto_name_valid(name) || strcmp(name, "anonymous") == 0)
-			yp_error(y, nm, "client name '%s': 1 to 64 of A-Z a-z 0-9 - : @ _, and not 'anonymous'", name);
-		parse_client(y, c);
-	}
+	CONF_MAP_ENTRIES(y, it->name, p->clients, p->nclients, client_entry, NULL);
+}
+
+static void role_entry(struct yp *y, void *elem, char *name, struct yp_mark nm, void *arg)
+{
+	struct policy_role *r = elem;
+	(void)arg;
+	r->name = name;
+	r->at = at_of(nm);
+	if (!alto_name_valid(name))
+		yp_error(y, nm, "role name '%s' is not a valid name", name);
+	parse_list(y, "a role's grants (resource and view ids)", true, &r->grants, &r->grant_at, &r->ngrants);
 }
 
 static void item_roles(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct policy *p = obj;
-	char *name;
-	struct yp_mark nm;
-	size_t cap = p->nroles;
 	(void)ctx;
 	(void)key;
-	if (!yp_mapping_begin(y, it->name))
-		return;
-	while (yp_mapping_key(y, &name, &nm)) {
-		if (!VEC_PUSH(p->roles, p->nroles, cap)) {
-			free(name);
-			yp_skip(y);
-			continue;
-		}
-		struct policy_role *r = &p->roles[p->nroles++];
-		memset(r, 0, sizeof(*r));
-		r->name = name;
-		r->at = at_of(nm);
-		if (!alto_name_valid(name))
-			yp_error(y, nm, "role name '%s' is not a valid name", name);
-		parse_list(y, "a role's grants (resource and view ids)", true, &r->grants, &r->grant_at, &r->ngrants);
-	}
+	CONF_MAP_ENTRIES(y, it->name, p->roles, p->nroles, role_entry, NULL);
+}
+
+static void view_entry(struct yp *y, void *elem, char *name, struct yp_mark nm, void *arg)
+{
+	struct policy_view *v = elem;
+	(void)arg;
+	v->id = name;
+	v->at = at_of(nm);
+	if (!alto_name_valid(name))
+		yp_error(y, nm, "view id '%s' is not a valid resource id", name);
+	parse_view(y, v);
 }
 
 static void item_views(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key)
 {
 	struct policy *p = obj;
-	char *name;
-	struct yp_mark nm;
-	size_t cap = p->nviews;
 	(void)ctx;
 	(void)key;
-	if (!yp_mapping_begin(y, it->name))
-		return;
-	while (yp_mapping_key(y, &name, &nm)) {
-		if (!VEC_PUSH(p->views, p->nviews, cap)) {
-			free(name);
-			yp_skip(y);
-			continue;
-		}
-		struct policy_view *v = &p->views[p->nviews++];
-		memset(v, 0, sizeof(*v));
-		v->id = name;
-		v->at = at_of(nm);
-		if (!alto_name_valid(name))
-			yp_error(y, nm, "view id '%s' is not a valid resource id", name);
-		parse_view(y, v);
-	}
+	CONF_MAP_ENTRIES(y, it->name, p->views, p->nviews, view_entry, NULL);
 }
 
 /* in the order of the reference and of the unknown-key message */
@@ -736,13 +651,15 @@ static const struct conf_item access_items[] = {
         {.name = "realm",
          .type = CONF_STRING,
          .def = "altod",
-         .parse = item_realm,
+         .offset = offsetof(struct policy, realm),
+         .check = check_realm,
          .type_doc = "1–" STR(POLICY_REALM_MAX) " printable characters, no `\"` or `\\`",
          .doc = "the realm of the Digest and Basic challenges, and of every HA1"},
         {.name = "secret",
          .type = CONF_STRING,
          .flags = CONF_SECRET,
-         .parse = item_secret,
+         .offset = offsetof(struct policy, secret),
+         .check = check_secret,
          .type_doc = "16 characters or more",
          .doc = "keys the Digest nonces (and the views' names and tags): every replica with the same secret "
                 "accepts every replica's nonces. Without it each process has a random nonce key (replicas do not "
@@ -778,7 +695,7 @@ static const struct conf_item access_items[] = {
         {.name = "digest-listen",
          .type = CONF_STRING,
          .flags = CONF_RESTART,
-         .parse = item_digest_listen,
+         .check = check_digest_listen,
          .offset = offsetof(struct policy, digest_listen),
          .type_doc = "`address:port` (UDP; port 0 picks one, logged as `digest peers: receiving nc updates on "
                      "udp://...`; for tests)",
@@ -787,7 +704,8 @@ static const struct conf_item access_items[] = {
                 "dropped ... malformed, ... forged, ... old, ... bad nonce`"},
         {.name = "anonymous-role",
          .type = CONF_STRING,
-         .parse = item_anonymous_role,
+         .offset = offsetof(struct policy, anonymous_role),
+         .check = check_anonymous_role,
          .type_doc = "role name",
          .doc = "the role served to requests without credentials; without it such a request gets `401`"},
         {.name = "audit",

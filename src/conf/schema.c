@@ -7,6 +7,8 @@
 
 #include "conf/policy.h"
 #include "conf/schema.h"
+#include "util/hex.h"
+#include "util/vec.h"
 
 const struct conf_item *conf_section_item(const struct conf_section *s, const char *name, size_t *index)
 {
@@ -161,20 +163,23 @@ static void parse_value(struct yp *y, const struct conf_item *it, void *obj, voi
 			}
 		}
 		break;
+	case CONF_PATH: /* its check resolves it against the config's folder */
 	case CONF_STRING:
-		if (yp_scalar(y, it->name, &v, &vm)) {
+		if (!yp_scalar(y, it->name, &v, &vm))
+			break;
+		if (it->check == NULL || it->check(y, it, &v, vm, obj, ctx)) {
 			free(*(char **)p);
 			*(char **)p = v;
+		} else {
+			free(v);
 		}
 		break;
 	case CONF_SECTION: conf_section_parse(y, it->child, NULL, p, ctx, NULL); break;
 	case CONF_RATE:
 	case CONF_BURST:
-	case CONF_PATH:
 	case CONF_LIST:
 	case CONF_MAP:
-		/* these need a callback (a path is resolved against the config's
-		 * folder, a list's items have forms of their own) */
+		/* these need a callback (a list's items have forms of their own) */
 		yp_error(y, key, "%s: no parser", it->name);
 		yp_skip(y);
 		break;
@@ -211,6 +216,45 @@ bool conf_section_parse(struct yp *y, const struct conf_section *s, const char *
 		free(key);
 	}
 	return true;
+}
+
+bool conf_map_entries(struct yp *y, const char *what, void **arr, size_t *n, size_t size, conf_entry_fn each, void *arg)
+{
+	size_t cap = *n;
+	char *name;
+	struct yp_mark m;
+
+	if (!yp_mapping_begin(y, what))
+		return false;
+	while (yp_mapping_key(y, &name, &m)) {
+		if (!vec_reserve(arr, &cap, *n + 1, size)) {
+			free(name);
+			yp_skip(y);
+			continue;
+		}
+		void *elem = (char *)*arr + (*n)++ * size;
+		memset(elem, 0, size);
+		each(y, elem, name, m, arg);
+	}
+	return true;
+}
+
+bool conf_hex_decode(const char *s, uint8_t *out, size_t n, bool colons)
+{
+	size_t k = 0;
+	for (const char *p = s; *p; p++) {
+		if (colons && *p == ':')
+			continue;
+		int v = hex_digit(*p);
+		if (v < 0 || k >= 2 * n)
+			return false;
+		if (k % 2 == 0)
+			out[k / 2] = (uint8_t)(v << 4);
+		else
+			out[k / 2] |= (uint8_t)v;
+		k++;
+	}
+	return k == 2 * n;
 }
 
 bool conf_section_restart_equal(const struct conf_section *s, const void *a, const void *b)

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "conf/yp.h"
@@ -45,6 +46,12 @@ struct conf_item;
 /* Reads the value of `it` (the parser is on it) into obj; key is where the
  * key was written. */
 typedef void (*conf_parse_fn)(struct yp *y, const struct conf_item *it, void *obj, void *ctx, struct yp_mark key);
+/* Checks (and may rewrite) the scalar *v of a CONF_STRING or CONF_PATH item
+ * that the generic parser read at m, reporting its own error. true: *v is
+ * stored at it->offset (the old value freed); false: *v is freed (the check
+ * may have taken it, setting *v to NULL, or kept what it made of it). */
+typedef bool (*conf_check_fn)(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj,
+                              void *ctx);
 
 struct conf_item {
 	const char *name;
@@ -59,6 +66,7 @@ struct conf_item {
 	 * size: of a CONF_UINT's field */
 	size_t offset, size;
 	conf_parse_fn parse; /* reads the value instead of the generic conversion */
+	conf_check_fn check; /* CONF_STRING, CONF_PATH (resolved by it): checks the value read */
 	const struct conf_section *child;
 	const char *type_doc; /* the reference's type column, when the type does not say it */
 	const char *doc;      /* one line: what it does */
@@ -99,6 +107,21 @@ bool conf_section_restart_equal(const struct conf_section *s, const void *a, con
 /* "server.listen[].address, ..., access.digest-listen": every restart-only
  * key under s, children included */
 void conf_restart_keys(const struct conf_section *s, char *buf, size_t size);
+
+/* A mapping of names to entries (clients, roles, views, a view's costs):
+ * for each key the array *arr of `size`-byte elements gets one more, zeroed,
+ * and each(y, elem, name, mark, arg) fills it (elem owns name); if the array
+ * cannot grow the key and its value are skipped. `what` names the mapping
+ * in a mismatch message. false if the node was not a mapping. */
+typedef void (*conf_entry_fn)(struct yp *y, void *elem, char *name, struct yp_mark m, void *arg);
+bool conf_map_entries(struct yp *y, const char *what, void **arr, size_t *n, size_t size, conf_entry_fn each,
+                      void *arg);
+#define CONF_MAP_ENTRIES(y, what, arr, n, each, arg) \
+	conf_map_entries((y), (what), (void **)&(arr), &(n), sizeof(*(arr)), (each), (arg))
+
+/* n bytes from 2n hexadecimal digits (either case), with ':' between
+ * them ignored when colons is set; false if s is anything else */
+bool conf_hex_decode(const char *s, uint8_t *out, size_t n, bool colons);
 
 enum conf_ref_format {
 	CONF_REF_MARKDOWN,

@@ -290,6 +290,19 @@ bool yp_sequence_more(struct yp *y)
 	return y->ev.type != YAML_DOCUMENT_END_EVENT && y->ev.type != YAML_STREAM_END_EVENT;
 }
 
+bool yp_scalar_list(struct yp *y, const char *what, const char *item, yp_scalar_fn each, void *arg)
+{
+	if (!yp_sequence_begin(y, what))
+		return false;
+	while (yp_sequence_more(y)) {
+		char *v;
+		struct yp_mark m;
+		if (yp_scalar(y, item, &v, &m))
+			each(y, v, m, arg);
+	}
+	return true;
+}
+
 bool yp_scalar_bool(struct yp *y, const char *what, bool *out)
 {
 	struct yp_mark m;

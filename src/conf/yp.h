@@ -54,6 +54,12 @@ bool yp_mapping_key(struct yp *y, char **key, struct yp_mark *m);
 bool yp_sequence_begin(struct yp *y, const char *what);
 /* true while the sequence has another item (which the caller then reads) */
 bool yp_sequence_more(struct yp *y);
+/* A sequence of scalars (`what` names the sequence, `item` each item in a
+ * mismatch message): each(y, value, mark, arg) is called for every item
+ * that is a scalar, and owns the value; any other item is reported and
+ * skipped. false if the node was not a sequence. */
+typedef void (*yp_scalar_fn)(struct yp *y, char *value, struct yp_mark m, void *arg);
+bool yp_scalar_list(struct yp *y, const char *what, const char *item, yp_scalar_fn each, void *arg);
 void yp_skip(struct yp *y);
 
 /* Scalar conversions; each reports its own error. */

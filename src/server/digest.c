@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 
 #include "server/digest.h"
+#include "util/hex.h"
 #include "util/err.h"
 
 /* ---- the tokenizer ---- */
@@ -134,17 +135,6 @@ static int take_param(void *ctx, const char *name, const char *value)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return ALTOD_EINVAL;
-}
-
 int digest_parse(const char *value, struct digest_credentials *out)
 {
 	memset(out, 0, offsetof(struct digest_credentials, buf));
@@ -174,7 +164,7 @@ int digest_parse(const char *value, struct digest_credentials *out)
 		return ALTOD_EPARSE;
 	uint32_t nc = 0;
 	for (size_t k = 0; k < 8; k++) {
-		int v = hexval(out->nc[k]);
+		int v = hex_digit(out->nc[k]);
 		if (v < 0)
 			return ALTOD_EPARSE;
 		nc = nc << 4 | (uint32_t)v;
@@ -320,7 +310,7 @@ static int nonce_open(const uint8_t *key, const char *nonce, uint8_t raw[DIGEST_
 		char a = nonce[2 * i], b = nonce[2 * i + 1];
 		if ((a >= 'A' && a <= 'F') || (b >= 'A' && b <= 'F'))
 			return ALTOD_EAUTH;
-		int x = hexval(a), y = hexval(b);
+		int x = hex_digit(a), y = hex_digit(b);
 		if (x < 0 || y < 0)
 			return ALTOD_EAUTH;
 		raw[i] = (uint8_t)(x << 4 | y);
@@ -474,8 +464,8 @@ static bool uri_matches(const char *uri, const char *target, bool has_query)
 	for (size_t i = 0; i < plen; i++) {
 		char c = p[i];
 		if (c == '%') {
-			int x = i + 2 < plen ? hexval(p[i + 1]) : ALTOD_EINVAL,
-			    y = x >= 0 ? hexval(p[i + 2]) : ALTOD_EINVAL;
+			int x = i + 2 < plen ? hex_digit(p[i + 1]) : ALTOD_EINVAL,
+			    y = x >= 0 ? hex_digit(p[i + 2]) : ALTOD_EINVAL;
 			if (x < 0 || y < 0)
 				return false;
 			c = (char)(x << 4 | y);
@@ -504,7 +494,7 @@ enum digest_result digest_verify(struct digest_state *st, const struct digest_cr
 		return DIGEST_FAIL;
 	uint8_t got[32], want[32];
 	for (size_t i = 0; i < dlen; i++) {
-		int x = hexval(cr->response[2 * i]), y = hexval(cr->response[2 * i + 1]);
+		int x = hex_digit(cr->response[2 * i]), y = hex_digit(cr->response[2 * i + 1]);
 		if (x < 0 || y < 0)
 			return DIGEST_FAIL;
 		got[i] = (uint8_t)(x << 4 | y);
@@ -512,7 +502,7 @@ enum digest_result digest_verify(struct digest_state *st, const struct digest_cr
 	char hex[65];
 	digest_response_hex(cr->alg, ck->ha1, cr->nonce, cr->nc, cr->cnonce, cr->qop, ck->method, cr->uri, hex);
 	for (size_t i = 0; i < dlen; i++)
-		want[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+		want[i] = (uint8_t)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
 	if (!ct_equal(got, want, dlen))
 		return DIGEST_FAIL;
 	/* Only a correct answer learns that its nonce is stale (RFC 7616 §3.3:

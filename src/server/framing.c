@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -50,31 +51,11 @@ static enum MHD_Result count_fields(void *cls, enum MHD_ValueKind kind, const ch
  * sub-delims); no userinfo. Empty only where allowed. */
 static bool authority_ok(const char *s, size_t n, bool allow_empty)
 {
-	size_t i = 0;
 	if (n == 0)
 		return allow_empty;
-	if (s[0] == '[') {
-		for (i = 1; i < n && s[i] != ']'; i++)
-			if (!(isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.'))
-				return false;
-		if (i == n || i == 1)
-			return false;
-		i++;
-	} else {
-		for (; i < n && s[i] != ':'; i++) {
-			unsigned char ch = (unsigned char)s[i];
-			if (ch == '%') {
-				if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
-				    !isxdigit((unsigned char)s[i + 2]))
-					return false;
-				i += 2;
-			} else if (!isalnum(ch) && !strchr("-._~!$&'()*+,;=", ch)) {
-				return false;
-			}
-		}
-		if (i == 0)
-			return false; /* ":port" without a host */
-	}
+	size_t i = ip_uri_host_len(s, n, true);
+	if (i == 0)
+		return false; /* no host, or ":port" without one */
 	if (i == n)
 		return true;
 	if (s[i] != ':')
@@ -276,4 +257,30 @@ void framing_mhd_log(void *cls, const char *fmt, va_list ap)
 		return;
 	}
 	log_vmsg(LOG_LVL_WARNING, "http", fmt, ap);
+}
+
+/* libmicrohttpd calls this on an internal error it cannot go on from (a
+ * mutex it cannot lock, a broken connection list, its API misused, e.g.
+ * suspending a connection of a daemon started without
+ * MHD_ALLOW_SUSPEND_RESUME). Its default writes a bare line to stderr
+ * (outside altod's log format, so without a level under journald) and
+ * aborts; this logs where and why as an error first, then aborts all the
+ * same. It is not a signal handler: it runs in the thread that failed,
+ * which holds no lock of the logger's (the logger writes one line with one
+ * write(2)). */
+static void framing_mhd_panic(void *cls, const char *file, unsigned int line, const char *reason)
+{
+	const char *why = reason ? reason : "(no reason given)";
+	size_t n = strlen(why);
+	(void)cls;
+	while (n > 0 && (why[n - 1] == '\n' || why[n - 1] == ' '))
+		n--; /* its reasons end with a newline */
+	log_err("http", "libmicrohttpd panic at %s:%u: %.*s; aborting", file ? file : "(unknown file)", line, (int)n,
+	        why);
+	abort();
+}
+
+void server_install_panic(void)
+{
+	MHD_set_panic_func(framing_mhd_panic, NULL);
 }

@@ -148,6 +148,11 @@ int baseuri_of(struct MHD_Connection *c, const struct listener *l, const char *u
  * listener's current trust (plain HTTP: true). *verified: the session when a
  * client certificate was checked against the current client CAs. */
 bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified);
+/* An answer of body_len bytes is about to be queued on c: on HTTPS, when
+ * libmicrohttpd would push its header alone, the socket is corked until
+ * https_uncork (true: corked, call it when the request completes). */
+bool https_cork(struct MHD_Connection *c, size_t body_len);
+void https_uncork(struct MHD_Connection *c);
 /* MHD_OPTION_HTTPS_CERT_CALLBACK */
 int https_retrieve_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
                         const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length, gnutls_pcert_st **pcert,

@@ -5,7 +5,10 @@
  * listener's client CAs and CRLs in the handshake, and again before a
  * request when a reload changed that trust since (tls.h).
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <gnutls/x509.h>
 
@@ -82,6 +85,60 @@ bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
 	if (st->trust)
 		*verified = ci->tls_session;
 	return true;
+}
+
+/* libmicrohttpd 0.9.75 sends an HTTPS answer as two TLS records, its header
+ * and then its body (MHD_send_hdr_and_body_ never gathers them on TLS).
+ * Below 1400 bytes in all it corks the socket for the header and pushes
+ * both at the end: one TCP segment. From 1400 bytes on it pushes the
+ * header alone ("so the client may react on it"): the header leaves as a
+ * segment of its own, ahead of the body's, and a keep-alive client is
+ * woken for a header it cannot use without the body (on loopback the
+ * receive side of each segment also runs in altod's send). For an answer
+ * built whole before it is queued that buys nothing: altod corks the
+ * socket itself from just before the answer is queued until the request
+ * completes (route_completed), so header and body leave together, in full
+ * segments. Not for plain HTTP (libmicrohttpd sends header and body in one
+ * sendmsg there), not for a body below 1400 bytes (libmicrohttpd may cork
+ * itself), not for HEAD or a body-less status (the caller passes 0).
+ * Uncorking pushes what is left; closing or shutting the socket down does
+ * too (gnutls_bye's close_notify follows the answer in the same stream),
+ * so nothing stays behind whatever way the connection ends. A socket that
+ * is corked already is libmicrohttpd's doing (it corks for a smaller answer
+ * and keeps the cork, pushing with TCP_NODELAY): left alone, as
+ * libmicrohttpd expects to find it, else the next small answer would leave
+ * in two segments. */
+/* body bytes: with any header, 1400 in all. Not less: an answer that
+ * libmicrohttpd corks itself would find the socket corked, believe it
+ * corked after altod uncorks it, and send the next small answers' headers
+ * alone */
+#define HTTPS_CORK_MIN 1400
+
+bool https_cork(struct MHD_Connection *c, size_t body_len)
+{
+	if (body_len < HTTPS_CORK_MIN)
+		return false;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return false;
+	struct conn_ctx *cc = conn_of(c);
+	if (cc == NULL || cc->fd < 0)
+		return false;
+	int on = 0;
+	socklen_t sl = sizeof(on);
+	if (getsockopt(cc->fd, IPPROTO_TCP, TCP_CORK, &on, &sl) != 0 || on)
+		return false;
+	on = 1;
+	return setsockopt(cc->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0;
+}
+
+void https_uncork(struct MHD_Connection *c)
+{
+	struct conn_ctx *cc = conn_of(c);
+	int zero = 0;
+	/* fails harmlessly on a socket already shut down (its data went) */
+	if (cc && cc->fd >= 0)
+		(void)setsockopt(cc->fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
 }
 
 /* Called while the ClientHello is processed: hands over the listener's

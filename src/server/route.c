@@ -47,6 +47,7 @@ struct req_ctx {
 	struct client_state *cs;
 	struct authz_decision az; /* who asks, what it may see, what a 401 may offer */
 	bool close;               /* answer with Connection: close */
+	bool corked;              /* the socket is corked until the answer is complete (https_cork) */
 	struct buf body;
 	size_t dropped; /* body bytes read and discarded */
 	bool post;      /* a POST to a POST resource: the body is its input */
@@ -99,6 +100,8 @@ static enum MHD_Result send_response(struct req_ctx *ctx, struct MHD_Connection 
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ctx->status = status;
 	ctx->bytes = len;
+	/* len: 0 for a body-less status; HEAD sends no body */
+	ctx->corked = https_cork(c, strcmp(ctx->method, MHD_HTTP_METHOD_HEAD) == 0 ? 0 : len);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -918,6 +921,8 @@ void route_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum M
 
 	if (ctx == NULL)
 		return;
+	if (ctx->corked) /* the whole answer is written: out it goes (https.c) */
+		https_uncork(c);
 	tips_unwait(srv->tips, &ctx->waiter);
 	atomic_fetch_sub(&srv->inflight, 1);
 	if (ctx->snap == NULL) /* an update stream: the config serving now */

@@ -23,6 +23,10 @@ void server_set_tls(struct server *s, struct tls_state **tls);
 /* A reload installed a new snapshot (and its updates history): wakes the
  * requests waiting for the next version of a resource. */
 void server_snapshot_changed(struct server *s);
+/* Makes libmicrohttpd's panics (internal errors it cannot go on from)
+ * log where and why through altod's logger, as errors, before they abort.
+ * Once, before any daemon starts. */
+void server_install_panic(void);
 /* Stops accepting, lets in-flight requests finish for up to grace_ms, stops. */
 void server_stop(struct server *s, unsigned grace_ms);
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "alto/sse.h"
+#include "server/owners.h"
 #include "snap/access.h"
 #include "snap/updates.h"
 #include "util/err.h"
@@ -72,6 +73,7 @@ struct sse_registry {
 	pthread_mutex_t lock;
 	struct sse_stream *head;
 	size_t n;
+	struct owners owners; /* the streams' who.key, and how many each has open */
 	bool closing;
 };
 
@@ -97,6 +99,7 @@ void sse_free(struct server *srv)
 	if (srv->sse == NULL)
 		return;
 	pthread_mutex_destroy(&srv->sse->lock);
+	owners_free(&srv->sse->owners);
 	free(srv->sse);
 	srv->sse = NULL;
 }
@@ -429,6 +432,7 @@ static void unlink_stream(struct sse_stream *st)
 	if (st->next)
 		st->next->prev = st->prev;
 	reg->n--;
+	owners_release(&reg->owners, st->who.key);
 	pthread_mutex_unlock(&reg->lock);
 }
 
@@ -508,15 +512,6 @@ static int request_error(struct sse_answer *a, struct alto_error *err)
 	return 0;
 }
 
-static unsigned count_owner(const struct sse_registry *reg, const char *key)
-{
-	unsigned n = 0;
-	for (const struct sse_stream *s = reg->head; s; s = s->next)
-		if (strcmp(s->who.key, key) == 0)
-			n++;
-	return n;
-}
-
 int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who *who, const struct snapshot *snap,
              const struct catalog *cat, const char *base, const char *body, size_t len, struct sse_answer *a)
 {
@@ -573,7 +568,7 @@ int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who 
 		a->text = "Service Unavailable: too many update streams are open (updates.streams)\n";
 		a->retry_after = 10;
 	} else if (snap->upd_conf.streams_per_client &&
-	           count_owner(reg, who->key) >= snap->upd_conf.streams_per_client) {
+	           owners_count(&reg->owners, who->key) >= snap->upd_conf.streams_per_client) {
 		a->status = MHD_HTTP_TOO_MANY_REQUESTS;
 		a->text = "Too Many Requests: this client has as many update streams open as it may "
 		          "(updates.streams-per-client)\n";
@@ -583,6 +578,11 @@ int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who 
 		pthread_mutex_unlock(&reg->lock);
 		stream_free(st);
 		return 0;
+	}
+	if (owners_take(&reg->owners, who->key) == NULL) {
+		pthread_mutex_unlock(&reg->lock);
+		stream_free(st);
+		return ALTOD_ENOMEM;
 	}
 	st->next = reg->head;
 	if (reg->head)

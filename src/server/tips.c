@@ -13,6 +13,7 @@
 #include <gnutls/gnutls.h>
 
 #include "alto/media.h"
+#include "server/owners.h"
 #include "server/tips.h"
 #include "snap/access.h"
 #include "util/err.h"
@@ -21,9 +22,9 @@
 
 struct tips_view {
 	char token[TIPS_TOKEN_LEN + 1];
-	char *identity;
-	char *id;       /* resource id */
-	char epoch[17]; /* of the resource's history when it was opened */
+	const char *identity; /* the owners' copy */
+	char *id;             /* resource id */
+	char epoch[17];       /* of the resource's history when it was opened */
 	int64_t last_ms;
 };
 
@@ -31,6 +32,7 @@ struct tips_state {
 	pthread_mutex_t lock;
 	struct tips_view *views;
 	size_t nviews, cap;
+	struct owners owners; /* the views' identities, and how many each holds */
 	/* views by token: open addressing, view index + 1 (0: empty); a
 	 * power of two at least twice nviews. NULL (out of memory): the
 	 * views are searched one by one */
@@ -81,11 +83,10 @@ void tips_destroy(struct tips_state *t)
 {
 	if (t == NULL)
 		return;
-	for (size_t i = 0; i < t->nviews; i++) {
-		free(t->views[i].identity);
+	for (size_t i = 0; i < t->nviews; i++)
 		free(t->views[i].id);
-	}
 	free(t->views);
+	owners_free(&t->owners);
 	free(t->index);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -220,20 +221,12 @@ static struct tips_view *find_view(struct tips_state *t, const char *token)
 /* Removes a view; the caller rebuilds the index (index_rebuild). */
 static void drop_view(struct tips_state *t, struct tips_view *v)
 {
-	free(v->identity);
+	owners_release(&t->owners, v->identity);
 	free(v->id);
 	struct tips_view *last = &t->views[--t->nviews];
 	if (v != last)
 		*v = *last;
 	memset(last, 0, sizeof(*last));
-}
-
-static size_t views_of(const struct tips_state *t, const char *identity)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < t->nviews; i++)
-		n += strcmp(t->views[i].identity, identity) == 0;
-	return n;
 }
 
 /* Holds a view: 0, or 429 (a limit), or ALTOD_ENOMEM. */
@@ -245,16 +238,16 @@ static int hold_view(struct tips_state *t, const struct tips_limits *l, const ch
 		v->last_ms = now_ms();
 		return 0;
 	}
-	if ((l->views && t->nviews >= l->views) || (l->per_client && views_of(t, identity) >= l->per_client))
+	if ((l->views && t->nviews >= l->views) ||
+	    (l->per_client && owners_count(&t->owners, identity) >= l->per_client))
 		return 429;
 	if (!VEC_PUSH(t->views, t->nviews, t->cap))
 		return ALTOD_ENOMEM;
 	v = &t->views[t->nviews];
 	memset(v, 0, sizeof(*v));
-	v->identity = strdup(identity);
 	v->id = strdup(id);
-	if (v->identity == NULL || v->id == NULL) {
-		free(v->identity);
+	v->identity = v->id ? owners_take(&t->owners, identity) : NULL;
+	if (v->identity == NULL) {
 		free(v->id);
 		return ALTOD_ENOMEM;
 	}

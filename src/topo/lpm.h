@@ -11,9 +11,11 @@
  * the last interval start (not the whole address space: IPv6 maps live in
  * 2000::/3, so the top bits carry nothing), with about one bucket per
  * interval. A bucket whose keys all fall in one interval answers from the
- * index entry alone; otherwise a few adjacent interval records, usually one
- * cache line, are scanned. Start and value sit side by side, so a lookup is
- * typically one or two cache misses whatever the number of prefixes.
+ * index entry alone; otherwise the bucket's adjacent interval records (one
+ * to four cache lines: IPv6's nested prefixes cluster) are all asked for at
+ * once, then scanned. Start and value sit side by side, so a lookup is one
+ * miss, or two dependent ones (index entry, then records) whatever the
+ * number of prefixes; independent lookups overlap theirs.
  */
 #ifndef ALTOD_LPM_H
 #define ALTOD_LPM_H
@@ -38,7 +40,7 @@ struct lpm_rec4 {
 };
 
 struct lpm_rec6 {
-	uint64_t hi, lo; /* interval start, most significant half first */
+	uint32_t start[4]; /* interval start: its high, then low 64 bits, each in native order */
 	uint32_t value;
 };
 
@@ -76,5 +78,12 @@ lpm_key lpm_key_of(const struct lpm *lpm, const uint8_t addr[16]);
 /* The bucket a key falls in, or SIZE_MAX when it is outside the index
  * (before the base: interval 0; past the last bucket: interval n - 1). */
 size_t lpm_bucket_of(const struct lpm *lpm, lpm_key k);
+
+/* How the tables are allocated: 2 MiB and more in their own 2 MiB-aligned
+ * mapping with transparent huge pages asked for (madvise), smaller ones with
+ * malloc. Exported so that the benchmark's memory-latency reference gets the
+ * same page treatment as the tables it is compared with. */
+void *lpm_table_alloc(size_t size);
+void lpm_table_free(void *p, size_t size);
 
 #endif

@@ -136,6 +136,20 @@ static void parse_entity(struct yp *y, struct raw_pent *e, struct diag *d, size_
 		PERR(d, errors, e->at, "entity '%s' defines no property", e->id);
 }
 
+/* The next element of a mapping's array, for the key read at m; NULL if
+ * the array cannot grow (reported; the key is freed, its value skipped). */
+static void *push_keyed(struct yp *y, void **arr, size_t *n, size_t *cap, size_t size, char *key, struct yp_mark m,
+                        struct diag *d, size_t *errors)
+{
+	if (!vec_reserve(arr, cap, *n + 1, size)) {
+		PERR(d, errors, pat_of(y, m), "out of memory");
+		free(key);
+		yp_skip(y);
+		return NULL;
+	}
+	return (char *)*arr + (*n)++ * size;
+}
+
 void props_raw_parse(struct props_raw **prp, struct yp *y, struct diag *d, size_t *errors)
 {
 	char *nmid, *eid;
@@ -150,24 +164,18 @@ void props_raw_parse(struct props_raw **prp, struct yp *y, struct diag *d, size_
 	if (!yp_mapping_begin(y, "property-maps (a mapping of network map ids)"))
 		return;
 	while (yp_mapping_key(y, &nmid, &m)) {
-		if (!VEC_PUSH(pr->s, pr->n, pr->cap)) {
-			PERR(d, errors, pat_of(y, m), "out of memory");
-			free(nmid);
-			yp_skip(y);
+		struct raw_psec *s =
+		        push_keyed(y, (void **)&pr->s, &pr->n, &pr->cap, sizeof(*pr->s), nmid, m, d, errors);
+		if (s == NULL)
 			continue;
-		}
-		struct raw_psec *s = &pr->s[pr->n++];
 		*s = (struct raw_psec){.netmap = nmid, .at = pat_of(y, m)};
 		if (!yp_mapping_begin(y, "a property map (a mapping of entity ids)"))
 			continue;
 		while (yp_mapping_key(y, &eid, &em)) {
-			if (!VEC_PUSH(s->e, s->n, s->cap)) {
-				PERR(d, errors, pat_of(y, em), "out of memory");
-				free(eid);
-				yp_skip(y);
+			struct raw_pent *e =
+			        push_keyed(y, (void **)&s->e, &s->n, &s->cap, sizeof(*s->e), eid, em, d, errors);
+			if (e == NULL)
 				continue;
-			}
-			struct raw_pent *e = &s->e[s->n++];
 			*e = (struct raw_pent){.id = eid, .at = pat_of(y, em)};
 			parse_entity(y, e, d, errors);
 		}

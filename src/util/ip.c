@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,4 +177,28 @@ void ip_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t siz
 		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
 		snprintf(out, size, "%s:%u", host, ntohs(s4->sin_port));
 	}
+}
+
+size_t ip_uri_host_len(const char *s, size_t n, bool strict_pct)
+{
+	size_t i = 0;
+	if (n == 0)
+		return 0;
+	if (s[0] == '[') {
+		for (i = 1; i < n && s[i] != ']'; i++)
+			if (!(isxdigit((unsigned char)s[i]) || s[i] == ':' || s[i] == '.'))
+				return 0;
+		return i == n || i == 1 ? 0 : i + 1;
+	}
+	for (; i < n && s[i] != ':'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '%' && strict_pct) {
+			if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2]))
+				return 0;
+			i += 2;
+		} else if (!isalnum(ch) && !strchr(strict_pct ? "-._~!$&'()*+,;=" : "-._~!$&'()*+,;=%", ch)) {
+			return 0;
+		}
+	}
+	return i;
 }

@@ -39,6 +39,12 @@ const char *ip_family_name(enum ip_family f);
 /* "192.0.2.1:7000" or "[2001:db8::1]:7000" (numeric only): 0 with out and
  * len set, or ALTOD_EINVAL with *why naming the problem. Port 0 only where
  * port0_ok. */
+/* RFC 3986 §3.2.2: the host at the start of an authority s[0..n) (an
+ * IP-literal in brackets, or a reg-name / IPv4address up to a ':'): its
+ * length, or 0 if it is not a valid one. With strict_pct a '%' must start a
+ * pct-encoded octet; without, it is taken as any other allowed character.
+ * What follows it (a ":port") is the caller's. */
+size_t ip_uri_host_len(const char *s, size_t n, bool strict_pct);
 int ip_hostport_parse(const char *s, bool port0_ok, struct sockaddr_storage *out, size_t *len, const char **why);
 /* The same form back: "a.b.c.d:port" or "[v6]:port". */
 #define IP_HOSTPORT_STRLEN 56

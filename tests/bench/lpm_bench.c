@@ -390,20 +390,17 @@ struct timing {
 	double p50, p99, mean;
 };
 
-static struct timing run(const struct lpm *lpm, uint8_t (*addrs)[16], size_t lookups, int reference)
+/* Times `lookups` lookups (after a warm-up pass when `warm`). */
+static struct timing run(const struct lpm *lpm, uint8_t (*addrs)[16], size_t lookups, int reference, int warm)
 {
 	size_t nbatch = lookups / BATCH;
-	double *per = malloc(nbatch * sizeof(*per));
+	double *per = xmalloc(nbatch * sizeof(*per));
 	double total = 0;
 	uint32_t acc = 0;
-	if (per == NULL) {
-		fprintf(stderr, "bench_lpm: out of memory\n");
-		exit(2);
-	}
-	/* warm-up: one pass over the addresses */
-	for (size_t i = 0; i < NADDR; i++)
-		acc += reference ? bsearch_lookup(lpm, addrs[i]) : lpm_lookup(lpm, addrs[i]);
-	size_t pos = 0;
+	if (warm)
+		for (size_t i = 0; i < NADDR; i++)
+			acc += reference ? bsearch_lookup(lpm, addrs[i]) : lpm_lookup(lpm, addrs[i]);
+	static size_t pos; /* successive runs go on through the addresses */
 	for (size_t b = 0; b < nbatch; b++) {
 		double t0 = now_ns();
 		if (reference)
@@ -422,6 +419,109 @@ static struct timing run(const struct lpm *lpm, uint8_t (*addrs)[16], size_t loo
 	struct timing t = {per[nbatch / 2], per[(size_t)((double)nbatch * 0.99)], total / (double)(nbatch * BATCH)};
 	free(per);
 	return t;
+}
+
+/* ---- the physical limit: one dependent miss to memory ----
+ *
+ * A table of exactly the LPM tables' byte size (lpm_memory), allocated like
+ * them (lpm_table_alloc: its own mapping with transparent huge pages asked
+ * for, so that the TLB behaves the same), holding a random cyclic
+ * permutation of its 64-byte lines (Sattolo's algorithm: one cycle through
+ * every line). Each load reads the index of the next line from the line
+ * the previous load returned, so no two loads overlap: ns per load is the
+ * latency of one random access to a table of that size, the floor for a
+ * lookup that must touch it once at a random place. */
+struct chase {
+	uint32_t *t;
+	size_t bytes, lines;
+	uint32_t at;
+};
+
+#define LINE_WORDS (64 / sizeof(uint32_t))
+
+static void chase_init(struct chase *c, size_t bytes)
+{
+	c->bytes = bytes;
+	c->lines = bytes / 64;
+	if (c->lines < 2) {
+		fprintf(stderr, "bench_lpm: table too small for a chase\n");
+		exit(2);
+	}
+	c->t = lpm_table_alloc(bytes);
+	uint32_t *next = xmalloc(c->lines * sizeof(*next));
+	if (c->t == NULL) {
+		fprintf(stderr, "bench_lpm: out of memory\n");
+		exit(2);
+	}
+	memset(c->t, 0, bytes); /* every page faulted in, as lpm_build's writes do */
+	for (size_t i = 0; i < c->lines; i++)
+		next[i] = (uint32_t)i;
+	/* its own random numbers: the prefixes and addresses stay those of
+	 * the runs without a chase */
+	uint64_t saved = rng_state;
+	rng_state = 0xD1B54A32D192ED03ull ^ bytes;
+	for (size_t i = c->lines - 1; i > 0; i--) {
+		size_t j = rnd_below((uint32_t)i); /* j < i: Sattolo, a single cycle */
+		uint32_t x = next[i];
+		next[i] = next[j];
+		next[j] = x;
+	}
+	rng_state = saved;
+	for (size_t i = 0; i < c->lines; i++)
+		c->t[i * LINE_WORDS] = next[i];
+	free(next);
+	c->at = 0;
+}
+
+static void chase_free(struct chase *c)
+{
+	lpm_table_free(c->t, c->bytes);
+}
+
+/* Times `loads` dependent loads (after one warm-up lap when `warm`). */
+static struct timing chase_run(struct chase *c, size_t loads, int warm)
+{
+	size_t nbatch = loads / BATCH;
+	double *per = xmalloc(nbatch * sizeof(*per));
+	double total = 0;
+	const uint32_t *t = c->t;
+	uint32_t at = c->at;
+	if (warm)
+		for (size_t i = 0; i < c->lines; i++)
+			at = t[(size_t)at * LINE_WORDS];
+	for (size_t b = 0; b < nbatch; b++) {
+		double t0 = now_ns();
+		for (size_t i = 0; i < BATCH; i++)
+			at = t[(size_t)at * LINE_WORDS];
+		double t1 = now_ns();
+		per[b] = (t1 - t0) / BATCH;
+		total += t1 - t0;
+	}
+	c->at = at;
+	sink = at;
+	qsort(per, nbatch, sizeof(*per), dbl_cmp);
+	struct timing tm = {per[nbatch / 2], per[(size_t)((double)nbatch * 0.99)], total / (double)(nbatch * BATCH)};
+	free(per);
+	return tm;
+}
+
+/* The median of each field over reps repetitions. */
+static struct timing median_of(struct timing *t, int reps)
+{
+	double v[3][64];
+	for (int i = 0; i < reps; i++) {
+		v[0][i] = t[i].p50;
+		v[1][i] = t[i].p99;
+		v[2][i] = t[i].mean;
+	}
+	for (int k = 0; k < 3; k++)
+		qsort(v[k], (size_t)reps, sizeof(double), dbl_cmp);
+	struct timing m = {v[0][reps / 2], v[1][reps / 2], v[2][reps / 2]};
+	if (reps % 2 == 0)
+		m = (struct timing){(v[0][reps / 2 - 1] + v[0][reps / 2]) / 2,
+		                    (v[1][reps / 2 - 1] + v[1][reps / 2]) / 2,
+		                    (v[2][reps / 2 - 1] + v[2][reps / 2]) / 2};
+	return m;
 }
 
 static int check(const struct gen *g, const struct lpm *lpm, uint8_t (*addrs)[16], size_t n, const char *what)
@@ -448,22 +548,27 @@ static int check(const struct gen *g, const struct lpm *lpm, uint8_t (*addrs)[16
 int main(int argc, char **argv)
 {
 	size_t nprefixes = 1000000, lookups = 8u << 20;
-	int opt;
-	while ((opt = getopt(argc, argv, "n:l:s:")) != -1) {
+	int reps = 5, opt;
+	while ((opt = getopt(argc, argv, "n:l:r:s:")) != -1) {
 		switch (opt) {
 		case 'n': nprefixes = strtoull(optarg, NULL, 10); break;
 		case 'l': lookups = strtoull(optarg, NULL, 10); break;
+		case 'r': reps = atoi(optarg); break;
 		case 's': rng_state ^= strtoull(optarg, NULL, 10) * 0x9E3779B97F4A7C15ull; break;
-		default: fprintf(stderr, "usage: bench_lpm [-n PREFIXES] [-l LOOKUPS] [-s SEED]\n"); return 2;
+		default:
+			fprintf(stderr, "usage: bench_lpm [-n PREFIXES] [-l LOOKUPS] [-r REPETITIONS] [-s SEED]\n");
+			return 2;
 		}
 	}
-	if (nprefixes < 2 || lookups < BATCH) {
-		fprintf(stderr, "bench_lpm: need at least 2 prefixes and %d lookups\n", BATCH);
+	if (reps < 1 || reps > 64 || nprefixes < 2 || lookups / (size_t)reps < BATCH) {
+		fprintf(stderr, "bench_lpm: need at least 2 prefixes, 1 to 64 repetitions and %d lookups each\n",
+		        BATCH);
 		return 2;
 	}
+	size_t per_rep = lookups / (size_t)reps;
 	int failed = 0;
-	fprintf(stderr, "%-6s %-8s %-14s %10s %10s %10s %12s %10s %12s\n", "family", "dist", "impl", "p50 ns", "p99 ns",
-	        "mean ns", "intervals", "B/prefix", "index span");
+	fprintf(stderr, "%-6s %-8s %-14s %10s %10s %10s %12s %10s %12s %10s\n", "family", "dist", "impl", "p50 ns",
+	        "p99 ns", "mean ns", "intervals", "B/prefix", "index span", "p50/miss");
 	for (int f = 0; f < 2; f++) {
 		enum ip_family fam = f == 0 ? IP_V4 : IP_V6;
 		struct gen g;
@@ -476,6 +581,8 @@ int main(int argc, char **argv)
 		}
 		double build_s = (now_ns() - t0) / 1e9;
 		double bpp = (double)lpm_memory(&lpm) / (double)g.n;
+		struct chase chase;
+		chase_init(&chase, lpm_memory(&lpm));
 		uint8_t(*pool)[16] = random_addrs(&g);
 		for (int skewed = 0; skewed < 2; skewed++) {
 			uint8_t(*addrs)[16] = skewed ? skewed_addrs(pool) : pool;
@@ -489,23 +596,40 @@ int main(int argc, char **argv)
 				failed = 1;
 			free(uni);
 			struct spans sp = index_spans(&lpm, addrs);
-			for (int ref = 0; ref < 2; ref++) {
-				struct timing t = run(&lpm, addrs, lookups, ref);
-				const char *impl = ref ? "binary-search" : "altod";
-				fprintf(stderr, "%-6s %-8s %-14s %10.1f %10.1f %10.1f %12zu %10.1f %12.1f\n",
-				        ip_family_name(fam), dist, impl, t.p50, t.p99, t.mean, lpm.n, bpp, sp.mean);
+			/* interleaved (chase, altod, binary search, chase, altod, ...)
+			 * so that the three see the same state of a shared machine;
+			 * the medians over the repetitions are reported */
+			struct timing tc[64], ta[64], tb[64];
+			(void)chase_run(&chase, BATCH, 1);
+			(void)run(&lpm, addrs, BATCH, 0, 1);
+			(void)run(&lpm, addrs, BATCH, 1, 1);
+			for (int r = 0; r < reps; r++) {
+				tc[r] = chase_run(&chase, per_rep, 0);
+				ta[r] = run(&lpm, addrs, per_rep, 0, 0);
+				tb[r] = run(&lpm, addrs, per_rep, 1, 0);
+			}
+			struct timing t[3] = {median_of(ta, reps), median_of(tb, reps), median_of(tc, reps)};
+			static const char *const impls[3] = {"altod", "binary-search", "chase"};
+			double miss = t[2].p50;
+			for (int k = 0; k < 3; k++) {
+				fprintf(stderr, "%-6s %-8s %-14s %10.1f %10.1f %10.1f %12zu %10.1f %12.1f %9.2fx\n",
+				        ip_family_name(fam), dist, impls[k], t[k].p50, t[k].p99, t[k].mean, lpm.n, bpp,
+				        sp.mean, t[k].p50 / miss);
 				printf("RESULT {\"family\":\"%s\",\"dist\":\"%s\",\"impl\":\"%s\",\"prefixes\":%zu,"
-				       "\"intervals\":%zu,\"lookups\":%zu,\"p50_ns\":%.2f,\"p99_ns\":%.2f,\"mean_ns\":%"
-				       ".2f,"
+				       "\"intervals\":%zu,\"lookups\":%zu,\"reps\":%d,\"p50_ns\":%.2f,\"p99_ns\":%.2f,"
+				       "\"mean_ns\":%.2f,\"miss_p50_ns\":%.2f,\"miss_ratio\":%.3f,\"miss_table_bytes\":"
+				       "%zu,"
 				       "\"bytes_per_prefix\":%.2f,\"build_s\":%.3f,\"index_buckets_used\":%zu,"
 				       "\"index_span_mean\":%.1f,\"index_span_max\":%zu,\"checked\":%s}\n",
-				       ip_family_name(fam), dist, impl, g.n, lpm.n, lookups, t.p50, t.p99, t.mean, bpp,
-				       build_s, sp.used, sp.mean, sp.max, failed ? "false" : "true");
+				       ip_family_name(fam), dist, impls[k], g.n, lpm.n, per_rep * (size_t)reps, reps,
+				       t[k].p50, t[k].p99, t[k].mean, miss, t[k].p50 / miss, chase.bytes, bpp, build_s,
+				       sp.used, sp.mean, sp.max, failed ? "false" : "true");
 				fflush(stdout);
 			}
 			if (addrs != pool)
 				free(addrs);
 		}
+		chase_free(&chase);
 		free(pool);
 		lpm_free(&lpm);
 		free(g.net);

@@ -303,6 +303,7 @@ class Altod:
         self.ssl_context = None  # for an https first listener
         self.listeners = []      # (scheme, host, port) of every listening line
         self.stderr_lines = []
+        self._crash_reported = False
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._eof = threading.Event()
@@ -452,7 +453,9 @@ class Altod:
         return Client(host, port, scheme, ssl_context)
 
     def stop(self):
-        """SIGTERM, then SIGKILL if it lingers. Returns the exit code."""
+        """SIGTERM, then SIGKILL if it lingers. Returns the exit code.
+        A process that died of a signal (SIGABRT from a libmicrohttpd panic,
+        SIGSEGV) fails the test, with its stderr."""
         if self.proc is None:
             return None
         _RUNNING.discard(self)
@@ -467,7 +470,13 @@ class Altod:
         if self._thread is not None:
             self._thread.join(5 * SLOWDOWN)
         self._wrapper_verdict()
-        return self.proc.returncode
+        code = self.proc.returncode
+        if code < 0 and not self.killed and not self._crash_reported:
+            self._crash_reported = True
+            why = "altod %s ended by %s" % (self.conf, signal.Signals(-code).name)
+            show_stderr(why, self.stderr())
+            raise AssertionError("%s; stderr:\n%s" % (why, self.stderr()))
+        return code
 
     # ---- HTTP ----
 
@@ -788,6 +797,147 @@ def parse_all_responses(data, head=()):
     return out
 
 
+def show_stderr(why, text):
+    """Writes an altod's stderr to the test run's stderr (ctest
+    --output-on-failure shows it), under a banner saying why."""
+    sys.stderr.write("\n" + "-" * 70 + "\n%s; its stderr:\n%s\n" % (why, text) + "-" * 70 + "\n")
+    sys.stderr.flush()
+
+
+def _test_failed(testcase):
+    """Has the running test failed so far (asked from its cleanups)? While
+    a test and its cleanups run, unittest keeps its result in
+    testcase._outcome.result, where a failure is recorded at once."""
+    result = getattr(getattr(testcase, "_outcome", None), "result", None)
+    return any(t is testcase for t, _ in getattr(result, "failures", []) + getattr(result, "errors", []))
+
+
+def _stop_and_report(testcase, a):
+    """A test's cleanup: stops altod and, when the test failed, shows what
+    altod wrote (a failed assertion on a response says nothing of it)."""
+    try:
+        a.stop()
+    finally:
+        if _test_failed(testcase) and not a._crash_reported:
+            show_stderr("%s failed: altod %s" % (testcase.id(), a.conf), a.stderr())
+
+
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def free_port():
+    """A loopback TCP port nothing listens on (for a helper that cannot
+    take port 0)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Daemon:
+    """A program a test runs beside altod (HAProxy, Prometheus): its
+    configuration checked first, then run in the foreground with its
+    output kept (log()) for failure messages, waited for, stopped."""
+
+    def __init__(self):
+        self.proc = None
+        self.lines = []
+        self._thread = None
+
+    def run(self, check, argv, ready, what, timeout):
+        """Runs check (a command that must succeed), then argv, and waits
+        until ready() is true (an OSError counts as not yet); fails, with
+        the output, if it exits or is not ready in time. `what` says what
+        ready() waits for."""
+        name = os.path.basename(argv[0])
+        if not os.access(argv[0], os.X_OK):
+            raise AssertionError("%s is not installed (the project's deps script installs %s)" % (argv[0], name))
+        p = subprocess.run(check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("%s: %s" % (" ".join(os.path.basename(check[0]).split() + check[1:2]),
+                                             p.stdout.decode("utf-8", "replace")))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("%s exited (%s):\n%s" % (name, self.proc.returncode, self.log()))
+            try:
+                if ready():
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("%s not %s after %ss\n%s" % (name, what, timeout, self.log()))
+            time.sleep(0.05)
+
+    def _drain(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        self.proc.stdout.close()
+
+    def log(self):
+        return "\n".join(self.lines)
+
+    def stop(self, timeout=10):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+class Haproxy(Daemon):
+    """A real HAProxy on a configuration (text, written into directory as
+    haproxy.cfg, with {stats} replaced by the path of its admin socket)."""
+
+    def __init__(self, directory, config):
+        super().__init__()
+        self.dir = directory
+        self.stats = os.path.join(directory, "haproxy.sock")
+        self.cfg = os.path.join(directory, "haproxy.cfg")
+        with open(self.cfg, "w", encoding="utf-8") as f:
+            f.write(config.replace("{stats}", self.stats))
+
+    def start(self, ready, what, timeout=10.0):
+        """Checks the configuration (haproxy -c), starts it, waits until
+        ready() (see Daemon.run)."""
+        return self.run([HAPROXY, "-c", "-f", self.cfg], [HAPROXY, "-db", "-f", self.cfg], ready, what, timeout)
+
+    def command(self, cmd):
+        """One command on the admin socket ({stats}); its answer."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        try:
+            s.connect(self.stats)
+            s.sendall(cmd.encode() + b"\n")
+            return recv_all(s, 5).decode()
+        finally:
+            s.close()
+
+    def stat(self):
+        """`show stat`: one {column: value} per proxy and server."""
+        lines = [ln for ln in self.command("show stat").splitlines() if ln.strip()]
+        head = lines[0].lstrip("# ").split(",") if lines else []
+        return [dict(zip(head, ln.split(","))) for ln in lines[1:]]
+
+
+def listening(*ports):
+    """True once every loopback port accepts a connection."""
+    for port in ports:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    return True
+
+
 def start_altod(testcase, maps_files=None, limits=None, listen=(("127.0.0.1", 0),),
                 directory=None, extra_config="", preexec_fn=None):
     """Writes altod.yaml (+ maps files: {relative path: text}, default the
@@ -802,7 +952,7 @@ def start_altod(testcase, maps_files=None, limits=None, listen=(("127.0.0.1", 0)
     else:
         write_files(directory, files)
     a = Altod(directory, preexec_fn=preexec_fn)
-    testcase.addCleanup(a.stop)
+    testcase.addCleanup(_stop_and_report, testcase, a)
     a.start()
     return a
 
@@ -811,20 +961,26 @@ def start_altod_in(testcase, directory, conf_name="altod.yaml", env=None, args=(
     """Starts altod on DIRECTORY/CONF_NAME (already written) and registers
     its stop."""
     a = Altod(directory, conf_name, env=env, args=args, preexec_fn=preexec_fn)
-    testcase.addCleanup(a.stop)
+    testcase.addCleanup(_stop_and_report, testcase, a)
     a.start()
     return a
 
 
+def class_holder(cls):
+    """A TestCase to register a whole class's cleanups on (start_altod,
+    make_tree, ...), from setUpClass: they run as a class cleanup, after
+    tearDownClass, or at once when setUpClass fails (unittest runs class
+    cleanups then too)."""
+    holder = unittest.TestCase()
+    cls.addClassCleanup(holder.doCleanups)
+    return holder
+
+
 def start_class_altod(cls, *args, **kw):
-    """start_altod() for a whole test class (from setUpClass): the cleanups
-    go to cls._holder, which tearDownClass must run (see ClassServer)."""
-    cls._holder = unittest.TestCase()
-    try:
-        return start_altod(cls._holder, *args, **kw)
-    except BaseException:
-        cls._holder.doCleanups()
-        raise
+    """start_altod() for a whole test class (from setUpClass); stopped by
+    a class cleanup (cls._holder, see class_holder)."""
+    cls._holder = class_holder(cls)
+    return start_altod(cls._holder, *args, **kw)
 
 
 class Ird:

@@ -12,18 +12,18 @@ import re
 import signal
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import unittest
 
 import altodtest as at
 import isoutil as iu
+import tlsutil
 from altodtest import (MT_COSTMAP, MT_COSTMAPFILTER, MT_DIRECTORY, MT_ENDPOINTCOSTPARAMS, MT_ENDPOINTPROPPARAMS,
                        MT_NETWORKMAP, MT_NETWORKMAPFILTER)
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki(iu.make_pki)
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 NM = "my-default-network-map"
 ALL = [NM, NM + "-filtered-networkmap", NM + "-num-routingcost", NM + "-ord-routingcost",
@@ -36,14 +36,6 @@ NETMAP = "/networkmap/%s" % NM
 EPROP_BODY = {"properties": [NM + ".pid"], "endpoints": ["ipv4:192.0.2.34"]}
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = iu.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 def tree(testcase, access, https=True, client_auth="optional", limits=None, maps_text=None):
@@ -160,16 +152,8 @@ class SharedAltod(AccessTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._holder = unittest.TestCase()
-        try:
-            cls.altod = start(cls._holder, roles_access(anonymous=cls.ANONYMOUS))
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
+        cls._holder = at.class_holder(cls)
+        cls.altod = start(cls._holder, roles_access(anonymous=cls.ANONYMOUS))
 
 
 # ---------------------------------------------------------------- authentication
@@ -432,7 +416,7 @@ class AnonymousAccess(SharedAltod):
 class Limits(AccessTestCase):
     @classmethod
     def setUpClass(cls):
-        cls._holder = unittest.TestCase()
+        cls._holder = at.class_holder(cls)
         access = roles_access(anonymous=True, extra={"rate": 1, "burst": 4, "max-connections": 3}, clients={
             "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["full"],
                          "rate": 2, "burst": 3},
@@ -440,15 +424,7 @@ class Limits(AccessTestCase):
                          "rate": 1000, "burst": 1000},
             "tenant-e": {"certificate": {"sha256": PKI.sha256("tenante")}, "roles": ["full"]},
         })
-        try:
-            cls.altod = start(cls._holder, access.replace("  rate: 0\n", ""))
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
+        cls.altod = start(cls._holder, access.replace("  rate: 0\n", ""))
 
     def assertLimited(self, r, text="Too Many Requests\n"):
         self.assertEqual(r.status, 429, r)
@@ -1093,28 +1069,20 @@ class ExactGrants(AccessTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._holder = unittest.TestCase()
-        try:
-            cls.access = iu.access_yaml(secret=SECRET, clients={
-                "tenant-a": {"certificate": {"subject": "CN=tenant-a"}, "roles": ["cdn"]},
-                "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["bare"]},
-                "tenant-s": {"password": iu.password_entry("tenant-s", PW["tenant-s"]), "roles": ["bare", "hops"]},
-            }, roles={
-                "cdn": [NM, NM + "-num-routingcost", NM + "-filtered-costmap", NM + "-endpoint-cost",
-                        "endpoint-property"],
-                # the two services, but no cost map of their network map
-                "bare": [NM, NM + "-filtered-costmap", NM + "-endpoint-cost"],
-                "hops": [NM, NM + "-ord-hopcount"],
-            }, extra={"rate": 0})
-            cls.dir = tree(cls._holder, cls.access)
-            cls.altod = at.start_altod_in(cls._holder, cls.dir)
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
+        cls._holder = at.class_holder(cls)
+        cls.access = iu.access_yaml(secret=SECRET, clients={
+            "tenant-a": {"certificate": {"subject": "CN=tenant-a"}, "roles": ["cdn"]},
+            "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["bare"]},
+            "tenant-s": {"password": iu.password_entry("tenant-s", PW["tenant-s"]), "roles": ["bare", "hops"]},
+        }, roles={
+            "cdn": [NM, NM + "-num-routingcost", NM + "-filtered-costmap", NM + "-endpoint-cost",
+                    "endpoint-property"],
+            # the two services, but no cost map of their network map
+            "bare": [NM, NM + "-filtered-costmap", NM + "-endpoint-cost"],
+            "hops": [NM, NM + "-ord-hopcount"],
+        }, extra={"rate": 0})
+        cls.dir = tree(cls._holder, cls.access)
+        cls.altod = at.start_altod_in(cls._holder, cls.dir)
 
     def body(self, uri, metric, mode):
         b = {"cost-type": at.cost_type(metric, mode)}

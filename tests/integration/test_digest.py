@@ -201,16 +201,8 @@ class Shared(at.AltodTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._holder = unittest.TestCase()
-        try:
-            cls.altod = start(cls._holder)
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
+        cls._holder = at.class_holder(cls)
+        cls.altod = start(cls._holder)
 
     def assertStale(self, r, stale):
         self.assertEqual(r.status, 401, r)

@@ -85,20 +85,12 @@ class ShippedExample(at.AltodTestCase):
         perf_costs = dict(cls.perf["cost-maps"][PERF_NM])
         cls.contexts = perf_costs.pop("cost-context")
         cls.perf_costs = perf_costs
-        cls._holder = unittest.TestCase()
-        try:
-            d = at.make_tree(cls._holder, {"altod.yaml": shipped_config_text()})
-            shutil.copytree(os.path.join(CONF_DIR, "maps"), os.path.join(d, "maps"))
-            cls.altod = at.start_altod_in(cls._holder, d)
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
+        cls._holder = at.class_holder(cls)
+        d = at.make_tree(cls._holder, {"altod.yaml": shipped_config_text()})
+        shutil.copytree(os.path.join(CONF_DIR, "maps"), os.path.join(d, "maps"))
+        cls.altod = at.start_altod_in(cls._holder, d)
         cls.ird = cls.altod.ird()
         cls.res = cls.ird.resources
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
 
     def test_config_lists_every_example_maps_file(self):
         for m in ("maps/example.yaml", "maps/perfmetrics.yaml", "maps/properties.yaml"):

@@ -19,7 +19,6 @@ import shutil
 import signal
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import unittest
@@ -316,18 +315,10 @@ class TestReplacedMidWrite(ReloadFaults):
 
 # ---------------------------------------------------------------------------
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki()
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = tlsutil.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 def https_conf(maps, limits=""):
@@ -361,24 +352,16 @@ class TestClientsHangingUp(at.AltodTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._holder = unittest.TestCase()
-        try:
-            d = at.make_tree(cls._holder, {"maps/big.yaml": at.big_maps_text(100000),
-                                            "altod.yaml": https_conf(["maps/big.yaml"])})
-            cls.a = at.start_altod_in(cls._holder, d)
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
+        cls._holder = at.class_holder(cls)
+        d = at.make_tree(cls._holder, {"maps/big.yaml": at.big_maps_text(100000),
+                                        "altod.yaml": https_conf(["maps/big.yaml"])})
+        cls.a = at.start_altod_in(cls._holder, d)
         assert [x[0] for x in cls.a.listeners] == ["http", "https"], cls.a.listeners
         cls.http = cls.a.client(0)
         cls.https = cls.a.client(1, client_ctx())
         cls.path = cls.a.url_path(cls.a.ird().networkmap_uri("big"))
         cls.body = cls.a.get(cls.path).body
         assert len(cls.body) > 4 << 20
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
 
     def hang_up(self, port, tls, read, reset):
         raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -2,12 +2,13 @@
 client-certificate checks, protocol versions, several listeners at once,
 `altod -t` on TLS settings, and certificate rotation on SIGHUP."""
 
+import http.client
+import json
 import re
 import os
 import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import unittest
 import warnings
@@ -15,18 +16,10 @@ import warnings
 import altodtest as at
 import tlsutil
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki()
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = tlsutil.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 # ---- clients ----
@@ -210,28 +203,20 @@ class TestClientCertificates(HttpsTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._holder = unittest.TestCase()
-        try:
-            text = conf([
-                listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem")),                    # 0 require
-                listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="optional")),  # 1
-                listener("127.0.0.1", tls=tls_block()),                                          # 2 no CA
-                listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="none")),  # 3
-                listener("127.0.0.1"),                                                           # 4 http
-            ])
-            d = tls_tree(cls._holder, text)
-            cls.altod = at.start_altod_in(cls._holder, d)
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
+        cls._holder = at.class_holder(cls)
+        text = conf([
+            listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem")),                    # 0 require
+            listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="optional")),  # 1
+            listener("127.0.0.1", tls=tls_block()),                                          # 2 no CA
+            listener("127.0.0.1", tls=tls_block(client_ca="tls/ca.pem", client_auth="none")),  # 3
+            listener("127.0.0.1"),                                                           # 4 http
+        ])
+        d = tls_tree(cls._holder, text)
+        cls.altod = at.start_altod_in(cls._holder, d)
         cls.ls = cls.altod.listeners
         assert [s for s, _, _ in cls.ls] == ["https"] * 4 + ["http"], cls.ls
         cls.plain = cls.altod.client(4)
         cls.ird_body = cls.plain.get("/").body
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
 
     def port(self, i):
         return self.ls[i][2]
@@ -420,6 +405,177 @@ class ControlServer:
 
     def close(self):
         self.sock.close()
+
+
+class TestHttp11OverTls(HttpsTestCase):
+    """HTTP/1.1 framing over TLS, where altod corks the socket around an
+    answer of 1400 bytes or more (https.c: libmicrohttpd 0.9.75 would push its
+    header alone): every answer whole and the same as over plain HTTP,
+    small and large ones mixed on one keep-alive connection, pipelined,
+    HEAD, 304, Connection: close, HTTP/1.0, a reader slower than altod
+    writes, and an update stream (chunked) after a corked answer."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._holder = unittest.TestCase()
+        try:
+            text = conf([listener("127.0.0.1", tls=tls_block()), listener("127.0.0.1")],
+                        maps=("maps/example.yaml", "maps/big.yaml"))
+            # the example maps have the default network map
+            big = at.big_maps_text(2000).replace("    default: true\n", "")
+            d = tls_tree(cls._holder, text, extra={"maps/big.yaml": big})
+            cls.altod = at.start_altod_in(cls._holder, d)
+        except BaseException:
+            cls._holder.doCleanups()
+            raise
+        cls.tls = cls.altod.client(0, client_ctx())
+        cls.plain = cls.altod.client(1)
+        cls.port = cls.altod.listeners[0][2]
+        ird = cls.plain.ird()
+        cls.reqs = at.resource_requests(ird)
+        cls.want = at.without_uri_bases(at.fetch_all(cls.plain, cls.reqs))
+        cls.netmap = ird.networkmap_uri("big")
+        cls.big = cls.plain.get(cls.netmap)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._holder.doCleanups()
+
+    def connect(self, rcvbuf=None):
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # before connect(): the window it offers is negotiated then
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        raw.settimeout(at.IO_TIMEOUT)
+        raw.connect(("127.0.0.1", self.port))
+        s = client_ctx().wrap_socket(raw, server_hostname="127.0.0.1")
+        self.addCleanup(s.close)
+        return s
+
+    def request_bytes(self, method, uri, body=None, ctype=None, extra=""):
+        h = "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s" % (method, self.tls.url_path(uri), self.port, extra)
+        if body is not None:
+            h += "Content-Type: %s\r\nContent-Length: %d\r\n" % (ctype, len(body))
+        return (h + "\r\n").encode() + (body or b"")
+
+    def check(self, label, r):
+        status, ctype, body = self.want[label]
+        got = at.without_uri_base(r.body) if ctype == at.MT_DIRECTORY else r.body
+        self.assertEqual((r.status, r.content_type, got), (status, ctype, body), label)
+        self.assertEqual(int(r.header("Content-Length")), len(r.body), label)
+
+    def test_both_sizes_are_served(self):
+        """The cases below hold answers on both sides of the cork's 1400 bytes."""
+        sizes = [len(b) for _, _, b in self.want.values()] + [len(self.big.body)]
+        self.assertTrue(any(n < 1400 for n in sizes), sizes)
+        self.assertTrue(any(1400 <= n < 16384 for n in sizes), sizes)
+        self.assertGreater(len(self.big.body), 65536)
+
+    def test_one_keep_alive_connection_small_and_large_mixed(self):
+        s = self.connect()
+        for _ in range(2):
+            for label, method, uri, body, ctype in self.reqs:
+                s.sendall(self.request_bytes(method, uri, body, ctype))
+                rs, rest = at.recv_responses(s, 1)
+                self.assertEqual((len(rs), rest), (1, b""), label)
+                self.check(label, rs[0])
+            s.sendall(self.request_bytes("GET", self.netmap))
+            rs, rest = at.recv_responses(s, 1)
+            self.assertEqual((rs[0].status, rs[0].body, rest), (200, self.big.body, b""))
+
+    def test_pipelined(self):
+        s = self.connect()
+        data = b"".join(self.request_bytes(m, u, b, c) for _, m, u, b, c in self.reqs)
+        s.sendall(data + self.request_bytes("GET", self.netmap) + data)
+        n = len(self.reqs)
+        rs, rest = at.recv_responses(s, 2 * n + 1, timeout=30 * at.SLOWDOWN)
+        self.assertEqual((len(rs), rest), (2 * n + 1, b""))
+        for i, (label, _, _, _, _) in enumerate(self.reqs):
+            self.check(label, rs[i])
+            self.check(label, rs[n + 1 + i])
+        self.assertEqual(rs[n].body, self.big.body)
+
+    def test_head_and_304_between_answers(self):
+        s = self.connect()
+        etag = self.big.header("ETag")
+        s.sendall(self.request_bytes("HEAD", self.netmap)
+                  + self.request_bytes("GET", self.netmap, extra="If-None-Match: %s\r\n" % etag)
+                  + self.request_bytes("GET", self.netmap))
+        rs, rest = at.recv_responses(s, 3, head=(0,))
+        self.assertEqual(([r.status for r in rs], rest), ([200, 304, 200], b""))
+        # RFC 7231 §4.3.2, RFC 7232 §4.1: the 200's Content-Length, no body
+        self.assertEqual(rs[0].header("Content-Length"), str(len(self.big.body)))
+        self.assertEqual(rs[0].body, b"")
+        self.assertEqual((rs[1].header("ETag"), rs[1].body), (etag, b""))
+        self.assertEqual(rs[2].body, self.big.body)
+
+    def test_connection_close_and_http10_get_the_whole_answer(self):
+        for extra, version in (("Connection: close\r\n", "HTTP/1.1"), ("", "HTTP/1.0")):
+            with self.subTest(version=version, extra=extra):
+                s = self.connect()
+                req = self.request_bytes("GET", self.netmap, extra=extra).replace(b"HTTP/1.1", version.encode(), 1)
+                s.sendall(req)
+                data = b""
+                while True:  # to the end of the stream: altod closes after the answer
+                    c = s.recv(65536)
+                    if not c:
+                        break
+                    data += c
+                rs = at.parse_all_responses(data)
+                self.assertEqual(len(rs), 1)
+                self.assertEqual((rs[0].status, rs[0].body), (200, self.big.body))
+
+    def test_slow_reader(self):
+        """Many large answers pipelined to a client that offers a small
+        window and reads a little at a time: altod writes them as the
+        window opens; every byte arrives, in order."""
+        s = self.connect(rcvbuf=4096)
+        count = 12
+        s.sendall(self.request_bytes("GET", self.netmap) * count)
+        buf = b""
+        out = []
+        while len(out) < count:
+            parsed = at.parse_one_response(buf)
+            if parsed is not None:
+                out.append(parsed[0])
+                buf = parsed[1]
+                continue
+            c = s.recv(1024)
+            self.assertTrue(c, "closed after %d answers" % len(out))
+            buf += c
+        self.assertEqual(buf, b"")
+        for r in out:
+            self.assertEqual((r.status, r.body), (200, self.big.body))
+
+    def test_update_stream_after_a_corked_answer(self):
+        """A chunked update stream (RFC 8895) on the connection that just
+        carried a corked answer: its events arrive, chunk by chunk."""
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=at.IO_TIMEOUT, context=client_ctx())
+        self.addCleanup(conn.close)
+        conn.request("GET", self.netmap)
+        r = conn.getresponse()
+        self.assertEqual((r.status, r.read()), (200, self.big.body))
+        conn.request("POST", "/updates/stream", headers={"Content-Type": at.MT_UPDATESTREAMPARAMS,
+                                                         "Accept": at.MT_EVENTSTREAM},
+                     body=json.dumps({"add": {"m": {"resource-id": "big"}}}).encode())
+        r = conn.getresponse()
+        self.assertEqual((r.status, r.getheader("Transfer-Encoding")), (200, "chunked"))
+        events = []
+        etype, data = None, []
+        while len(events) < 2:
+            line = r.readline()
+            self.assertTrue(line, events)
+            line = line.decode("utf-8").rstrip("\n")
+            if line == "":
+                if etype or data:
+                    events.append((etype, "\n".join(data)))
+                etype, data = None, []
+            elif line.startswith("event:"):
+                etype = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].lstrip(" ") if line.startswith("data: ") else line[5:])
+        self.assertEqual(events[0][0], at.MT_UPDATESTREAMCONTROL)
+        self.assertEqual(events[1][0], at.MT_NETWORKMAP + ",m")
+        self.assertEqual(json.loads(events[1][1]), json.loads(self.big.body))
 
 
 class TestListeners(HttpsTestCase):

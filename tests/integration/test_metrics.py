@@ -18,7 +18,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 import urllib.parse
@@ -30,7 +29,6 @@ import tlsutil
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-HAPROXY = "/usr/sbin/haproxy"
 OPERATIONS_MD = os.path.join(at.SRC, "docs", "operations.md")
 METRICS_BEGIN = "<!-- BEGIN generated metrics reference -->\n"
 METRICS_END = "<!-- END generated metrics reference -->\n"
@@ -44,14 +42,6 @@ ADMIN_RE = r"admin listener on (https?)://([0-9.]+):(\d+)/"
 USER, PASSWORD = "prometheus", "correct horse battery staple 8f3a"
 CLIENT, CLIENT_PW = "tenant-b", "tenant-b password"
 NM = "my-default-network-map"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def admin_section(port=0, tls=None, users=()):
@@ -283,7 +273,7 @@ class TestAdminPlain(at.AltodTestCase):
     def test_admin_section_needs_a_restart(self):
         with open(self.a.conf, encoding="utf-8") as f:
             text = f.read()
-        new_port = free_port()
+        new_port = at.free_port()
         self.assertEqual(text.count("admin:\n  address: 127.0.0.1\n  port: 0\n"), 1)
         with open(self.a.conf, "w", encoding="utf-8") as f:
             f.write(text.replace("admin:\n  address: 127.0.0.1\n  port: 0\n",
@@ -482,12 +472,13 @@ class TestOperationsDoc(unittest.TestCase):
         self.assertLessEqual(used, names)
 
 
-class Prometheus:
+class Prometheus(at.Daemon):
     """A real Prometheus server on a free loopback port, its own storage."""
 
     def __init__(self, directory, scrape, rules=None):
+        super().__init__()
         self.dir = directory
-        self.port = free_port()
+        self.port = at.free_port()
         cfg = ["global:", "  scrape_interval: 1s", "  evaluation_interval: 1s"]
         if rules:
             rules_path = os.path.join(directory, "rules.yml")
@@ -498,28 +489,13 @@ class Prometheus:
         self.cfg = os.path.join(directory, "prometheus.yml")
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write("\n".join(cfg) + "\n")
-        self.proc = None
-        self.lines = []
 
     def start(self):
-        if not os.access(PROMETHEUS, os.X_OK):
-            raise AssertionError("%s is not installed (.ci/deps.sh installs prometheus)" % PROMETHEUS)
-        p = subprocess.run([PROMTOOL, "check", "config", self.cfg], capture_output=True, text=True, timeout=60)
-        if p.returncode != 0:
-            raise AssertionError("promtool check config: %s%s" % (p.stdout, p.stderr))
-        self.proc = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + self.cfg, "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        threading.Thread(target=self._drain, daemon=True).start()
-        poll(lambda: self.proc.poll() is not None or self._ready(), "prometheus ready", PROM_DEADLINE)
-        if self.proc.poll() is not None:
-            raise AssertionError("prometheus exited (%s):\n%s" % (self.proc.returncode, "\n".join(self.lines)))
-        return self
-
-    def _drain(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        return self.run([PROMTOOL, "check", "config", self.cfg],
+                        [PROMETHEUS, "--config.file=" + self.cfg,
+                         "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
+                         "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+                        self._ready, "ready", PROM_DEADLINE)
 
     def _ready(self):
         try:
@@ -547,16 +523,7 @@ class Prometheus:
         return float(doc["data"]["result"][0]["value"][1])
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc.stdout.close()
+        super().stop(30)
 
 
 class TestPrometheus(at.AltodTestCase):
@@ -645,8 +612,6 @@ class TestHaproxy(at.AltodTestCase):
     and up with the documented checks, and forwards requests."""
 
     def test_documented_checks_keep_altod_up(self):
-        if not os.access(HAPROXY, os.X_OK):
-            raise AssertionError("%s is not installed (.ci/deps.sh installs haproxy)" % HAPROXY)
         access = iu.access_yaml(clients={CLIENT: {"password": iu.password_entry(CLIENT, CLIENT_PW),
                                                   "roles": ["full"]}}, roles={"full": [NM]})
         # a plain listener that takes Digest: GET / without credentials is a 401
@@ -658,44 +623,19 @@ class TestHaproxy(at.AltodTestCase):
         _, _, admin_port = admin_address(a)
         td = tempfile.TemporaryDirectory(prefix="altodtest-haproxy-")
         self.addCleanup(td.cleanup)
-        stats = os.path.join(td.name, "haproxy.sock")
-        port = free_port()
-        cfg = os.path.join(td.name, "haproxy.cfg")
-        with open(cfg, "w", encoding="utf-8") as f:
-            f.write(HAPROXY_CFG.format(stats=stats, port=port, alto=a.port, admin=admin_port))
-        p = subprocess.run([HAPROXY, "-c", "-f", cfg], capture_output=True, text=True, timeout=30)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        proc = subprocess.Popen([HAPROXY, "-db", "-f", cfg], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-
-        def stop():
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        self.addCleanup(stop)
+        port = at.free_port()
+        hap = at.Haproxy(td.name, HAPROXY_CFG.replace("{port}", str(port)).replace("{alto}", str(a.port)).replace(
+            "{admin}", str(admin_port)))
+        self.addCleanup(hap.stop)
+        hap.start(lambda: os.path.exists(hap.stats), "up (its admin socket)")
+        proc = hap.proc
 
         def status():
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(5)
             try:
-                s.connect(stats)
-                s.sendall(b"show stat\n")
-                text = at.recv_all(s, 5).decode()
+                rows = hap.stat()
             except OSError:
                 return {}
-            finally:
-                s.close()
-            lines = [ln for ln in text.splitlines() if ln.strip()]
-            head = lines[0].lstrip("# ").split(",") if lines else []
-            out = {}
-            for ln in lines[1:]:
-                row = dict(zip(head, ln.split(",")))
-                if row.get("svname") == "r":
-                    out[row["pxname"]] = row["status"]
-            return out
+            return {row["pxname"]: row["status"] for row in rows if row.get("svname") == "r"}
 
         # each backend has run its checks (rise 1, fall 1: one check decides)
         def settled():

@@ -16,7 +16,6 @@ import signal
 import socket
 import ssl
 import struct
-import subprocess
 import tempfile
 import threading
 import time
@@ -25,7 +24,6 @@ import unittest
 import altodtest as at
 import tlsutil
 
-HAPROXY = "/usr/sbin/haproxy"
 PROXY_ADDR = "127.0.0.9"  # HAProxy's source towards altod: the one trusted
 NM = "my-default-network-map"
 SIG = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -74,26 +72,10 @@ backend checked
     server c 127.0.0.1:{p} send-proxy-v2 check check-send-proxy inter 200ms fall 1 rise 1 source {src}
 """
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki()
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = tlsutil.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def v2(src, dst="127.0.0.1", sport=40000, dport=80, cmd=0x21, fam=None):
@@ -135,18 +117,8 @@ def endpoint_cost_request(host="x"):
 class BehindHaproxy(at.AltodTestCase):
     @classmethod
     def setUpClass(cls):
-        if not os.access(HAPROXY, os.X_OK):
-            raise AssertionError("%s is not installed (the project's deps script installs haproxy)" % HAPROXY)
-        cls._holder = unittest.TestCase()
-        try:
-            cls._setup()
-        except BaseException:
-            cls._holder.doCleanups()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._holder.doCleanups()
+        cls._holder = at.class_holder(cls)
+        cls._setup()
 
     @classmethod
     def _setup(cls):
@@ -188,36 +160,11 @@ maps:
         # haproxy
         hd = tempfile.TemporaryDirectory(prefix="altodtest-haproxy-")
         tc.addCleanup(hd.cleanup)
-        cls.hap_port, cls.hap_tls_port = free_port(), free_port()
-        cfg = os.path.join(hd.name, "haproxy.cfg")
-        with open(cfg, "w") as f:
-            f.write(HAPROXY_CFG.format(port=cls.hap_port, tls_port=cls.hap_tls_port, p=cls.port, tp=cls.tls_port,
-                                       src=PROXY_ADDR))
-        p = subprocess.run([HAPROXY, "-c", "-f", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-        if p.returncode != 0:
-            raise AssertionError("haproxy -c: %s" % p.stdout.decode("utf-8", "replace"))
-        cls.hap = subprocess.Popen([HAPROXY, "-db", "-f", cfg], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        tc.addCleanup(cls._stop_haproxy)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", cls.hap_tls_port), timeout=1).close()
-                socket.create_connection(("127.0.0.1", cls.hap_port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or cls.hap.poll() is not None:
-                    raise AssertionError("haproxy is not listening")
-                time.sleep(0.05)
-
-    @classmethod
-    def _stop_haproxy(cls):
-        cls.hap.terminate()
-        try:
-            cls.hap.wait(10)
-        except subprocess.TimeoutExpired:
-            cls.hap.kill()
-            cls.hap.wait(5)
+        cls.hap_port, cls.hap_tls_port = at.free_port(), at.free_port()
+        cls.hap = at.Haproxy(hd.name, HAPROXY_CFG.format(port=cls.hap_port, tls_port=cls.hap_tls_port, p=cls.port,
+                                                         tp=cls.tls_port, src=PROXY_ADDR))
+        tc.addCleanup(cls.hap.stop)
+        cls.hap.start(lambda: at.listening(cls.hap_tls_port, cls.hap_port), "listening")
 
     # ---- helpers ----
 
@@ -431,41 +378,16 @@ class HealthChecks(at.AltodTestCase):
     """HAProxy's health checks on a proxy-protocol listener."""
 
     def setUp(self):
-        if not os.access(HAPROXY, os.X_OK):
-            raise AssertionError("%s is not installed (the project's deps script installs haproxy)" % HAPROXY)
         text = ("server:\n  listen:\n    - address: 127.0.0.1\n      port: 0\n      proxy-protocol: true\n"
                 "      trusted-proxies: [127.0.0.11]\nmaps:\n  - maps/example.yaml\n")
         d = at.make_tree(self, {"maps/example.yaml": at.read_example_maps(), "altod.yaml": text})
         self.altod = at.start_altod_in(self, d)
-        self.stats = os.path.join(d, "haproxy.sock")
-        cfg = os.path.join(d, "haproxy.cfg")
-        with open(cfg, "w") as f:
-            f.write(CHECK_CFG.format(stats=self.stats, p=self.altod.port, src="127.0.0.11"))
-        self.hap = subprocess.Popen([HAPROXY, "-db", "-f", cfg], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(self._stop)
-
-    def _stop(self):
-        self.hap.terminate()
-        try:
-            self.hap.wait(10)
-        except subprocess.TimeoutExpired:
-            self.hap.kill()
-            self.hap.wait(5)
+        self.hap = at.Haproxy(d, CHECK_CFG.format(stats="{stats}", p=self.altod.port, src="127.0.0.11"))
+        self.addCleanup(self.hap.stop)
+        self.hap.start(lambda: os.path.exists(self.hap.stats), "up (its admin socket)")
 
     def check_status(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(5)
-        try:
-            s.connect(self.stats)
-            s.sendall(b"show stat\n")
-            text = at.recv_all(s, 5).decode()
-        finally:
-            s.close()
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        head = lines[0].lstrip("# ").split(",")
-        for ln in lines[1:]:
-            row = dict(zip(head, ln.split(",")))
+        for row in self.hap.stat():
             if row.get("pxname") == "checked" and row.get("svname") == "c":
                 return row["status"], row.get("check_status"), row.get("last_chk")
         return None

@@ -4,16 +4,11 @@ request while one replica is stopped with SIGTERM under load."""
 
 import os
 import signal
-import socket
-import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
 import altodtest as at
-
-HAPROXY = "/usr/sbin/haproxy"
 
 HAPROXY_CFG = """\
 global
@@ -44,84 +39,25 @@ backend replicas
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+class Haproxy(at.Haproxy):
+    """HAProxy round-robin over two replicas (r1 at p1, r2 at p2)."""
 
-
-class Haproxy:
     def __init__(self, directory, p1, p2):
-        self.dir = directory
-        self.stats = os.path.join(directory, "haproxy.sock")
-        self.port = free_port()
-        self.cfg = os.path.join(directory, "haproxy.cfg")
-        with open(self.cfg, "w") as f:
-            f.write(HAPROXY_CFG.format(stats=self.stats, port=self.port, p1=p1, p2=p2))
-        self.proc = None
-        self.lines = []
-        self._thread = None
+        self.port = at.free_port()
+        super().__init__(directory, HAPROXY_CFG.replace("{port}", str(self.port)).replace(
+            "{p1}", str(p1)).replace("{p2}", str(p2)))
 
     def start(self, timeout=10.0):
-        if not os.access(HAPROXY, os.X_OK):
-            raise AssertionError("%s is not installed (the project's deps script installs haproxy)" % HAPROXY)
-        p = subprocess.run([HAPROXY, "-c", "-f", self.cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=30)
-        if p.returncode != 0:
-            raise AssertionError("haproxy -c: %s" % p.stdout.decode("utf-8", "replace"))
-        self.proc = subprocess.Popen([HAPROXY, "-db", "-f", self.cfg], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self._thread = threading.Thread(target=self._drain, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError("haproxy exited (%s):\n%s" % (self.proc.returncode, self.log()))
-            try:
-                if all(st == "UP" for st in self.status().values()):
-                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                    return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("haproxy not up with both replicas UP after %ss: %r\n%s"
-                                     % (timeout, self.safe_status(), self.log()))
-            time.sleep(0.05)
+        return super().start(lambda: all(st == "UP" for st in self.status().values()) and at.listening(self.port),
+                             "up with both replicas UP", timeout)
 
-    def _drain(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-        self.proc.stdout.close()
-
-    def log(self):
-        return "\n".join(self.lines)
-
-    def command(self, cmd):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(5)
-        try:
-            s.connect(self.stats)
-            s.sendall(cmd.encode() + b"\n")
-            return at.recv_all(s, 5).decode()
-        finally:
-            s.close()
-
-    def stat(self):
+    def replicas(self):
         """{server name: {column: value}} of the replicas backend."""
-        text = self.command("show stat")
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        head = lines[0].lstrip("# ").split(",")
-        out = {}
-        for ln in lines[1:]:
-            row = dict(zip(head, ln.split(",")))
-            if row.get("pxname") == "replicas" and row.get("svname") in ("r1", "r2"):
-                out[row["svname"]] = row
-        return out
+        return {row["svname"]: row for row in self.stat()
+                if row.get("pxname") == "replicas" and row.get("svname") in ("r1", "r2")}
 
     def status(self):
-        return {k: v["status"] for k, v in self.stat().items()}
+        return {k: v["status"] for k, v in self.replicas().items()}
 
     def safe_status(self):
         try:
@@ -130,20 +66,7 @@ class Haproxy:
             return repr(e)
 
     def served(self):
-        return {k: int(v["stot"]) for k, v in self.stat().items()}
-
-    def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self._thread is not None:
-            self._thread.join(5)
+        return {k: int(v["stot"]) for k, v in self.replicas().items()}
 
 
 class TestReplicas(at.AltodTestCase):

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import ssl
-import tempfile
 import unittest
 import urllib.error
 import urllib.parse
@@ -22,18 +21,10 @@ import urllib.request
 import altodtest as at
 import tlsutil
 
-PKI = None
-_PKI_DIR = None
+PKI = tlsutil.ModulePki()
+setUpModule, tearDownModule = PKI.setup, PKI.cleanup
 
 
-def setUpModule():
-    global PKI, _PKI_DIR
-    _PKI_DIR = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
-    PKI = tlsutil.make_pki(_PKI_DIR.name)
-
-
-def tearDownModule():
-    _PKI_DIR.cleanup()
 
 
 def tls_ctx():

@@ -30,6 +30,7 @@ then `openssl ca -gencrl`), in PEM or DER.
 import os
 import shutil
 import subprocess
+import tempfile
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 
@@ -161,6 +162,35 @@ crlnumber = crlnumber
 default_md = sha256
 default_crl_days = 30
 """
+
+
+class ModulePki:
+    """One test PKI for a whole test module, made in a temporary folder by
+    setUpModule and removed by tearDownModule:
+
+        PKI = tlsutil.ModulePki()
+        setUpModule, tearDownModule = PKI.setup, PKI.cleanup
+
+    Once set up it reads as the Pki that make (make_pki, or another maker
+    such as isoutil.make_pki) returned."""
+
+    def __init__(self, make=None):
+        self._make = make or make_pki
+        self._pki = None
+        self._dir = None
+
+    def setup(self):
+        self._dir = tempfile.TemporaryDirectory(prefix="altodtest-pki-")
+        self._pki = self._make(self._dir.name)
+
+    def cleanup(self):
+        self._dir.cleanup()
+
+    def __getattr__(self, name):
+        pki = self.__dict__.get("_pki")
+        if pki is None:
+            raise AttributeError("%s: the module's PKI is made by setUpModule" % name)
+        return getattr(pki, name)
 
 
 def make_crl(pki, out, revoked=(), ca="ca", der=False, last_update=None, next_update=None):

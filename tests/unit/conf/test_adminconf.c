@@ -8,11 +8,12 @@
 
 #include "conf/adminconf.h"
 #include "conf/conf.h"
+#include "testutil.h"
 
 #define HEAD "server:\n  listen:\n    - {address: 127.0.0.1, port: 8080}\nmaps: [m.yaml]\n"
 #define SHA "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8" /* "password" */
 
-static struct conf *load_ok(const char *yaml)
+static struct conf *conf_ok(const char *yaml)
 {
 	struct diag d;
 	struct conf *c = NULL;
@@ -25,7 +26,7 @@ static struct conf *load_ok(const char *yaml)
 }
 
 /* the first error, which must be at line:col */
-static void load_err(const char *yaml, unsigned line, unsigned col, const char *part)
+static void conf_err(const char *yaml, unsigned line, unsigned col, const char *part)
 {
 	struct diag d;
 	struct conf *c = NULL;
@@ -42,7 +43,7 @@ static void load_err(const char *yaml, unsigned line, unsigned col, const char *
 
 START_TEST(none_by_default)
 {
-	struct conf *c = load_ok(HEAD);
+	struct conf *c = conf_ok(HEAD);
 	ck_assert_ptr_null(c->admin);
 	conf_free(c);
 }
@@ -50,7 +51,7 @@ END_TEST
 
 START_TEST(loopback_default)
 {
-	struct conf *c = load_ok(HEAD "admin: {port: 9180}\n");
+	struct conf *c = conf_ok(HEAD "admin: {port: 9180}\n");
 	ck_assert_ptr_nonnull(c->admin);
 	ck_assert_str_eq(c->admin->l.address, "127.0.0.1");
 	ck_assert_uint_eq(c->admin->l.port, 9180);
@@ -62,7 +63,7 @@ END_TEST
 
 START_TEST(tls_and_users)
 {
-	struct conf *c = load_ok(HEAD "admin:\n"
+	struct conf *c = conf_ok(HEAD "admin:\n"
 	                              "  address: 0.0.0.0\n"
 	                              "  port: 9443\n"
 	                              "  tls: {certificate: c.pem, key: k.pem}\n"
@@ -81,37 +82,37 @@ END_TEST
 START_TEST(refusals)
 {
 	/* Basic in clear: never */
-	load_err(HEAD "admin:\n  port: 1\n  users: [{user: p, sha256: " SHA "}]\n", 7, 3, "need tls");
+	conf_err(HEAD "admin:\n  port: 1\n  users: [{user: p, sha256: " SHA "}]\n", 7, 3, "need tls");
 	/* off the loopback: TLS and users, both */
-	load_err(HEAD "admin:\n  address: 10.0.0.1\n  port: 1\n", 6, 3, "off the loopback");
-	load_err(HEAD "admin:\n  address: '::'\n  port: 1\n  tls: {certificate: c, key: k}\n", 6, 3,
+	conf_err(HEAD "admin:\n  address: 10.0.0.1\n  port: 1\n", 6, 3, "off the loopback");
+	conf_err(HEAD "admin:\n  address: '::'\n  port: 1\n  tls: {certificate: c, key: k}\n", 6, 3,
 	         "off the loopback");
-	load_err(HEAD "admin: {address: localhost, port: 1}\n", 5, 18, "not a numeric");
-	load_err(HEAD "admin: {address: 127.0.0.1}\n", 5, 8, "admin needs a port");
-	load_err(HEAD "admin: {port: 70000}\n", 5, 15, "port");
-	load_err(HEAD "admin: {port: 1, metrics: true}\n", 5, 18, "unknown key 'metrics'");
+	conf_err(HEAD "admin: {address: localhost, port: 1}\n", 5, 18, "not a numeric");
+	conf_err(HEAD "admin: {address: 127.0.0.1}\n", 5, 8, "admin needs a port");
+	conf_err(HEAD "admin: {port: 70000}\n", 5, 15, "port");
+	conf_err(HEAD "admin: {port: 1, metrics: true}\n", 5, 18, "unknown key 'metrics'");
 	/* the hash: 64 hexadecimal digits */
-	load_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users: [{user: p, sha256: abc}]\n", 8, 29,
+	conf_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users: [{user: p, sha256: abc}]\n", 8, 29,
 	         "64 hexadecimal");
-	load_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users: [{user: p}]\n", 8, 11,
+	conf_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users: [{user: p}]\n", 8, 11,
 	         "needs user and sha256");
-	load_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users: [{user: 'a:b', sha256: " SHA "}]\n",
+	conf_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users: [{user: 'a:b', sha256: " SHA "}]\n",
 	         8, 11, "no ':'");
-	load_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users:\n"
+	conf_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users:\n"
 	              "    - {user: p, sha256: " SHA "}\n    - {user: p, sha256: " SHA "}\n",
 	         10, 7, "listed twice");
-	load_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users: []\n", 8, 3, "empty list");
+	conf_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k}\n  users: []\n", 8, 3, "empty list");
 	/* client certificates are the ALTO listeners' business */
-	load_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k, client-ca: ca}\n", 7, 3, "client-ca");
+	conf_err(HEAD "admin:\n  port: 1\n  tls: {certificate: c, key: k, client-ca: ca}\n", 7, 3, "client-ca");
 }
 END_TEST
 
 START_TEST(restart_only)
 {
-	struct conf *a = load_ok(HEAD "admin: {port: 9180}\n");
-	struct conf *b = load_ok(HEAD "admin: {port: 9181}\n");
-	struct conf *none = load_ok(HEAD);
-	struct conf *a2 = load_ok(HEAD "admin: {port: 9180}\n");
+	struct conf *a = conf_ok(HEAD "admin: {port: 9180}\n");
+	struct conf *b = conf_ok(HEAD "admin: {port: 9181}\n");
+	struct conf *none = conf_ok(HEAD);
+	struct conf *a2 = conf_ok(HEAD "admin: {port: 9180}\n");
 	ck_assert(conf_listeners_equal(a, a2));
 	ck_assert(!conf_listeners_equal(a, b));
 	ck_assert(!conf_listeners_equal(a, none));
@@ -127,7 +128,7 @@ START_TEST(restart_only)
 }
 END_TEST
 
-int main(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("adminconf");
 	TCase *tc = tcase_create("core");
@@ -137,9 +138,7 @@ int main(void)
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, restart_only);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+RUN_SUITE(suite)

@@ -248,9 +248,12 @@ static size_t lint(const struct conf_section *s)
 			}
 		}
 		/* a generic conversion needs no callback; these types do */
-		if (it->type == CONF_RATE || it->type == CONF_BURST || it->type == CONF_PATH || it->type == CONF_LIST ||
-		    it->type == CONF_MAP)
+		if (it->type == CONF_RATE || it->type == CONF_BURST || it->type == CONF_LIST || it->type == CONF_MAP)
 			ck_assert_msg(it->parse != NULL, "%s%s needs a callback", s->path, it->name);
+		/* a path is resolved by its check (or a callback) */
+		if (it->type == CONF_PATH)
+			ck_assert_msg(it->parse != NULL || it->check != NULL, "%s%s needs a callback", s->path,
+			              it->name);
 		n++;
 		if (it->child)
 			n += lint(it->child);
@@ -267,6 +270,131 @@ START_TEST(tables_are_sound)
 }
 END_TEST
 
+/* A string item's check: true keeps the value (as it rewrote it), false
+ * drops it, and a check may take the value for itself. */
+struct checked {
+	char *keep, *drop, *taken;
+};
+
+static bool check_upper(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj, void *ctx)
+{
+	struct checked *c = obj;
+	(void)ctx;
+	if (strcmp(it->name, "taken") == 0) {
+		free(c->taken);
+		c->taken = *v;
+		*v = NULL;
+		return false;
+	}
+	if (strcmp(it->name, "drop") == 0) {
+		yp_error(y, m, "%s '%s' refused", it->name, *v);
+		return false;
+	}
+	for (char *p = *v; *p; p++)
+		*p = (char)(*p - ('a' <= *p && *p <= 'z' ? 'a' - 'A' : 0));
+	return true;
+}
+
+static const struct conf_item checked_items[] = {
+        {.name = "keep",
+         .type = CONF_STRING,
+         .offset = offsetof(struct checked, keep),
+         .check = check_upper,
+         .doc = "k"},
+        {.name = "drop", .type = CONF_PATH, .offset = offsetof(struct checked, drop), .check = check_upper, .doc = "d"},
+        {.name = "taken", .type = CONF_STRING, .check = check_upper, .doc = "t"},
+};
+static const struct conf_section checked_schema = {
+        .name = "checked", .path = "checked.", .items = CONF_ITEMS(checked_items)};
+
+START_TEST(string_checks)
+{
+	struct checked c = {0};
+	struct diag d;
+	struct yp y;
+	const char *text = "{keep: abc, drop: x, taken: mine, keep: def}\n";
+	diag_init(&d);
+	ck_assert_int_eq(yp_open_mem(&y, "t.yaml", text, strlen(text), &d), 0);
+	ck_assert(conf_section_parse(&y, &checked_schema, NULL, &c, NULL, NULL));
+	yp_close(&y);
+	ck_assert_str_eq(c.keep, "DEF"); /* the second value replaced the first */
+	ck_assert_ptr_null(c.drop);
+	ck_assert_str_eq(c.taken, "mine");
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.msgs[0], "t.yaml:1:19: drop 'x' refused");
+	free(c.keep);
+	free(c.taken);
+	diag_free(&d);
+}
+END_TEST
+
+struct entry {
+	char *name;
+	size_t line, col;
+	int tag;
+};
+
+static void fill_entry(struct yp *y, void *elem, char *name, struct yp_mark m, void *arg)
+{
+	struct entry *e = elem;
+	ck_assert_int_eq(e->tag, 0); /* handed over zeroed */
+	e->name = name;
+	e->line = m.line;
+	e->col = m.col;
+	e->tag = *(int *)arg;
+	yp_skip(y);
+}
+
+/* one zeroed element per key, in order, at the key's place */
+START_TEST(map_entries)
+{
+	struct entry *v = NULL;
+	size_t n = 0;
+	int tag = 7;
+	struct diag d;
+	struct yp y;
+	const char *text = "{a: 1, b: [2], c: {d: 3}}\n";
+	diag_init(&d);
+	ck_assert_int_eq(yp_open_mem(&y, "t.yaml", text, strlen(text), &d), 0);
+	ck_assert(CONF_MAP_ENTRIES(&y, "entries", v, n, fill_entry, &tag));
+	yp_close(&y);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0].name, "a");
+	ck_assert_str_eq(v[2].name, "c");
+	ck_assert_uint_eq(v[1].col, 8);
+	ck_assert_int_eq(v[2].tag, 7);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	diag_free(&d);
+
+	text = "[a]\n";
+	diag_init(&d);
+	ck_assert_int_eq(yp_open_mem(&y, "t.yaml", text, strlen(text), &d), 0);
+	ck_assert(!CONF_MAP_ENTRIES(&y, "entries", v, n, fill_entry, &tag));
+	yp_close(&y);
+	ck_assert_str_eq(d.msgs[0], "t.yaml:1:1: entries must be a mapping, not a sequence");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(hex_decode)
+{
+	uint8_t out[2];
+	ck_assert(conf_hex_decode("a0Ff", out, 2, false));
+	ck_assert_uint_eq(out[0], 0xa0);
+	ck_assert_uint_eq(out[1], 0xff);
+	ck_assert(conf_hex_decode("01:2f", out, 2, true));
+	ck_assert_uint_eq(out[1], 0x2f);
+	ck_assert(!conf_hex_decode("01:2f", out, 2, false));
+	ck_assert(!conf_hex_decode("012", out, 2, false));   /* too short */
+	ck_assert(!conf_hex_decode("01234", out, 2, false)); /* too long */
+	ck_assert(!conf_hex_decode("01g3", out, 2, false));  /* not hex */
+	ck_assert(!conf_hex_decode("", out, 2, true));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("schema");
@@ -279,6 +407,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, restart_keys);
 	tcase_add_test(tc, reference);
 	tcase_add_test(tc, tables_are_sound);
+	tcase_add_test(tc, string_checks);
+	tcase_add_test(tc, map_entries);
+	tcase_add_test(tc, hex_decode);
 	suite_add_tcase(s, tc);
 	return s;
 }

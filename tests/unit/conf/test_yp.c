@@ -471,6 +471,40 @@ START_TEST(parse_cost)
 }
 END_TEST
 
+static void collect(struct yp *y, char *v, struct yp_mark m, void *arg)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+	(void)y;
+	snprintf(seen + n, 64 - n, "%s@%zu:%zu ", v, m.line, m.col);
+	free(v);
+}
+
+/* each scalar item reaches the callback with its place; any other item is
+ * reported as not `item` and skipped in step; not a sequence: false */
+START_TEST(scalar_list)
+{
+	char seen[64] = "";
+	open_ok("{a: [x, {k: v}, y], b: z}\n");
+	ck_assert(yp_mapping_begin(&Y, "top"));
+	char *key;
+	struct yp_mark m;
+	ck_assert(yp_mapping_key(&Y, &key, &m));
+	free(key);
+	ck_assert(yp_scalar_list(&Y, "a (a list)", "an item", collect, seen));
+	ck_assert_str_eq(seen, "x@1:6 y@1:17 ");
+	ck_assert(yp_mapping_key(&Y, &key, &m));
+	free(key);
+	seen[0] = '\0';
+	ck_assert(!yp_scalar_list(&Y, "b (a list)", "an item", collect, seen));
+	ck_assert_str_eq(seen, "");
+	ck_assert(!yp_mapping_key(&Y, &key, &m));
+	expect_msgs(2, "t.yaml:1:9: an item must be a scalar, not a mapping",
+	            "t.yaml:1:24: b (a list) must be a sequence, not a scalar");
+	close_and_free();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("yp");
@@ -488,6 +522,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, scalar_bool);
 	tcase_add_test(tc, scalar_uint);
 	tcase_add_test(tc, parse_cost);
+	tcase_add_test(tc, scalar_list);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/admin.h"
+#include "testutil.h"
 
 START_TEST(health_paths)
 {
@@ -25,15 +26,13 @@ START_TEST(health_paths)
 }
 END_TEST
 
-int main(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("admin");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, health_paths);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+RUN_SUITE(suite)

@@ -10,6 +10,7 @@
 
 #include "server/auth.h"
 #include "snap/access.h"
+#include "testutil.h"
 
 static const char *claimed(const char *h)
 {
@@ -153,7 +154,7 @@ START_TEST(challenges)
 }
 END_TEST
 
-int main(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("auth");
 	TCase *tc = tcase_create("core");
@@ -163,9 +164,7 @@ int main(void)
 	tcase_add_test(tc, hash_password);
 	tcase_add_test(tc, challenges);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+RUN_SUITE(suite)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/clients.h"
+#include "testutil.h"
 
 static bool take(struct bucket_table *t, const char *k, double rate, double burst, double now)
 {
@@ -195,7 +196,7 @@ START_TEST(address_keys)
 }
 END_TEST
 
-int main(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("clients");
 	TCase *tc = tcase_create("core");
@@ -207,9 +208,7 @@ int main(void)
 	tcase_add_test(tc, retry_after_clamped);
 	tcase_add_test(tc, address_keys);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+RUN_SUITE(suite)

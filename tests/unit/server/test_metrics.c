@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/metrics.h"
+#include "testutil.h"
 
 static char *render(struct metrics *m)
 {
@@ -295,7 +296,7 @@ START_TEST(statm)
 }
 END_TEST
 
-int main(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("core");
@@ -310,9 +311,7 @@ int main(void)
 	tcase_add_test(tc, gauges_and_reloads);
 	tcase_add_test(tc, statm);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
+
+RUN_SUITE(suite)

@@ -6,6 +6,7 @@
  * view gets no version for a change it does not show. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,17 +21,61 @@
 static char dir[64];
 static char maps_path[sizeof(dir) + 16];
 
+/* The maps of these tests, from what differs: PIDs A to D (and E), the
+ * routingcost and hopcount maps of m. A field left 0 (NULL) is MAPS's. */
+struct maps_fix {
+	const char *b, *d; /* the ipv4 prefixes of B and D */
+	bool e;            /* PID E (100.64.0.0/10), with A -> E 1 */
+	int ab, ad, da;    /* routingcost A -> B, A -> D, D -> A */
+	int hop;           /* hopcount A -> B; -1: no hopcount map */
+};
+
+static char *maps_yaml(struct maps_fix f)
+{
+	char *m, hop[64] = "";
+	if (f.hop >= 0)
+		snprintf(hop, sizeof(hop), "    hopcount: {A: {B: %d}}\n", f.hop ? f.hop : 1);
+	ck_assert_int_ge(asprintf(&m,
+	                          "network-maps:\n"
+	                          "  m:\n"
+	                          "    pids:\n"
+	                          "      A: {ipv4: [10.0.0.0/8]}\n"
+	                          "      B: {ipv4: [%s]}\n"
+	                          "      C: {ipv4: [0.0.0.0/0]}\n"
+	                          "      D: {ipv4: [%s]}\n"
+	                          "%s"
+	                          "cost-maps:\n"
+	                          "  m:\n"
+	                          "    routingcost: {A: {A: 1, B: %d, C: 3, D: %d%s}, B: {A: 2, B: 1, C: 4}, C: {A: 3, "
+	                          "B: 4, C: 1}, D: {A: %d, D: 1}}\n"
+	                          "%s",
+	                          f.b ? f.b : "192.0.2.0/24", f.d ? f.d : "198.51.100.0/24",
+	                          f.e ? "      E: {ipv4: [100.64.0.0/10]}\n" : "", f.ab ? f.ab : 2, f.ad ? f.ad : 4,
+	                          f.e ? ", E: 1" : "", f.da ? f.da : 7, hop),
+	                 0);
+	return m;
+}
+
+/* the maps most tests start from, and those with one cost changed (D -> A:
+ * 7 -> 8, still the largest, so the ordinal cost map of routingcost is the
+ * same); made by setup */
+static char *MAPS, *MAPS_COST;
+
 static void setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/altod-test-updates-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(maps_path, sizeof(maps_path), "%s/maps.yaml", dir);
+	MAPS = maps_yaml((struct maps_fix){0});
+	MAPS_COST = maps_yaml((struct maps_fix){.da = 8});
 }
 
 static void teardown(void)
 {
 	unlink(maps_path);
 	rmdir(dir);
+	free(MAPS);
+	free(MAPS_COST);
 }
 
 #define SECRET "a-secret-of-more-than-16"
@@ -101,34 +146,6 @@ static uint64_t cur_seq(const struct snapshot *s, const char *id)
 	const struct upd_resource *r = hist(s, id);
 	return r->v[r->nv - 1].seq;
 }
-
-static const char *MAPS = "network-maps:\n"
-                          "  m:\n"
-                          "    pids:\n"
-                          "      A: {ipv4: [10.0.0.0/8]}\n"
-                          "      B: {ipv4: [192.0.2.0/24]}\n"
-                          "      C: {ipv4: [0.0.0.0/0]}\n"
-                          "      D: {ipv4: [198.51.100.0/24]}\n"
-                          "cost-maps:\n"
-                          "  m:\n"
-                          "    routingcost: {A: {A: 1, B: 2, C: 3, D: 4}, B: {A: 2, B: 1, C: 4}, C: {A: 3, B: 4, "
-                          "C: 1}, D: {A: 7, D: 1}}\n"
-                          "    hopcount: {A: {B: 1}}\n";
-
-/* MAPS with one cost changed (D -> A: 7 -> 8, still the largest), so the
- * ordinal cost map of routingcost is the same */
-static const char *MAPS_COST = "network-maps:\n"
-                               "  m:\n"
-                               "    pids:\n"
-                               "      A: {ipv4: [10.0.0.0/8]}\n"
-                               "      B: {ipv4: [192.0.2.0/24]}\n"
-                               "      C: {ipv4: [0.0.0.0/0]}\n"
-                               "      D: {ipv4: [198.51.100.0/24]}\n"
-                               "cost-maps:\n"
-                               "  m:\n"
-                               "    routingcost: {A: {A: 1, B: 2, C: 3, D: 4}, B: {A: 2, B: 1, C: 4}, C: {A: 3, B: "
-                               "4, C: 1}, D: {A: 8, D: 1}}\n"
-                               "    hopcount: {A: {B: 1}}\n";
 
 /* The resources of the plain catalog: the network map and its cost maps */
 static const char *const IDS[] = {"m", "m-num-hopcount", "m-num-routingcost", "m-ord-hopcount", "m-ord-routingcost"};
@@ -223,19 +240,9 @@ START_TEST(a_cost_change_versions_its_cost_map_only)
 	ck_assert_uint_eq(s2->updates->new_jp_bodies, res_of(s2, "m-num-routingcost")->body_len);
 	/* the network map has no JSON patch (the directory offers it for cost
 	 * maps); its change changes every cost map (dependent-vtags) */
-	const char *moved = "network-maps:\n"
-	                    "  m:\n"
-	                    "    pids:\n"
-	                    "      A: {ipv4: [10.0.0.0/8]}\n"
-	                    "      B: {ipv4: [192.0.2.0/24, 203.0.113.0/24]}\n"
-	                    "      C: {ipv4: [0.0.0.0/0]}\n"
-	                    "      D: {ipv4: [198.51.100.0/24]}\n"
-	                    "cost-maps:\n"
-	                    "  m:\n"
-	                    "    routingcost: {A: {A: 1, B: 2, C: 3, D: 4}, B: {A: 2, B: 1, C: 4}, C: {A: 3, B: "
-	                    "4, C: 1}, D: {A: 8, D: 1}}\n"
-	                    "    hopcount: {A: {B: 1}}\n";
+	char *moved = maps_yaml((struct maps_fix){.b = "192.0.2.0/24, 203.0.113.0/24", .da = 8});
 	struct snapshot *s3 = next_of(s2, moved, NULL, NULL);
+	free(moved);
 	for (size_t i = 0; i < 5; i++)
 		ck_assert_uint_eq(cur_seq(s3, IDS[i]), strcmp(IDS[i], "m-num-routingcost") == 0 ? 3 : 2);
 	const struct upd_resource *n = hist(s3, "m");
@@ -267,18 +274,9 @@ END_TEST
 START_TEST(resources_come_and_go)
 {
 	struct snapshot *s1 = next_of(NULL, MAPS, NULL, NULL);
-	const char *no_hop = "network-maps:\n"
-	                     "  m:\n"
-	                     "    pids:\n"
-	                     "      A: {ipv4: [10.0.0.0/8]}\n"
-	                     "      B: {ipv4: [192.0.2.0/24]}\n"
-	                     "      C: {ipv4: [0.0.0.0/0]}\n"
-	                     "      D: {ipv4: [198.51.100.0/24]}\n"
-	                     "cost-maps:\n"
-	                     "  m:\n"
-	                     "    routingcost: {A: {A: 1, B: 2, C: 3, D: 4}, B: {A: 2, B: 1, C: 4}, C: {A: 3, B: 4, "
-	                     "C: 1}, D: {A: 7, D: 1}}\n";
+	char *no_hop = maps_yaml((struct maps_fix){.hop = -1});
 	struct snapshot *s2 = next_of(s1, no_hop, NULL, NULL);
+	free(no_hop);
 	ck_assert_uint_eq(s2->updates->n, 3);
 	ck_assert_ptr_null(updates_find(s2->updates, "m-num-hopcount"));
 	ck_assert_uint_eq(cur_seq(s2, "m"), 1);
@@ -350,23 +348,7 @@ END_TEST
 /* A maps file whose routingcost A -> B is v */
 static char *maps_with(int v)
 {
-	char *m;
-	ck_assert_int_ge(asprintf(&m,
-	                          "network-maps:\n"
-	                          "  m:\n"
-	                          "    pids:\n"
-	                          "      A: {ipv4: [10.0.0.0/8]}\n"
-	                          "      B: {ipv4: [192.0.2.0/24]}\n"
-	                          "      C: {ipv4: [0.0.0.0/0]}\n"
-	                          "      D: {ipv4: [198.51.100.0/24]}\n"
-	                          "cost-maps:\n"
-	                          "  m:\n"
-	                          "    routingcost: {A: {A: 1, B: %d, C: 3, D: 4}, B: {A: 2, B: 1, C: 4}, C: {A: 3, B: "
-	                          "4, C: 1}, D: {A: 7, D: 1}}\n"
-	                          "    hopcount: {A: {B: %d}}\n",
-	                          100 + v, 100 + v),
-	                 0);
-	return m;
+	return maps_yaml((struct maps_fix){.ab = 100 + v, .hop = 100 + v});
 }
 
 START_TEST(max_versions_drops_the_oldest)
@@ -466,21 +448,10 @@ START_TEST(view_ignores_hidden_changes)
 {
 	struct snapshot *s1 = next_of(NULL, MAPS, VIEW, NULL);
 	ck_assert_ptr_nonnull(updates_find(s1->updates, "tenant"));
-	const char *hidden =
-	        "network-maps:\n"
-	        "  m:\n"
-	        "    pids:\n"
-	        "      A: {ipv4: [10.0.0.0/8]}\n"
-	        "      B: {ipv4: [192.0.2.0/24]}\n"
-	        "      C: {ipv4: [0.0.0.0/0]}\n"
-	        "      D: {ipv4: [198.51.100.0/24, 203.0.113.0/24]}\n"
-	        "      E: {ipv4: [100.64.0.0/10]}\n"
-	        "cost-maps:\n"
-	        "  m:\n"
-	        "    routingcost: {A: {A: 1, B: 2, C: 3, D: 9, E: 1}, B: {A: 2, B: 1, C: 4}, C: {A: 3, B: 4, "
-	        "C: 1}, D: {A: 8, D: 1}}\n"
-	        "    hopcount: {A: {B: 1}}\n";
+	struct maps_fix fix = {.d = "198.51.100.0/24, 203.0.113.0/24", .e = true, .ad = 9, .da = 8};
+	char *hidden = maps_yaml(fix);
 	struct snapshot *s2 = next_of(s1, hidden, VIEW, NULL);
+	free(hidden);
 	size_t views = 0;
 	for (size_t i = 0; i < s2->updates->n; i++) {
 		const struct upd_resource *r = &s2->updates->res[i];
@@ -497,22 +468,10 @@ START_TEST(view_ignores_hidden_changes)
 	ck_assert_uint_eq(cur_seq(s2, "m"), 2);
 	ck_assert_uint_eq(cur_seq(s2, "m-num-routingcost"), 2);
 	/* a visible change: A -> B; the view's own patch, in its own names */
-	struct snapshot *s3 =
-	        next_of(s2,
-	                "network-maps:\n"
-	                "  m:\n"
-	                "    pids:\n"
-	                "      A: {ipv4: [10.0.0.0/8]}\n"
-	                "      B: {ipv4: [192.0.2.0/24]}\n"
-	                "      C: {ipv4: [0.0.0.0/0]}\n"
-	                "      D: {ipv4: [198.51.100.0/24, 203.0.113.0/24]}\n"
-	                "      E: {ipv4: [100.64.0.0/10]}\n"
-	                "cost-maps:\n"
-	                "  m:\n"
-	                "    routingcost: {A: {A: 1, B: 6, C: 3, D: 9, E: 1}, B: {A: 2, B: 1, C: 4}, C: {A: "
-	                "3, B: 4, C: 1}, D: {A: 8, D: 1}}\n"
-	                "    hopcount: {A: {B: 1}}\n",
-	                VIEW, NULL);
+	fix.ab = 6;
+	char *visible = maps_yaml(fix);
+	struct snapshot *s3 = next_of(s2, visible, VIEW, NULL);
+	free(visible);
 	ck_assert_uint_eq(cur_seq(s3, "tenant"), 1);
 	ck_assert_uint_eq(cur_seq(s3, "tenant-num-routingcost"), 2);
 	const struct upd_resource *r = hist(s3, "tenant-num-routingcost");

@@ -272,6 +272,142 @@ START_TEST(random_v6_against_brute_force)
 }
 END_TEST
 
+/* The records a lookup of key k scans: its bucket's span (0 when the index
+ * entry answers alone or k is outside the index). */
+static size_t span_at(const struct lpm *l, lpm_key k)
+{
+	size_t b = lpm_bucket_of(l, k);
+	if (b == SIZE_MAX || l->index[b].value != LPM_BUCKET_MIXED)
+		return 0;
+	return l->index[b + 1].first - l->index[b].first + 1;
+}
+
+static void put4(struct lpm_entry *e, size_t *n, uint32_t a, unsigned len, uint32_t v)
+{
+	struct lpm_entry x = {.prefix = {.family = IP_V4, .len = (uint8_t)len}, .value = v};
+	x.prefix.addr[0] = (uint8_t)(a >> 24);
+	x.prefix.addr[1] = (uint8_t)(a >> 16);
+	x.prefix.addr[2] = (uint8_t)(a >> 8);
+	x.prefix.addr[3] = (uint8_t)a;
+	add_unique(e, n, &x);
+}
+
+/* Dense clusters, where one index bucket holds hundreds of intervals (the
+ * lookup bisects and asks for only the first lines ahead): every host of
+ * 10.1.2.0/24 and 192.168.0.0/23 under nested /25../32 chains, with the
+ * edges 0.0.0.0/0, 0.0.0.0/32 and 255.255.255.255/32; every address of
+ * the clusters and around them against brute force. */
+START_TEST(dense_clusters_v4)
+{
+	enum { N = 1200 };
+	struct lpm_entry *e = calloc(N, sizeof(*e));
+	size_t n = 0;
+	put4(e, &n, 0, 0, 0);
+	put4(e, &n, 0, 32, 1);
+	put4(e, &n, 0xffffffffu, 32, 2);
+	put4(e, &n, 0x0a000000u, 8, 3);
+	put4(e, &n, 0x0a010200u, 24, 4);
+	for (uint32_t i = 0; i < 256; i += 2) /* every other host: intervals of one address */
+		put4(e, &n, 0x0a010200u + i, 32, 100 + i);
+	for (unsigned len = 25; len <= 32; len++) /* a chain of nested prefixes ending at .255 */
+		put4(e, &n, 0x0a010200u | (0xffu & ~(0xffu >> (len - 24))), len, 400 + len);
+	put4(e, &n, 0xc0a80000u, 16, 5);
+	for (uint32_t i = 0; i < 512; i++)
+		if (next() % 3)
+			put4(e, &n, 0xc0a80000u + i, 32, 1000 + (uint32_t)(next() % 4));
+	for (unsigned len = 17; len <= 32; len++)
+		put4(e, &n, 0xc0a80100u & ~0u << (32 - len), len, 2000 + len);
+	struct lpm l;
+	ck_assert_int_eq(lpm_build(&l, IP_V4, e, n), 0);
+	ck_assert_uint_gt(span_at(&l, 0x0a010200u), 64);
+	ck_assert_uint_gt(span_at(&l, 0xc0a80000u), 64);
+	uint32_t ranges[][2] = {{0x0a0101f0u, 0x0a010310u},
+	                        {0xc0a7fff0u, 0xc0a80210u},
+	                        {0, 16},
+	                        {0xfffffff0u, 0xffffffffu},
+	                        {0x09fffff0u, 0x0a000010u}};
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++)
+		for (uint32_t a = ranges[r][0];; a++) {
+			uint8_t addr[16] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
+			ck_assert_uint_eq(lpm_lookup(&l, addr), brute4(e, n, a));
+			if (a == ranges[r][1])
+				break;
+		}
+	ck_assert_uint_eq(L4(&l, "10.1.2.254"), 354);
+	ck_assert_uint_eq(L4(&l, "10.1.2.255"), 432);
+	ck_assert_uint_eq(L4(&l, "10.1.2.253"), 430); /* 10.1.2.252/30 */
+	ck_assert_uint_eq(L4(&l, "10.1.2.251"), 429);
+	ck_assert_uint_eq(L4(&l, "10.1.2.127"), 4);
+	ck_assert_uint_eq(L4(&l, "10.1.2.129"), 425);
+	lpm_free(&l);
+	free(e);
+}
+END_TEST
+
+static void put6(struct lpm_entry *e, size_t *n, u128 a, unsigned len, uint32_t v)
+{
+	struct lpm_entry x = {.prefix = {.family = IP_V6, .len = (uint8_t)len}, .value = v};
+	for (int i = 0; i < 16; i++)
+		x.prefix.addr[i] = (uint8_t)(a >> (8 * (15 - i)));
+	add_unique(e, n, &x);
+}
+
+static uint32_t look6(const struct lpm *l, u128 k)
+{
+	uint8_t addr[16];
+	for (int b = 0; b < 16; b++)
+		addr[b] = (uint8_t)(k >> (8 * (15 - b)));
+	return lpm_lookup(l, addr);
+}
+
+/* The same for IPv6: hundreds of /128s and a /33../128 chain inside
+ * 2001:db8::/32, IPv4-mapped addresses (::ffff:0:0/96 with a /120 of
+ * hosts), ::/0, ::/128 and the last address; each prefix's first and last
+ * address and their neighbours, and every address around the clusters. */
+START_TEST(dense_clusters_v6)
+{
+	enum { N = 1200 };
+	struct lpm_entry *e = calloc(N, sizeof(*e));
+	size_t n = 0;
+	u128 db8 = (u128)0x20010db8u << 96, mapped = (u128)0xffffu << 32;
+	put6(e, &n, 0, 0, 0);
+	put6(e, &n, 0, 128, 1);
+	put6(e, &n, ~(u128)0, 128, 2);
+	put6(e, &n, db8, 32, 3);
+	for (uint32_t i = 0; i < 400; i++) /* hosts spread through 2001:db8::/112 */
+		put6(e, &n, db8 + (u128)(next() % 65536), 128, 100 + i % 7);
+	for (unsigned len = 33; len <= 128; len++)
+		put6(e, &n, (db8 | (u128)1 << 80) & mask6(len), len, 600 + len);
+	put6(e, &n, mapped, 96, 4);
+	put6(e, &n, mapped | 0x0a010200u, 120, 5);
+	for (uint32_t i = 0; i < 256; i += 3)
+		put6(e, &n, mapped | (0x0a010200u + i), 128, 800 + i);
+	struct lpm l;
+	ck_assert_int_eq(lpm_build(&l, IP_V6, e, n), 0);
+	ck_assert_uint_gt(span_at(&l, db8), 64);
+	for (size_t i = 0; i < n; i++) {
+		u128 first = key6(e[i].prefix.addr), last = first | ~mask6(e[i].prefix.len);
+		u128 q[] = {first, first - 1, first + 1, last, last - 1, last + 1};
+		for (size_t j = 0; j < sizeof(q) / sizeof(q[0]); j++)
+			ck_assert_uint_eq(look6(&l, q[j]), brute6(e, n, q[j]));
+	}
+	for (int i = 0; i < 4000; i++) { /* inside and around the hosts' /112 */
+		u128 k = db8 - 8 + (u128)(next() % 65560);
+		ck_assert_uint_eq(look6(&l, k), brute6(e, n, k));
+	}
+	for (u128 k = mapped | 0x0a0101f0u; k <= (mapped | 0x0a010310u); k++)
+		ck_assert_uint_eq(look6(&l, k), brute6(e, n, k));
+	ck_assert_uint_eq(L6(&l, "::ffff:10.1.2.3"), 803);
+	ck_assert_uint_eq(L6(&l, "::ffff:10.1.2.4"), 5);
+	ck_assert_uint_eq(L6(&l, "::ffff:10.1.3.0"), 4);
+	ck_assert_uint_eq(L6(&l, "::"), 1);
+	ck_assert_uint_eq(L6(&l, "::1"), 0);
+	ck_assert_uint_eq(L6(&l, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 2);
+	lpm_free(&l);
+	free(e);
+}
+END_TEST
+
 START_TEST(prefix_parsing)
 {
 	struct ip_prefix p;
@@ -325,6 +461,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, v6_and_families);
 	tcase_add_test(tc, random_v4_against_brute_force);
 	tcase_add_test(tc, random_v6_against_brute_force);
+	tcase_add_test(tc, dense_clusters_v4);
+	tcase_add_test(tc, dense_clusters_v6);
 	tcase_add_test(tc, prefix_parsing);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

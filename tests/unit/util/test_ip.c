@@ -249,6 +249,43 @@ START_TEST(format_round_trip)
 }
 END_TEST
 
+/* the host of a URI authority: what base-url (lax '%') and the Host
+ * header (strict pct-encoding) both accept, up to the port */
+START_TEST(uri_host_len)
+{
+	static const struct {
+		const char *s;
+		size_t strict, lax;
+	} cases[] = {
+	        {"alto.example.net", 16, 16},
+	        {"alto.example.net:443", 16, 16},
+	        {"192.0.2.1:8080", 9, 9},
+	        {"[2001:db8::1]:443", 13, 13},
+	        {"[2001:db8::1]", 13, 13},
+	        {"[]", 0, 0},           /* an empty IP-literal */
+	        {"[2001:db8::1", 0, 0}, /* unclosed */
+	        {"[fe80::1%eth0]", 0, 0},
+	        {":443", 0, 0}, /* a port without a host */
+	        {"", 0, 0},
+	        {"a%41b", 5, 5},  /* pct-encoded */
+	        {"a%4", 0, 3},    /* cut: only the lax form takes a bare % */
+	        {"a%zz:1", 0, 4}, /* not hex */
+	        {"a b", 0, 0},
+	        {"user@host", 0, 0},
+	        {"h\xc3\xa9", 0, 0},
+	        {"!$&'()*+,;=-._~", 15, 15},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].s);
+		ck_assert_msg(ip_uri_host_len(cases[i].s, n, true) == cases[i].strict, "strict '%s'", cases[i].s);
+		ck_assert_msg(ip_uri_host_len(cases[i].s, n, false) == cases[i].lax, "lax '%s'", cases[i].s);
+	}
+	/* only the first n bytes count */
+	ck_assert_uint_eq(ip_uri_host_len("example.net/path", 11, true), 11);
+	ck_assert_uint_eq(ip_uri_host_len("[::1]/", 5, true), 5);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ip");
@@ -260,6 +297,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, addresses_and_endpoints);
 	tcase_add_test(tc, families_and_order);
 	tcase_add_test(tc, format_round_trip);
+	tcase_add_test(tc, uri_host_len);
 	suite_add_tcase(s, tc);
 	return s;
 }
