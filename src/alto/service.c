@@ -257,15 +257,35 @@ done:
 
 /* ---- RFC 8189: several cost types, constraints on testable types ---- */
 
-/* The distinct cost types a request returns or tests: "columns". */
+/* The distinct cost types a request returns or tests ("columns"), and
+ * what the lookups found for a span of pairs: every pair asked (when a
+ * column is ranked per request, over all of them) or one source's row. */
 struct mc_plan {
 	struct cost_type *col; /* room for nmct + ntct */
 	size_t ncols;
 	size_t out[ALTO_MAX_COST_TYPES]; /* column of each returned type */
 	size_t *test;                    /* column of each testable type (ntct) */
 	double *tv;                      /* the testable types' values of one pair (ntct) */
-	uint32_t **rank;                 /* per column, if ordinal: rank per pair, 0: no cost */
-	bool full;                       /* every pair of the map: ordinal costs are the map's own ranks */
+	size_t *same;                    /* per column: the first column of its metric (one lookup per metric) */
+	bool *ranked;                    /* per column: ordinal, ranked among the pairs of this request */
+	bool *withval;                   /* per column: its values are read (a numerical type tested, or no texts) */
+	uint32_t *e;                     /* per column: one pair's entry (scratch) */
+	/* per column c and pair j of the span, at [c * span + j]: 0 where the
+	 * pair has no cost of c, else for an ordinal column the rank shown:
+	 * the metric's own (dense, 1 = best) for the whole map, or for a
+	 * ranked column its rank among this request's costs; for a numerical
+	 * column with texts, the length of the cost's text (toff); otherwise
+	 * the metric's rank (the cost is in val) */
+	uint32_t *rk;
+	double *val; /* per column and pair, where withval: the cost (NaN: none) */
+	/* per column and pair, for a numerical column with texts, where rk is
+	 * not 0: where its text starts in the metric's vtext; rk then holds the
+	 * text's length (read with the entry, not when rendering: at 'large'
+	 * the offsets miss the cache too) */
+	size_t *toff;
+	bool *text; /* per column: numerical, copied from the metric's texts */
+	size_t span;
+	bool whole; /* the span is every pair (source-major), not one row */
 };
 
 static size_t mc_column(struct mc_plan *p, const struct cost_type *ct)
@@ -284,149 +304,299 @@ struct mc_pairs {
 	size_t ns, nd;
 };
 
-/* The cost of column c for pair (s, d): NaN where there is none. Ordinal
- * costs are ranks among this column's costs over all the pairs asked, as
- * a single-cost request for that type over the same pairs ranks them
- * (RFC 7285 §6.1.2.2), before any constraint filters them. */
-static double mc_value(const struct mc_plan *p, const struct mc_pairs *q, size_t c, size_t s, size_t d)
-{
-	if (p->rank[c]) {
-		uint32_t rk = p->rank[c][s * q->nd + d];
-		return rk ? (double)rk : NAN;
-	}
-	uint32_t sp = q->spid[s], dp = q->dpid[d];
-	if (sp == TOPO_NONE || dp == TOPO_NONE)
-		return NAN;
-	const struct topo_metric *m = p->col[c].metric;
-	uint32_t e = topo_cost_find(m, sp, dp);
-	if (e == TOPO_NONE)
-		return NAN;
-	return p->full && p->col[c].mode == COST_ORDINAL ? (double)m->rank[e] : m->val[e];
-}
-
 static void mc_free(struct mc_plan *p)
 {
-	for (size_t c = 0; p->rank && c < p->ncols; c++)
-		free(p->rank[c]);
-	free(p->rank);
 	free(p->col);
 	free(p->test);
 	free(p->tv);
+	free(p->same);
+	free(p->ranked);
+	free(p->withval);
+	free(p->e);
+	free(p->rk);
+	free(p->val);
+	free(p->toff);
+	free(p->text);
 }
 
+/* Looks up the costs of every column for the pairs (s, 0 .. nd - 1) into
+ * the span from base on: one pass per pair over the metrics, each entry's
+ * rank (and value) read there, where one pair's loads do not wait for the
+ * last's (at 'large' they miss the cache). */
+static void mc_lookup_row(struct mc_plan *p, const struct mc_pairs *q, size_t s, size_t base)
+{
+	uint32_t sp = q->spid[s];
+	for (size_t d = 0; d < q->nd; d++) {
+		uint32_t dp = q->dpid[d];
+		size_t j = base + d;
+		for (size_t c = 0; c < p->ncols; c++) {
+			const struct topo_metric *m = p->col[c].metric;
+			uint32_t e;
+			if (p->same[c] != c)
+				e = p->e[p->same[c]];
+			else if (sp == TOPO_NONE || dp == TOPO_NONE)
+				e = TOPO_NONE;
+			else
+				e = topo_cost_find(m, sp, dp);
+			p->e[c] = e;
+			size_t at = c * p->span + j;
+			if (e == TOPO_NONE) {
+				p->rk[at] = 0;
+			} else if (p->text[c]) {
+				uint32_t r = m->rank[e];
+				p->toff[at] = m->voff[r - 1];
+				p->rk[at] = (uint32_t)(m->voff[r] - m->voff[r - 1]); /* >= 1 */
+			} else {
+				p->rk[at] = m->rank[e];
+			}
+			if (p->withval[c])
+				p->val[c * p->span + j] = e == TOPO_NONE ? NAN : m->val[e];
+		}
+	}
+}
+
+/* Ordinal costs among the n pairs of this request (RFC 7285 §6.1.2.2:
+ * 1 for the best, equal costs share a rank, as a single-cost request for
+ * that type over the same pairs ranks them): r holds each pair's rank in
+ * the whole metric (dense, 1 = best, 0: no cost), which orders its costs
+ * as their values do, ties included; so the ranks among these pairs are
+ * those ranks made dense again, from a radix sort of (rank, pair) on the
+ * rank, without comparing a value. 0, or ALTOD_ENOMEM. */
+static int mc_rerank(uint32_t *r, size_t n)
+{
+	if (n > UINT32_MAX)
+		return ALTOD_ENOMEM; /* pair indexes are 32 bits (request limits keep n far below) */
+	uint64_t *a = malloc((n ? n : 1) * sizeof(uint64_t));
+	uint64_t *t = malloc((n ? n : 1) * sizeof(uint64_t));
+	if (a == NULL || t == NULL) {
+		free(a);
+		free(t);
+		return ALTOD_ENOMEM;
+	}
+	size_t k = 0;
+	uint32_t max = 0;
+	for (size_t j = 0; j < n; j++) {
+		if (r[j] == 0)
+			continue;
+		a[k++] = (uint64_t)r[j] << 32 | (uint64_t)j;
+		if (r[j] > max)
+			max = r[j];
+	}
+	/* LSD radix sort on the rank's bytes, as many as max has */
+	for (unsigned shift = 32; shift < 64 && (max >> (shift - 32)) != 0; shift += 8) {
+		size_t pos[256] = {0};
+		for (size_t i = 0; i < k; i++)
+			pos[(a[i] >> shift) & 255]++;
+		for (size_t v = 0, sum = 0; v < 256; v++) {
+			size_t cnt = pos[v];
+			pos[v] = sum;
+			sum += cnt;
+		}
+		for (size_t i = 0; i < k; i++)
+			t[pos[(a[i] >> shift) & 255]++] = a[i];
+		uint64_t *x = a;
+		a = t;
+		t = x;
+	}
+	uint32_t dense = 0, last = 0; /* ranks start at 1 */
+	for (size_t i = 0; i < k; i++) {
+		uint32_t g = (uint32_t)(a[i] >> 32);
+		if (g != last) {
+			dense++;
+			last = g;
+		}
+		r[(uint32_t)a[i]] = dense;
+	}
+	free(a);
+	free(t);
+	return 0;
+}
+
+/* full: every pair of the map, whose ordinal costs are the map's own
+ * ranks (those of the GET cost map, ranked once at load time). */
 static int mc_plan_init(struct mc_plan *p, const struct request *req, const struct mc_pairs *q, bool full)
 {
 	memset(p, 0, sizeof(*p));
-	/* the ranks among all the pairs of the map are those of the GET cost
-	 * map, ranked once at load time */
-	p->full = full;
 	size_t maxcols = req->nmct + req->ntct;
 	p->col = malloc(maxcols * sizeof(*p->col));
-	p->rank = calloc(maxcols, sizeof(*p->rank));
 	p->test = malloc((req->ntct ? req->ntct : 1) * sizeof(*p->test));
 	p->tv = malloc((req->ntct ? req->ntct : 1) * sizeof(*p->tv));
-	if (p->col == NULL || p->rank == NULL || p->test == NULL || p->tv == NULL)
+	p->same = malloc(maxcols * sizeof(*p->same));
+	p->ranked = calloc(maxcols, sizeof(*p->ranked));
+	p->withval = calloc(maxcols, sizeof(*p->withval));
+	p->e = malloc(maxcols * sizeof(*p->e));
+	p->text = calloc(maxcols, sizeof(*p->text));
+	if (!p->col || !p->test || !p->tv || !p->same || !p->ranked || !p->withval || !p->e || !p->text)
 		return ALTOD_ENOMEM;
 	for (size_t i = 0; i < req->nmct; i++)
 		p->out[i] = mc_column(p, &req->mct[i]);
 	for (size_t i = 0; i < req->ntct; i++)
 		p->test[i] = mc_column(p, &req->tct[i]);
-	size_t npairs = q->ns * q->nd;
+	bool anyval = false, anytext = false;
 	for (size_t c = 0; c < p->ncols; c++) {
-		if (p->col[c].mode != COST_ORDINAL || full)
-			continue;
-		size_t cap = npairs ? npairs : 1;
-		double *raw = malloc(cap * sizeof(double)); /* per pair; NaN: no cost */
-		double *vals = malloc(cap * sizeof(double));
-		uint32_t *rk = malloc(cap * sizeof(uint32_t));
-		uint32_t *rank = calloc(cap, sizeof(uint32_t));
-		size_t n = 0;
-		int rc = raw && vals && rk && rank ? 0 : ALTOD_ENOMEM;
-		for (size_t i = 0; rc == 0 && i < npairs; i++) {
-			raw[i] = mc_value(p, q, c, i / q->nd, i % q->nd); /* p->rank[c] still NULL */
-			if (!isnan(raw[i]))
-				vals[n++] = raw[i];
-		}
-		if (rc == 0)
-			rc = topo_rank(vals, n, p->col[c].metric->higher_is_better, rk);
-		for (size_t i = 0, k = 0; rc == 0 && i < npairs; i++)
-			if (!isnan(raw[i]))
-				rank[i] = rk[k++];
-		free(raw);
-		free(vals);
-		free(rk);
-		if (rc != 0) {
-			free(rank);
-			return rc;
-		}
-		p->rank[c] = rank;
+		const struct cost_type *ct = &p->col[c];
+		p->same[c] = c;
+		for (size_t o = 0; o < c; o++)
+			if (p->col[o].metric == ct->metric) {
+				p->same[c] = o;
+				break;
+			}
+		p->ranked[c] = ct->mode == COST_ORDINAL && !full;
+		p->whole = p->whole || p->ranked[c];
 	}
+	for (size_t i = 0; i < req->ntct && req->oc.nbranches; i++)
+		p->withval[p->test[i]] = p->col[p->test[i]].mode != COST_ORDINAL;
+	for (size_t c = 0; c < p->ncols; c++) {
+		if (p->col[c].mode != COST_ORDINAL && p->col[c].metric->vtext == NULL)
+			p->withval[c] = true;
+		p->text[c] = p->col[c].mode != COST_ORDINAL && p->col[c].metric->vtext != NULL;
+		anyval = anyval || p->withval[c];
+		anytext = anytext || p->text[c];
+	}
+	size_t npairs = q->ns * q->nd;
+	p->span = p->whole ? npairs : q->nd;
+	size_t cells = p->ncols * p->span;
+	if (cells == 0)
+		cells = 1;
+	p->rk = malloc(cells * sizeof(*p->rk));
+	p->val = anyval ? malloc(cells * sizeof(*p->val)) : NULL;
+	p->toff = anytext ? malloc(cells * sizeof(*p->toff)) : NULL;
+	if (p->rk == NULL || (anyval && p->val == NULL) || (anytext && p->toff == NULL))
+		return ALTOD_ENOMEM;
+	if (!p->whole)
+		return 0; /* looked up row by row as the map is rendered */
+	for (size_t s = 0; s < q->ns; s++)
+		mc_lookup_row(p, q, s, s * q->nd);
+	for (size_t c = 0; c < p->ncols; c++)
+		if (p->ranked[c] && mc_rerank(p->rk + c * p->span, npairs) != 0)
+			return ALTOD_ENOMEM;
 	return 0;
 }
 
-static void mc_render_cost(struct buf *b, const struct cost_type *ct, double v)
+/* The cost of column c for pair j of the span as a constraint tests it:
+ * NaN where there is none; ordinal: its rank. */
+static double mc_test_value(const struct mc_plan *p, size_t c, size_t j)
 {
-	if (isnan(v))
-		buf_puts(b, "null");
-	else if (ct->mode == COST_ORDINAL)
-		jw_uint(b, (uint64_t)v);
-	else
-		jw_num(b, v);
+	if (p->withval[c])
+		return p->val[c * p->span + j];
+	uint32_t r = p->rk[c * p->span + j];
+	return r ? (double)r : NAN;
 }
 
-/* The members of "cost-map" or "endpoint-cost-map": skey / dkey render
- * the key of a source / destination. RFC 8189 §4.1.3: with
+/* The cost of column c for pair j of the span, as 51020c8 rendered it
+ * (jw_num, jw_uint): numerical costs copied from their text rendered with
+ * the metric. */
+static inline void mc_render_cost(struct buf *b, const struct mc_plan *p, size_t c, size_t j)
+{
+	size_t at = c * p->span + j;
+	uint32_t r = p->rk[at];
+	if (r == 0) {
+		buf_append(b, "null", 4);
+	} else if (p->text[c]) {
+		buf_append(b, p->col[c].metric->vtext + p->toff[at], r);
+	} else if (p->col[c].mode == COST_ORDINAL) {
+		char tmp[10]; /* jw_uint's digits, inline */
+		size_t i = sizeof(tmp);
+		do {
+			tmp[--i] = (char)('0' + r % 10);
+			r /= 10;
+		} while (r);
+		buf_append(b, tmp + i, sizeof(tmp) - i);
+	} else {
+		jw_num(b, p->val[at]);
+	}
+}
+
+/* How a map's keys are written: endpoints' texts or PIDs' names. */
+struct mc_names {
+	const struct topo_netmap *nm; /* NULL: endpoints */
+	const uint32_t *spid, *dpid;
+	const struct request *req;
+};
+
+static void mc_key(struct buf *b, const struct mc_names *n, bool src, size_t i)
+{
+	if (n->nm) {
+		render_pid_name(b, n->nm, src ? n->spid[i] : n->dpid[i]); /* the map's own text */
+		return;
+	}
+	const char *t = src ? n->req->esrcs[i].text : n->req->edsts[i].text;
+	put_endpoint(b, t, strlen(t));
+}
+
+/* The members of "cost-map" or "endpoint-cost-map". RFC 8189 §4.1.3: with
  * "multi-cost-types", each cost is an array of the costs of those types in
  * their order, JSON null for a type without a cost for the pair; a pair
  * with no cost of any returned type is left out (as RFC 7285 leaves out
  * an undefined cost). Only pairs meeting the constraints are given. */
-static void mc_render_map(struct buf *b, const struct request *req, const struct mc_plan *p, const struct mc_pairs *q,
-                          void (*skey)(struct buf *, const void *, size_t),
-                          void (*dkey)(struct buf *, const void *, size_t), const void *ctx)
+static int mc_render_map(struct buf *b, const struct request *req, struct mc_plan *p, const struct mc_pairs *q,
+                         const struct mc_names *names)
 {
-	double *tv = p->tv, ov[ALTO_MAX_COST_TYPES];
+	struct buf keys;
+	size_t *koff = malloc((q->nd + 1) * sizeof(size_t));
+	buf_init(&keys);
+	if (koff == NULL)
+		return ALTOD_ENOMEM;
+	/* each destination's `,key:` rendered once, copied for every source
+	 * (the first of a source's without its comma) */
+	for (size_t d = 0; d < q->nd; d++) {
+		koff[d] = keys.len;
+		buf_putc(&keys, ',');
+		mc_key(&keys, names, false, d);
+		buf_putc(&keys, ':');
+	}
+	koff[q->nd] = keys.len;
 	bool first_src = true;
-	for (size_t s = 0; s < q->ns; s++) {
+	for (size_t s = 0; s < q->ns && !keys.oom; s++) {
 		bool opened = false;
+		size_t base = p->whole ? s * q->nd : 0;
+		if (!p->whole)
+			mc_lookup_row(p, q, s, 0);
+		/* a hint: room for the row's keys and up to 24 bytes per cost */
+		buf_reserve(b, keys.len + q->nd * (req->nmct * 25 + 2) + 64);
 		for (size_t d = 0; d < q->nd; d++) {
+			size_t j = base + d;
 			bool any = false;
-			for (size_t i = 0; i < req->nmct; i++) {
-				ov[i] = mc_value(p, q, p->out[i], s, d);
-				any = any || !isnan(ov[i]);
-			}
+			for (size_t i = 0; i < req->nmct && !any; i++)
+				any = p->rk[p->out[i] * p->span + j] != 0;
 			if (!any)
 				continue;
-			for (size_t i = 0; i < req->ntct && req->oc.nbranches; i++)
-				tv[i] = mc_value(p, q, p->test[i], s, d);
-			if (!or_constraints_hold(&req->oc, tv))
-				continue;
+			if (req->oc.nbranches) {
+				for (size_t i = 0; i < req->ntct; i++)
+					p->tv[i] = mc_test_value(p, p->test[i], j);
+				if (!or_constraints_hold(&req->oc, p->tv))
+					continue;
+			}
+			size_t from = koff[d];
 			if (!opened) {
 				if (!first_src)
 					buf_putc(b, ',');
 				first_src = false;
-				skey(b, ctx, s);
-				buf_puts(b, ":{");
+				mc_key(b, names, true, s);
+				buf_append(b, ":{", 2);
 				opened = true;
-			} else {
-				buf_putc(b, ',');
+				from++; /* the row's first: no comma */
 			}
-			dkey(b, ctx, d);
-			buf_putc(b, ':');
+			buf_append(b, keys.data + from, koff[d + 1] - from);
 			if (!req->multi) {
-				mc_render_cost(b, &req->mct[0], ov[0]);
+				mc_render_cost(b, p, p->out[0], j);
 				continue;
 			}
 			buf_putc(b, '[');
 			for (size_t i = 0; i < req->nmct; i++) {
 				if (i)
 					buf_putc(b, ',');
-				mc_render_cost(b, &req->mct[i], ov[i]);
+				mc_render_cost(b, p, p->out[i], j);
 			}
 			buf_putc(b, ']');
 		}
 		if (opened)
 			buf_putc(b, '}');
 	}
+	int rc = keys.oom ? ALTOD_ENOMEM : 0;
+	buf_free(&keys);
+	free(koff);
+	return rc;
 }
 
 /* RFC 8189 §4.1.3: "cost-type" is {} and "multi-cost-types" lists the
@@ -446,36 +616,6 @@ static void mc_render_types(struct buf *b, const struct request *req)
 		render_cost_type(b, &req->mct[i]);
 	}
 	buf_putc(b, ']');
-}
-
-struct mc_names {
-	const struct topo_netmap *nm;
-	const uint32_t *spid, *dpid;
-	const struct request *req;
-};
-
-static void pid_skey(struct buf *b, const void *ctx, size_t s)
-{
-	const struct mc_names *n = ctx;
-	jw_str(b, n->nm->pids[n->spid[s]].name);
-}
-
-static void pid_dkey(struct buf *b, const void *ctx, size_t d)
-{
-	const struct mc_names *n = ctx;
-	jw_str(b, n->nm->pids[n->dpid[d]].name);
-}
-
-static void ep_skey(struct buf *b, const void *ctx, size_t s)
-{
-	const struct mc_names *n = ctx;
-	jw_str(b, n->req->esrcs[s].text);
-}
-
-static void ep_dkey(struct buf *b, const void *ctx, size_t d)
-{
-	const struct mc_names *n = ctx;
-	jw_str(b, n->req->edsts[d].text);
 }
 
 /* The PIDs of a filter: the listed ones, or every PID. */
@@ -508,7 +648,7 @@ static char *mc_answer(const struct resource *r, const struct request *req, size
 		dpid = pid_list(nm, req->all_dsts, req->dsts, req->ndsts, &nd);
 	}
 	struct mc_pairs q = {spid, dpid, ns, nd};
-	struct mc_names names = {nm, spid, dpid, req};
+	struct mc_names names = {ecs ? NULL : nm, spid, dpid, req};
 	struct mc_plan p;
 	char *out = NULL;
 	memset(&p, 0, sizeof(p));
@@ -516,21 +656,23 @@ static char *mc_answer(const struct resource *r, const struct request *req, size
 	buf_init(&b);
 	bool full = !ecs && req->all_srcs && req->all_dsts;
 	if (spid && dpid && mc_plan_init(&p, req, &q, full) == 0) {
+		int rc;
 		if (ecs) {
 			buf_puts(&b, "{\"meta\":{");
 			mc_render_types(&b, req);
 			buf_puts(&b, "},\"endpoint-cost-map\":{");
-			mc_render_map(&b, req, &p, &q, ep_skey, ep_dkey, &names);
+			rc = mc_render_map(&b, req, &p, &q, &names);
 		} else {
 			buf_puts(&b, "{\"meta\":{\"dependent-vtags\":[");
 			render_vtag(&b, nm);
 			buf_puts(&b, "],");
 			mc_render_types(&b, req);
 			buf_puts(&b, "},\"cost-map\":{");
-			mc_render_map(&b, req, &p, &q, pid_skey, pid_dkey, &names);
+			rc = mc_render_map(&b, req, &p, &q, &names);
 		}
 		buf_puts(&b, "}}");
-		out = buf_finish(&b, len);
+		if (rc == 0)
+			out = buf_finish(&b, len);
 	}
 	mc_free(&p);
 	buf_free(&b);

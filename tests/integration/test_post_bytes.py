@@ -81,6 +81,10 @@ cost-maps:
       E1: {E1: 1, E2: 2.5, E3: 0.75}
       E2: {E1: 3, E2: 1}
       E3: {E2: 2.5, E3: 4}
+    tput:
+      E1: {E1: 1000, E2: 10, E3: 250.5}
+      E2: {E1: 10, E2: 1000}
+      E3: {E1: 250.5, E3: 40}
 property-maps:
   core:
     "ipv4:10.0.0.0/8": {asn: "64496", countrycode: "US"}
@@ -103,7 +107,7 @@ access:
   secret: golden-secret-0123456789abcdef
   anonymous-role: anon
   roles:
-    anon: [edge, edge-num-routingcost, edge-ord-routingcost, edge-endpoint-cost, edge-filtered-costmap,
+    anon: [edge, edge-num-routingcost, edge-ord-routingcost, edge-num-tput, edge-ord-tput, edge-endpoint-cost, edge-filtered-costmap,
            core, core-num-routingcost, core-ord-routingcost, core-num-hopcount, core-ord-hopcount,
            core-filtered-costmap, core-endpoint-cost, endpoint-property, alt, alt-num-routingcost,
            alt-ord-routingcost, alt-endpoint-cost, alt-filtered-costmap, view-o, view-p]
@@ -202,6 +206,46 @@ def requests():
     add("core fcm multi some", p, MT_COSTMAPFILTER,
         fcm(["PID3", "PID1"], ["PID5", "rest", "PID2"], multi=[NUM_HC, ORD_RC],
             **{"or-constraints": [["[0] ge 2"], ["[1] le 2"]]}))
+    # RFC 8189 with ordinal types ranked among the pairs asked (repeated
+    # endpoints, addresses in no PID, nulls), ordinal types tested, a
+    # filter that is not the whole map, a map with one metric
+    ORD_HC = {"cost-mode": "ordinal", "cost-metric": "hopcount"}
+    p = "/endpointcost/core"
+    add("core ec multi repeated ordinal", p, MT_ENDPOINTCOSTPARAMS,
+        ec(V4[:3] + V4[:3] + V6[:2] + ["ipv4:0.0.0.1"], V6 + V6[:3] + [V4[1]], multi=[ORD_HC, NUM_RC, ORD_RC]))
+    add("core ec multi ordinal or-constraints", p, MT_ENDPOINTCOSTPARAMS,
+        ec(ALL, ALL, multi=[ORD_RC, NUM_HC], **{"testable-cost-types": [ORD_HC, ORD_RC, NUM_RC],
+                                               "or-constraints": [["[0] le 2", "[1] ge 3"],
+                                                                  ["[1] eq 1", "[2] lt 100"]]}))
+    add("core ec multi constraints", p, MT_ENDPOINTCOSTPARAMS,
+        ec(ALL, ALL[:6], multi=[NUM_HC, ORD_HC], **{"testable-cost-types": [ORD_RC, NUM_HC],
+                                                    "constraints": ["[0] ge 2", "[1] le 4"]}))
+    add("core ec multi one type", p, MT_ENDPOINTCOSTPARAMS, ec(ALL, ALL, multi=[ORD_HC]))
+    add("core ec multi testable ordinal", p, MT_ENDPOINTCOSTPARAMS,
+        ec(ALL, ALL, ct=ORD_RC, **{"testable-cost-types": [ORD_HC], "constraints": ["[0] le 2"]}))
+    add("alt ec multi", "/endpointcost/alt", MT_ENDPOINTCOSTPARAMS,
+        ec(ALL, ALL, multi=[ORD_RC, NUM_RC]))
+    add("edge ec multi", "/endpointcost/edge", MT_ENDPOINTCOSTPARAMS,
+        ec(ALL, ALL[:12], multi=[NUM_RC, ORD_RC], **{"testable-cost-types": [ORD_RC],
+                                                    "constraints": ["[0] ge 2"]}))
+    # tput: higher is better (RFC 9439 §4.6), rank 1 the highest
+    num_tp, ord_tp = {"cost-mode": "numerical", "cost-metric": "tput"}, {"cost-mode": "ordinal", "cost-metric": "tput"}
+    add("edge ec multi tput", "/endpointcost/edge", MT_ENDPOINTCOSTPARAMS,
+        ec(ALL, ALL, multi=[ord_tp, num_tp, ORD_RC]))
+    add("edge ec multi tput some", "/endpointcost/edge", MT_ENDPOINTCOSTPARAMS,
+        ec(V4[10:], ["ipv4:203.0.113.200", "ipv4:192.0.2.1"], multi=[ord_tp, NUM_RC],
+           **{"testable-cost-types": [ord_tp], "constraints": ["[0] le 2"]}))
+    add("edge fcm multi tput some", "/costmap/edge/filtered", MT_COSTMAPFILTER,
+        fcm(["E3", "E2"], ["E1", "E3"], multi=[ord_tp, ORD_RC, num_tp]))
+    add("view-o ec multi or-constraints", "/endpointcost/view-o", MT_ENDPOINTCOSTPARAMS,
+        ec(ALL, ALL, multi=[ORD_RC, NUM_HC], **{"testable-cost-types": [ORD_RC, NUM_RC],
+                                               "or-constraints": [["[0] le 2"], ["[1] gt 5"]]}))
+    p = "/costmap/core/filtered"
+    add("core fcm multi srcs only", p, MT_COSTMAPFILTER,
+        fcm(["PID2", "rest", "PID1"], [], multi=[ORD_RC, NUM_RC, ORD_HC]))
+    add("core fcm multi all constraints", p, MT_COSTMAPFILTER,
+        fcm([], [], multi=[NUM_RC, ORD_HC], **{"testable-cost-types": [ORD_RC, NUM_HC],
+                                              "or-constraints": [["[0] le 3"], ["[1] ge 5"]]}))
     for v in ("view-o", "view-p"):
         cts = [NUM_RC, ORD_RC, NUM_HC] if v == "view-o" else [ORD_RC]
         for ct in cts:
@@ -248,9 +292,9 @@ class PostBytes(at.AltodTestCase):
         for label in want:
             with self.subTest(label=label):
                 self.assertEqual(got[label], want[label])
-        # 72 answers and the 4 errors of requests(); every answer has costs or properties but
+        # 85 answers and the 4 errors of requests(); every answer has costs or properties but
         # the two whose constraints or addresses leave none
-        self.assertEqual(sorted(v["status"] for v in got.values()).count(200), 72)
+        self.assertEqual(sorted(v["status"] for v in got.values()).count(200), 85)
         empty = [k for k, v in got.items() if v["status"] == 200 and v["body"].endswith(':{}}')]
         self.assertEqual(sorted(empty), ["alt ec 1x1", "alt ec empty interval", "core ec empty interval",
                                          "edge ec 1x1", "edge ec empty interval", "edge ec own address as dst",
