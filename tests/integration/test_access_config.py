@@ -799,7 +799,11 @@ class PrivateAnswers(AccessTestCase):
                 self.assertEqual(r.status, status, r)
                 self.assertPrivate(r)
         self.assertPrivate(http_session(self, a).get("/"))  # 401
-        r = a.raw(b"GET / HTTP/1.1\r\n\r\n", timeout=2)  # no Host: altod's own 400
+        sock = a.socket()  # no Host: altod's own 400
+        self.addCleanup(sock.close)
+        sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        r = at.recv_answer(sock)  # the first byte within the I/O timeout: a liveness bound
+        self.assertRegex(r, rb"^HTTP/1\.1 400 ")
         self.assertIn(b"Cache-Control: private", r)
 
     def test_libmicrohttpd_own_error_pages(self):

@@ -534,7 +534,7 @@ class TestRequestTimeout(at.AltodTestCase, ServedMeanwhile):
         s = self.a.socket()
         self.addCleanup(s.close)
         s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        rs, rest = at.recv_responses(s, 1, timeout=2)
+        rs, rest = at.recv_responses(s, 1, timeout=IO_WAIT)
         self.assertEqual([r.status for r in rs], [200])
         t0 = time.monotonic()
         self.assertTrue(at.connection_closed(s, self.UPPER), "idle keep-alive connection not closed")
