@@ -30,7 +30,7 @@ ALL = [NM, NM + "-filtered-networkmap", NM + "-num-routingcost", NM + "-ord-rout
        NM + "-num-hopcount", NM + "-ord-hopcount", NM + "-filtered-costmap", NM + "-endpoint-cost",
        "endpoint-property", "update-stream"]
 SECRET = "access-config-secret-0123456789"
-PW = {"tenant-b": "b-password", "tenant-s": "s-password", "tenant-h": "h pass: word"}
+PW = {"tenant-b": "b-password", "tenant-s": "s-password", "tenant-h": "h pass: word", "tenant-r": "r-password"}
 COSTMAP = "/costmap/%s/routingcost/numerical" % NM
 NETMAP = "/networkmap/%s" % NM
 EPROP_BODY = {"properties": [NM + ".pid"], "endpoints": ["ipv4:192.0.2.34"]}
@@ -437,9 +437,14 @@ class Limits(AccessTestCase):
     @classmethod
     def setUpClass(cls):
         cls._holder = at.class_holder(cls)
-        access = roles_access(anonymous=True, extra={"rate": 1, "burst": 4, "max-connections": 3}, clients={
+        # A token back every 1,000 s (the section's default and tenant-b's):
+        # a burst is exhausted however slowly this machine sends it.
+        # tenant-r's 1/s is for recovery, which a test waits for.
+        access = roles_access(anonymous=True, extra={"rate": 0.001, "burst": 4, "max-connections": 3}, clients={
             "tenant-b": {"password": iu.password_entry("tenant-b", PW["tenant-b"]), "roles": ["full"],
-                         "rate": 2, "burst": 3},
+                         "rate": 0.001, "burst": 3},
+            "tenant-r": {"password": iu.password_entry("tenant-r", PW["tenant-r"]), "roles": ["full"],
+                         "rate": 1, "burst": 1},
             "tenant-m": {"certificate": {"subject": "CN=tenant-m"}, "roles": ["full"], "max-connections": 2,
                          "rate": 1000, "burst": 1000},
             "tenant-e": {"certificate": {"sha256": PKI.sha256("tenante")}, "roles": ["full"]},
@@ -454,10 +459,10 @@ class Limits(AccessTestCase):
         self.assertPrivate(r)
         return int(r.header("Retry-After"))
 
-    def test_rate_limit_then_recovery(self):
-        """tenant-b: 2 requests/s, burst 3 (its own): the 4th quick request
-        gets 429 with Retry-After; after waiting that long, it is served.
-        The Digest challenges (401s) take no token."""
+    def test_rate_limit(self):
+        """tenant-b: burst 3 (its own), a token back every 1,000 s: the 4th
+        request gets 429 with a Retry-After of at most 1,000 s, and so does
+        the 5th (a POST). The Digest challenges (401s) take no token."""
         s = http_session(self, self.altod, digest("tenant-b"))
         mark = self.altod.log_count()
         for i in range(3):
@@ -465,16 +470,37 @@ class Limits(AccessTestCase):
                 self.assertOk(s.get("/"), MT_DIRECTORY)
         self.assertEqual(s.probes, 1)
         wait = self.assertLimited(s.get("/"))
-        self.assertLessEqual(wait, 1)  # one token comes back in 0.5 s
+        self.assertLessEqual(wait, 1000)  # (1 - tokens) / rate, tokens >= 0
         self.assertLimited(s.post("/endpointprop", EPROP_BODY, MT_ENDPOINTPROPPARAMS))
-        time.sleep(wait)
-        self.assertOk(s.get("/"), MT_DIRECTORY)
         lines = iu.wait_for_count(self.altod, r"audit: client=tenant-b .*status=429", 2, after=mark)
         self.assertEqual(len(lines), 2, lines)
 
+    def test_rate_limit_then_recovery(self):
+        """tenant-r: 1 request/s, burst 1: once a request gets 429, its
+        Retry-After (at most 1 s) is enough: after waiting that long, the
+        next request is served. A token comes back between two requests if
+        this machine stalls, so requests go on until one is limited (for up
+        to the I/O timeout: a liveness bound); the wait after it is a lower
+        bound, which no stall can make too short."""
+        s = http_session(self, self.altod, digest("tenant-r"))
+        mark = self.altod.log_count()
+        self.assertOk(s.get("/"), MT_DIRECTORY)  # the burst: a full bucket
+        deadline = time.monotonic() + at.IO_TIMEOUT
+        while True:
+            r = s.get("/")
+            if r.status != 200 or time.monotonic() > deadline:
+                break
+            self.assertOk(r, MT_DIRECTORY)
+        wait = self.assertLimited(r)
+        self.assertLessEqual(wait, 1)  # (1 - tokens) / rate, tokens >= 0
+        time.sleep(wait)
+        self.assertOk(s.get("/"), MT_DIRECTORY)
+        lines = iu.wait_for_count(self.altod, r"audit: client=tenant-r .*status=429", 1, after=mark)
+        self.assertEqual(len(lines), 1, lines)
+
     def test_default_rate_for_clients_without_their_own(self):
-        """The access section's rate 1/s, burst 4 applies to the anonymous
-        client."""
+        """The access section's rate (a token every 1,000 s), burst 4
+        applies to the anonymous client."""
         s = http_session(self, self.altod)
         for i in range(4):
             self.assertOk(s.get("/"), MT_DIRECTORY)
@@ -525,9 +551,11 @@ class Limits(AccessTestCase):
         the anonymous users (whose limits are the section's: 1/s, burst 5)
         served."""
         def access(name):
+            # a token back every 1,000 s: the 3rd request is limited
+            # however slowly this machine sends the first two
             return roles_access(anonymous=True, extra={"rate": 1, "burst": 5}, clients={
                 name: {"password": iu.password_entry("tenant-x", "x-password"), "roles": ["full"],
-                       "rate": 0.1, "burst": 2}})
+                       "rate": 0.001, "burst": 2}})
         self.assertEqual(at.check_config(os.path.join(tree(self, access("tenant-x")), "altod.yaml")), (0, "ok\n"))
         d = tree(self, access("anonymous"))
         code, out = at.check_config(os.path.join(d, "altod.yaml"))
@@ -771,7 +799,11 @@ class PrivateAnswers(AccessTestCase):
                 self.assertEqual(r.status, status, r)
                 self.assertPrivate(r)
         self.assertPrivate(http_session(self, a).get("/"))  # 401
-        r = a.raw(b"GET / HTTP/1.1\r\n\r\n", timeout=2)  # no Host: altod's own 400
+        sock = a.socket()  # no Host: altod's own 400
+        self.addCleanup(sock.close)
+        sock.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        r = at.recv_answer(sock)  # the first byte within the I/O timeout: a liveness bound
+        self.assertRegex(r, rb"^HTTP/1\.1 400 ")
         self.assertIn(b"Cache-Control: private", r)
 
     def test_libmicrohttpd_own_error_pages(self):
