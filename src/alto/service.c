@@ -258,34 +258,42 @@ done:
 /* ---- RFC 8189: several cost types, constraints on testable types ---- */
 
 /* The distinct cost types a request returns or tests ("columns"), and
- * what the lookups found for a span of pairs: every pair asked (when a
- * column is ranked per request, over all of them) or one source's row. */
+ * what the lookups found for one source's row of pairs; an ordinal column
+ * ranked per request keeps its ranks for every pair asked (4 bytes a
+ * pair, as 51020c8 did), the only per-pair array a plan holds. */
 struct mc_plan {
 	struct cost_type *col; /* room for nmct + ntct */
 	size_t ncols;
 	size_t out[ALTO_MAX_COST_TYPES]; /* column of each returned type */
 	size_t *test;                    /* column of each testable type (ntct) */
 	double *tv;                      /* the testable types' values of one pair (ntct) */
-	size_t *same;                    /* per column: the first column of its metric (one lookup per metric) */
-	bool *ranked;                    /* per column: ordinal, ranked among the pairs of this request */
-	bool *withval;                   /* per column: its values are read (a numerical type tested, or no texts) */
-	uint32_t *e;                     /* per column: one pair's entry (scratch) */
-	/* per column c and pair j of the span, at [c * span + j]: 0 where the
-	 * pair has no cost of c, else for an ordinal column the rank shown:
-	 * the metric's own (dense, 1 = best) for the whole map, or for a
-	 * ranked column its rank among this request's costs; for a numerical
-	 * column with texts, the length of the cost's text (toff); otherwise
-	 * the metric's rank (the cost is in val) */
+	size_t *same;   /* per column not ranked: the first such column of its metric (one lookup per metric) */
+	bool *ranked;   /* per column: ordinal, ranked among the pairs of this request */
+	bool *withval;  /* per column: its values are read (a numerical type tested, or no texts) */
+	bool *text;     /* per column: numerical, copied from the metric's texts */
+	size_t *vslot;  /* per column with withval: its row in val */
+	size_t *tslot;  /* per column with text: its row in toff */
+	size_t *rslot;  /* per ranked column: its row in rkall */
+	uint32_t *e;    /* per column: one pair's entry (scratch) */
+	size_t nranked; /* ranked columns */
+	/* per ranked column (rslot) and pair (source-major), at
+	 * [rslot * npairs + s * nd + d]: 0 where the pair has no cost, else
+	 * its rank among this request's costs */
+	uint32_t *rkall;
+	/* per column c and destination d of the row, at [c * span + d]: 0
+	 * where the pair has no cost of c, else for an ordinal column the rank
+	 * shown: the metric's own (dense, 1 = best) for the whole map, or for
+	 * a ranked column the one in rkall; for a numerical column with texts,
+	 * the length of the cost's text (toff); otherwise the metric's rank
+	 * (the cost is in val) */
 	uint32_t *rk;
-	double *val; /* per column and pair, where withval: the cost (NaN: none) */
-	/* per column and pair, for a numerical column with texts, where rk is
-	 * not 0: where its text starts in the metric's vtext; rk then holds the
-	 * text's length (read with the entry, not when rendering: at 'large'
-	 * the offsets miss the cache too) */
+	double *val; /* per withval column (vslot) and destination: the cost (NaN: none) */
+	/* per text column (tslot) and destination, where rk is not 0: where
+	 * its text starts in the metric's vtext; rk then holds the text's
+	 * length (read with the entry, not when rendering: at 'large' the
+	 * offsets miss the cache too) */
 	size_t *toff;
-	bool *text; /* per column: numerical, copied from the metric's texts */
-	size_t span;
-	bool whole; /* the span is every pair (source-major), not one row */
+	size_t span; /* destinations in a row */
 };
 
 static size_t mc_column(struct mc_plan *p, const struct cost_type *ct)
@@ -312,24 +320,34 @@ static void mc_free(struct mc_plan *p)
 	free(p->same);
 	free(p->ranked);
 	free(p->withval);
+	free(p->text);
+	free(p->vslot);
+	free(p->tslot);
+	free(p->rslot);
 	free(p->e);
+	free(p->rkall);
 	free(p->rk);
 	free(p->val);
 	free(p->toff);
-	free(p->text);
 }
 
 /* Looks up the costs of every column for the pairs (s, 0 .. nd - 1) into
- * the span from base on: one pass per pair over the metrics, each entry's
- * rank (and value) read there, where one pair's loads do not wait for the
- * last's (at 'large' they miss the cache). */
-static void mc_lookup_row(struct mc_plan *p, const struct mc_pairs *q, size_t s, size_t base)
+ * the row: one pass per pair over the metrics, each entry's rank (and
+ * value) read there, where one pair's loads do not wait for the last's
+ * (at 'large' they miss the cache); a ranked column's ranks are copied
+ * from rkall. */
+static void mc_lookup_row(struct mc_plan *p, const struct mc_pairs *q, size_t s)
 {
 	uint32_t sp = q->spid[s];
+	size_t npairs = q->ns * q->nd;
 	for (size_t d = 0; d < q->nd; d++) {
 		uint32_t dp = q->dpid[d];
-		size_t j = base + d;
 		for (size_t c = 0; c < p->ncols; c++) {
+			size_t at = c * p->span + d;
+			if (p->ranked[c]) {
+				p->rk[at] = p->rkall[p->rslot[c] * npairs + s * q->nd + d];
+				continue;
+			}
 			const struct topo_metric *m = p->col[c].metric;
 			uint32_t e;
 			if (p->same[c] != c)
@@ -339,18 +357,36 @@ static void mc_lookup_row(struct mc_plan *p, const struct mc_pairs *q, size_t s,
 			else
 				e = topo_cost_find(m, sp, dp);
 			p->e[c] = e;
-			size_t at = c * p->span + j;
 			if (e == TOPO_NONE) {
 				p->rk[at] = 0;
 			} else if (p->text[c]) {
 				uint32_t r = m->rank[e];
-				p->toff[at] = m->voff[r - 1];
+				p->toff[p->tslot[c] * p->span + d] = m->voff[r - 1];
 				p->rk[at] = (uint32_t)(m->voff[r] - m->voff[r - 1]); /* >= 1 */
 			} else {
 				p->rk[at] = m->rank[e];
 			}
 			if (p->withval[c])
-				p->val[c * p->span + j] = e == TOPO_NONE ? NAN : m->val[e];
+				p->val[p->vslot[c] * p->span + d] = e == TOPO_NONE ? NAN : m->val[e];
+		}
+	}
+}
+
+/* The metric's ranks of ranked column c for every pair asked, into r
+ * (source-major, zeroed: 0 is no cost; only the pairs with a cost are
+ * written, so the pages of a sparse metric's rows are never touched). */
+static void mc_lookup_ranked(const struct mc_plan *p, const struct mc_pairs *q, size_t c, uint32_t *r)
+{
+	const struct topo_metric *m = p->col[c].metric;
+	for (size_t s = 0; s < q->ns; s++) {
+		uint32_t sp = q->spid[s];
+		if (sp == TOPO_NONE)
+			continue;
+		for (size_t d = 0; d < q->nd; d++) {
+			uint32_t dp = q->dpid[d];
+			uint32_t e = dp == TOPO_NONE ? TOPO_NONE : topo_cost_find(m, sp, dp);
+			if (e != TOPO_NONE)
+				r[s * q->nd + d] = m->rank[e];
 		}
 	}
 }
@@ -366,14 +402,17 @@ static int mc_rerank(uint32_t *r, size_t n)
 {
 	if (n > UINT32_MAX)
 		return ALTOD_ENOMEM; /* pair indexes are 32 bits (request limits keep n far below) */
-	uint64_t *a = malloc((n ? n : 1) * sizeof(uint64_t));
-	uint64_t *t = malloc((n ? n : 1) * sizeof(uint64_t));
+	size_t k = 0;                /* pairs with a cost: only those are sorted */
+	for (size_t j = 0; j < n; j++)
+		k += r[j] != 0;
+	uint64_t *a = malloc((k ? k : 1) * sizeof(uint64_t));
+	uint64_t *t = malloc((k ? k : 1) * sizeof(uint64_t));
 	if (a == NULL || t == NULL) {
 		free(a);
 		free(t);
 		return ALTOD_ENOMEM;
 	}
-	size_t k = 0;
+	k = 0;
 	uint32_t max = 0;
 	for (size_t j = 0; j < n; j++) {
 		if (r[j] == 0)
@@ -426,64 +465,73 @@ static int mc_plan_init(struct mc_plan *p, const struct request *req, const stru
 	p->withval = calloc(maxcols, sizeof(*p->withval));
 	p->e = malloc(maxcols * sizeof(*p->e));
 	p->text = calloc(maxcols, sizeof(*p->text));
-	if (!p->col || !p->test || !p->tv || !p->same || !p->ranked || !p->withval || !p->e || !p->text)
+	p->vslot = malloc(maxcols * sizeof(*p->vslot));
+	p->tslot = malloc(maxcols * sizeof(*p->tslot));
+	p->rslot = malloc(maxcols * sizeof(*p->rslot));
+	if (!p->col || !p->test || !p->tv || !p->same || !p->ranked || !p->withval || !p->e || !p->text || !p->vslot ||
+	    !p->tslot || !p->rslot)
 		return ALTOD_ENOMEM;
 	for (size_t i = 0; i < req->nmct; i++)
 		p->out[i] = mc_column(p, &req->mct[i]);
 	for (size_t i = 0; i < req->ntct; i++)
 		p->test[i] = mc_column(p, &req->tct[i]);
-	bool anyval = false, anytext = false;
 	for (size_t c = 0; c < p->ncols; c++) {
 		const struct cost_type *ct = &p->col[c];
+		p->ranked[c] = ct->mode == COST_ORDINAL && !full;
 		p->same[c] = c;
-		for (size_t o = 0; o < c; o++)
-			if (p->col[o].metric == ct->metric) {
+		for (size_t o = 0; o < c && !p->ranked[c]; o++)
+			if (!p->ranked[o] && p->col[o].metric == ct->metric) {
 				p->same[c] = o;
 				break;
 			}
-		p->ranked[c] = ct->mode == COST_ORDINAL && !full;
-		p->whole = p->whole || p->ranked[c];
 	}
 	for (size_t i = 0; i < req->ntct && req->oc.nbranches; i++)
 		p->withval[p->test[i]] = p->col[p->test[i]].mode != COST_ORDINAL;
+	size_t nval = 0, ntext = 0;
 	for (size_t c = 0; c < p->ncols; c++) {
 		if (p->col[c].mode != COST_ORDINAL && p->col[c].metric->vtext == NULL)
 			p->withval[c] = true;
 		p->text[c] = p->col[c].mode != COST_ORDINAL && p->col[c].metric->vtext != NULL;
-		anyval = anyval || p->withval[c];
-		anytext = anytext || p->text[c];
+		if (p->withval[c])
+			p->vslot[c] = nval++;
+		if (p->text[c])
+			p->tslot[c] = ntext++;
+		if (p->ranked[c])
+			p->rslot[c] = p->nranked++;
 	}
 	size_t npairs = q->ns * q->nd;
-	p->span = p->whole ? npairs : q->nd;
-	size_t cells = p->ncols * p->span;
-	if (cells == 0)
-		cells = 1;
-	p->rk = malloc(cells * sizeof(*p->rk));
-	p->val = anyval ? malloc(cells * sizeof(*p->val)) : NULL;
-	p->toff = anytext ? malloc(cells * sizeof(*p->toff)) : NULL;
-	if (p->rk == NULL || (anyval && p->val == NULL) || (anytext && p->toff == NULL))
+	p->span = q->nd;
+	size_t row = q->nd ? q->nd : 1;
+	p->rk = malloc(p->ncols * row * sizeof(*p->rk));
+	p->val = nval ? malloc(nval * row * sizeof(*p->val)) : NULL;
+	p->toff = ntext ? malloc(ntext * row * sizeof(*p->toff)) : NULL;
+	if (p->nranked && npairs)
+		p->rkall = calloc(p->nranked * npairs, sizeof(*p->rkall));
+	if (p->rk == NULL || (nval && p->val == NULL) || (ntext && p->toff == NULL) ||
+	    (p->nranked && npairs && p->rkall == NULL))
 		return ALTOD_ENOMEM;
-	if (!p->whole)
-		return 0; /* looked up row by row as the map is rendered */
-	for (size_t s = 0; s < q->ns; s++)
-		mc_lookup_row(p, q, s, s * q->nd);
-	for (size_t c = 0; c < p->ncols; c++)
-		if (p->ranked[c] && mc_rerank(p->rk + c * p->span, npairs) != 0)
+	for (size_t c = 0; c < p->ncols && npairs; c++) {
+		if (!p->ranked[c])
+			continue;
+		uint32_t *r = p->rkall + p->rslot[c] * npairs;
+		mc_lookup_ranked(p, q, c, r);
+		if (mc_rerank(r, npairs) != 0)
 			return ALTOD_ENOMEM;
+	}
 	return 0;
 }
 
-/* The cost of column c for pair j of the span as a constraint tests it:
- * NaN where there is none; ordinal: its rank. */
+/* The cost of column c for destination j of the row as a constraint
+ * tests it: NaN where there is none; ordinal: its rank. */
 static double mc_test_value(const struct mc_plan *p, size_t c, size_t j)
 {
 	if (p->withval[c])
-		return p->val[c * p->span + j];
+		return p->val[p->vslot[c] * p->span + j];
 	uint32_t r = p->rk[c * p->span + j];
 	return r ? (double)r : NAN;
 }
 
-/* The cost of column c for pair j of the span, as 51020c8 rendered it
+/* The cost of column c for destination j of the row, as 51020c8 rendered it
  * (jw_num, jw_uint): numerical costs copied from their text rendered with
  * the metric. */
 static inline void mc_render_cost(struct buf *b, const struct mc_plan *p, size_t c, size_t j)
@@ -493,7 +541,7 @@ static inline void mc_render_cost(struct buf *b, const struct mc_plan *p, size_t
 	if (r == 0) {
 		buf_append(b, "null", 4);
 	} else if (p->text[c]) {
-		buf_append(b, p->col[c].metric->vtext + p->toff[at], r);
+		buf_append(b, p->col[c].metric->vtext + p->toff[p->tslot[c] * p->span + j], r);
 	} else if (p->col[c].mode == COST_ORDINAL) {
 		char tmp[10]; /* jw_uint's digits, inline */
 		size_t i = sizeof(tmp);
@@ -503,7 +551,7 @@ static inline void mc_render_cost(struct buf *b, const struct mc_plan *p, size_t
 		} while (r);
 		buf_append(b, tmp + i, sizeof(tmp) - i);
 	} else {
-		jw_num(b, p->val[at]);
+		jw_num(b, p->val[p->vslot[c] * p->span + j]);
 	}
 }
 
@@ -549,13 +597,11 @@ static int mc_render_map(struct buf *b, const struct request *req, struct mc_pla
 	bool first_src = true;
 	for (size_t s = 0; s < q->ns && !keys.oom; s++) {
 		bool opened = false;
-		size_t base = p->whole ? s * q->nd : 0;
-		if (!p->whole)
-			mc_lookup_row(p, q, s, 0);
+		mc_lookup_row(p, q, s);
 		/* a hint: room for the row's keys and up to 24 bytes per cost */
 		buf_reserve(b, keys.len + q->nd * (req->nmct * 25 + 2) + 64);
 		for (size_t d = 0; d < q->nd; d++) {
-			size_t j = base + d;
+			size_t j = d;
 			bool any = false;
 			for (size_t i = 0; i < req->nmct && !any; i++)
 				any = p->rk[p->out[i] * p->span + j] != 0;
