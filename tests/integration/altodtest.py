@@ -122,6 +122,28 @@ def skip_under_wrapper(reason):
     return unittest.skipIf(bool(WRAPPER), "under ALTOD_WRAPPER: " + reason)
 
 
+def sanitizer_of_binary(path=None):
+    """'asan' or 'tsan' when the altod binary was built with that sanitizer
+    (its runtime's init symbol is in the binary), else None."""
+    try:
+        with open(path or BIN, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    for name in ("tsan", "asan"):
+        if b"__%s_init" % name.encode() in data:
+            return name
+    return None
+
+
+def skip_under_sanitizer(reason):
+    """Skips a test (or class) when altod is a sanitizer build: only for
+    tests of memory figures, which the sanitizer's own shadow memory and
+    quarantine make altod's no longer."""
+    san = sanitizer_of_binary()
+    return unittest.skipIf(san is not None, "altod built with %s: %s" % (san, reason))
+
+
 @atexit.register
 def _stop_leftovers():
     """Last resort (a setUpClass that failed half-way): never leave an altod

@@ -42,6 +42,7 @@ def vm_hwm(pid):
 
 
 @at.skip_under_wrapper("the peak RSS of altod under valgrind is valgrind's")
+@at.skip_under_sanitizer("its peak RSS is mostly the sanitizer's shadow memory")
 class TestMultiCostMemory(at.AltodTestCase):
     def test_peak_rss_of_a_million_pairs(self):
         with open(PERF_MAPS, encoding="utf-8") as f:
