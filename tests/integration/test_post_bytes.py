@@ -144,16 +144,16 @@ def ec(srcs, dsts, **kw):
         body["endpoints"]["srcs"] = srcs
     if dsts is not None:
         body["endpoints"]["dsts"] = dsts
-    if "multi" not in kw:
-        body["cost-type"] = kw.pop("ct", NUM_RC)
-    else:
-        body["multi-cost-types"] = kw.pop("multi")
-    body.update(kw)
-    return body
+    return with_cost_types(body, kw)
 
 
 def fcm(srcs, dsts, **kw):
-    body = {"pids": {"srcs": srcs, "dsts": dsts}}
+    return with_cost_types({"pids": {"srcs": srcs, "dsts": dsts}}, kw)
+
+
+def with_cost_types(body, kw):
+    """body with "cost-type" (kw ct, default NUM_RC) or "multi-cost-types"
+    (kw multi), then the other members of kw."""
     if "multi" not in kw:
         body["cost-type"] = kw.pop("ct", NUM_RC)
     else:
