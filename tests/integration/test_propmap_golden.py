@@ -5,7 +5,7 @@ prefixes with /0, /32 and /128 entities, PID entities, unknown PIDs,
 duplicates), for the network map itself and through two views (one with
 opaque PID names and a hidden PID nested in a kept one).
 
-tests/integration/data/propmap_golden.json holds each answer's status,
+tests/integration/golden/propmap_golden.json holds each answer's status,
 length and SHA-256, captured from the old binary with
   GOLDEN_WRITE=1 ALTOD_BIN=/path/to/old/altod python3 test_propmap_golden.py
 """
@@ -22,7 +22,7 @@ from altodtest import MT_ENDPOINTPROP, MT_ENDPOINTPROPPARAMS
 
 MT_PROPMAP = "application/alto-propmap+json"
 MT_PROPMAPPARAMS = "application/alto-propmapparams+json"
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "propmap_golden.json")
+GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "propmap_golden.json")
 PROPS = ["asn", "countrycode", "priv:access", "priv:tier"]
 NPIDS = 12
 
