@@ -471,7 +471,12 @@ int main(int argc, char **argv)
 	log_info("main", "stopping");
 	notify_stopping();
 	admin_stop(admin); /* it reads the server and the slot */
-	server_stop(srv, 5000);
+	/* limits.stop-timeout of the snapshot serving now: of the last
+	 * successful reload */
+	struct snapshot *last = slot_acquire(&slot);
+	unsigned stop_ms = last->limits.stop_timeout * 1000u;
+	snapshot_unref(last);
+	server_stop(srv, stop_ms);
 	slot_destroy(&slot); /* frees what is queued: the last snapshot too */
 	conf_free(conf);
 	metrics_free(metrics);

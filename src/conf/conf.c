@@ -513,6 +513,12 @@ static const struct conf_item limits_items[] = {
               "the time your slowest legitimate client needs for your largest map (0: no limit). An update "
               "stream (SSE) runs as long as it is read: this bounds each batch of its events, not the stream. "
               "`kill -USR1` logs how many connections each timeout cut off"),
+        LIMIT("stop-timeout", stop_timeout, 0, 3600, "5", "seconds", 0,
+              "on SIGTERM or SIGINT altod stops accepting connections, then gives the requests in flight (not idle "
+              "keep-alive connections, update streams or long polls, which end at once) this long to be answered "
+              "before it "
+              "exits anyway (0: it does not wait). Keep systemd's `TimeoutStopSec` (15 s in the shipped unit) "
+              "above it. The value of the last successful reload counts"),
         LIMIT("max-connections", max_connections, 1, 1000000, "10000", NULL, CONF_RESTART,
               "concurrent connections per listener (libmicrohttpd divides it among its worker threads); more "
               "wait in the kernel's backlog, unanswered, until one closes"),

@@ -82,6 +82,7 @@ struct conf_limits {
 	size_t max_pids;           /* PIDs named in one list of a filter request */
 	size_t max_constraints;    /* entries of "constraints" in one request */
 	unsigned response_timeout; /* seconds to build and send one answer */
+	unsigned stop_timeout;     /* seconds requests in flight get at SIGTERM */
 };
 
 /* The updates history (incremental updates: TIPS, SSE) */

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "http_internal.h"
@@ -255,7 +256,8 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	sse_shutdown(srv);
 	struct timespec step = {0, 10L * 1000 * 1000};
 	/* idle keep-alive connections are not waited for: requests are */
-	for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0; waited += 10)
+	int64_t until = clock_mono_ms() + (int64_t)grace_ms;
+	while (atomic_load(&srv->inflight) > 0 && clock_mono_ms() < until)
 		nanosleep(&step, NULL);
 	if (atomic_load(&srv->inflight) > 0)
 		log_warning("server", "stopping with %u requests still in flight", atomic_load(&srv->inflight));

@@ -62,6 +62,11 @@ def start_in_tree(testcase, maps=None, env=None, conf=None, args=()):
     return d, at.start_altod_in(testcase, d, env=env, args=args)
 
 
+# requests in flight get 10 minutes at SIGTERM: a test that finishes its
+# request in flight never races the stop-timeout, however slow altod runs
+LONG_STOP = at.config_text(["maps/example.yaml"], limits={"stop-timeout": 600})
+
+
 def big_endpointprop_request(n=2500):
     eps = ["ipv4:10.%d.%d.%d" % (i // 65536, (i // 256) % 256, i % 256) for i in range(n)]
     eps += ["ipv4:192.0.2.%d" % i for i in range(1, 200)]
@@ -174,7 +179,7 @@ class TestStop(at.AltodTestCase):
         return rs
 
     def test_sigterm_lets_a_slow_request_finish(self):
-        d, a = start_in_tree(self)
+        d, a = start_in_tree(self, conf=LONG_STOP)
         s, rest, want = self.slow_post(a)
         mark = a.log_count()
         a.send_signal(signal.SIGTERM)
@@ -188,16 +193,16 @@ class TestStop(at.AltodTestCase):
         self.assertEqual(a.wait_exit(), 0)
         log = a.stderr()
         self.assertIn("info: main: stopped", a.stderr_lines[-1])
-        # it stopped once the request was answered, not at the 5 s grace
+        # it stopped once the request was answered, not at the stop-timeout
         self.assertNotIn("still in flight", log)
 
     def test_sigterm_refuses_new_connections(self):
-        d, a = start_in_tree(self)
+        d, a = start_in_tree(self, conf=LONG_STOP)
         s, rest, want = self.slow_post(a)
         mark = a.log_count()
         a.send_signal(signal.SIGTERM)
         a.wait_for_log(r"info: main: stopping", after=mark)
-        # altod is stopping (waiting for the request in flight, up to 5 s):
+        # altod is stopping (waiting for the request in flight):
         # while it still holds that request, a new client must be refused,
         # not left hanging in the listen queue. An order, not a speed: each
         # attempt is followed by a look at the request's connection, and
@@ -245,6 +250,30 @@ class TestStop(at.AltodTestCase):
         self.assertGreaterEqual(took, 4.5)
         self.assertIn("still in flight", a.stderr())
         self.assertIn("stopped", a.stderr_lines[-1])
+
+    def test_stop_timeout_comes_from_the_last_reload(self):
+        """limits.stop-timeout is reloadable: started with an hour, reloaded
+        to 1 s, altod waits 1 s for the request in flight (with the hour it
+        would not exit within the liveness bound)."""
+        conf = lambda t: at.config_text(["maps/example.yaml"], limits={"stop-timeout": t})  # noqa: E731
+        d, a = start_in_tree(self, conf=conf(3600))
+        at.write_files(d, {"altod.yaml": conf(1)})
+        a.reload("ok")
+        s, rest, want = self.slow_post(a)  # never finished
+        t0 = time.monotonic()
+        a.send_signal(signal.SIGTERM)
+        self.assertEqual(a.wait_exit(), 0)
+        self.assertGreaterEqual(time.monotonic() - t0, 1.0)  # never before the timeout is over
+        self.assertIn("stopping with 1 requests still in flight", a.stderr())
+        self.assertIn("info: main: stopped", a.stderr_lines[-1])
+
+    def test_stop_timeout_zero_does_not_wait(self):
+        d, a = start_in_tree(self, conf=at.config_text(["maps/example.yaml"], limits={"stop-timeout": 0}))
+        s, rest, want = self.slow_post(a)  # never finished
+        a.send_signal(signal.SIGTERM)
+        self.assertEqual(a.wait_exit(), 0)
+        self.assertIn("stopping with 1 requests still in flight", a.stderr())
+        self.assertIn("info: main: stopped", a.stderr_lines[-1])
 
     def test_sigint_exits_zero(self):
         d, a = start_in_tree(self)

@@ -144,7 +144,8 @@ static const struct {
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: [m]\nlimits:\n  max-connections: 1\n  colour: "
          "red\n",
          "altod.yaml:5:3: unknown key 'colour' in limits (max-request-body, max-header-size, max-json-depth, "
-         "connection-timeout, request-timeout, response-timeout, max-connections, max-connections-per-address, "
+         "connection-timeout, request-timeout, response-timeout, stop-timeout, max-connections, "
+         "max-connections-per-address, "
          "max-endpoints, max-endpoint-pairs, max-pids, max-constraints)"},
         {"server: {listen: [{address: 127.0.0.1, port: 1}]}\nmaps: m\n",
          "maps (a list of maps files) must be a sequence"},
