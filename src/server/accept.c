@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "server/proxy.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "http_internal.h"
 
@@ -38,13 +39,6 @@ struct pending {
 	size_t have;
 	uint8_t buf[PROXY_V2_MAX];
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct acceptor {
 	struct listener *l;
@@ -117,7 +111,7 @@ static void accept_all(struct acceptor *a)
 		p->peer = ss;
 		p->peer_len = sl;
 		p->have = 0;
-		p->deadline_ms = mono_ms() + (int64_t)header_timeout(l->srv) * 1000;
+		p->deadline_ms = clock_mono_ms() + (int64_t)header_timeout(l->srv) * 1000;
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = p};
 		if (epoll_ctl(a->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			close(fd);
@@ -176,7 +170,7 @@ static void read_header(struct acceptor *a, size_t i)
 
 static void expire(struct acceptor *a)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 	for (size_t i = 0; i < PROXY_PENDING && a->n > 0; i++)
 		if (a->p[i] && now > a->p[i]->deadline_ms)
 			drop(a, i, &a->l->proxy_timeouts,

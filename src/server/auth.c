@@ -9,6 +9,7 @@
 #include <gnutls/x509.h>
 
 #include "server/auth.h"
+#include "util/clock.h"
 #include "util/err.h"
 
 /* ---- certificates ---- */
@@ -106,13 +107,6 @@ static const struct policy_client *client_by_user(const struct policy *p, const 
 	return NULL;
 }
 
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static const uint8_t *nonce_key(const struct snapshot_access *a, struct digest_state *ds)
 {
 	/* without a secret, a key of this process: replicas do not share it */
@@ -156,7 +150,7 @@ static enum auth_result digest(const struct snapshot_access *a, struct digest_st
 	        .realm = p->realm,
 	        .key = nonce_key(a, ds),
 	        .lifetime = p->nonce_lifetime,
-	        .now_ns = realtime_ns(),
+	        .now_ns = clock_real_ns(),
 	        .ha1 = secret,
 	};
 	uint8_t raw[DIGEST_NONCE_RAW];
@@ -363,7 +357,7 @@ size_t auth_challenges(const struct snapshot_access *a, struct digest_state *ds,
 	 * order); each challenge its own nonce */
 	for (size_t i = 0; i < p->ndigest_algs && n < max; i++) {
 		char nonce[DIGEST_NONCE_HEX + 1];
-		digest_nonce_issue(ds, key, realtime_ns(), nonce);
+		digest_nonce_issue(ds, key, clock_real_ns(), nonce);
 		if (digest_challenge(out[n], AUTH_CHALLENGE_MAX, p->realm, nonce, p->digest_algs[i], stale) > 0)
 			n++;
 	}

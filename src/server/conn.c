@@ -10,17 +10,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "http_internal.h"
 #include "server/tips.h"
 #include "sse_internal.h"
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct conn_ctx *conn_of(struct MHD_Connection *c)
 {
@@ -37,7 +31,8 @@ void conn_answering(struct MHD_Connection *c, unsigned response_timeout)
 	struct conn_ctx *cc = conn_of(c);
 	if (cc == NULL)
 		return;
-	atomic_store(&cc->answer_deadline_ms, response_timeout ? now_ms() + (int64_t)response_timeout * 1000 : 0);
+	atomic_store(&cc->answer_deadline_ms,
+	             response_timeout ? clock_mono_ms() + (int64_t)response_timeout * 1000 : 0);
 	atomic_store(&cc->deadline_ms, 0);
 	atomic_store(&cc->answering, true);
 }
@@ -47,7 +42,7 @@ void conn_expect_request(struct conn_ctx *cc, unsigned timeout)
 {
 	if (cc == NULL)
 		return;
-	atomic_store(&cc->deadline_ms, timeout ? now_ms() + (int64_t)timeout * 1000 : 0);
+	atomic_store(&cc->deadline_ms, timeout ? clock_mono_ms() + (int64_t)timeout * 1000 : 0);
 	atomic_store(&cc->answering, false);
 }
 
@@ -115,7 +110,7 @@ void *conn_watchdog(void *arg)
 	struct timespec step = {0, 250L * 1000 * 1000};
 	while (!atomic_load(&srv->stopping)) {
 		nanosleep(&step, NULL);
-		int64_t now = now_ms();
+		int64_t now = clock_mono_ms();
 		pthread_mutex_lock(&srv->conns_lock);
 		for (struct conn_ctx *cc = srv->conns; cc; cc = cc->next) {
 			if (cc->cut || cc->fd < 0)

@@ -17,6 +17,7 @@
 #include <gnutls/gnutls.h>
 
 #include "snap/access.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/ip.h"
 #include "util/log.h"
@@ -97,13 +98,6 @@ struct peers {
 	atomic_ulong counters[C_N];
 };
 
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void receive_one(struct peers *p, const uint8_t *buf, size_t len)
 {
 	struct snapshot *s = slot_acquire(p->slot);
@@ -112,7 +106,7 @@ static void receive_one(struct peers *p, const uint8_t *buf, size_t len)
 	if (a == NULL || a->policy->secret == NULL)
 		c = C_NO_SECRET; /* no key to check it under */
 	else
-		c = peers_apply(p->ds, a->peer_key, a->nonce_key, a->policy->nonce_lifetime, realtime_ns(), buf, len);
+		c = peers_apply(p->ds, a->peer_key, a->nonce_key, a->policy->nonce_lifetime, clock_real_ns(), buf, len);
 	snapshot_unref(s);
 	atomic_fetch_add(&p->counters[c], 1);
 }
@@ -227,7 +221,7 @@ void peers_send(struct peers *p, const struct snapshot_access *a, const uint8_t 
 		return;
 	const struct policy *pol = a->policy;
 	uint8_t d[PEERS_DATAGRAM_LEN];
-	peers_encode(a->peer_key, nonce, nc, realtime_ns(), d);
+	peers_encode(a->peer_key, nonce, nc, clock_real_ns(), d);
 	for (size_t i = 0; i < pol->npeers; i++) {
 		const struct policy_peer *pe = &pol->peers[i];
 		int fd = send_socket(p, pe->addr->ss_family);

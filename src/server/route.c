@@ -23,6 +23,7 @@
 #include "alto/request.h"
 #include "alto/service.h"
 #include "alto/tips.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "server/admin.h"
 #include "http_internal.h"
@@ -238,13 +239,6 @@ static enum MHD_Result send_rendered(struct req_ctx *ctx, struct MHD_Connection 
 
 /* ---- TIPS (RFC 9569; tips.h) ---- */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void unref_blob(void *cls)
 {
 	upd_blob_unref(cls);
@@ -369,7 +363,7 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 			const union MHD_ConnectionInfo *fi =
 			        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 			ctx->waiter.fd = fi ? fi->connect_fd : -1;
-			ctx->waiter.deadline_ms = mono_ms() + (int64_t)ctx->snap->upd_conf.poll_timeout * 1000;
+			ctx->waiter.deadline_ms = clock_mono_ms() + (int64_t)ctx->snap->upd_conf.poll_timeout * 1000;
 		}
 		/* its client went away (seen by the watchdog, or now, after a
 		 * reload that had nothing for it): close, do not wait again */

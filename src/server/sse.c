@@ -13,6 +13,7 @@
 #include "server/owners.h"
 #include "snap/access.h"
 #include "snap/updates.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/vec.h"
@@ -76,13 +77,6 @@ struct sse_registry {
 	struct owners owners; /* the streams' who.key, and how many each has open */
 	bool closing;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int sse_init(struct server *srv)
 {
@@ -406,7 +400,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 			struct snapshot *s = st->snap ? snapshot_ref(st->snap) : slot_acquire(st->srv->slot);
 			unsigned rt = s->limits.response_timeout, ka = s->upd_conf.keepalive;
 			snapshot_unref(s);
-			int64_t now = now_ms();
+			int64_t now = clock_mono_ms();
 			st->keepalive_due = false;
 			st->next_keepalive_ms = ka ? now + (int64_t)ka * 1000 : INT64_MAX;
 			set_deadline(st, rt ? now + (int64_t)rt * 1000 : 0);
@@ -749,7 +743,7 @@ void sse_wake(struct server *srv)
 void sse_tick(struct server *srv)
 {
 	struct sse_registry *reg = srv->sse;
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	pthread_mutex_lock(&reg->lock);
 	for (struct sse_stream *st = reg->head; st; st = st->next) {
 		pthread_mutex_lock(&st->lock);

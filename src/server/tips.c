@@ -16,6 +16,7 @@
 #include "server/owners.h"
 #include "server/tips.h"
 #include "snap/access.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/vec.h"
@@ -55,13 +56,6 @@ static void limits_of(const struct snapshot *s, struct tips_limits *l)
 	l->views = s->upd_conf.tips_views;
 	l->lifetime = s->upd_conf.tips_view_lifetime;
 	l->poll_timeout = s->upd_conf.poll_timeout;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int tips_init(struct tips_state **out)
@@ -235,7 +229,7 @@ static int hold_view(struct tips_state *t, const struct tips_limits *l, const ch
 {
 	struct tips_view *v = find_view(t, token);
 	if (v) {
-		v->last_ms = now_ms();
+		v->last_ms = clock_mono_ms();
 		return 0;
 	}
 	if ((l->views && t->nviews >= l->views) ||
@@ -253,7 +247,7 @@ static int hold_view(struct tips_state *t, const struct tips_limits *l, const ch
 	}
 	memcpy(v->token, token, sizeof(v->token));
 	snprintf(v->epoch, sizeof(v->epoch), "%s", epoch);
-	v->last_ms = now_ms();
+	v->last_ms = clock_mono_ms();
 	t->nviews++;
 	if (t->index == NULL || 2 * t->nviews > t->index_cap)
 		index_rebuild(t);
@@ -358,7 +352,7 @@ static bool resolve(struct tips_state *t, const struct tips_request *rq, const c
 		if (u && u->nv > 0) {
 			view_token(key, rq->identity, u->id, u->epoch, mine);
 			if (token_equal(mine, token)) {
-				v->last_ms = now_ms();
+				v->last_ms = clock_mono_ms();
 				*res = r;
 				*ur = u;
 			}
