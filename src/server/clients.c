@@ -8,16 +8,10 @@
 #include <gnutls/crypto.h>
 
 #include "server/clients.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/vec.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void clients_init(struct client_registry *r)
 {
@@ -66,7 +60,7 @@ bool client_take(struct client_state *cs, double rate, double burst, double *ret
 		return true;
 	if (burst < 1)
 		burst = rate < 1 ? 1 : rate;
-	double t = now();
+	double t = clock_mono_s();
 	bool ok;
 	pthread_mutex_lock(&cs->lock);
 	if (cs->tokens < 0)
@@ -238,12 +232,12 @@ bool buckets_take_at(struct bucket_table *t, const void *key, size_t len, double
 
 bool buckets_peek(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double *retry_after)
 {
-	return bucket_op(t, key, len, rate, burst, now(), retry_after, false);
+	return bucket_op(t, key, len, rate, burst, clock_mono_s(), retry_after, false);
 }
 
 bool buckets_take(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double *retry_after)
 {
-	return bucket_op(t, key, len, rate, burst, now(), retry_after, true);
+	return bucket_op(t, key, len, rate, burst, clock_mono_s(), retry_after, true);
 }
 
 void buckets_give_at(struct bucket_table *t, const void *key, size_t len, double rate, double burst, double now)
@@ -268,7 +262,7 @@ void buckets_give_at(struct bucket_table *t, const void *key, size_t len, double
 
 void buckets_give(struct bucket_table *t, const void *key, size_t len, double rate, double burst)
 {
-	buckets_give_at(t, key, len, rate, burst, now());
+	buckets_give_at(t, key, len, rate, burst, clock_mono_s());
 }
 
 size_t buckets_used(struct bucket_table *t)

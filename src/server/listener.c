@@ -102,9 +102,7 @@ int server_start(const struct conf *c, struct snapshot_slot *slot, struct tls_st
 		return ALTOD_ENOMEM;
 	}
 	/* Digest: nonces issued before now were never seen by this process */
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (authz_init(&srv->authz, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec) != 0) {
+	if (authz_init(&srv->authz, clock_real_ns()) != 0) {
 		sse_free(srv);
 		free(srv);
 		return ALTOD_ENOMEM;

@@ -12,21 +12,15 @@
 
 #include "topo/load.h"
 #include "snap/access.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "snap/snapshot.h"
 #include "snap/updates.h"
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag)
 {
-	double t0 = now_seconds();
+	double t0 = clock_mono_s();
 	struct snapshot *s = calloc(1, sizeof(*s));
 
 	*out = NULL;
@@ -81,7 +75,7 @@ int snapshot_build(struct conf *c, struct snapshot **out, struct diag *diag)
 	atomic_init(&s->refs, 1);
 	s->limits = c->limits;
 	s->upd_conf = c->updates;
-	s->load_seconds = now_seconds() - t0;
+	s->load_seconds = clock_mono_s() - t0;
 	*out = s;
 	return 0;
 }

@@ -13,15 +13,9 @@
 #include "snap/snapshot.h"
 #include "snap/updates.h"
 #include "snap/updates_internal.h"
+#include "util/clock.h"
 #include "util/err.h"
 #include "util/par.h"
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct upd_blob *upd_blob_ref(struct upd_blob *b)
 {
@@ -284,7 +278,7 @@ static void enforce_limits(struct updates *u, const struct updates_limits *l)
 
 int updates_build(const struct snapshot *prev, struct snapshot *next, const struct updates_limits *l)
 {
-	double t0 = now_seconds();
+	double t0 = clock_mono_s();
 	const struct updates *pu = prev ? prev->updates : NULL;
 	size_t n = 0, np = 0, ntasks = 0;
 	const struct resource **rs = versioned(next, &n);
@@ -338,9 +332,9 @@ int updates_build(const struct snapshot *prev, struct snapshot *next, const stru
 		if (old)
 			tasks[ntasks++] = (struct diff_task){.from = pr, .to = r, .v = v};
 	}
-	double t1 = now_seconds();
+	double t1 = clock_mono_s();
 	par_for(ntasks, diff_one, tasks);
-	u->patch_seconds = now_seconds() - t1;
+	u->patch_seconds = clock_mono_s() - t1;
 	for (size_t i = 0; i < ntasks; i++) {
 		if (tasks[i].rc != 0)
 			goto fail;
@@ -357,7 +351,7 @@ int updates_build(const struct snapshot *prev, struct snapshot *next, const stru
 	free(rs);
 	free(prs);
 	updates_free(next->updates);
-	u->build_seconds = now_seconds() - t0;
+	u->build_seconds = clock_mono_s() - t0;
 	next->updates = u;
 	return 0;
 fail:

@@ -18,6 +18,14 @@ static inline int64_t clock_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Seconds on CLOCK_MONOTONIC, for durations logged or exported. */
+static inline double clock_mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Nanoseconds on CLOCK_REALTIME. */
 static inline int64_t clock_real_ns(void)
 {
