@@ -145,22 +145,21 @@ int render_costmap_into(struct buf *b, const struct topo_netmap *nm, const struc
 		}
 	}
 
+	/* ordinal, filtered: ranks among the costs of this answer (RFC 7285
+	 * §6.1.2.2), the metric's own made dense again; the full map's are
+	 * the metric's */
 	uint32_t *rank = NULL;
 	if (ct->mode == COST_ORDINAL && !full) {
-		double *v = malloc((n ? n : 1) * sizeof(double));
 		rank = malloc((n ? n : 1) * sizeof(uint32_t));
-		if (v && rank)
+		if (rank)
 			for (size_t i = 0; i < n; i++)
-				v[i] = m->val[sel[i]];
-		int rc = v && rank ? topo_rank(v, n, m->higher_is_better, rank) : ALTOD_ENOMEM;
-		if (rc != 0) {
-			free(v);
+				rank[i] = m->rank[sel[i]];
+		if (rank == NULL || topo_rerank(rank, n) != 0) {
 			free(rank);
 			free(sel);
 			free(sel_src);
-			return rc;
+			return ALTOD_ENOMEM;
 		}
-		free(v);
 	}
 
 	buf_puts(b, "\"cost-map\":{");

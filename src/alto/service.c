@@ -146,15 +146,18 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 	 * (topo_metric_texts); ordinal costs are ranked per request below */
 	bool texts = m->vtext && req->ct.mode != COST_ORDINAL;
 	uint32_t *vrank = texts ? malloc(pairs * sizeof(uint32_t)) : NULL;
-	double *vals = malloc(pairs * sizeof(double));
-	uint32_t *rank = NULL;
+	/* ordinal: each pair's rank in the metric, made dense among the
+	 * pairs of this response below (§6.2); else its value */
+	bool ordinal = req->ct.mode == COST_ORDINAL;
+	double *vals = ordinal ? NULL : malloc(pairs * sizeof(double));
+	uint32_t *rank = ordinal ? malloc(pairs * sizeof(uint32_t)) : NULL;
 	size_t *koff = malloc((nd + 1) * sizeof(size_t));
 	char *out = NULL;
 	struct buf b, keys;
 
 	buf_init(&b);
 	buf_init(&keys);
-	if (!dpid || !entry || !vals || !koff || (texts && !vrank))
+	if (!dpid || !entry || (!vals && !rank) || !koff || (texts && !vrank))
 		goto done;
 	/* each destination's `,"text":` rendered once, copied for every source
 	 * (the first of a source's without its comma) */
@@ -184,17 +187,17 @@ static char *endpoint_cost(const struct resource *r, const struct request *req, 
 				continue;
 			/* read here, where one pair's loads do not wait for the
 			 * last's: at 'large' val and rank miss the cache */
-			vals[n++] = m->val[e];
+			if (rank)
+				rank[n++] = m->rank[e];
+			else
+				vals[n++] = m->val[e];
 			if (vrank)
 				vrank[s * nd + d] = m->rank[e];
 		}
 	}
 	/* ordinal: ranks among the m*n costs of this response (§6.2) */
-	if (req->ct.mode == COST_ORDINAL) {
-		rank = malloc((n ? n : 1) * sizeof(uint32_t));
-		if (rank == NULL || topo_rank(vals, n, m->higher_is_better, rank) != 0)
-			goto done;
-	}
+	if (rank && topo_rerank(rank, n) != 0)
+		goto done;
 	buf_puts(&b, "{\"meta\":{\"cost-type\":");
 	render_cost_type(&b, &req->ct);
 	buf_puts(&b, "},\"endpoint-cost-map\":{");
@@ -391,66 +394,6 @@ static void mc_lookup_ranked(const struct mc_plan *p, const struct mc_pairs *q, 
 	}
 }
 
-/* Ordinal costs among the n pairs of this request (RFC 7285 §6.1.2.2:
- * 1 for the best, equal costs share a rank, as a single-cost request for
- * that type over the same pairs ranks them): r holds each pair's rank in
- * the whole metric (dense, 1 = best, 0: no cost), which orders its costs
- * as their values do, ties included; so the ranks among these pairs are
- * those ranks made dense again, from a radix sort of (rank, pair) on the
- * rank, without comparing a value. 0, or ALTOD_ENOMEM. */
-static int mc_rerank(uint32_t *r, size_t n)
-{
-	if (n > UINT32_MAX)
-		return ALTOD_ENOMEM; /* pair indexes are 32 bits (request limits keep n far below) */
-	size_t k = 0;                /* pairs with a cost: only those are sorted */
-	for (size_t j = 0; j < n; j++)
-		k += r[j] != 0;
-	uint64_t *a = malloc((k ? k : 1) * sizeof(uint64_t));
-	uint64_t *t = malloc((k ? k : 1) * sizeof(uint64_t));
-	if (a == NULL || t == NULL) {
-		free(a);
-		free(t);
-		return ALTOD_ENOMEM;
-	}
-	k = 0;
-	uint32_t max = 0;
-	for (size_t j = 0; j < n; j++) {
-		if (r[j] == 0)
-			continue;
-		a[k++] = (uint64_t)r[j] << 32 | (uint64_t)j;
-		if (r[j] > max)
-			max = r[j];
-	}
-	/* LSD radix sort on the rank's bytes, as many as max has */
-	for (unsigned shift = 32; shift < 64 && (max >> (shift - 32)) != 0; shift += 8) {
-		size_t pos[256] = {0};
-		for (size_t i = 0; i < k; i++)
-			pos[(a[i] >> shift) & 255]++;
-		for (size_t v = 0, sum = 0; v < 256; v++) {
-			size_t cnt = pos[v];
-			pos[v] = sum;
-			sum += cnt;
-		}
-		for (size_t i = 0; i < k; i++)
-			t[pos[(a[i] >> shift) & 255]++] = a[i];
-		uint64_t *x = a;
-		a = t;
-		t = x;
-	}
-	uint32_t dense = 0, last = 0; /* ranks start at 1 */
-	for (size_t i = 0; i < k; i++) {
-		uint32_t g = (uint32_t)(a[i] >> 32);
-		if (g != last) {
-			dense++;
-			last = g;
-		}
-		r[(uint32_t)a[i]] = dense;
-	}
-	free(a);
-	free(t);
-	return 0;
-}
-
 /* full: every pair of the map, whose ordinal costs are the map's own
  * ranks (those of the GET cost map, ranked once at load time). */
 static int mc_plan_init(struct mc_plan *p, const struct request *req, const struct mc_pairs *q, bool full)
@@ -515,7 +458,7 @@ static int mc_plan_init(struct mc_plan *p, const struct request *req, const stru
 			continue;
 		uint32_t *r = p->rkall + p->rslot[c] * npairs;
 		mc_lookup_ranked(p, q, c, r);
-		if (mc_rerank(r, npairs) != 0)
+		if (topo_rerank(r, npairs) != 0)
 			return ALTOD_ENOMEM;
 	}
 	return 0;

@@ -147,6 +147,63 @@ int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ran
 	return 0;
 }
 
+/* r holds each pair's rank in the whole metric, which orders the costs as
+ * their values do, ties included: so their dense ranks among these pairs
+ * are those ranks made dense again, from an LSD radix sort of (rank, pair)
+ * on the rank, without comparing a value. */
+int topo_rerank(uint32_t *r, size_t n)
+{
+	if (n > UINT32_MAX)
+		return ALTOD_ENOMEM; /* pair indexes are 32 bits (request limits keep n far below) */
+	size_t k = 0;                /* pairs with a cost: only those are sorted */
+	for (size_t j = 0; j < n; j++)
+		k += r[j] != 0;
+	uint64_t *a = malloc((k ? k : 1) * sizeof(uint64_t));
+	uint64_t *t = malloc((k ? k : 1) * sizeof(uint64_t));
+	if (a == NULL || t == NULL) {
+		free(a);
+		free(t);
+		return ALTOD_ENOMEM;
+	}
+	k = 0;
+	uint32_t max = 0;
+	for (size_t j = 0; j < n; j++) {
+		if (r[j] == 0)
+			continue;
+		a[k++] = (uint64_t)r[j] << 32 | (uint64_t)j;
+		if (r[j] > max)
+			max = r[j];
+	}
+	/* LSD radix sort on the rank's bytes, as many as max has */
+	for (unsigned shift = 32; shift < 64 && (max >> (shift - 32)) != 0; shift += 8) {
+		size_t pos[256] = {0};
+		for (size_t i = 0; i < k; i++)
+			pos[(a[i] >> shift) & 255]++;
+		for (size_t v = 0, sum = 0; v < 256; v++) {
+			size_t cnt = pos[v];
+			pos[v] = sum;
+			sum += cnt;
+		}
+		for (size_t i = 0; i < k; i++)
+			t[pos[(a[i] >> shift) & 255]++] = a[i];
+		uint64_t *x = a;
+		a = t;
+		t = x;
+	}
+	uint32_t dense = 0, last = 0; /* ranks start at 1 */
+	for (size_t i = 0; i < k; i++) {
+		uint32_t g = (uint32_t)(a[i] >> 32);
+		if (g != last) {
+			dense++;
+			last = g;
+		}
+		r[(uint32_t)a[i]] = dense;
+	}
+	free(a);
+	free(t);
+	return 0;
+}
+
 int topo_metric_texts(struct topo_metric *m)
 {
 	/* one value per rank: ranks are dense, 1..nd */

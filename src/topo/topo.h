@@ -91,6 +91,12 @@ uint32_t topo_lookup(const struct topo_netmap *nm, enum ip_family family, const 
 uint32_t topo_cost_find(const struct topo_metric *m, uint32_t src, uint32_t dst);
 /* Dense ordinal ranks of n costs (1 = best). 0, or ALTOD_ENOMEM. */
 int topo_rank(const double *vals, size_t n, bool higher_is_better, uint32_t *ranks);
+/* Ordinal costs among some pairs of one metric (RFC 7285 §6.1.2.2: 1 for
+ * the best, equal costs share a rank, dense), in place: r[j] is pair j's
+ * rank in the whole metric (m->rank[e]), 0 where the pair has no cost
+ * (left 0); each becomes its dense rank among the nonzero ones. The same
+ * ranks as topo_rank over the pairs' values. 0, or ALTOD_ENOMEM. */
+int topo_rerank(uint32_t *r, size_t n);
 /* Renders the JSON string of each PID name of nm (after its PIDs are
  * final): 0, or ALTOD_ENOMEM. */
 int topo_netmap_quote_names(struct topo_netmap *nm);

@@ -237,6 +237,58 @@ START_TEST(rank_random)
 }
 END_TEST
 
+/* topo_rerank (what answers use) ranks a subset of a metric's pairs as
+ * topo_rank over their values does, from the metric's ranks alone: random
+ * metrics with many ties, random subsets (repeats included), pairs without
+ * a cost (0) left 0, either direction of "best", and more than 256
+ * distinct ranks (a second radix pass). */
+START_TEST(rerank_matches_rank)
+{
+	enum { M = 3000, N = 1500 };
+	double *mv = malloc(M * sizeof(double)), *sv = malloc(N * sizeof(double));
+	uint32_t *mr = malloc(M * sizeof(uint32_t)), *want = malloc(N * sizeof(uint32_t));
+	uint32_t *got = malloc(N * sizeof(uint32_t)), *pick = malloc(N * sizeof(uint32_t));
+	bool *none = malloc(N * sizeof(bool));
+	for (int round = 0; round < 8; round++) {
+		bool hib = round & 1;
+		unsigned spread = round < 4 ? 7 : 100000; /* many ties, or > 256 distinct */
+		for (size_t i = 0; i < M; i++)
+			mv[i] = (double)(next() % spread) / 8;
+		ck_assert_int_eq(topo_rank(mv, M, hib, mr), 0);
+		size_t n = (size_t)(next() % N) + 1, k = 0;
+		for (size_t j = 0; j < n; j++) {
+			pick[j] = (uint32_t)(next() % M);
+			none[j] = next() % 5 == 0; /* a pair without a cost */
+			got[j] = none[j] ? 0 : mr[pick[j]];
+			if (!none[j])
+				sv[k++] = mv[pick[j]];
+		}
+		ck_assert_int_eq(topo_rank(sv, k, hib, want), 0);
+		ck_assert_int_eq(topo_rerank(got, n), 0);
+		for (size_t j = 0, w = 0; j < n; j++) {
+			if (none[j]) {
+				CHECK(got[j] == 0, "round %d pair %zu without a cost: rank %u", round, j, got[j]);
+				continue;
+			}
+			CHECK(got[j] == want[w], "round %d pair %zu: rank %u, topo_rank %u", round, j, got[j], want[w]);
+			w++;
+		}
+	}
+	/* nothing to rank, and only pairs without a cost */
+	uint32_t zeros[3] = {0, 0, 0};
+	ck_assert_int_eq(topo_rerank(zeros, 0), 0);
+	ck_assert_int_eq(topo_rerank(zeros, 3), 0);
+	ck_assert(zeros[0] == 0 && zeros[1] == 0 && zeros[2] == 0);
+	free(mv);
+	free(sv);
+	free(mr);
+	free(want);
+	free(got);
+	free(pick);
+	free(none);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("topo");
@@ -247,6 +299,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cost_find_matches_scan);
 	tcase_add_test(tc, rank);
 	tcase_add_test(tc, rank_random);
+	tcase_add_test(tc, rerank_matches_rank);
 	suite_add_tcase(s, tc);
 	return s;
 }
