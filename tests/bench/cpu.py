@@ -26,7 +26,8 @@ Rows: scenario 3's POSTs (bench.bodies(): ec1x1, ec10x100, ec10x100mc3
 with 3 cost types, fcm10x10, ep100, pm100, the default) and the property
 variants pm-v4, pm-v6, pm-pid (the property map row's entities split by
 kind, 100 each) and ep-props (endpoint property, every property, 50 IPv4
-and 50 IPv6 addresses inside prefixes that define properties).
+and 50 IPv6 addresses inside prefixes that define properties), and in
+ordinal mode ec10x100-ord and fcm50x50-ord (50 x 50 PIDs).
 """
 
 import argparse
@@ -46,7 +47,7 @@ sys.dont_write_bytecode = True
 import bench  # noqa: E402
 
 ROWS = ["ec1x1", "ec10x100", "ec10x100mc3", "fcm10x10", "ep100", "pm100"]
-EXTRA = ["pm-v4", "pm-v6", "pm-pid", "ep-props"]
+EXTRA = ["pm-v4", "pm-v6", "pm-pid", "ep-props", "ec10x100-ord", "fcm50x50-ord"]
 
 
 def cases(meta):
@@ -62,6 +63,14 @@ def cases(meta):
     eci, eco, euri, _ = b["ep100"]
     b["ep-props"] = (eci, eco, euri, {"properties": [p.lstrip(".") for p in props] + [nm + ".pid"],
                                       "endpoints": meta["prop_endpoints_v4"][:50] + meta["prop_endpoints_v6"][:50]})
+    # ordinal mode: costs ranked among the pairs of the answer (RFC 7285
+    # §6.1.2.2), per request
+    ordc = {"cost-mode": "ordinal", "cost-metric": "routingcost"}
+    eci, eco, euri, ebody = b["ec10x100"]
+    b["ec10x100-ord"] = (eci, eco, euri, dict(ebody, **{"cost-type": ordc}))
+    fci, fco, furi, _ = b["fcm10x10"]
+    pids = meta["pid_names"]
+    b["fcm50x50-ord"] = (fci, fco, furi, {"cost-type": ordc, "pids": {"srcs": pids[2:52], "dsts": pids[2:52]}})
     return b
 
 
