@@ -15,14 +15,18 @@ pkgs="gcc make cmake pkg-config libmicrohttpd-dev libjansson-dev libyaml-dev lib
 [ "${1:-}" = "--ci" ] && pkgs="$pkgs clang libclang-rt-dev clang-tidy cppcheck clang-format valgrind"
 missing=""
 for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	# "triggers-pending" / "triggers-awaited": installed, while another
+	# dpkg run processes its triggers
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -Eq "install ok (installed|triggers-pending|triggers-awaited)" ||
+		missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing" >&2
 if [ "$(id -u)" -eq 0 ]; then
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+	# waits for another apt or dpkg run to finish rather than failing
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 $missing
 else
 	sudo apt-get update -qq
-	sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+	sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 $missing
 fi
