@@ -1,0 +1,183 @@
+"""Long-lived answers and reloads that change who their client is.
+
+An update stream (RFC 8895) is one HTTP answer that goes on across reloads;
+a TIPS long poll (RFC 9569) waits across one. No request authenticates
+them again, so a reload that revokes a client's certificate (client-crl),
+points the client at another certificate, or replaces its password must
+end them: otherwise the holder of the revoked certificate or of the
+rotated password keeps receiving the tenant's updates, which every new
+request of its refuses (docs/isolation.md, "A stolen or revoked client
+certificate": every open connection's certificate is verified again before
+it is served more).
+
+- a stream of a certificate client: after the reload that revokes the
+  certificate, a control event stops every substream ("the client is no
+  longer served") and the stream ends; no patch of the change goes out.
+  The same when the client's `certificate` names another certificate.
+- a stream of a Digest client: ends when its password entry is replaced.
+- ordinary reloads (maps changed) keep every such stream going.
+- a waiting long poll: answered 421 (and the connection closed) when its
+  certificate is revoked, 404 (like a view that never existed) when the
+  client's password is replaced; never the new edge.
+"""
+
+import http.client
+import json
+import os
+import unittest
+
+import altodtest as at
+import isoutil as iu
+import tlsutil
+from test_sse import MT_CONTROL, MT_PARAMS, MT_STREAM, Stream
+from test_tips import (ACCEPT_BOTH, COST_KINDS, NM, OPEN_HEADERS, Poll, World, view_path, wait_polls)
+
+SECRET = "isolation-streams-secret-0123456789"
+PW_B = "b-password"
+GONE = "the client is no longer served"
+
+
+class TlsStream(Stream):
+    """test_sse's Stream, on a connection of its own (HTTPS, a certificate)."""
+
+    def __init__(self, conn, add):  # pylint: disable=super-init-not-called
+        self.conn = conn
+        conn.request("POST", "/updates/stream", body=json.dumps({"add": add}).encode(),
+                     headers={"Content-Type": MT_PARAMS, "Accept": MT_STREAM})
+        self.resp = conn.getresponse()
+        self.comments = 0
+        ev = self.next()
+        assert ev.media == MT_CONTROL and ev.cid == "", ev
+        self.control_uri = ev.json()["control-uri"]
+
+
+class StreamsAcrossReloads(at.AltodTestCase):
+    def setUp(self):
+        self.d = at.make_tree(self, {})
+        os.makedirs(os.path.join(self.d, "pki"))
+        self.pki = iu.make_pki(os.path.join(self.d, "pki"))
+        self.crl = os.path.join(self.d, "crl.pem")
+        tlsutil.make_crl(self.pki.base, self.crl, [])
+        self.world = World(31)
+        self.write()
+        self.a = at.start_altod_in(self, self.d)
+
+    def write(self, cert_a=None, pw_b=PW_B):
+        server = iu.server_yaml(self.pki, maps=("maps/net.yaml",)).replace(
+            "        client-auth: optional", "        client-auth: optional\n        client-crl: %s" % iu.q(self.crl))
+        access = iu.access_yaml(
+            secret=SECRET, extra={"auth-failures": iu.NO_AUTH_THROTTLE},
+            clients={"tenant-a": {"certificate": cert_a or {"subject": "CN=tenant-a"}, "roles": ["r"]},
+                     "tenant-b": {"password": iu.password_entry("tenant-b", pw_b), "roles": ["r"]}},
+            roles={"r": [NM] + COST_KINDS})
+        at.write_files(self.d, {"maps/net.yaml": self.world.maps_yaml(),
+                                "altod.yaml": server + "updates:\n  poll-timeout: 60\n" + access})
+
+    def change_maps(self):
+        self.world.costs["routingcost"][("p0", "p1")] += 1
+        self.world.change("add-pid")
+
+    def tls_conn(self):
+        host, port = iu.listener(self.a, "https")
+        conn = http.client.HTTPSConnection(host, port, timeout=at.IO_TIMEOUT,
+                                           context=self.pki.client_context("client"))
+        self.addCleanup(conn.close)
+        return conn
+
+    def cert_stream(self):
+        s = TlsStream(self.tls_conn(), {"n": {"resource-id": NM}, "c": {"resource-id": COST_KINDS[0]}})
+        self.assertEqual(sorted(s.next().cid for _ in range(2)), ["c", "n"])
+        return s
+
+    def digest_stream(self):
+        host, port = iu.listener(self.a, "http")
+        sess = iu.Session(host, port, auth=iu.DigestAuth("tenant-b", PW_B), label="tenant-b")
+        self.addCleanup(sess.close)
+        self.assertEqual(sess.get("/").status, 200)
+        st = sess._challenge_nc  # pylint: disable=protected-access
+        st[1] += 1
+        auth = sess.auth.authorization("POST", "/updates/stream", st[0], st[1])
+        s = Stream(self.a, {"n": {"resource-id": NM}, "c": {"resource-id": COST_KINDS[0]}}, authorization=auth)
+        self.addCleanup(s.close)
+        self.assertEqual(s.status(), 200)
+        self.assertEqual(sorted(s.next().cid for _ in range(2)), ["c", "n"])
+        return s
+
+    def assertPatched(self, s):
+        """A reload that changed both maps: a patch for each, the stream goes on."""
+        evs = [s.next(), s.next()]
+        self.assertEqual(sorted(ev.cid for ev in evs), ["c", "n"], evs)
+        self.assertTrue(all(ev.media in (at.MT_MERGE_PATCH, at.MT_JSON_PATCH) for ev in evs), evs)
+
+    def assertEnded(self, s):
+        """The next reload's answer: a control event stopping every
+        substream, then the end of the stream; no data."""
+        evs = s.read_to_end()
+        self.assertEqual([ev.media for ev in evs], [MT_CONTROL], evs)
+        self.assertEqual(sorted(evs[0].json()["stopped"]), ["c", "n"])
+        self.assertEqual(evs[0].json()["description"], GONE)
+
+    def test_revoked_certificate_ends_its_stream(self):
+        s, b = self.cert_stream(), self.digest_stream()
+        self.change_maps()
+        self.write()
+        self.a.reload()
+        self.assertPatched(s)
+        self.assertPatched(b)
+        tlsutil.make_crl(self.pki.base, self.crl, ["client"])
+        self.change_maps()
+        self.write()
+        self.a.reload()
+        self.assertEnded(s)
+        self.assertPatched(b)  # the password client's stream goes on
+
+    def test_client_given_another_certificate_ends_its_stream(self):
+        s = self.cert_stream()
+        self.change_maps()
+        self.write(cert_a={"sha256": self.pki.sha256("tenante")})
+        self.a.reload()
+        self.assertEnded(s)
+        # and a new connection with the old certificate is nobody now
+        conn = self.tls_conn()
+        conn.request("GET", "/networkmap/" + NM)
+        self.assertEqual(conn.getresponse().status, 401)
+
+    def test_replaced_password_ends_its_stream(self):
+        s, b = self.cert_stream(), self.digest_stream()
+        self.change_maps()
+        self.write(pw_b="a-new-password")
+        self.a.reload()
+        self.assertEnded(b)
+        self.assertPatched(s)
+
+    def poll(self, session):
+        path = view_path(session.post("/tips", {"resource-id": NM}, at.MT_TIPSPARAMS, headers=OPEN_HEADERS))
+        self.assertEqual(session.get(path + "/ug/0/1", headers={"Accept": ACCEPT_BOTH}).status, 200)
+        p = Poll(self.a, None, path + "/ug/1/2", session=session)
+        p.start()
+        return p
+
+    def test_long_polls(self):
+        host, port = iu.listener(self.a, "https")
+        cert = iu.Session(host, port, scheme="https", ssl_context=self.pki.client_context("client"), label="a")
+        host, port = iu.listener(self.a, "http")
+        digest = iu.Session(host, port, auth=iu.DigestAuth("tenant-b", PW_B), label="tenant-b")
+        polls = [self.poll(cert), self.poll(digest)]
+        wait_polls(self.a, 2)
+        tlsutil.make_crl(self.pki.base, self.crl, ["client"])
+        self.change_maps()
+        self.write(pw_b="a-new-password")
+        self.a.reload()
+        for p in polls:
+            p.join(at.IO_TIMEOUT)
+            self.assertIsNone(p.error)
+        self.assertEqual(polls[0].r.status, 421, polls[0].r)
+        self.assertEqual(polls[0].r.header("Connection"), "close")
+        self.assertNotIn(b"vtag", polls[0].r.body)
+        self.assertEqual(polls[1].r.status, 404, polls[1].r)
+        self.assertEqual(polls[1].r.content_type, at.MT_ERROR)
+        self.assertNotIn(b"vtag", polls[1].r.body)
+
+
+if __name__ == "__main__":
+    unittest.main()
