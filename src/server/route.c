@@ -693,9 +693,25 @@ static void sse_identity(struct MHD_Connection *c, const struct req_ctx *ctx, st
 		snprintf(who->key, sizeof(who->key), "client:%s", ctx->az.client);
 		return;
 	}
+	/* by address, as the anonymous rate limit and the failure throttle
+	 * count (clients.h throttle_addr_key): an IPv6 client by its /64,
+	 * which one host commonly holds whole, so that it cannot open
+	 * streams-per-client again from every address of it */
 	struct endpoint ep;
 	char text[64];
-	snprintf(who->key, sizeof(who->key), "peer:%s", client_endpoint(c, &ep, text, sizeof(text)) ? text : "?");
+	if (!client_endpoint(c, &ep, text, sizeof(text))) {
+		snprintf(who->key, sizeof(who->key), "peer:?");
+		return;
+	}
+	if (ep.family == IP_V6) {
+		uint8_t net[16] = {0};
+		char a[INET6_ADDRSTRLEN];
+		memcpy(net, ep.addr, 8);
+		inet_ntop(AF_INET6, net, a, sizeof(a));
+		snprintf(who->key, sizeof(who->key), "peer:%s:%s/64", ip_family_name(IP_V6), a);
+		return;
+	}
+	snprintf(who->key, sizeof(who->key), "peer:%s", text);
 }
 
 /* The stream control service of a stream (RFC 8895 §7): only POST, with an

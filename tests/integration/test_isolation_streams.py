@@ -19,17 +19,22 @@ it is served more).
 - a waiting long poll: answered 421 (and the connection closed) when its
   certificate is revoked, 404 (like a view that never existed) when the
   client's password is replaced; never the new edge.
+- anonymous streams count against updates.streams-per-client per address,
+  an IPv6 client per /64 (as the anonymous rate limit counts): addresses of
+  one /64 (here through a trusted PROXY v2 sender) share one allowance.
 """
 
 import http.client
 import json
 import os
+import socket
 import unittest
 
 import altodtest as at
 import isoutil as iu
 import tlsutil
 from test_sse import MT_CONTROL, MT_PARAMS, MT_STREAM, Stream
+from test_proxy import PROXY_ADDR, v2
 from test_tips import (ACCEPT_BOTH, COST_KINDS, NM, OPEN_HEADERS, Poll, World, view_path, wait_polls)
 
 SECRET = "isolation-streams-secret-0123456789"
@@ -177,6 +182,47 @@ class StreamsAcrossReloads(at.AltodTestCase):
         self.assertEqual(polls[1].r.status, 404, polls[1].r)
         self.assertEqual(polls[1].r.content_type, at.MT_ERROR)
         self.assertNotIn(b"vtag", polls[1].r.body)
+
+
+class AnonymousStreamsPerAddress(at.AltodTestCase):
+    def test_an_ipv6_64_is_one_address(self):
+        text = """\
+server:
+  listen:
+    - address: 127.0.0.1
+      port: 0
+      proxy-protocol: true
+      trusted-proxies: [%s]
+updates:
+  streams-per-client: 2
+access:
+  anonymous-role: public
+  roles:
+    public: [%s]
+maps:
+  - maps/net.yaml
+""" % (PROXY_ADDR, NM)
+        d = at.make_tree(self, {"maps/net.yaml": World(32).maps_yaml(), "altod.yaml": text})
+        a = at.start_altod_in(self, d)
+        body = json.dumps({"add": {"n": {"resource-id": NM}}}).encode()
+        request = (b"POST /updates/stream HTTP/1.1\r\nHost: x\r\nContent-Type: " + MT_PARAMS.encode() +
+                   b"\r\nAccept: " + MT_STREAM.encode() + b"\r\nContent-Length: " + str(len(body)).encode() +
+                   b"\r\n\r\n" + body)
+
+        def open_from(src):
+            s = socket.create_connection(("127.0.0.1", a.port), timeout=at.IO_TIMEOUT, source_address=(PROXY_ADDR, 0))
+            self.addCleanup(s.close)
+            s.sendall(v2(src, "::1" if ":" in src else "127.0.0.1", dport=a.port) + request)
+            head = b""
+            while b"\r\n" not in head:
+                chunk = s.recv(1)
+                self.assertTrue(chunk, src)
+                head += chunk
+            return int(head.split()[1])
+
+        got = [open_from(src) for src in ("2001:db8:0:7::1", "2001:db8:0:7::2", "2001:db8:0:7:ffff::3",
+                                          "2001:db8:0:8::1", "192.0.2.1", "192.0.2.1", "192.0.2.1", "192.0.2.2")]
+        self.assertEqual(got, [200, 200, 429, 200, 200, 200, 429, 200])
 
 
 if __name__ == "__main__":
