@@ -19,6 +19,10 @@ it is served more).
 - a waiting long poll: answered 421 (and the connection closed) when its
   certificate is revoked, 404 (like a view that never existed) when the
   client's password is replaced; never the new edge.
+- (pinned, documented in docs/isolation.md "Identities") client entries
+  are bound to no listener and no CA: a certificate another listener's
+  client CA issued with a client's subject is that client there; a
+  `sha256` rule is not.
 - anonymous streams count against updates.streams-per-client per address,
   an IPv6 client per /64 (as the anonymous rate limit counts): addresses of
   one /64 (here through a trusted PROXY v2 sender) share one allowance.
@@ -182,6 +186,44 @@ class StreamsAcrossReloads(at.AltodTestCase):
         self.assertEqual(polls[1].r.status, 404, polls[1].r)
         self.assertEqual(polls[1].r.content_type, at.MT_ERROR)
         self.assertNotIn(b"vtag", polls[1].r.body)
+
+
+class CertificatesAcrossListeners(at.AltodTestCase):
+    def test_subject_rules_trust_every_listeners_ca(self):
+        d = at.make_tree(self, {})
+        os.makedirs(os.path.join(d, "pki"))
+        pki = iu.make_pki(os.path.join(d, "pki"))
+        partner = "\n".join(["    - address: 127.0.0.1", "      port: 0", "      tls:",
+                             "        certificate: %s" % iu.q(pki.server_pem), "        key: %s" % iu.q(pki.server_key),
+                             "        client-ca: %s" % iu.q(pki.pem("rogueca")), "        client-auth: optional"])
+        server = iu.server_yaml(pki, http=False, maps=("maps/net.yaml",)).replace("limits:", partner + "\nlimits:", 1)
+
+        def write(rule):
+            access = iu.access_yaml(secret=SECRET, clients={"tenant-a": {"certificate": rule, "roles": ["r"]}},
+                                    roles={"r": [NM]})
+            at.write_files(d, {"maps/net.yaml": World(33).maps_yaml(), "altod.yaml": server + access})
+
+        def status(port, cert):
+            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=at.IO_TIMEOUT,
+                                               context=pki.client_context(cert))
+            try:
+                conn.request("GET", "/networkmap/" + NM)
+                return conn.getresponse().status
+            except (ConnectionError, OSError):
+                return "refused"  # the listener's client CA did not sign it: the handshake ends
+            finally:
+                conn.close()
+
+        write({"subject": "CN=tenant-a"})
+        a = at.start_altod_in(self, d)
+        ours, theirs = (port for _, _, port in a.listeners)
+        # roguesigned: CN=tenant-a, issued by the partner listener's CA
+        self.assertEqual([status(ours, "client"), status(ours, "roguesigned"),
+                          status(theirs, "client"), status(theirs, "roguesigned")],
+                         [200, "refused", "refused", 200])
+        write({"sha256": pki.sha256("client")})
+        a.reload()
+        self.assertEqual([status(ours, "client"), status(theirs, "roguesigned")], [200, 401])
 
 
 class AnonymousStreamsPerAddress(at.AltodTestCase):
