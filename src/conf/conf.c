@@ -580,7 +580,7 @@ static const struct conf_item updates_items[] = {
             "waits"),
         UPD("streams-per-client", streams_per_client, 0, 1000000, "16", NULL,
             "RFC 8895 update streams (SSE) one client may have open at once (a named client by its name; "
-            "anyone else by its address); one more gets `429`. 0: no limit"),
+            "anyone else by its address, IPv6 by its /64); one more gets `429`. 0: no limit"),
         UPD("streams", streams, 0, 10000000, "10000", NULL,
             "update streams open at once in the process; one more gets `503`. Each holds a connection (see "
             "`limits.max-connections`) with its libmicrohttpd memory (`limits.max-header-size` + 16 KiB) and, "

@@ -303,6 +303,28 @@ enum auth_result auth_identify(const struct snapshot_access *a, struct digest_st
 	return AUTH_OK;
 }
 
+ssize_t auth_certificate_client(const struct snapshot_access *a, gnutls_session_t verified)
+{
+	return verified ? client_by_certificate(a->policy, verified) : -1;
+}
+
+bool auth_password_fingerprint(const struct policy_client *pc, uint8_t out[AUTH_CREDENTIALS_LEN])
+{
+	uint8_t head[2 + sizeof(pc->ha1_sha256) + sizeof(pc->ha1_md5)];
+	head[0] = pc->has_sha256;
+	head[1] = pc->has_md5;
+	memcpy(head + 2, pc->ha1_sha256, sizeof(pc->ha1_sha256));
+	memcpy(head + 2 + sizeof(pc->ha1_sha256), pc->ha1_md5, sizeof(pc->ha1_md5));
+	gnutls_hash_hd_t h;
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return false;
+	gnutls_hash(h, head, sizeof(head));
+	if (pc->user)
+		gnutls_hash(h, pc->user, strlen(pc->user));
+	gnutls_hash_deinit(h, out);
+	return true;
+}
+
 /* ---- who an Authorization header claims to be ---- */
 
 struct claimed {

@@ -45,6 +45,21 @@ struct auth_request {
 enum auth_result auth_identify(const struct snapshot_access *a, struct digest_state *ds, const struct auth_request *rq,
                                ssize_t *client);
 
+/* ---- a long-lived answer's identity, checked again after a reload ----
+ *
+ * An update stream (RFC 8895) is one answer that goes on across reloads,
+ * with no further request to authenticate. It keeps being sent only while
+ * what identified its client then still identifies it now. */
+
+/* The client (index into a->policy->clients) the verified session's
+ * certificate names in this policy, or -1: none. */
+ssize_t auth_certificate_client(const struct snapshot_access *a, gnutls_session_t verified);
+/* A digest of a client's password entry (user and HA1s): a reload that
+ * replaces the password (or the user name) changes it. false: out of
+ * memory, out not set. */
+#define AUTH_CREDENTIALS_LEN 32
+bool auth_password_fingerprint(const struct policy_client *pc, uint8_t out[AUTH_CREDENTIALS_LEN]);
+
 /* The WWW-Authenticate values of a 401, into out: a Digest challenge per
  * access.digest-algorithms (in that order, the preferred first, each with a
  * fresh nonce, and stale=true where asked), then Basic where basic_ok.

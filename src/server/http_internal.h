@@ -28,6 +28,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "server/auth.h"
 #include "server/authz.h"
 #include "server/metrics.h"
 #include "util/buf.h"
@@ -148,6 +149,24 @@ int baseuri_of(struct MHD_Connection *c, const struct listener *l, const char *u
  * listener's current trust (plain HTTP: true). *verified: the session when a
  * client certificate was checked against the current client CAs. */
 bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified);
+/* What named the client of a long-lived answer when it began (an update
+ * stream, a TIPS long poll): such an answer goes on across reloads with no
+ * request that authenticates it again, and must not outlive what named its
+ * client. */
+struct held_identity {
+	const char *client; /* the policy client (the holder's copy); NULL: anonymous, no access section */
+	bool by_password;   /* its Authorization header named it (Digest, Basic); else its certificate */
+	uint8_t password[AUTH_CREDENTIALS_LEN]; /* by_password: its password entry then */
+};
+/* Fills h for the request on c, served as client (NULL: not a named
+ * client) in snapshot s. false: out of memory. */
+bool https_hold_identity(struct MHD_Connection *c, const struct snapshot *s, const char *client,
+                         struct held_identity *h);
+/* Does h still hold in snapshot s (a reload since)? 0: yes; 421: the
+ * connection's client certificate fails the listener's current trust
+ * (https_rebind); 404: what named the client names it no longer (its
+ * certificate another client or none, its password entry replaced). */
+unsigned https_identity_holds(struct MHD_Connection *c, const struct snapshot *s, const struct held_identity *h);
 /* An answer of body_len bytes is about to be queued on c: on HTTPS, when
  * libmicrohttpd would push its header alone, the socket is corked until
  * https_uncork (true: corked, call it when the request completes). */

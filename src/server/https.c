@@ -87,6 +87,56 @@ bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
 	return true;
 }
 
+static const struct policy_client *client_named(const struct snapshot *s, const char *name)
+{
+	const struct policy *p = s->access ? s->access->policy : NULL;
+	for (size_t i = 0; p && name && i < p->nclients; i++)
+		if (strcmp(p->clients[i].name, name) == 0)
+			return &p->clients[i];
+	return NULL;
+}
+
+bool https_hold_identity(struct MHD_Connection *c, const struct snapshot *s, const char *client,
+                         struct held_identity *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->client = client;
+	if (client == NULL)
+		return true;
+	/* credentials that are sent must verify (auth.h): with an
+	 * Authorization header they named the client, else its certificate */
+	h->by_password = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
+	const struct policy_client *pc = client_named(s, client);
+	return !h->by_password || (pc && auth_password_fingerprint(pc, h->password));
+}
+
+/* As before any request (docs/isolation.md): a reload that changed the
+ * listener's client CAs, CRLs or client-auth verifies the certificate
+ * again (a revoked one fails); a client its certificate named must still
+ * be the one it names; a client whose password entry a reload replaced (a
+ * stolen password is rotated so) is not served on the old one any more. */
+unsigned https_identity_holds(struct MHD_Connection *c, const struct snapshot *s, const struct held_identity *h)
+{
+	gnutls_session_t verified = NULL;
+	if (!https_rebind(c, &verified))
+		return MHD_HTTP_MISDIRECTED_REQUEST;
+	if (h->client == NULL || s->access == NULL)
+		return 0; /* the holder's catalog lookup tells */
+	const struct policy *p = s->access->policy;
+	ssize_t idx = auth_certificate_client(s->access, verified);
+	bool cert_names_it = idx >= 0 && strcmp(p->clients[idx].name, h->client) == 0;
+	if (!h->by_password)
+		return cert_names_it ? 0 : MHD_HTTP_NOT_FOUND;
+	/* where a certificate came too, it may name no other client */
+	if (idx >= 0 && !cert_names_it)
+		return MHD_HTTP_NOT_FOUND;
+	const struct policy_client *pc = client_named(s, h->client);
+	uint8_t now[AUTH_CREDENTIALS_LEN];
+	if (pc == NULL || !auth_password_fingerprint(pc, now) || memcmp(now, h->password, sizeof(now)) != 0)
+		return MHD_HTTP_NOT_FOUND;
+	return 0;
+}
+
 /* libmicrohttpd 0.9.75 sends an HTTPS answer as two TLS records, its header
  * and then its body (MHD_send_hdr_and_body_ never gathers them on TLS).
  * Below 1400 bytes in all it corks the socket for the header and pushes

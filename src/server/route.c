@@ -71,6 +71,7 @@ struct req_ctx {
 	unsigned health;
 	const char *health_body;
 	char method[12]; /* for the metrics (a longer one is "other" anyway) */
+	bool held_ok;    /* held (below) is set */
 	/* a request for a TIPS view (RFC 9569; tips.h): what it is about,
 	 * whose view, and its place among the long polls */
 	struct tips_target tips;
@@ -80,6 +81,9 @@ struct req_ctx {
 	/* copies of client and identity, which point into the snapshot the
 	 * request started on, once a long poll moves to a newer one */
 	char *owned_client, *owned_identity;
+	/* what named the client of a long poll that moves to a newer
+	 * snapshot (held_ok false: could not be kept, out of memory) */
+	struct held_identity held;
 	struct tips_waiter waiter;
 };
 
@@ -291,6 +295,9 @@ static enum MHD_Result send_tips_reply(struct req_ctx *ctx, struct MHD_Connectio
 	return send_response(ctx, c, r->status, resp, r->ctype, r->len);
 }
 
+static const char conn_no_longer_accepted[] =
+        "Misdirected Request: the client certificate of this connection is no longer accepted; connect again\n";
+
 static bool tips_refuse(struct req_ctx *ctx, struct refusal *no, const struct tips_reply *r)
 {
 	*no = (struct refusal){r->status, r->static_body, NULL, r->retry_after, false};
@@ -321,12 +328,21 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 			} else {
 				ctx->client = ctx->owned_client;
 				ctx->identity = ctx->owned_identity;
+				/* ctx->snap is still the one the request was
+				 * authorized in */
+				bool named = ctx->snap->access && !ctx->az.anonymous;
+				ctx->held_ok =
+				        https_hold_identity(c, ctx->snap, named ? ctx->owned_client : NULL, &ctx->held);
 			}
 		}
+		unsigned lost = 0;
 		if (fresh != ctx->snap) {
 			snapshot_unref(ctx->snap);
 			ctx->snap = fresh;
-			ctx->cat = tips_catalog_of(fresh, ctx->identity);
+			/* a reload while it waited: answered only while what
+			 * named its client still does (docs/isolation.md) */
+			lost = ctx->held_ok ? https_identity_holds(c, fresh, &ctx->held) : MHD_HTTP_NOT_FOUND;
+			ctx->cat = lost ? NULL : tips_catalog_of(fresh, ctx->identity);
 		} else {
 			snapshot_unref(fresh);
 		}
@@ -334,7 +350,14 @@ static enum MHD_Result answer_tips_edge(struct req_ctx *ctx, struct MHD_Connecti
 		struct tips_request rq;
 		char base[BASEURI_MAX];
 		tips_request_of(c, ctx, &rq, base);
-		if (ctx->cat == NULL) {
+		if (lost == MHD_HTTP_MISDIRECTED_REQUEST) {
+			/* as authorize() answers a request on such a connection */
+			ctx->close = true;
+			r = (struct tips_reply){.status = MHD_HTTP_MISDIRECTED_REQUEST,
+			                        .ctype = "text/plain; charset=utf-8",
+			                        .static_body = conn_no_longer_accepted};
+			r.len = strlen(r.static_body);
+		} else if (ctx->cat == NULL) {
 			r = (struct tips_reply){.status = MHD_HTTP_NOT_FOUND,
 			                        .ctype = MT_ERROR,
 			                        .static_body = tips_err_no_view,
@@ -619,10 +642,7 @@ static bool authorize(struct MHD_Connection *c, struct req_ctx *ctx, const char 
 		 * of the current TLS state: RFC 9110 §15.5.20, this connection
 		 * cannot serve the request; a new one can (its handshake is
 		 * checked against the current CAs and CRLs) */
-		*no = (struct refusal){MHD_HTTP_MISDIRECTED_REQUEST,
-		                       "Misdirected Request: the client certificate of this connection is no longer "
-		                       "accepted; connect again\n",
-		                       NULL, 0, false};
+		*no = (struct refusal){MHD_HTTP_MISDIRECTED_REQUEST, conn_no_longer_accepted, NULL, 0, false};
 		ctx->client = "?";
 		ctx->close = true;
 		return false;
@@ -667,9 +687,25 @@ static void sse_identity(struct MHD_Connection *c, const struct req_ctx *ctx, st
 		snprintf(who->key, sizeof(who->key), "client:%s", ctx->az.client);
 		return;
 	}
+	/* by address, as the anonymous rate limit and the failure throttle
+	 * count (clients.h throttle_addr_key): an IPv6 client by its /64,
+	 * which one host commonly holds whole, so that it cannot open
+	 * streams-per-client again from every address of it */
 	struct endpoint ep;
 	char text[64];
-	snprintf(who->key, sizeof(who->key), "peer:%s", client_endpoint(c, &ep, text, sizeof(text)) ? text : "?");
+	if (!client_endpoint(c, &ep, text, sizeof(text))) {
+		snprintf(who->key, sizeof(who->key), "peer:?");
+		return;
+	}
+	if (ep.family == IP_V6) {
+		uint8_t net[16] = {0};
+		char a[INET6_ADDRSTRLEN];
+		memcpy(net, ep.addr, 8);
+		inet_ntop(AF_INET6, net, a, sizeof(a));
+		snprintf(who->key, sizeof(who->key), "peer:%s:%s/64", ip_family_name(IP_V6), a);
+		return;
+	}
+	snprintf(who->key, sizeof(who->key), "peer:%s", text);
 }
 
 /* The stream control service of a stream (RFC 8895 §7): only POST, with an

@@ -50,7 +50,8 @@ struct sse_stream {
 	char uri[BASEURI_MAX + sizeof(SSE_CONTROL_PREFIX) +
 	         TOKEN_HEX]; /* the control URI, absolute unless relative-uris */
 	struct sse_who who;
-	char *client; /* who.client's copy */
+	char *client;              /* who.client's copy */
+	struct held_identity held; /* what named its client when it opened (held.client: client) */
 	pthread_mutex_t lock;
 	struct MHD_Connection *conn;
 	bool suspended;     /* the reader suspended the connection; only a resume follows */
@@ -296,7 +297,11 @@ static void remove_sub(struct sse_stream *st, size_t i)
 static void generate(struct sse_stream *st)
 {
 	struct snapshot *s = slot_acquire(st->srv->slot);
-	const struct catalog *cat = catalog_of(s, st);
+	/* a stream is one answer that goes on across reloads, and nothing
+	 * else authenticates it again: it goes on only while what named its
+	 * client when it opened still does (a revoked certificate, a
+	 * replaced password end it) */
+	const struct catalog *cat = https_identity_holds(st->conn, s, &st->held) == 0 ? catalog_of(s, st) : NULL;
 	char **gone = NULL;
 	size_t ngone = 0, gone_cap = 0;
 
@@ -544,6 +549,7 @@ int sse_open(struct server *srv, struct MHD_Connection *c, const struct sse_who 
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(st->token + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(st->uri, sizeof(st->uri), "%s" SSE_CONTROL_PREFIX "%s", base, st->token);
+	ok = ok && https_hold_identity(c, snap, st->client, &st->held);
 	ok = ok && add_subs(st, &req);
 	sse_req_free(&req);
 	if (!ok) {

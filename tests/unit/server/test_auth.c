@@ -120,6 +120,37 @@ START_TEST(hash_password)
 }
 END_TEST
 
+/* A reload that replaces any part of a password entry (user, either HA1,
+ * which HA1s there are) changes the fingerprint an update stream keeps;
+ * an entry rewritten the same does not. */
+START_TEST(password_fingerprint)
+{
+	struct policy_client a = {.user = "tenant-b", .has_sha256 = true, .has_md5 = true};
+	memset(a.ha1_sha256, 0x11, sizeof(a.ha1_sha256));
+	memset(a.ha1_md5, 0x22, sizeof(a.ha1_md5));
+	struct policy_client b = a;
+	uint8_t fa[AUTH_CREDENTIALS_LEN], fb[AUTH_CREDENTIALS_LEN];
+	ck_assert(auth_password_fingerprint(&a, fa));
+	ck_assert(auth_password_fingerprint(&b, fb));
+	ck_assert_mem_eq(fa, fb, sizeof(fa));
+	for (int change = 0; change < 5; change++) {
+		b = a;
+		if (change == 0)
+			b.user = "tenant-c";
+		else if (change == 1)
+			b.ha1_sha256[31] ^= 1;
+		else if (change == 2)
+			b.ha1_md5[0] ^= 1;
+		else if (change == 3)
+			b.has_md5 = false;
+		else
+			b.user = NULL;
+		ck_assert(auth_password_fingerprint(&b, fb));
+		ck_assert_msg(memcmp(fa, fb, sizeof(fa)) != 0, "change %d", change);
+	}
+}
+END_TEST
+
 START_TEST(challenges)
 {
 	struct policy pol = {.realm = (char *)"ex\"am\\ple", .ndigest_algs = 2};
@@ -162,6 +193,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, claimed_digest);
 	tcase_add_test(tc, claimed_assorted);
 	tcase_add_test(tc, hash_password);
+	tcase_add_test(tc, password_fingerprint);
 	tcase_add_test(tc, challenges);
 	suite_add_tcase(s, tc);
 	return s;
