@@ -210,7 +210,7 @@ def sessions(text):
         stop = end.start() if end else len(text)
         steps, stream, pending = [], None, None
         for f in _FENCE.finditer(text, m.end(), stop):
-            body, start, fin = f.group(1), f.start(1), f.end(1)
+            body, start = f.group(1), f.start(1)
             kind = _block_kind(body)
             span = (start, start + len(body.rstrip()))
             if kind == "transcript":
@@ -447,7 +447,7 @@ class Replay:
                     self.diffs.append("%r: the doc shows no answer" % step)
                     continue
                 doc = self.text[step.outputs[0][0]:step.outputs[0][1]]
-                head, _, events = doc.partition("\n\n")
+                events = doc.partition("\n\n")[2] if step.include else doc
                 live = (self._head(r) if step.include else "") + self._events(r, len(_events_in(events)))
                 self.compare(step, step.outputs[0], live)
             elif step.kind == "curl":
