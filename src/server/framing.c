@@ -158,6 +158,12 @@ const char *framing_origin_path(const char *url)
 const char *framing_error(struct MHD_Connection *c, const char *method, const char *version)
 {
 	struct head_fields h = {0};
+	/* RFC 9110 §9.1: method = token; RFC 9112 §2.2: a request that does
+	 * not match the grammar SHOULD get a 400 and a close (an unknown
+	 * token is a 501, route.c) */
+	for (const char *m = method; *m; m++)
+		if (!is_tchar((unsigned char)*m))
+			return "Bad Request: a method that is not a token\n";
 	MHD_get_connection_values_n(c, MHD_HEADER_KIND, count_fields, &h);
 	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 	/* §3.2.4: "A server MUST reject any received request message that

@@ -633,6 +633,21 @@ class TestFraming(HttpServer):
                 self.assertRefusedThenClosed(self.fcm_with([b"Content-Length: %d" % n, name + b": v"], self.SMUGGLED),
                                              text=b"Bad Request: a header name that is not a token\n")
 
+    def test_method_that_is_not_a_token_400_and_close(self):
+        """RFC 9110 §9.1: method = token; RFC 9112 §2.2: a request that does
+        not match the grammar SHOULD get a 400 and a close (libmicrohttpd
+        0.9.75 passed "G@T" on: a 501, and the connection kept). An
+        unknown token is still a 501 on a kept connection."""
+        for method in (b"G@T", b"GE\x01T", b"GET/", b"{\"a\":"):
+            with self.subTest(method=method):
+                self.assertRefusedThenClosed(method + b" / HTTP/1.1\r\nHost: x\r\n\r\n" + self.SMUGGLED,
+                                             text=b"Bad Request: a method that is not a token\n")
+        s = self.altod.socket()
+        self.addCleanup(s.close)
+        s.sendall(b"get / HTTP/1.1\r\nHost: x\r\n\r\n" + self.SMUGGLED.replace(b"GET / ", b"GET /nope "))
+        (r, r2), rest = at.recv_responses(s, 2)
+        self.assertEqual((r.status, r2.status, rest), (501, 404, b""), (r, r2))
+
     def test_lenient_field_lines_still_served(self):
         """What RFC 9112 lets a recipient accept stays served, the body read
         by its length and the next request answered on the same
