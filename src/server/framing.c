@@ -2,9 +2,10 @@
 /*
  * HTTP/1.1 framing that altod checks itself, where libmicrohttpd 0.9.75 is
  * lax or wrong: Host (RFC 7230 §5.4), Content-Length and Transfer-Encoding
- * (§3.3.2, §3.3.3), whitespace before a header's colon (§3.2.4), the
- * absolute-form target (§5.3.2), and libmicrohttpd's own broken answer to
- * a Content-Length it cannot parse.
+ * (§3.3.2, §3.3.3), whitespace before a header's colon (§3.2.4), field
+ * lines libmicrohttpd misreads (obs-fold, CR or NUL in a value, no name),
+ * the absolute-form target (§5.3.2), and libmicrohttpd's own broken answer
+ * to a Content-Length it cannot parse.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -24,24 +25,82 @@ struct head_fields {
 	const char *host, *length, *encoding;
 	bool lengths_differ;
 	bool spaced_name; /* whitespace between a field name and its colon */
+	bool bad_name;    /* a field name that is no token */
+	bool folded;      /* a line folded onto the one before (obs-fold) */
+	bool bad_value;   /* a CR or NUL in a field value */
+	const char *end;  /* the end of the last field value seen */
 };
 
-static enum MHD_Result count_fields(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* tchar (RFC 9110 §5.6.2) */
+static bool is_tchar(unsigned char ch)
+{
+	return isalnum(ch) || (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+/* Where libmicrohttpd 0.9.75 left a field line in its read buffer, which
+ * holds the header section as received, each line's end (CR, LF) and each
+ * colon overwritten with NUL: "name\0 OWS value\0[\0]" and the next line
+ * right after. Two of its flaws show there and nowhere else:
+ * - an obs-fold line (RFC 9112 §5.2) is appended to the NAME of the field
+ *   before it, copied elsewhere in its memory pool: "Content-Length: 5"
+ *   folded onto " 0" is a field "Content-Length0", and the request's body
+ *   was read as the next request. The name is then no longer where its
+ *   value's line starts.
+ * - a NUL in a value ends the value early: the rest of the line is between
+ *   the value's end and the next line (RFC 9110 §5.5: a recipient "MUST
+ *   either reject the message or replace each of those characters with SP"
+ *   for CR, LF and NUL).
+ * A bare CR stays in the value. */
+static void check_layout(struct head_fields *h, const char *key, size_t key_size, const char *value, size_t value_size)
+{
+	uintptr_t k = (uintptr_t)key, v = (uintptr_t)value;
+	if (v < k + key_size + 1) {
+		h->folded = true;
+	} else {
+		for (const char *p = key + key_size + 1; p < value; p++)
+			if (*p != ' ' && *p != '\t') {
+				h->folded = true;
+				break;
+			}
+	}
+	/* the line before ended right before this one: its value's end and
+	 * one or two NULs (LF or CRLF) */
+	if (h->end && !(k == (uintptr_t)h->end + 1 || (k == (uintptr_t)h->end + 2 && h->end[1] == '\0')))
+		h->bad_value = true;
+	if (memchr(value, '\r', value_size))
+		h->bad_value = true;
+	h->end = value + value_size;
+}
+
+static enum MHD_Result count_fields(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                    const char *value, size_t value_size)
 {
 	struct head_fields *h = cls;
+	(void)kind;
 	if (strpbrk(key, " \t"))
 		h->spaced_name = true;
+	if (key_size == 0)
+		h->bad_name = true;
+	for (size_t i = 0; i < key_size; i++)
+		if (!is_tchar((unsigned char)key[i]))
+			h->bad_name = true;
+	if (value == NULL) {
+		value = "";
+		h->bad_value = true; /* libmicrohttpd gives every received field a value */
+	} else {
+		check_layout(h, key, key_size, value, value_size);
+	}
 	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
 		h->hosts++;
 		h->host = value;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-		if (h->lengths++ && strcmp(h->length, value ? value : "") != 0)
+		if (h->lengths++ && strcmp(h->length, value) != 0)
 			h->lengths_differ = true;
 		if (h->lengths == 1)
-			h->length = value ? value : "";
+			h->length = value;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		h->encodings++;
-		h->encoding = value ? value : "";
+		h->encoding = value;
 	}
 	return MHD_YES;
 }
@@ -91,13 +150,21 @@ const char *framing_origin_path(const char *url)
 	return path ? path : "/";
 }
 
-/* RFC 7230 §3.3.3 and §5.4: the request's framing and Host. NULL when
+/* RFC 7230 §3.3.3 and §5.4: the request's framing and Host, and the
+ * field lines libmicrohttpd 0.9.75 misreads. `method` is the one it passed
+ * to the request handler (it points at the request line). NULL when
  * fine, else why it is refused (a 400, and the connection closed: after a
  * framing error no later byte can be trusted to start a request). */
-const char *framing_error(struct MHD_Connection *c, const char *version)
+const char *framing_error(struct MHD_Connection *c, const char *method, const char *version)
 {
 	struct head_fields h = {0};
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_fields, &h);
+	/* RFC 9110 §9.1: method = token; RFC 9112 §2.2: a request that does
+	 * not match the grammar SHOULD get a 400 and a close (an unknown
+	 * token is a 501, route.c) */
+	for (const char *m = method; *m; m++)
+		if (!is_tchar((unsigned char)*m))
+			return "Bad Request: a method that is not a token\n";
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, count_fields, &h);
 	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 	/* §3.2.4: "A server MUST reject any received request message that
 	 * contains whitespace between a header field-name and colon with a
@@ -106,6 +173,37 @@ const char *framing_error(struct MHD_Connection *c, const char *version)
 	 * body was read as the next request. */
 	if (h.spaced_name)
 		return "Bad Request: whitespace between a header name and its colon\n";
+	/* RFC 9112 §5.2: "A server that receives an obs-fold in a request
+	 * message ... MUST either reject the message by sending a 400 (Bad
+	 * Request), preferably with a representation explaining that obsolete
+	 * line folding is unacceptable, or replace each received obs-fold with
+	 * one or more SP octets" (libmicrohttpd 0.9.75 does neither) */
+	if (h.folded)
+		return "Bad Request: obsolete line folding is unacceptable\n";
+	if (h.bad_value)
+		return "Bad Request: a CR or NUL in a header value\n";
+	/* RFC 9112 §2.2: a request that does not match the grammar (a field
+	 * name is a token, RFC 9110 §5.1) "SHOULD" get a 400 and a close */
+	if (h.bad_name)
+		return "Bad Request: a header name that is not a token\n";
+	/* The header section ends with the last field line's end and an empty
+	 * line: two to four NULs in libmicrohttpd's buffer, then the body. It
+	 * takes a line that starts with a colon (an empty field name) for the
+	 * empty line: in "Host: x\r\n: v\r\nContent-Length: 5\r\n" the
+	 * Content-Length line was the next request's first. A NUL in the last
+	 * value leaves the rest of its line there too. The size it reports is
+	 * counted from the request line, where `method` points. */
+	if (h.end) {
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+		uintptr_t body = ci ? (uintptr_t)method + ci->header_size : (uintptr_t)h.end + 2;
+		uintptr_t end = (uintptr_t)h.end;
+		if (body < end + 2 || body > end + 4)
+			return "Bad Request: a malformed header line\n";
+		for (const char *p = h.end; (uintptr_t)p < body; p++)
+			if (*p != '\0')
+				return "Bad Request: a malformed header line\n";
+	}
 	/* §5.4: "A server MUST respond with a 400 (Bad Request) status code to
 	 * any HTTP/1.1 request message that lacks a Host header field and to
 	 * any request message that contains more than one Host header field or

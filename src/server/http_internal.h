@@ -120,7 +120,7 @@ void *conn_watchdog(void *arg);
 /* ---- framing.c ---- */
 /* NULL when the request's framing and Host are fine, else why it is refused
  * (a 400, and the connection closed). */
-const char *framing_error(struct MHD_Connection *c, const char *version);
+const char *framing_error(struct MHD_Connection *c, const char *method, const char *version);
 /* The path to route for a request target (the absolute form's path), or
  * NULL for an invalid absolute target. */
 const char *framing_origin_path(const char *url);

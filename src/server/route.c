@@ -739,7 +739,7 @@ static size_t head_size(struct MHD_Connection *c, const char *url, const char *m
 static bool check_headers(struct MHD_Connection *c, struct req_ctx *ctx, const char *url, const char *method,
                           const char *version, struct refusal *no)
 {
-	const char *framing = framing_error(c, version);
+	const char *framing = framing_error(c, method, version);
 	const char *path = framing ? url : framing_origin_path(url);
 	if (path == NULL)
 		framing = "Bad Request: invalid absolute request target\n";

@@ -582,6 +582,97 @@ class TestFraming(HttpServer):
                 ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nTransfer-Encoding : chunked\r\n\r\n"
                  % (self.fcm_uri, MT_COSTMAPFILTER)).encode() + b"5\r\nhello\r\n0\r\n\r\n" + self.SMUGGLED)
 
+    def test_obsolete_line_folding_400_and_close(self):
+        """RFC 9112 §5.2: a server that receives an obs-fold "MUST either
+        reject the message by sending a 400 (Bad Request) ... or replace
+        each received obs-fold with one or more SP octets". libmicrohttpd
+        0.9.75 appended the folded line to the field's NAME: "Content-Length:
+        N" folded onto " 0" was a field "Content-Length0", the body was
+        read as the next request (answered 404), where a reader that
+        replaces the fold with SP sees one invalid request."""
+        n = self.n()
+        for lines in ([b"Content-Length: %d" % n, b" 0"], [b"Content-Length:", b" %d" % n],
+                      [b"Content-Length: %d" % n, b"X-A: a", b"\tb"], [b"Content-Length: %d" % n, b"X-A: a", b" "]):
+            with self.subTest(lines=lines):
+                self.assertRefusedThenClosed(self.fcm_with(lines, self.SMUGGLED),
+                                             text=b"Bad Request: obsolete line folding is unacceptable\n")
+        with self.subTest("a folded Host"):
+            self.assertRefusedThenClosed(b"GET / HTTP/1.1\r\nHost: x\r\n y\r\n\r\n" + self.SMUGGLED,
+                                         text=b"Bad Request: obsolete line folding is unacceptable\n")
+
+    def test_cr_or_nul_in_a_field_value_400_and_close(self):
+        """RFC 9110 §5.5: for CR, LF or NUL in a field value a recipient
+        "MUST either reject the message or replace each of those characters
+        with SP"; RFC 9112 §2.2: a bare CR makes the element invalid.
+        libmicrohttpd 0.9.75 kept a bare CR in the value ("X: a<CR>Content-
+        Length: N" is one line to it, two to a reader that ends lines at
+        CR) and cut the value at a NUL."""
+        n = self.n()
+        text = b"Bad Request: a CR or NUL in a header value\n"
+        for lines in ([b"X: a\rContent-Length: %d" % n], [b"X: a\x00b", b"Content-Length: %d" % n],
+                      [b"Content-Length: %d\x00 7" % n, b"X: y"]):
+            with self.subTest(lines=lines):
+                self.assertRefusedThenClosed(self.fcm_with(lines, self.SMUGGLED), text=text)
+        with self.subTest("a NUL in the last value"):
+            self.assertRefusedThenClosed(b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n" + self.SMUGGLED,
+                                         text=b"Bad Request: a malformed header line\n")
+
+    def test_field_line_with_no_name_400_and_close(self):
+        """A line that starts with a colon ended the header section for
+        libmicrohttpd 0.9.75: the Content-Length after it was the first
+        line of the next request, and the body not read as one. RFC 9112
+        §2.2: a request that does not match the grammar (a field name is
+        a token, RFC 9110 §5.1) SHOULD get a 400 and a close."""
+        n = self.n()
+        self.assertRefusedThenClosed(self.fcm_with([b": v", b"Content-Length: %d" % n], self.SMUGGLED),
+                                     text=b"Bad Request: a malformed header line\n")
+        self.assertRefusedThenClosed(b"GET / HTTP/1.1\r\nHost: x\r\n: v\r\nX: y\r\n\r\n" + self.SMUGGLED,
+                                     text=b"Bad Request: a malformed header line\n")
+        for name in (b"X(y)", b"X/y", b"X@y", b"\x7f"):
+            with self.subTest(name=name):
+                self.assertRefusedThenClosed(self.fcm_with([b"Content-Length: %d" % n, name + b": v"], self.SMUGGLED),
+                                             text=b"Bad Request: a header name that is not a token\n")
+
+    def test_method_that_is_not_a_token_400_and_close(self):
+        """RFC 9110 §9.1: method = token; RFC 9112 §2.2: a request that does
+        not match the grammar SHOULD get a 400 and a close (libmicrohttpd
+        0.9.75 passed "G@T" on: a 501, and the connection kept). An
+        unknown token is still a 501 on a kept connection."""
+        for method in (b"G@T", b"GE\x01T", b"GET/", b"{\"a\":"):
+            with self.subTest(method=method):
+                self.assertRefusedThenClosed(method + b" / HTTP/1.1\r\nHost: x\r\n\r\n" + self.SMUGGLED,
+                                             text=b"Bad Request: a method that is not a token\n")
+        s = self.altod.socket()
+        self.addCleanup(s.close)
+        s.sendall(b"get / HTTP/1.1\r\nHost: x\r\n\r\n" + self.SMUGGLED.replace(b"GET / ", b"GET /nope "))
+        (r, r2), rest = at.recv_responses(s, 2)
+        self.assertEqual((r.status, r2.status, rest), (501, 404, b""), (r, r2))
+
+    def test_lenient_field_lines_still_served(self):
+        """What RFC 9112 lets a recipient accept stays served, the body read
+        by its length and the next request answered on the same
+        connection: bare LF line ends (§2.2), empty values, OWS, tchar
+        names, a body that starts with whitespace."""
+        n = self.n()
+        body = json.dumps(FCM_BODY).encode()
+        cases = [
+            ("POST %s HTTP/1.1\nHost: x\nContent-Type: %s\nContent-Length: %d\n\n" % (self.fcm_uri, MT_COSTMAPFILTER, n))
+            .encode() + body,
+            self.fcm_with([b"X-Empty:", b"X-Blank: \t", b"Content-Length:\t %d" % n, b"X!#$%&'*+-.^_`|~1: v\t"]),
+            ("POST %s HTTP/1.1\nHost: x\r\nContent-Type: %s\nContent-Length: %d\r\n\n " % (self.fcm_uri, MT_COSTMAPFILTER,
+                                                                                       n + 1)).encode() + body,
+        ]
+        for k, data in enumerate(cases):
+            with self.subTest(case=k):
+                s = self.altod.socket()
+                self.addCleanup(s.close)
+                s.sendall(data + b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+                (r, r2), rest = at.recv_responses(s, 2)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(json.loads(r.body)["cost-map"], FCM_EXPECTED)
+                self.assertEqual(r2.status, 404, r2)
+                self.assertEqual(rest, b"")
+
     def test_absolute_form_served_like_origin_form(self):
         """§5.3.2: "a server MUST accept the absolute-form in requests";
         §5.4: its authority, not Host, names the target (libmicrohttpd
@@ -662,6 +753,14 @@ class TestFramingTls(at.AltodTestCase):
                     tls(), b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + v + b"\r\n\r\n" + TestFraming.SMUGGLED)
                 self.assertTrue(closed)
                 self.assertEqual(raw, b"")
+        with self.subTest("obs-fold, a NUL, a nameless line: the same checks as on plain HTTP"):
+            for data in (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n 0\r\n\r\nhello",
+                         b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\nY: c\r\n\r\n",
+                         b"GET / HTTP/1.1\r\nHost: x\r\n: v\r\nX: y\r\n\r\n"):
+                raw, closed = exchange_to_close(tls(), data + TestFraming.SMUGGLED)
+                self.assertTrue(closed, raw)
+                resp, rest = at.parse_one_response(raw)
+                self.assertEqual((resp.status, rest), (400, b""), raw)
         raw, closed = exchange_to_close(tls(), b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assertEqual(at.parse_one_response(raw)[0].status, 200)
 
