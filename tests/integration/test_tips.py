@@ -507,19 +507,27 @@ class TestIsolation(at.AltodTestCase):
 
 class TestLimits(at.AltodTestCase):
     def test_views_per_client_and_per_process(self):
+        """The limits are counted while no view can expire (a lifetime of
+        an hour: with 1 s, a view opened first could go before the last
+        one is refused on a slow machine, and the refusal would not come);
+        then a reload shortens the lifetime to 1 s and the idle views go."""
         world = World(7)
-        a = start_world(self, world, {"tips-views-per-client": 2, "tips-views": 3, "tips-view-lifetime": 1})
+        limits = {"tips-views-per-client": 2, "tips-views": 3}
+        a = start_world(self, world, dict(limits, **{"tips-view-lifetime": 3600}))
         sb, anon = session(self, a, "tenant-b"), session(self, a)
         p1 = view_path(open_view(sb, NM))
         self.assertEqual(open_view(sb, COST_KINDS[0]).status, 200)
         r = open_view(sb, COST_KINDS[1])
-        self.assertEqual((r.status, r.content_type, r.header("Retry-After")), (429, at.MT_ERROR, "1"))
+        # Retry-After: the view lifetime, when the oldest idle view goes at the latest
+        self.assertEqual((r.status, r.content_type, r.header("Retry-After")), (429, at.MT_ERROR, "3600"))
         self.assertEqual(r.json()["meta"]["code"], "E_INVALID_FIELD_VALUE")
         # opening the same map again is the same view
         self.assertEqual(view_path(open_view(sb, NM)), p1)
         self.assertEqual(open_view(anon, NM).status, 200)
         sa = session(self, a, "tenant-a")
         self.assertEqual(open_view(sa, "view-a").status, 429)  # 3 in all
+        write_world(a.dir, world, dict(limits, **{"tips-view-lifetime": 1}))
+        a.reload()
         # idle views go after their lifetime; then there is room again
         deadline = time.monotonic() + 20 * at.SLOWDOWN
         while open_view(sa, "view-a").status != 200:
