@@ -434,10 +434,8 @@ def rss_kb(pid):
 
 
 @at.skip_under_wrapper("measures altod's RSS, which under valgrind is valgrind's")
-@unittest.skipIf("ASAN_OPTIONS" in os.environ,
-                 "measures altod's RSS, which under AddressSanitizer holds freed memory in quarantine")
-@unittest.skipIf("TSAN_OPTIONS" in os.environ,
-                 "measures altod's RSS: ThreadSanitizer's allocator keeps what is freed (and malloc_trim is glibc's)")
+@at.skip_under_sanitizer("measures altod's RSS, which under AddressSanitizer holds freed memory in quarantine, "
+                         "and ThreadSanitizer's allocator keeps what is freed (malloc_trim is glibc's)")
 class TestReloadMemory(at.AltodTestCase):
     """Many reloads of unchanged maps do not make altod grow: after 50
     reloads to warm up, 250 more add less than 512 KiB of RSS. With a plain
