@@ -553,15 +553,15 @@ class Altod:
             h.update(headers)
         return self.request("POST", path, body=body, headers=h, conn=conn)
 
-    def raw(self, data, timeout=5.0, wait_close=True):
+    def raw(self, data, timeout=None, wait_close=True):
         """Sends exact bytes, reads until the server closes (or `timeout`
-        seconds, SLOWDOWN times longer, without data: altod under
-        ALTOD_WRAPPER may take longer than that to answer at all) and
-        returns everything received."""
+        seconds without data: by default 5 s, SLOWDOWN times longer, for
+        altod under ALTOD_WRAPPER may take longer than 5 s to answer at
+        all) and returns everything received."""
         s = socket.create_connection((self.host, self.port), timeout=IO_TIMEOUT)
         try:
             s.sendall(data)
-            return recv_all(s, timeout * SLOWDOWN)
+            return recv_all(s, 5.0 * SLOWDOWN if timeout is None else timeout)
         finally:
             s.close()
 

@@ -823,7 +823,7 @@ class PrivateAnswers(AccessTestCase):
         ]
         for data, status, title in cases:
             with self.subTest(status=status):
-                r, _ = at.parse_one_response(a.raw(data, timeout=5))
+                r, _ = at.parse_one_response(a.raw(data))
                 self.assertEqual(r.status, status, r)
                 self.assertEqual(r.header("Connection"), "close")
                 self.assertIsNone(r.header("Cache-Control"))
