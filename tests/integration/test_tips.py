@@ -602,9 +602,14 @@ class TestLongPoll(at.AltodTestCase):
         r = s.get(path + "/ug/1/2")
         self.assertEqual((r.status, r.body), (204, b""))
         # longer than every timeout of the connection and the view's
-        # lifetime: a waiting poll is not cut off
-        a2 = start_world(self, world, {"poll-timeout": 3, "tips-view-lifetime": 1},
-                         {"response-timeout": 1, "request-timeout": 1, "connection-timeout": 1})
+        # lifetime: a waiting poll is not cut off. The timeouts are 1 s
+        # SLOWDOWN times longer (and the poll 3 s likewise): the requests
+        # before the poll must reach altod within request-timeout and
+        # connection-timeout, which an altod under valgrind on a busy
+        # machine may not manage in 1 s
+        t = at.SLOWDOWN
+        a2 = start_world(self, world, {"poll-timeout": 3 * t, "tips-view-lifetime": t},
+                         {"response-timeout": t, "request-timeout": t, "connection-timeout": t})
         s2 = session(self, a2)
         r = s2.get(view_path(open_view(s2, NM)) + "/ug/1/2")
         self.assertEqual(r.status, 204)
