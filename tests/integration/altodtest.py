@@ -553,13 +553,15 @@ class Altod:
             h.update(headers)
         return self.request("POST", path, body=body, headers=h, conn=conn)
 
-    def raw(self, data, timeout=5.0, wait_close=True):
+    def raw(self, data, timeout=None, wait_close=True):
         """Sends exact bytes, reads until the server closes (or `timeout`
-        seconds without data) and returns everything received."""
+        seconds without data: by default 5 s, SLOWDOWN times longer, for
+        altod under ALTOD_WRAPPER may take longer than 5 s to answer at
+        all) and returns everything received."""
         s = socket.create_connection((self.host, self.port), timeout=IO_TIMEOUT)
         try:
             s.sendall(data)
-            return recv_all(s, timeout)
+            return recv_all(s, 5.0 * SLOWDOWN if timeout is None else timeout)
         finally:
             s.close()
 
@@ -674,7 +676,7 @@ def fetch_all(client, requests, conn=None, host=None):
     return res
 
 
-def begin_post(a, uri, content_type, body_len, timeout=10.0):
+def begin_post(a, uri, content_type, body_len, timeout=IO_TIMEOUT):
     """Starts a POST of body_len bytes on a new socket to altod `a` and
     returns the socket once altod has taken the request in: the request
     carries `Expect: 100-continue`, and libmicrohttpd sends `100 Continue`
@@ -727,10 +729,12 @@ def recv_answer(s, first_timeout=IO_TIMEOUT, idle_timeout=2.0 * SLOWDOWN):
     return recv_all(s, idle_timeout)
 
 
-def recv_responses(s, count, head=(), timeout=10.0):
+def recv_responses(s, count, head=(), timeout=IO_TIMEOUT):
     """Reads exactly `count` HTTP responses from socket `s` (parsing
     Content-Length / chunked framing). `head` holds the indices of responses
-    to HEAD requests (no body). Returns (responses, leftover bytes)."""
+    to HEAD requests (no body). Returns (responses, leftover bytes). The
+    default `timeout` is a liveness bound (IO_TIMEOUT, SLOWDOWN times
+    longer under ALTOD_WRAPPER): it ends as soon as `count` are in."""
     buf = b""
     out = []
     deadline = time.monotonic() + timeout

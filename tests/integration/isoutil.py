@@ -868,10 +868,13 @@ def audit_lines(a, after=0):
     return [ln for ln in lines if " audit: " in ln]
 
 
-def wait_for_count(a, pattern, count, after=0, timeout=10.0):
-    """Waits until `count` stderr lines (from index `after`) match."""
+def wait_for_count(a, pattern, count, after=0, timeout=None):
+    """Waits until `count` stderr lines (from index `after`) match, at most
+    `timeout` (a liveness bound, at.LOG_TIMEOUT by default: SLOWDOWN times
+    longer under ALTOD_WRAPPER, where an audit line can come seconds after
+    its answer); the matching lines either way."""
     rx = re.compile(pattern)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (at.LOG_TIMEOUT if timeout is None else timeout)
     while True:
         with a._lock:
             lines = [ln for ln in a.stderr_lines[after:] if rx.search(ln)]

@@ -314,7 +314,7 @@ class Authentication(SharedAltod):
                     ctx = PKI.client_context(name)
                     ctx.maximum_version = maxv
                     data, handshake = b"", False
-                    raw = socket.create_connection((host, port), timeout=5)
+                    raw = socket.create_connection((host, port), timeout=at.IO_TIMEOUT)
                     s = None
                     try:
                         s = ctx.wrap_socket(raw, server_hostname=host)
@@ -507,7 +507,7 @@ class Limits(AccessTestCase):
         self.assertLimited(s.get("/"))
 
     def https_conn(self, cert):
-        c = http.client.HTTPSConnection(*iu.listener(self.altod, "https"), timeout=10,
+        c = http.client.HTTPSConnection(*iu.listener(self.altod, "https"), timeout=at.IO_TIMEOUT,
                                         context=PKI.client_context(cert))
         self.addCleanup(c.close)
         return c
@@ -823,7 +823,7 @@ class PrivateAnswers(AccessTestCase):
         ]
         for data, status, title in cases:
             with self.subTest(status=status):
-                r, _ = at.parse_one_response(a.raw(data, timeout=5))
+                r, _ = at.parse_one_response(a.raw(data))
                 self.assertEqual(r.status, status, r)
                 self.assertEqual(r.header("Connection"), "close")
                 self.assertIsNone(r.header("Cache-Control"))

@@ -17,7 +17,7 @@ class Caching(unittest.TestCase):
         self.altod = at.start_altod(self)
 
     def get(self, path, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.altod.port, timeout=10)
+        c = http.client.HTTPConnection("127.0.0.1", self.altod.port, timeout=at.IO_TIMEOUT)
         try:
             c.request("GET", path, headers=headers or {})
             r = c.getresponse()
@@ -78,7 +78,7 @@ class Caching(unittest.TestCase):
         host = {"Host": "alto.example.net"}
         before = {uri: self.get(uri, host)[1]["etag"] for uri in self.resources()}
         other = at.start_altod(self)
-        c = http.client.HTTPConnection("127.0.0.1", other.port, timeout=10)
+        c = http.client.HTTPConnection("127.0.0.1", other.port, timeout=at.IO_TIMEOUT)
         for uri, etag in before.items():
             c.request("GET", uri, headers=host)
             r = c.getresponse()

@@ -434,10 +434,8 @@ def rss_kb(pid):
 
 
 @at.skip_under_wrapper("measures altod's RSS, which under valgrind is valgrind's")
-@unittest.skipIf("ASAN_OPTIONS" in os.environ,
-                 "measures altod's RSS, which under AddressSanitizer holds freed memory in quarantine")
-@unittest.skipIf("TSAN_OPTIONS" in os.environ,
-                 "measures altod's RSS: ThreadSanitizer's allocator keeps what is freed (and malloc_trim is glibc's)")
+@at.skip_under_sanitizer("measures altod's RSS, which under AddressSanitizer holds freed memory in quarantine, "
+                         "and ThreadSanitizer's allocator keeps what is freed (malloc_trim is glibc's)")
 class TestReloadMemory(at.AltodTestCase):
     """Many reloads of unchanged maps do not make altod grow: after 50
     reloads to warm up, 250 more add less than 512 KiB of RSS. With a plain
@@ -511,7 +509,13 @@ class TestOutOfFileDescriptors(at.AltodTestCase):
 
     def test_exhaust_and_recover(self):
         lim = self.LIMIT
-        a = at.start_altod(self, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (lim, lim)))
+        # no idle limits: the held connections must stay open, idle, from
+        # their answer until they are used again after the descriptors ran
+        # out and a second passed (by default request-timeout would close
+        # them after 10 s, which a sanitizer build can take to get there,
+        # and the freed descriptor would let the waiting connection in)
+        a = at.start_altod(self, limits={"request-timeout": 0, "connection-timeout": 0},
+                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (lim, lim)))
         ird = a.get("/", headers={"Host": "127.0.0.1"}).body  # as REQ names it (the URIs follow Host)
         held = []
         waiting = None

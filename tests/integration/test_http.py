@@ -235,8 +235,8 @@ class TestBodyLimit(HttpServer):
 
         t = threading.Thread(target=send, daemon=True)
         t.start()
-        data = at.recv_all(s, 5.0)
-        t.join(10)
+        data = at.recv_all(s, 5.0 * at.SLOWDOWN)  # the 413 then the close: read to EOF
+        t.join(10 * at.SLOWDOWN)
         resps = at.parse_all_responses(data) if data else []
         self.assertGreaterEqual(len(resps), 1, "no response at all to a 200 kB chunked body (limit 4096)")
         self.assertEqual(resps[0].status, 413, resps[0])
@@ -354,8 +354,8 @@ class TestConnections(HttpServer):
         self.assertEqual(resps[0].content_type, MT_DIRECTORY)
         self.assertIn("close", (resps[0].header("Connection") or "").lower())
         # the server closes its side: EOF, and nothing more
-        self.assertEqual(rest + at.recv_all(s, 5.0), b"")
-        s.settimeout(5.0)
+        self.assertEqual(rest + at.recv_all(s, at.IO_TIMEOUT), b"")
+        s.settimeout(at.IO_TIMEOUT)
         self.assertEqual(s.recv(10), b"")
 
     def test_pipelining_in_order(self):
@@ -395,9 +395,11 @@ class TestConnections(HttpServer):
 def exchange_to_close(sock, data, timeout=5.0):
     """Sends data on sock, reads until the server closes the connection:
     (bytes received, closed). closed is False when the connection was still
-    open after `timeout` seconds of silence."""
+    open after `timeout` seconds of silence once something came, or after
+    IO_TIMEOUT with nothing at all (a liveness bound: altod under valgrind
+    can take longer than `timeout` to answer or close at all)."""
     sock.sendall(data)
-    sock.settimeout(timeout)
+    sock.settimeout(at.IO_TIMEOUT)
     chunks = []
     while True:
         try:
@@ -409,6 +411,7 @@ def exchange_to_close(sock, data, timeout=5.0):
         if not c:
             return b"".join(chunks), True
         chunks.append(c)
+        sock.settimeout(timeout)
 
 
 class TestFraming(HttpServer):
@@ -742,7 +745,8 @@ class TestFramingTls(at.AltodTestCase):
         host, port = iu.listener(a, "https")
 
         def tls():
-            s = ctx.wrap_socket(socket.create_connection((host, port), timeout=10), server_hostname="127.0.0.1")
+            s = ctx.wrap_socket(socket.create_connection((host, port), timeout=at.IO_TIMEOUT),
+                                server_hostname="127.0.0.1")
             self.addCleanup(s.close)
             return s
         raw, closed = exchange_to_close(tls(), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -39,8 +39,10 @@ class NotifySocket:
         testcase.addCleanup(self.sock.close)
         self.sock.bind(self.address)
 
-    def recv(self, timeout=5.0):
-        """The next message as a list of (KEY, VALUE), or None on timeout."""
+    def recv(self, timeout=5.0 * at.SLOWDOWN):
+        """The next message as a list of (KEY, VALUE), or None on timeout
+        (by default a liveness bound: altod under ALTOD_WRAPPER may take
+        longer than 5 s to reload and say READY=1)."""
         self.sock.settimeout(timeout)
         try:
             data = self.sock.recv(65536)
@@ -175,7 +177,7 @@ class TestStop(at.AltodTestCase):
         for i in range(0, len(rest), step):
             s.sendall(rest[i:i + step])
             time.sleep(pause)
-        rs, _ = at.recv_responses(s, 1, timeout=10)
+        rs, _ = at.recv_responses(s, 1)
         return rs
 
     def test_sigterm_lets_a_slow_request_finish(self):

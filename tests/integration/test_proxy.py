@@ -25,6 +25,13 @@ import altodtest as at
 import tlsutil
 
 PROXY_ADDR = "127.0.0.9"  # HAProxy's source towards altod: the one trusted
+# request-timeout of the listeners: the time a PROXY header, a TLS handshake
+# and a request have to arrive whole, counted from when altod takes the
+# connection (or sent its last answer) until altod has read them. A slow
+# altod's own work counts too (a TLS handshake under valgrind, a keep-alive
+# request read late): 1 s, SLOWDOWN times longer under ALTOD_WRAPPER or for a
+# sanitizer build, where altod alone can take longer than 1 s
+REQUEST_TIMEOUT = 1 * at.SLOWDOWN
 NM = "my-default-network-map"
 SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -90,7 +97,7 @@ def v2(src, dst="127.0.0.1", sport=40000, dport=80, cmd=0x21, fam=None):
     return SIG + bytes([cmd, fam]) + struct.pack("!H", len(body)) + body
 
 
-def read_until_close(s, timeout=10.0):
+def read_until_close(s, timeout=at.IO_TIMEOUT):
     """Everything received until the peer closes (a reset counts as closed)."""
     s.settimeout(timeout)
     data = b""
@@ -138,7 +145,7 @@ server:
         certificate: tls/cert.pem
         key: tls/key.pem
 limits:
-  request-timeout: 1
+  request-timeout: {rt}
   max-connections-per-address: 2
 access:
   audit: true
@@ -149,7 +156,7 @@ access:
     public: [{nm}, {nm}-num-routingcost, {nm}-endpoint-cost]
 maps:
   - maps/example.yaml
-""".format(src=PROXY_ADDR, nm=NM)
+""".format(src=PROXY_ADDR, nm=NM, rt=REQUEST_TIMEOUT)
         d = at.make_tree(tc, {"maps/example.yaml": at.read_example_maps(), "altod.yaml": text})
         os.makedirs(os.path.join(d, "tls"))
         for src, dst in [(PKI.server_pem, "cert.pem"), (PKI.server_key, "key.pem")]:
@@ -171,7 +178,8 @@ maps:
     def via_haproxy(self, client_addr, data, tls=False):
         """Sends data through HAProxy from client_addr (a loopback address),
         returns everything until the connection closes."""
-        raw = socket.create_connection(("127.0.0.1", self.hap_tls_port if tls else self.hap_port), timeout=10,
+        raw = socket.create_connection(("127.0.0.1", self.hap_tls_port if tls else self.hap_port),
+                                       timeout=at.IO_TIMEOUT,
                                        source_address=(client_addr, 0))
         s = raw
         if tls:
@@ -186,7 +194,8 @@ maps:
 
     def trusted_raw(self, data, port=None, shut=False):
         """From the trusted proxy's address straight to altod."""
-        s = socket.create_connection(("127.0.0.1", port or self.port), timeout=10, source_address=(PROXY_ADDR, 0))
+        s = socket.create_connection(("127.0.0.1", port or self.port), timeout=at.IO_TIMEOUT,
+                                     source_address=(PROXY_ADDR, 0))
         try:
             s.sendall(data)
             if shut:
@@ -234,7 +243,8 @@ maps:
         before429, before200 = self.audit_count(429), self.audit_count(200)
         statuses = []
         get_map = ("GET /networkmap/%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % NM).encode()
-        s = socket.create_connection(("127.0.0.1", self.hap_port), timeout=10, source_address=("127.0.0.4", 0))
+        s = socket.create_connection(("127.0.0.1", self.hap_port), timeout=at.IO_TIMEOUT,
+                                     source_address=("127.0.0.4", 0))
         try:
             for _ in range(4):
                 s.sendall(get_map.replace(b"Connection: close", b"Connection: keep-alive"))
@@ -261,7 +271,7 @@ maps:
         held = []
         try:
             for _ in range(2):
-                s = socket.create_connection(("127.0.0.1", self.hap_port), timeout=10,
+                s = socket.create_connection(("127.0.0.1", self.hap_port), timeout=at.IO_TIMEOUT,
                                              source_address=("127.0.0.6", 0))
                 held.append(s)
                 s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -286,14 +296,15 @@ maps:
         before = self.proxy_counters()
         for src in ("127.0.0.1", "127.0.0.10"):
             with self.subTest(src=src):
-                s = socket.create_connection(("127.0.0.1", self.port), timeout=10, source_address=(src, 0))
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=at.IO_TIMEOUT, source_address=(src, 0))
                 try:
                     s.sendall(v2("192.0.2.1") + self.get_root())
                     self.assertEqual(read_until_close(s), b"")
                 finally:
                     s.close()
         # the TLS listener trusts only 127.0.0.9 (not 10.0.0.0/8): a trusted header from elsewhere is no help
-        s = socket.create_connection(("127.0.0.1", self.tls_port), timeout=10, source_address=("127.0.0.1", 0))
+        s = socket.create_connection(("127.0.0.1", self.tls_port), timeout=at.IO_TIMEOUT,
+                                     source_address=("127.0.0.1", 0))
         try:
             s.sendall(v2("192.0.2.1"))
             self.assertEqual(read_until_close(s), b"")
@@ -344,7 +355,7 @@ maps:
         self.assertEqual((after[0], after[2]), (before[0], before[2]))
 
     def test_a_slow_header_is_cut_off_and_blocks_no_one(self):
-        """A header not whole within request-timeout (1 s here) is closed;
+        """A header not whole within request-timeout (REQUEST_TIMEOUT) is closed;
         meanwhile the acceptor serves everyone else. Shown by order, not by
         speed: both answers (HTTP and HTTPS) were complete while altod still
         held both slow connections open (their server side ESTABLISHED).
@@ -360,7 +371,7 @@ maps:
             slow = []
             try:
                 for part in (SIG[:3], v2("192.0.2.1")[:20]):
-                    s = socket.create_connection(("127.0.0.1", self.port), timeout=10,
+                    s = socket.create_connection(("127.0.0.1", self.port), timeout=at.IO_TIMEOUT,
                                                  source_address=(PROXY_ADDR, 0))
                     s.sendall(part)
                     slow.append(s)
@@ -371,7 +382,7 @@ maps:
                                  ["ipv4:" + client])
                 held = [at.server_side_state(s) for s in slow]
                 for s in slow:
-                    self.assertEqual(read_until_close(s, timeout=15), b"")
+                    self.assertEqual(read_until_close(s, timeout=REQUEST_TIMEOUT + at.IO_TIMEOUT), b"")
             finally:
                 for s in slow:
                     s.close()
@@ -388,12 +399,12 @@ maps:
         held = []
         try:
             for _ in range(50):
-                held.append(socket.create_connection(("127.0.0.1", self.port), timeout=10,
+                held.append(socket.create_connection(("127.0.0.1", self.port), timeout=at.IO_TIMEOUT,
                                                      source_address=(PROXY_ADDR, 0)))
             raw = self.trusted_raw(v2("192.0.2.44") + self.get_root())
             self.assertEqual(at.parse_one_response(raw)[0].status, 200)
             for s in held:
-                self.assertEqual(read_until_close(s, timeout=15), b"")
+                self.assertEqual(read_until_close(s, timeout=REQUEST_TIMEOUT + at.IO_TIMEOUT), b"")
         finally:
             for s in held:
                 s.close()

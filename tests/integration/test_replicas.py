@@ -18,9 +18,9 @@ global
 defaults
     mode http
     timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    timeout check 10s
+    timeout client {t5}s
+    timeout server {t5}s
+    timeout check {t10}s
     retries 3
     option redispatch
     retry-on all-retryable-errors
@@ -40,14 +40,19 @@ backend replicas
 
 
 class Haproxy(at.Haproxy):
-    """HAProxy round-robin over two replicas (r1 at p1, r2 at p2)."""
+    """HAProxy round-robin over two replicas (r1 at p1, r2 at p2). Its
+    timeouts of an answer (5 s) and of a health check (10 s), and the wait
+    for both replicas UP, are SLOWDOWN times longer: a replica under
+    valgrind on a busy machine can take longer to answer, and HAProxy would
+    answer 504, or mark it DOWN, for a slowness the tests are not about."""
 
     def __init__(self, directory, p1, p2):
         self.port = at.free_port()
         super().__init__(directory, HAPROXY_CFG.replace("{port}", str(self.port)).replace(
-            "{p1}", str(p1)).replace("{p2}", str(p2)))
+            "{p1}", str(p1)).replace("{p2}", str(p2)).replace(
+            "{t5}", str(5 * at.SLOWDOWN)).replace("{t10}", str(10 * at.SLOWDOWN)))
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=10.0 * at.SLOWDOWN):
         return super().start(lambda: all(st == "UP" for st in self.status().values()) and at.listening(self.port),
                              "up with both replicas UP", timeout)
 

@@ -754,7 +754,10 @@ class Public(unittest.TestCase):
         for v in (2, 3, 4):
             with open(path, "w") as f:
                 f.write(big + cost(v))
-            a.reload()
+            # a liveness bound: 300,000 prefixes took 41 s to reload under
+            # valgrind on a busy machine, and the next one more than
+            # LOG_TIMEOUT (100 s)
+            a.reload(timeout=3 * at.LOG_TIMEOUT)
         try:
             evs = [s.next() for _ in range(3)]
         except http.client.IncompleteRead:
@@ -772,7 +775,13 @@ class Public(unittest.TestCase):
         is not (it pins nothing): the other stream, read, stays, past both
         response-timeout and request-timeout."""
         big = at.big_maps_text(300000, netmap="big", n_pids=50)
-        a = self.start(limits={"response-timeout": 1, "request-timeout": 1}, maps={"maps/big.yaml": big})
+        # 1 s (SLOWDOWN times longer under ALTOD_WRAPPER): the idle stream's
+        # first batch, more than 10 MB, must be out within response-timeout,
+        # which an altod under valgrind on a busy machine may not manage in
+        # 1 s; and every request of the test must reach altod within
+        # request-timeout, which is asserted (0 cut off past it)
+        t = at.SLOWDOWN
+        a = self.start(limits={"response-timeout": t, "request-timeout": t}, maps={"maps/big.yaml": big})
         idle = self.open(a, {"c": {"resource-id": "big"}})
         self.assertGreater(len(idle.next().data), 10 ** 7)
         stuck = self.open(a, {"c": {"resource-id": "big"}}, rcvbuf=4096)

@@ -61,7 +61,7 @@ def urllib_fetch(url, method, body, ctype, accept, ctx=None):
     req = urllib.request.Request(url, data=data, method=method, headers={"Accept": accept})
     if ctype:
         req.add_header("Content-Type", ctype)
-    with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+    with urllib.request.urlopen(req, timeout=at.IO_TIMEOUT, context=ctx) as r:
         return r.status, r.headers.get_content_type(), r.read()
 
 
@@ -141,11 +141,11 @@ class Uris(at.AltodTestCase):
             self.skipTest("the requests library is not installed")
         a = start(self, [listener("127.0.0.1")])
         base = "http://127.0.0.1:%d" % a.client(0).port
-        ird = at.Ird(requests.get(base + "/", timeout=10).json())
+        ird = at.Ird(requests.get(base + "/", timeout=at.IO_TIMEOUT).json())
         for label, uri, method, body, ctype, accept in directory_entries(ird):
             with self.subTest(request=label):
                 r = requests.request(method, uri, data=body, headers={"Accept": accept, **(
-                    {"Content-Type": ctype} if ctype else {})}, timeout=10)
+                    {"Content-Type": ctype} if ctype else {})}, timeout=at.IO_TIMEOUT)
                 self.assertEqual((r.status_code, r.headers["Content-Type"]), (200, accept), r.text)
 
     def test_host_names_and_ports_as_the_client_wrote_them(self):
