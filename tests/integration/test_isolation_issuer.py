@@ -20,6 +20,9 @@ exactly ca's name (CN=altod test CA) and signs `roguesigned` (CN=tenant-a).
   tenant-a (what the client sends is verified, never compared).
 - a certificate of an intermediate CA is matched by a rule that names the
   root it chains to; a rule that names the partner CA does not match it.
+- only the client CAs of the listener the connection came in on count: a
+  rule naming the root does not match on a listener that trusts only the
+  intermediate, and one naming the intermediate not on the root's.
 - issuer-sha256 alone: every certificate of that CA (and none of another).
 - a reload that changes issuer-sha256 takes effect, on connections kept
   open too (even when the same reload reorders the listener's client CAs),
@@ -66,16 +69,16 @@ class IssuerCase(at.AltodTestCase):
                 with open(self.pki.pem(name), encoding="ascii") as f:
                     out.write(f.read())
 
-    def write(self, clients):
-        """Listener 1: client CAs ca and rogueca; listener 2: rogueca only."""
+    def write(self, clients, partner_ca="rogueca"):
+        """Listener 1: client CAs ca and rogueca; listener 2: partner_ca only."""
         tls = ["    - address: 127.0.0.1", "      port: 0", "      tls:",
                "        certificate: %s" % iu.q(self.pki.server_pem), "        key: %s" % iu.q(self.pki.server_key)]
         server = ["server:", "  listen:"]
         server += tls + ["        client-ca: %s" % iu.q(self.both), "        client-auth: optional"]
-        server += tls + ["        client-ca: %s" % iu.q(self.pki.pem("rogueca")), "        client-auth: optional"]
+        server += tls + ["        client-ca: %s" % iu.q(self.pki.pem(partner_ca)), "        client-auth: optional"]
         server += ["maps:", "  - maps/net.yaml", ""]
-        access = iu.access_yaml(secret=SECRET, clients={n: {"certificate": r, "roles": ["r"]} for n, r in clients.items()},
-                                roles={"r": [NM]})
+        rules = {name: {"certificate": rule, "roles": ["r"]} for name, rule in clients.items()}
+        access = iu.access_yaml(secret=SECRET, clients=rules, roles={"r": [NM]})
         at.write_files(self.d, {"maps/net.yaml": World(34).maps_yaml(), "altod.yaml": "\n".join(server) + access})
 
     def start(self):
@@ -135,6 +138,21 @@ class IssuerBinding(IssuerCase):
         self.write({"tenant-c": {"subject": "CN=tenant-c", "issuer-sha256": self.sha("rogueca")}})
         self.a.reload()
         self.assertEqual(self.status(self.both_port, chain, self.pki.key("ileafclient")), 401)
+
+    def test_only_the_receiving_listeners_cas_count(self):
+        # listener 2 trusts the intermediate alone; a rule naming the root
+        # (a client CA of listener 1 only) does not match there, though
+        # the chain the client sends does lead to the root
+        chain, key = self.pki.pem("ileafclient-chain"), self.pki.key("ileafclient")
+        self.write({"tenant-c": {"subject": "CN=tenant-c", "issuer-sha256": self.sha("ca")}}, partner_ca="inter")
+        self.start()
+        self.assertEqual([self.status(self.both_port, chain, key), self.status(self.partner_port, chain, key)],
+                         [200, 401])
+        # and the other way round: the intermediate, trusted by listener 2 only
+        self.write({"tenant-c": {"subject": "CN=tenant-c", "issuer-sha256": self.sha("inter")}}, partner_ca="inter")
+        self.a.reload()
+        self.assertEqual([self.status(self.both_port, chain, key), self.status(self.partner_port, chain, key)],
+                         [401, 200])
 
     def test_the_issuer_alone_names_a_client(self):
         self.write({"partner": {"issuer-sha256": self.sha("rogueca")}})
