@@ -25,8 +25,9 @@ exactly ca's name (CN=altod test CA) and signs `roguesigned` (CN=tenant-a).
   intermediate, and one naming the intermediate not on the root's.
 - issuer-sha256 alone: every certificate of that CA (and none of another).
 - a reload that changes issuer-sha256 takes effect, on connections kept
-  open too (even when the same reload reorders the listener's client CAs),
-  and ends an update stream its certificate no longer names the client of.
+  open too (even when the same reload reorders the listener's client CAs);
+  an update stream goes on through a reload that keeps the binding and
+  ends at one after which its certificate no longer names its client.
 - a malformed value, and one naming no listener's client CA, are errors of
   `altod -t` at the value (file:line:column); a reload with one fails and
   the old configuration keeps serving.
@@ -59,6 +60,7 @@ class IssuerCase(at.AltodTestCase):
             for name in ("roguesigned", "ca"):
                 with open(self.pki.pem(name), encoding="ascii") as f:
                     out.write(f.read())
+        self.world = World(34)
         self.both = os.path.join(self.d, "both.pem")
         self.write_cas(("ca", "rogueca"))
 
@@ -79,7 +81,7 @@ class IssuerCase(at.AltodTestCase):
         server += ["maps:", "  - maps/net.yaml", ""]
         rules = {name: {"certificate": rule, "roles": ["r"]} for name, rule in clients.items()}
         access = iu.access_yaml(secret=SECRET, clients=rules, roles={"r": [NM]})
-        at.write_files(self.d, {"maps/net.yaml": World(34).maps_yaml(), "altod.yaml": "\n".join(server) + access})
+        at.write_files(self.d, {"maps/net.yaml": self.world.maps_yaml(), "altod.yaml": "\n".join(server) + access})
 
     def start(self):
         self.a = at.start_altod_in(self, self.d)
@@ -183,6 +185,12 @@ class IssuerBinding(IssuerCase):
         self.start()
         s = TlsStream(self.conn(self.both_port, "client"), {"n": {"resource-id": NM}})
         self.assertEqual(s.next().cid, "n")
+        # a reload that keeps the binding: the stream goes on (a patch)
+        self.world.change("add-pid")
+        self.write({"tenant-a": {"subject": "CN=tenant-a", "issuer-sha256": self.sha("ca")}})
+        self.a.reload()
+        ev = s.next()
+        self.assertEqual((ev.cid, ev.media in (at.MT_MERGE_PATCH, at.MT_JSON_PATCH)), ("n", True), ev)
         self.write({"tenant-a": {"subject": "CN=tenant-a", "issuer-sha256": self.sha("rogueca")}})
         self.a.reload()
         evs = s.read_to_end()
