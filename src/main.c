@@ -75,6 +75,29 @@ static void loaded_free(struct loaded *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* A client rule's issuer-sha256 must name a CA that some listener takes
+ * client certificates from (tls.client-ca, client-auth not none): one that
+ * none does could never match, and a fingerprint mistyped, or of the leaf
+ * rather than its CA, would lock the client out without a word. An error,
+ * so a reload with it keeps the old configuration serving: add the new CA
+ * to client-ca first, or in the same reload. */
+static int check_issuers(const struct loaded *l, struct diag *d)
+{
+	const struct policy *p = l->snap && l->snap->access ? l->snap->access->policy : NULL;
+	int rc = 0;
+	for (size_t i = 0; p && i < p->nclients; i++) {
+		const struct policy_client *pc = &p->clients[i];
+		if (!pc->has_issuer || tls_states_hold_ca(l->tls, l->conf->nlisten, pc->cert_issuer))
+			continue;
+		diag_add(d, p->file, pc->issuer_at.line, pc->issuer_at.col,
+		         "client '%s': certificate issuer-sha256 names no CA of a listener's tls.client-ca (with "
+		         "client-auth optional or require): no certificate could match",
+		         pc->name);
+		rc = ALTOD_ECONFIG;
+	}
+	return rc;
+}
+
 /* Loads config, maps and certificates; every error goes to d. */
 static int load_all(const char *path, struct loaded *out, struct diag *d)
 {
@@ -96,6 +119,8 @@ static int load_all(const char *path, struct loaded *out, struct diag *d)
 	int mrc = snapshot_build(out->conf, &out->snap, d);
 	if (rc == 0)
 		rc = mrc;
+	if (rc == 0)
+		rc = check_issuers(out, d);
 	if (rc != 0)
 		loaded_free(out);
 	return rc;

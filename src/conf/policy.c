@@ -255,6 +255,23 @@ static bool check_cert_sha256(struct yp *y, const struct conf_item *it, char **v
 	return true;
 }
 
+/* the CA a client's certificate chain must verify against, kept decoded */
+static bool check_cert_issuer(struct yp *y, const struct conf_item *it, char **v, struct yp_mark m, void *obj,
+                              void *ctx)
+{
+	struct policy_client *c = obj;
+
+	(void)it;
+	(void)ctx;
+	c->has_issuer = conf_hex_decode(*v, c->cert_issuer, sizeof(c->cert_issuer), true);
+	if (!c->has_issuer)
+		yp_error(y, m,
+		         "certificate issuer-sha256 must be 64 hex digits (colons allowed): the SHA-256 fingerprint "
+		         "of a CA certificate in tls.client-ca");
+	c->issuer_at = (struct policy_at){(uint32_t)m.line, (uint32_t)m.col};
+	return false;
+}
+
 static const struct conf_item certificate_items[] = {
         {.name = "sha256",
          .type = CONF_STRING,
@@ -271,6 +288,14 @@ static const struct conf_item certificate_items[] = {
          .type = CONF_STRING,
          .offset = offsetof(struct policy_client, cert_san),
          .doc = "a DNS name, e-mail address or URI in its subjectAltName"},
+        {.name = "issuer-sha256",
+         .type = CONF_STRING,
+         .check = check_cert_issuer,
+         .type_doc = "64 hex digits, colons allowed",
+         .doc = "the SHA-256 fingerprint of a CA certificate in the `tls.client-ca` of a listener: the client "
+                "certificate's chain must verify against that CA alone (intermediates it sends may lead to "
+                "it), and the connection must have come in on a listener whose client CAs hold it. Binds "
+                "`subject` and `san` to one CA where listeners trust several"},
 };
 static const struct conf_section certificate_schema = {
         .name = "certificate", .path = "access.clients.<name>.certificate.", .items = CONF_ITEMS(certificate_items)};
@@ -405,7 +430,7 @@ static void parse_client(struct yp *y, struct policy_client *c)
 	snprintf(where, sizeof(where), "client '%s'", c->name);
 	if (!conf_section_parse(y, &client_schema, where, c, NULL, NULL))
 		return;
-	if (!c->cert_sha256 && !c->cert_subject && !c->cert_san && !c->user)
+	if (!c->cert_sha256 && !c->cert_subject && !c->cert_san && !c->has_issuer && !c->user)
 		yp_error(y, start, "client '%s' has no credential: give a certificate or a password", c->name);
 	if (c->nroles == 0)
 		yp_error(y, start, "client '%s' has no roles", c->name);

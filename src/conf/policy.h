@@ -35,6 +35,11 @@ struct policy_client {
 	char *cert_sha256;  /* lowercase hex, no separators */
 	char *cert_subject; /* RFC 4514 DN, e.g. "CN=tenant-a,O=Example" */
 	char *cert_san;     /* a DNS name, e-mail or URI in subjectAltName */
+	/* issuer-sha256: the chain must verify against this CA alone (one of
+	 * the client CAs of the listener the connection came in on) */
+	uint8_t cert_issuer[32];
+	bool has_issuer;
+	struct policy_at issuer_at;
 	/* HTTP Digest (and Basic over TLS): HA1 = H(user:realm:password) */
 	char *user;
 	uint8_t ha1_sha256[32];

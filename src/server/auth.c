@@ -33,9 +33,14 @@ static bool san_matches(gnutls_x509_crt_t crt, const char *want)
 
 /* The index of the client the session's certificate names, or -1 for none
  * (an index lookup, util/err.h: no certificate, one that does not parse
- * and one no client names all identify nobody). */
-static ssize_t client_by_certificate(const struct policy *p, gnutls_session_t session)
+ * and one no client names all identify nobody). tls: the state of the
+ * listener it verified against; issuer-sha256 names one of its client CAs
+ * (checked last, the one key that costs a chain verification; cache: the
+ * connection's verdicts, NULL: none). */
+static ssize_t client_by_certificate(const struct policy *p, gnutls_session_t session, const struct tls_state *tls,
+                                     struct tls_issuer_cache *cache)
 {
+	struct tls_issuer_cache here = {0};
 	unsigned n = 0;
 	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
 	gnutls_x509_crt_t crt;
@@ -57,13 +62,16 @@ static ssize_t client_by_certificate(const struct policy *p, gnutls_session_t se
 	gnutls_x509_crt_get_dn3(crt, &dn, 0); /* RFC 4514 string */
 	for (size_t i = 0; i < p->nclients && found < 0; i++) {
 		const struct policy_client *c = &p->clients[i];
-		if (!c->cert_sha256 && !c->cert_subject && !c->cert_san)
+		if (!c->cert_sha256 && !c->cert_subject && !c->cert_san && !c->has_issuer)
 			continue;
 		if (c->cert_sha256 && strcmp(c->cert_sha256, fphex) != 0)
 			continue;
 		if (c->cert_subject && (dn.data == NULL || strcmp(c->cert_subject, (const char *)dn.data) != 0))
 			continue;
 		if (c->cert_san && !san_matches(crt, c->cert_san))
+			continue;
+		if (c->has_issuer &&
+		    (tls == NULL || !tls_peer_issued_by(tls, session, c->cert_issuer, cache ? cache : &here)))
 			continue;
 		found = (ssize_t)i;
 	}
@@ -280,7 +288,7 @@ enum auth_result auth_identify(const struct snapshot_access *a, struct digest_st
 	ssize_t by_cert = -1;
 	*client = -1;
 	if (rq->verified_session)
-		by_cert = client_by_certificate(p, rq->verified_session);
+		by_cert = client_by_certificate(p, rq->verified_session, rq->verified_tls, rq->issuers);
 	if (rq->nauthorization == 0 || rq->authorization == NULL) {
 		*client = by_cert;
 		return by_cert >= 0 ? AUTH_OK : AUTH_NONE;
@@ -303,9 +311,9 @@ enum auth_result auth_identify(const struct snapshot_access *a, struct digest_st
 	return AUTH_OK;
 }
 
-ssize_t auth_certificate_client(const struct snapshot_access *a, gnutls_session_t verified)
+ssize_t auth_certificate_client(const struct snapshot_access *a, gnutls_session_t verified, const struct tls_state *tls)
 {
-	return verified ? client_by_certificate(a->policy, verified) : -1;
+	return verified ? client_by_certificate(a->policy, verified, tls, NULL) : -1;
 }
 
 bool auth_password_fingerprint(const struct policy_client *pc, uint8_t out[AUTH_CREDENTIALS_LEN])

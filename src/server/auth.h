@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Who is asking: a verified TLS client certificate (matched by SHA-256
- * fingerprint, subject or subjectAltName), HTTP Digest (SHA-256 or MD5,
+ * fingerprint, subject or subjectAltName, and the client CA its chain
+ * verifies against), HTTP Digest (SHA-256 or MD5,
  * RFC 7616; RFC 7285 §8.3.5) verified by altod itself (digest.h), or Basic
  * over TLS only. Secrets are HA1 hashes, compared in constant time; an
  * unknown user costs the same work as a known one. Credentials that are
@@ -19,6 +20,7 @@
 #include "snap/access.h"
 #include "server/digest.h"
 #include "server/peers.h"
+#include "server/tls.h"
 
 enum auth_result {
 	AUTH_OK,    /* *client is set */
@@ -30,14 +32,16 @@ enum auth_result {
 /* What a request shows of who it is, taken from it by the front end. */
 struct auth_request {
 	const char *method;
-	const char *url;                   /* libmicrohttpd's (the path, decoded) */
-	bool has_query;                    /* the target had a query */
-	const char *authorization;         /* the Authorization header's value, NULL: none */
-	unsigned nauthorization;           /* how many Authorization headers came */
-	gnutls_session_t verified_session; /* its peer certificate verified against the listener's CAs, else NULL */
-	bool basic_ok;                     /* Basic may be used: TLS */
-	bool digest_ok;                    /* Digest may be used: TLS, or a clear-digest listener */
-	struct peers *peers;               /* told of every Digest answer accepted (NULL: nobody) */
+	const char *url;                      /* libmicrohttpd's (the path, decoded) */
+	bool has_query;                       /* the target had a query */
+	const char *authorization;            /* the Authorization header's value, NULL: none */
+	unsigned nauthorization;              /* how many Authorization headers came */
+	gnutls_session_t verified_session;    /* its peer certificate verified against the listener's CAs, else NULL */
+	const struct tls_state *verified_tls; /* that listener's TLS state, which it verified against */
+	struct tls_issuer_cache *issuers;     /* the connection's verdicts on issuer-sha256 (NULL: none) */
+	bool basic_ok;                        /* Basic may be used: TLS */
+	bool digest_ok;                       /* Digest may be used: TLS, or a clear-digest listener */
+	struct peers *peers;                  /* told of every Digest answer accepted (NULL: nobody) */
 };
 
 /* ds: the server's Digest state (its nc table, its key when access has no
@@ -52,8 +56,10 @@ enum auth_result auth_identify(const struct snapshot_access *a, struct digest_st
  * what identified its client then still identifies it now. */
 
 /* The client (index into a->policy->clients) the verified session's
- * certificate names in this policy, or -1: none. */
-ssize_t auth_certificate_client(const struct snapshot_access *a, gnutls_session_t verified);
+ * certificate names in this policy, or -1: none. tls: the state of the
+ * listener that verified it (the client CAs issuer-sha256 may name). */
+ssize_t auth_certificate_client(const struct snapshot_access *a, gnutls_session_t verified,
+                                const struct tls_state *tls);
 /* A digest of a client's password entry (user and HA1s): a reload that
  * replaces the password (or the user name) changes it. false: out of
  * memory, out not set. */

@@ -151,6 +151,8 @@ bool authz_decide(struct authz *z, const struct snapshot *s, const struct authz_
 	        .authorization = rq->authorization,
 	        .nauthorization = rq->nauthorization,
 	        .verified_session = rq->verified,
+	        .verified_tls = rq->verified_tls,
+	        .issuers = rq->issuers,
 	        .basic_ok = d->basic_ok,
 	        .digest_ok = d->digest_ok,
 	        .peers = z->peers,

@@ -51,12 +51,14 @@ struct authz_request {
 	const char *method;
 	const char *url; /* the decoded path, as routed */
 	bool has_query;
-	const char *authorization;       /* the Authorization value, NULL: none */
-	unsigned nauthorization;         /* how many Authorization headers came */
-	gnutls_session_t verified;       /* the TLS session, where its client certificate verified; else NULL */
-	bool tls;                        /* the connection is TLS: Basic and Digest may be used */
-	bool clear_digest;               /* a plain listener that takes Digest anyway */
-	uint8_t peer[THROTTLE_ADDR_KEY]; /* the peer address as a throttle key (throttle_addr_key) */
+	const char *authorization;            /* the Authorization value, NULL: none */
+	unsigned nauthorization;              /* how many Authorization headers came */
+	gnutls_session_t verified;            /* the TLS session, where its client certificate verified; else NULL */
+	const struct tls_state *verified_tls; /* the listener's TLS state it verified against */
+	struct tls_issuer_cache *issuers;     /* the connection's issuer verdicts (NULL: none) */
+	bool tls;                             /* the connection is TLS: Basic and Digest may be used */
+	bool clear_digest;                    /* a plain listener that takes Digest anyway */
+	uint8_t peer[THROTTLE_ADDR_KEY];      /* the peer address as a throttle key (throttle_addr_key) */
 	size_t peer_len;
 };
 

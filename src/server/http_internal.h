@@ -95,6 +95,9 @@ struct conn_ctx {
 	struct client_state *cs;
 	struct MHD_Connection *conn;
 	uint64_t tls_gen; /* only this connection's thread reads and writes it */
+	/* what its chain was found issued by (issuer-sha256), under the TLS
+	 * state of generation issuers.gen; as tls_gen, this thread's only */
+	struct tls_issuer_cache issuers;
 	int fd;
 	/* between its request line and altod's first look at its headers:
 	 * the worker thread reading them, this_thread() in framing.c; 0: none */
@@ -147,8 +150,9 @@ int baseuri_of(struct MHD_Connection *c, const struct listener *l, const char *u
 /* ---- https.c ---- */
 /* Before each request: the connection's client certificate still passes its
  * listener's current trust (plain HTTP: true). *verified: the session when a
- * client certificate was checked against the current client CAs. */
-bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified);
+ * client certificate was checked against the current client CAs; *tls: that
+ * state (NULL with *verified NULL). */
+bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified, const struct tls_state **tls);
 /* What named the client of a long-lived answer when it began (an update
  * stream, a TIPS long poll): such an answer goes on across reloads with no
  * request that authenticates it again, and must not outlive what named its

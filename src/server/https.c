@@ -62,9 +62,10 @@ static int verify_client(gnutls_session_t session)
  * request is refused and the connection closed. Plain HTTP: true. With
  * true, *verified is the session when its client certificate (if any) was
  * checked against the current client CAs. */
-bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
+bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified, const struct tls_state **tls)
 {
 	*verified = NULL;
+	*tls = NULL;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	if (ci == NULL || ci->tls_session == NULL)
 		return true;
@@ -82,8 +83,10 @@ bool https_rebind(struct MHD_Connection *c, gnutls_session_t *verified)
 		}
 		cc->tls_gen = st->gen;
 	}
-	if (st->trust)
+	if (st->trust) {
 		*verified = ci->tls_session;
+		*tls = st;
+	}
 	return true;
 }
 
@@ -118,12 +121,13 @@ bool https_hold_identity(struct MHD_Connection *c, const struct snapshot *s, con
 unsigned https_identity_holds(struct MHD_Connection *c, const struct snapshot *s, const struct held_identity *h)
 {
 	gnutls_session_t verified = NULL;
-	if (!https_rebind(c, &verified))
+	const struct tls_state *tls = NULL;
+	if (!https_rebind(c, &verified, &tls))
 		return MHD_HTTP_MISDIRECTED_REQUEST;
 	if (h->client == NULL || s->access == NULL)
 		return 0; /* the holder's catalog lookup tells */
 	const struct policy *p = s->access->policy;
-	ssize_t idx = auth_certificate_client(s->access, verified);
+	ssize_t idx = auth_certificate_client(s->access, verified, tls);
 	bool cert_names_it = idx >= 0 && strcmp(p->clients[idx].name, h->client) == 0;
 	if (!h->by_password)
 		return cert_names_it ? 0 : MHD_HTTP_NOT_FOUND;

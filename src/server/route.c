@@ -637,7 +637,7 @@ static bool authorize(struct MHD_Connection *c, struct req_ctx *ctx, const char 
                       struct refusal *no)
 {
 	struct authz_request rq = {.method = method, .url = url};
-	if (!https_rebind(c, &rq.verified)) {
+	if (!https_rebind(c, &rq.verified, &rq.verified_tls)) {
 		/* the connection's client certificate does not pass the trust
 		 * of the current TLS state: RFC 9110 §15.5.20, this connection
 		 * cannot serve the request; a new one can (its handshake is
@@ -654,6 +654,7 @@ static bool authorize(struct MHD_Connection *c, struct req_ctx *ctx, const char 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, note_query, &rq.has_query);
 	rq.peer_len = peer_key(c, rq.peer);
 	struct conn_ctx *cc = conn_of(c);
+	rq.issuers = cc ? &cc->issuers : NULL;
 	struct client_state *none = NULL;
 	bool ok = authz_decide(&ctx->l->srv->authz, ctx->snap, &rq, cc ? &cc->cs : &none, &ctx->az);
 	authz_connection_closed(none); /* no context to keep it in: not counted */

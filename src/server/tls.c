@@ -19,6 +19,9 @@ void tls_state_free(struct tls_state *st)
 		gnutls_privkey_deinit(st->key);
 	if (st->trust)
 		gnutls_x509_trust_list_deinit(st->trust, 1);
+	for (unsigned i = 0; i < st->nanchors; i++)
+		gnutls_x509_trust_list_deinit(st->anchors[i].trust, 1);
+	free(st->anchors);
 	free(st);
 }
 
@@ -107,6 +110,40 @@ out:
 	return rc;
 }
 
+/* Each CA certificate of client-ca in a trust list of its own, with its
+ * fingerprint: the anchors a client rule's issuer-sha256 names. */
+static int load_anchors(struct tls_state *st, const struct conf *c, const struct conf_listener *l,
+                        const gnutls_datum_t *ca, struct diag *d)
+{
+	gnutls_x509_crt_t *cas = NULL;
+	unsigned ncas = 0, i = 0;
+	int g = gnutls_x509_crt_list_import2(&cas, &ncas, ca, GNUTLS_X509_FMT_PEM, 0);
+	if (g < 0)
+		return fail(d, c, l, "client-ca", l->tls->client_ca, g);
+	if (ncas > 0 && (st->anchors = calloc(ncas, sizeof(*st->anchors))) == NULL)
+		g = GNUTLS_E_MEMORY_ERROR;
+	for (; g >= 0 && i < ncas; i++) {
+		struct tls_anchor *a = &st->anchors[i];
+		size_t len = sizeof(a->sha256);
+		if ((g = gnutls_x509_crt_get_fingerprint(cas[i], GNUTLS_DIG_SHA256, a->sha256, &len)) < 0 ||
+		    (g = gnutls_x509_trust_list_init(&a->trust, 0)) < 0)
+			break;
+		st->nanchors++;
+		/* the list owns the certificate from here (even where it could
+		 * not take it: never freed twice) */
+		if (gnutls_x509_trust_list_add_cas(a->trust, &cas[i], 1, 0) != 1) {
+			g = GNUTLS_E_MEMORY_ERROR;
+			i++;
+			break;
+		}
+	}
+	if (g < 0)
+		for (; i < ncas; i++)
+			gnutls_x509_crt_deinit(cas[i]);
+	gnutls_free(cas);
+	return g < 0 ? fail(d, c, l, "client-ca", l->tls->client_ca, g) : 0;
+}
+
 int tls_state_load(const struct conf *c, const struct conf_listener *l, struct tls_state **out, struct diag *d)
 {
 	const struct conf_tls *t = l->tls;
@@ -166,6 +203,8 @@ int tls_state_load(const struct conf *c, const struct conf_listener *l, struct t
 				fail(d, c, l, "client-ca", t->client_ca, g);
 			goto out;
 		}
+		if (load_anchors(st, c, l, &ca, d) != 0)
+			goto out;
 		if (t->client_crl) {
 			if ((g = gnutls_load_file(t->client_crl, &crl)) < 0) {
 				diag_add(d, c->path, t->crl_line, t->crl_col, "tls client-crl %s: %s", t->client_crl,
@@ -237,19 +276,17 @@ out:
 	return rc;
 }
 
-int tls_verify_peer(const struct tls_state *st, gnutls_session_t session, unsigned *status)
+/* The certificates the session's peer sent, parsed into chain (at most
+ * TLS_MAX_CHAIN); 0 with *n = 0 when there are none, else their number in
+ * *n, or a GnuTLS error (nothing to free). */
+static int peer_chain(gnutls_session_t session, gnutls_x509_crt_t chain[TLS_MAX_CHAIN], unsigned *n)
 {
-	*status = 0;
-	if (st->trust == NULL)
-		return 0; /* no client certificate asked for, none used */
-	unsigned n = 0;
-	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
-	if (peers == NULL || n == 0)
-		return st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_E_CERTIFICATE_REQUIRED : 0;
-	gnutls_x509_crt_t chain[TLS_MAX_CHAIN];
-	unsigned k = 0;
-	int rc = 0;
-	for (; k < n && k < TLS_MAX_CHAIN; k++) {
+	unsigned sent = 0, k = 0;
+	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &sent);
+	*n = 0;
+	if (peers == NULL || sent == 0)
+		return 0;
+	for (; k < sent && k < TLS_MAX_CHAIN; k++) {
 		if (gnutls_x509_crt_init(&chain[k]) < 0)
 			break;
 		if (gnutls_x509_crt_import(chain[k], &peers[k], GNUTLS_X509_FMT_DER) < 0) {
@@ -257,20 +294,83 @@ int tls_verify_peer(const struct tls_state *st, gnutls_session_t session, unsign
 			break;
 		}
 	}
-	if (k < n && k < TLS_MAX_CHAIN)
-		rc = GNUTLS_E_CERTIFICATE_ERROR;
-	else {
-		/* the CRLs loaded with the CAs are applied here (revoked:
-		 * GNUTLS_CERT_REVOKED in the status) */
-		gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
-		                                 0};
-		if (gnutls_x509_trust_list_verify_crt2(st->trust, chain, k, &purpose, 1, 0, status, NULL) < 0 ||
-		    *status)
-			rc = GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	if (k < sent && k < TLS_MAX_CHAIN) {
+		for (unsigned i = 0; i < k; i++)
+			gnutls_x509_crt_deinit(chain[i]);
+		return GNUTLS_E_CERTIFICATE_ERROR;
 	}
-	for (unsigned i = 0; i < k; i++)
+	*n = k;
+	return 0;
+}
+
+/* Verifies chain against trust as the handshake does: for TLS client
+ * authentication (the CRLs trust holds are applied: GNUTLS_CERT_REVOKED). */
+static int verify_chain(gnutls_x509_trust_list_t trust, gnutls_x509_crt_t *chain, unsigned n, unsigned *status)
+{
+	gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+	if (gnutls_x509_trust_list_verify_crt2(trust, chain, n, &purpose, 1, 0, status, NULL) < 0 || *status)
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	return 0;
+}
+
+int tls_verify_peer(const struct tls_state *st, gnutls_session_t session, unsigned *status)
+{
+	*status = 0;
+	if (st->trust == NULL)
+		return 0; /* no client certificate asked for, none used */
+	gnutls_x509_crt_t chain[TLS_MAX_CHAIN];
+	unsigned n = 0;
+	int rc = peer_chain(session, chain, &n);
+	if (rc < 0)
+		return rc;
+	if (n == 0)
+		return st->client_auth == TLS_CLIENT_REQUIRE ? GNUTLS_E_CERTIFICATE_REQUIRED : 0;
+	rc = verify_chain(st->trust, chain, n, status);
+	for (unsigned i = 0; i < n; i++)
 		gnutls_x509_crt_deinit(chain[i]);
 	return rc;
+}
+
+bool tls_peer_issued_by(const struct tls_state *st, gnutls_session_t session, const uint8_t sha256[32],
+                        struct tls_issuer_cache *cache)
+{
+	unsigned i = 0;
+	while (i < st->nanchors && memcmp(st->anchors[i].sha256, sha256, 32) != 0)
+		i++;
+	if (i == st->nanchors)
+		return false; /* this listener does not trust that CA */
+	uint64_t bit = i < 64 ? (uint64_t)1 << i : 0;
+	if (cache && cache->gen != st->gen)
+		*cache = (struct tls_issuer_cache){.gen = st->gen};
+	if (cache && (cache->checked & bit))
+		return (cache->issued & bit) != 0;
+	gnutls_x509_crt_t chain[TLS_MAX_CHAIN];
+	unsigned n = 0, status = 0;
+	bool issued = false;
+	if (peer_chain(session, chain, &n) == 0 && n > 0) {
+		/* the anchor is the one CA: a chain the client sent that
+		 * carries a copy of it after a certificate another CA signed
+		 * (of the same name or not) does not verify (RFC 5280 §6.1:
+		 * the path ends at the trust anchor, each signature checked) */
+		issued = verify_chain(st->anchors[i].trust, chain, n, &status) == 0;
+		for (unsigned k = 0; k < n; k++)
+			gnutls_x509_crt_deinit(chain[k]);
+	}
+	if (cache) {
+		cache->checked |= bit;
+		if (issued)
+			cache->issued |= bit;
+	}
+	return issued;
+}
+
+bool tls_states_hold_ca(struct tls_state *const *states, size_t n, const uint8_t sha256[32])
+{
+	for (size_t s = 0; s < n; s++)
+		for (unsigned i = 0; states[s] && i < states[s]->nanchors; i++)
+			if (memcmp(states[s]->anchors[i].sha256, sha256, 32) == 0)
+				return true;
+	return false;
 }
 
 static void gnutls_log(int level, const char *msg)

@@ -20,9 +20,10 @@ it is served more).
   certificate is revoked, 404 (like a view that never existed) when the
   client's password is replaced; never the new edge.
 - (pinned, documented in docs/isolation.md "Identities") client entries
-  are bound to no listener and no CA: a certificate another listener's
-  client CA issued with a client's subject is that client there; a
-  `sha256` rule is not.
+  are bound to no listener: a rule by subject alone takes a certificate
+  another listener's client CA issued with a client's subject as that
+  client there; a `sha256` rule does not, nor does a rule that binds the
+  subject to a CA with `issuer-sha256` (test_isolation_issuer).
 - anonymous streams count against updates.streams-per-client per address,
   an IPv6 client per /64 (as the anonymous rate limit counts): addresses of
   one /64 (here through a trusted PROXY v2 sender) share one allowance.
@@ -222,6 +223,9 @@ class CertificatesAcrossListeners(at.AltodTestCase):
                           status(theirs, "client"), status(theirs, "roguesigned")],
                          [200, "refused", "refused", 200])
         write({"sha256": pki.sha256("client")})
+        a.reload()
+        self.assertEqual([status(ours, "client"), status(theirs, "roguesigned")], [200, 401])
+        write({"subject": "CN=tenant-a", "issuer-sha256": pki.sha256("ca")})
         a.reload()
         self.assertEqual([status(ours, "client"), status(theirs, "roguesigned")], [200, 401])
 

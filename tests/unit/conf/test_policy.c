@@ -157,6 +157,7 @@ START_TEST(clients)
 	ck_assert_str_eq(c->cert_subject, "CN=tenant-a,O=Example");
 	ck_assert_str_eq(c->cert_san, "tenant-a.example");
 	ck_assert_ptr_null(c->cert_sha256);
+	ck_assert(!c->has_issuer);
 	ck_assert_uint_eq(c->nroles, 3); /* as written; access_build drops the repeat */
 
 	c = &p->clients[2];
@@ -306,7 +307,7 @@ START_TEST(certificate_errors)
 	parse_errn("access:\n  clients:\n    c: {roles: [r], certificate: {sha256: g" HEX64 "}}\n  roles: {r: []}\n", 2,
 	           "altod.yaml:3:43: certificate sha256 must be 64 hex digits (colons allowed)");
 	parse_errn("access:\n  clients:\n    c: {roles: [r], certificate: {cn: x}}\n  roles: {r: []}\n", 2,
-	           "altod.yaml:3:35: unknown key 'cn' in certificate (sha256, subject, san)");
+	           "altod.yaml:3:35: unknown key 'cn' in certificate (sha256, subject, san, issuer-sha256)");
 	/* the credential check still runs: nothing usable was given */
 	struct policy *p = parse("access:\n  clients:\n    c: {roles: [r], certificate: {sha256: 12}}\n"
 	                         "  roles: {r: []}\n");
@@ -314,6 +315,72 @@ START_TEST(certificate_errors)
 	ck_assert_str_eq(D.msgs[1], "altod.yaml:3:8: client 'c' has no credential: give a certificate or a password");
 	policy_free(p);
 	diag_free(&D);
+}
+END_TEST
+
+/* issuer-sha256: the fingerprint of the CA the chain must verify against,
+ * parsed as sha256 is (colons allowed, either case), kept decoded with
+ * where it was written; with subject, or alone (a CA per client) */
+START_TEST(certificate_issuer)
+{
+	struct policy *p = parse_ok("access:\n"
+	                            "  clients:\n"
+	                            "    bound:\n"
+	                            "      roles: [r]\n"
+	                            "      certificate:\n"
+	                            "        subject: CN=tenant-a\n"
+	                            "        issuer-sha256: '00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+	                            "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff'\n"
+	                            "    ca-alone:\n"
+	                            "      roles: [r]\n"
+	                            "      certificate: {issuer-sha256: " HEX64 "}\n"
+	                            "  roles: {r: []}\n");
+	ck_assert_uint_eq(p->nclients, 2);
+	const struct policy_client *c = &p->clients[0];
+	ck_assert(c->has_issuer);
+	ck_assert_str_eq(c->cert_subject, "CN=tenant-a");
+	ck_assert_ptr_null(c->cert_sha256);
+	ck_assert_uint_eq(c->cert_issuer[0], 0x00);
+	ck_assert_uint_eq(c->cert_issuer[10], 0xaa);
+	ck_assert_uint_eq(c->cert_issuer[31], 0xff);
+	ck_assert_uint_eq(c->issuer_at.line, 7);
+	ck_assert_uint_eq(c->issuer_at.col, 24);
+	c = &p->clients[1];
+	ck_assert(c->has_issuer);
+	ck_assert_ptr_null(c->cert_subject);
+	ck_assert_uint_eq(c->cert_issuer[1], 0x11);
+	ck_assert_uint_eq(c->issuer_at.line, 10);
+	ck_assert_uint_eq(c->issuer_at.col, 36);
+	policy_free(p);
+
+	/* short, long, not hex, empty, a list: errors at the value; the rule
+	 * then has no credential of its own */
+	static const char *const bad[] = {"abc", "0" HEX64, "g" HEX64, "''", "[" HEX64 "]"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+		         "access:\n  clients:\n    c: {roles: [r], certificate: {issuer-sha256: %s}}\n  roles: {r: "
+		         "[]}\n",
+		         bad[i]);
+		p = parse(text);
+		ck_assert_msg(D.n == 2, "%s: %zu messages", bad[i], D.n);
+		if (bad[i][0] == '[')
+			ck_assert_str_eq(D.msgs[0], "altod.yaml:3:50: issuer-sha256 must be a scalar, not a sequence");
+		else
+			ck_assert_str_eq(D.msgs[0],
+			                 "altod.yaml:3:50: certificate issuer-sha256 must be 64 hex digits (colons "
+			                 "allowed): the SHA-256 fingerprint of a CA certificate in tls.client-ca");
+		ck_assert_str_eq(D.msgs[1],
+		                 "altod.yaml:3:8: client 'c' has no credential: give a certificate or a password");
+		policy_free(p);
+		diag_free(&D);
+	}
+	/* with another key, a bad issuer is still an error: never a rule
+	 * without the binding it was written with */
+	parse_err("access:\n  clients:\n    c: {roles: [r], certificate: {subject: CN=x, issuer-sha256: 12}}\n"
+	          "  roles: {r: []}\n",
+	          "altod.yaml:3:65: certificate issuer-sha256 must be 64 hex digits (colons allowed): the SHA-256 "
+	          "fingerprint of a CA certificate in tls.client-ca");
 }
 END_TEST
 
@@ -427,6 +494,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, top_level_errors);
 	tcase_add_test(tc, client_errors);
 	tcase_add_test(tc, certificate_errors);
+	tcase_add_test(tc, certificate_issuer);
 	tcase_add_test(tc, password_errors);
 	tcase_add_test(tc, duplicates);
 	tcase_add_test(tc, role_and_view_errors);

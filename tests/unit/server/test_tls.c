@@ -64,6 +64,27 @@ static void make_pki(void)
 	   "-crl_lastupdate 200101000000Z -crl_nextupdate 200102000000Z");
 	sh("openssl ca -config ca.cnf -gencrl -keyfile rogue.key -cert rogue.pem -out crl-rogue.pem");
 	sh("echo 'not a certificate' > garbage.pem && : > empty.pem");
+	/* both CAs in one client-ca file, and each one's fingerprint as
+	 * openssl computes it (of the DER certificate) */
+	sh("cat ca.pem rogue.pem > both.pem");
+	sh("openssl x509 -in ca.pem -outform DER | sha256sum | cut -c1-64 > ca.sha");
+	sh("openssl x509 -in rogue.pem -outform DER | sha256sum | cut -c1-64 > rogue.sha");
+}
+
+/* The fingerprint openssl wrote for name (ca, rogue). */
+static void fingerprint_of(const char *name, uint8_t out[32])
+{
+	char path[128], hex[80] = "";
+	snprintf(path, sizeof(path), "%s/%s.sha", dir, name);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(hex, sizeof(hex), f));
+	fclose(f);
+	for (size_t i = 0; i < 32; i++) {
+		unsigned v = 0;
+		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
 }
 
 static void remove_pki(void)
@@ -212,6 +233,41 @@ START_TEST(client_ca)
 }
 END_TEST
 
+/* Each client CA on its own (what issuer-sha256 names): one anchor per
+ * certificate of client-ca, by the fingerprint of its DER form; none where
+ * client certificates are not asked for. */
+START_TEST(client_ca_anchors)
+{
+	uint8_t ca[32], rogue[32], other[32] = {0};
+	fingerprint_of("ca", ca);
+	fingerprint_of("rogue", rogue);
+	char both[128];
+	snprintf(both, sizeof(both), "%s/both.pem", dir);
+	TT.client_auth = TLS_CLIENT_OPTIONAL;
+	TT.client_ca = both;
+	struct tls_state *st = tls_ok();
+	ck_assert_uint_eq(st->nanchors, 2);
+	ck_assert_mem_eq(st->anchors[0].sha256, ca, 32);
+	ck_assert_mem_eq(st->anchors[1].sha256, rogue, 32);
+	TT.client_ca = p_ca;
+	struct tls_state *one = tls_ok();
+	ck_assert_uint_eq(one->nanchors, 1);
+	TT.client_auth = TLS_CLIENT_NONE;
+	struct tls_state *none = tls_ok();
+	ck_assert_uint_eq(none->nanchors, 0);
+	struct tls_state *states[] = {NULL, none, one};
+	ck_assert(tls_states_hold_ca(states, 3, ca));
+	ck_assert(!tls_states_hold_ca(states, 3, rogue)); /* only in st */
+	ck_assert(!tls_states_hold_ca(states, 2, ca));
+	states[0] = st;
+	ck_assert(tls_states_hold_ca(states, 3, rogue));
+	ck_assert(!tls_states_hold_ca(states, 3, other));
+	tls_state_free(st);
+	tls_state_free(one);
+	tls_state_free(none);
+}
+END_TEST
+
 /* CRLs are reported at the client-crl setting's own position. */
 START_TEST(client_crl)
 {
@@ -290,6 +346,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, good_state);
 	tcase_add_test(tc, bad_certificate_and_key);
 	tcase_add_test(tc, client_ca);
+	tcase_add_test(tc, client_ca_anchors);
 	tcase_add_test(tc, client_crl);
 	tcase_add_test(tc, priorities);
 	suite_add_tcase(s, tc);
