@@ -277,15 +277,29 @@ def report(args, names, res, answers):
                     "%s %.2fx" % (n, res[(a, scheme)][n][0] / res[(b, scheme)][n][0]) for n in names)))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_common_args(ap):
+    """The binaries, topology and rows: shared with instr.py."""
     ap.add_argument("--build", default=os.path.join(bench.SRC, "build-rel"),
                     help="build folder: its altod is the default binary, BUILD/bench-cache the default cache")
     ap.add_argument("--altod", action="append", default=[], help="an altod binary (repeat to compare)")
     ap.add_argument("--cache", default=None, help="folder of the generated topologies (default BUILD/bench-cache)")
-    ap.add_argument("--out", default=None, help="folder of wrk.log and the perf reports (default: a temporary one; with --perf BUILD/cpu-results/TIME)")
     ap.add_argument("--size", default="small", choices=sorted(bench.gen_maps.SIZES))
     ap.add_argument("--rows", default=",".join(ROWS), help="comma-separated, or 'all' (%s)" % ",".join(ROWS + EXTRA))
+
+
+def resolve_common_args(args):
+    """Absolute paths and the row list; returns the unknown rows."""
+    args.build = os.path.abspath(args.build)
+    args.altod = [os.path.abspath(b) for b in args.altod] or [os.path.join(args.build, "altod")]
+    args.cache = os.path.abspath(args.cache or os.path.join(args.build, "bench-cache"))
+    args.rows = ROWS + EXTRA if args.rows == "all" else [r for r in args.rows.split(",") if r]
+    return [r for r in args.rows if r not in ROWS + EXTRA]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_args(ap)
+    ap.add_argument("--out", default=None, help="folder of wrk.log and the perf reports (default: a temporary one; with --perf BUILD/cpu-results/TIME)")
     ap.add_argument("--schemes", default="http", help="http, https or http,https")
     ap.add_argument("--client", default="wrk", choices=["wrk", "seq"],
                     help="wrk (--connections, 1 thread, --duration s) or one sequential keep-alive client "
@@ -305,11 +319,7 @@ def main():
     ap.add_argument("--perf", action="store_true", help="perf record each altod run (reports in --out)")
     ap.add_argument("--keep-perf", action="store_true", help="keep the perf.data files")
     args = ap.parse_args()
-    args.build = os.path.abspath(args.build)
-    args.altod = [os.path.abspath(b) for b in args.altod] or [os.path.join(args.build, "altod")]
-    args.cache = os.path.abspath(args.cache or os.path.join(args.build, "bench-cache"))
-    args.rows = ROWS + EXTRA if args.rows == "all" else [r for r in args.rows.split(",") if r]
-    bad = [r for r in args.rows if r not in ROWS + EXTRA]
+    bad = resolve_common_args(args)
     args.schemes = [s for s in args.schemes.split(",") if s]
     if bad or any(s not in ("http", "https") for s in args.schemes):
         ap.error("unknown rows or schemes: %s" % ",".join(bad + args.schemes))

@@ -64,21 +64,12 @@ def instructions(out):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build", default=os.path.join(bench.SRC, "build-rel"),
-                    help="build folder: its altod is the default binary, BUILD/bench-cache the default cache")
-    ap.add_argument("--altod", action="append", default=[], help="an altod binary (repeat to compare)")
-    ap.add_argument("--cache", default=None, help="folder of the generated topologies (default BUILD/bench-cache)")
-    ap.add_argument("--size", default="small", choices=sorted(bench.gen_maps.SIZES))
-    rows = cpu.ROWS + cpu.EXTRA
-    ap.add_argument("--rows", default=",".join(cpu.ROWS), help="comma-separated, or 'all' (%s)" % ",".join(rows))
+    cpu.add_common_args(ap)
     ap.add_argument("--requests", type=int, default=100, help="requests per row and binary")
     args = ap.parse_args()
-    args.altod = [os.path.abspath(b) for b in args.altod] or [os.path.join(os.path.abspath(args.build), "altod")]
-    args.cache = args.cache or os.path.join(os.path.abspath(args.build), "bench-cache")
-    args.rows = rows if args.rows == "all" else [r for r in args.rows.split(",") if r]
-    bad = [r for r in args.rows if r not in rows]
+    bad = cpu.resolve_common_args(args)
     if bad:
-        ap.error("unknown rows %s (known: %s)" % (", ".join(bad), ", ".join(rows)))
+        ap.error("unknown rows %s (known: %s)" % (", ".join(bad), ", ".join(cpu.ROWS + cpu.EXTRA)))
     path, _, meta = bench.topology(args.cache, args.size)
     work = tempfile.mkdtemp(prefix="altod-instr-")
     files = bench.body_files(work, {k: v for k, v in cpu.cases(meta).items() if k in args.rows})
